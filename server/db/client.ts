@@ -1,0 +1,52 @@
+/**
+ * Opens the database named by a URL: `file:` for an embedded SQLite file (the
+ * default), `libsql://`, `http(s)://` or `ws(s)://` for a remote libSQL server.
+ * Nothing here runs at import time; `main.ts` and tests call `openDatabase`.
+ */
+import { type Client, createClient } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { migrate } from "drizzle-orm/libsql/migrator";
+import * as schema from "./schema.ts";
+
+export type Db = LibSQLDatabase<typeof schema>;
+
+export interface Database {
+  db: Db;
+  client: Client;
+  url: string;
+  close(): void;
+}
+
+const MIGRATIONS = new URL("./migrations", import.meta.url).pathname;
+
+/** True for URLs that point at a local SQLite file. */
+export function isFileUrl(url: string): boolean {
+  return url.startsWith("file:") || url === ":memory:";
+}
+
+/**
+ * Opens the database, creating the parent folder of a `file:` URL, turning on
+ * WAL for files, and applying every pending migration.
+ */
+export async function openDatabase(
+  url: string,
+  opts: { authToken?: string } = {},
+): Promise<Database> {
+  if (url.startsWith("file:")) {
+    const path = url.slice("file:".length);
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+    if (dir) await Deno.mkdir(dir, { recursive: true });
+  }
+  const client = createClient({ url, authToken: opts.authToken });
+  if (url.startsWith("file:")) {
+    // WAL lets the dashboard read while ingest writes; NORMAL sync is durable
+    // across a process crash, which is the failure we guard against.
+    await client.execute("PRAGMA journal_mode = WAL");
+    await client.execute("PRAGMA synchronous = NORMAL");
+    await client.execute("PRAGMA busy_timeout = 5000");
+  }
+  await client.execute("PRAGMA foreign_keys = ON");
+  const db = drizzle(client, { schema });
+  await migrate(db, { migrationsFolder: MIGRATIONS });
+  return { db, client, url, close: () => client.close() };
+}

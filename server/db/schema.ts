@@ -1,0 +1,71 @@
+/**
+ * Drizzle schema. Timestamps are unix milliseconds in INTEGER columns: they
+ * compare and index cheaply, and the API turns them into ISO strings.
+ */
+import { sql } from "drizzle-orm";
+import {
+  check,
+  index,
+  integer,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+export const hosts = sqliteTable("hosts", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  /** hex SHA-256 of the agent token; the token itself is never stored */
+  tokenHash: text("token_hash").notNull(),
+  status: text("status", { enum: ["online", "offline"] }).notNull().default(
+    "offline",
+  ),
+  agentVersion: text("agent_version"),
+  lastSeenAt: integer("last_seen_at"),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const metrics = sqliteTable(
+  "metrics",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    hostId: integer("host_id").notNull().references(() => hosts.id, {
+      onDelete: "cascade",
+    }),
+    collectedAt: integer("collected_at").notNull(),
+    intervalType: text("interval_type", { enum: ["fast", "medium", "slow"] })
+      .notNull(),
+    /** the sample's `data`, as JSON text */
+    payload: text("payload").notNull(),
+    /**
+     * A few chartable numbers pulled out of the payload at ingest (see
+     * server/summary.ts), so history queries never parse whole payloads.
+     */
+    summary: text("summary"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("metrics_host_interval_collected_uq").on(
+      t.hostId,
+      t.intervalType,
+      t.collectedAt,
+    ),
+    index("metrics_collected_at_idx").on(t.collectedAt),
+    check(
+      "metrics_interval_type_check",
+      sql`${t.intervalType} IN ('fast', 'medium', 'slow')`,
+    ),
+  ],
+);
+
+/** Tokens for scripts that read `/api/*` without a dashboard session. */
+export const apiTokens = sqliteTable("api_tokens", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  tokenHash: text("token_hash").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export type HostRow = typeof hosts.$inferSelect;
+export type MetricRow = typeof metrics.$inferSelect;
+export type ApiTokenRow = typeof apiTokens.$inferSelect;

@@ -1,0 +1,3 @@
+/** The proxmon wire protocol and sample payloads, shared by agent and server. */
+export * from "./protocol.ts";
+export * from "./samples.ts";

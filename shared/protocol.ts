@@ -1,0 +1,195 @@
+/**
+ * The agent ⇄ server wire protocol: JSON text frames on `GET /agent/ws`.
+ * Both ends import these schemas, so this file is the single source of truth.
+ *
+ * Beyond DESIGN.md's join/joined/error/sample/ack/nack, the protocol has a
+ * `ping`/`pong` pair: WebSocket clients in Deno and browsers cannot send
+ * control-frame pings, so the agent detects a dead socket at message level.
+ */
+import * as v from "valibot";
+import { Interval, PAYLOAD_SCHEMAS } from "./samples.ts";
+
+export const PROTOCOL_VERSION = 1;
+
+/** A host name: what `deno task host register NAME` accepts. */
+export const HostName = v.pipe(
+  v.string(),
+  v.minLength(1, "name must not be empty"),
+  v.maxLength(64, "name must be at most 64 characters"),
+  v.regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    "name may hold only letters, digits, '.', '_' and '-', and must start with a letter or digit",
+  ),
+);
+
+// ---- agent → server --------------------------------------------------------
+
+export const JoinMessage = v.object({
+  type: v.literal("join"),
+  host: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  token: v.pipe(v.string(), v.minLength(1), v.maxLength(512)),
+  agent_version: v.pipe(v.string(), v.maxLength(64)),
+  protocol: v.number(),
+});
+export type JoinMessage = v.InferOutput<typeof JoinMessage>;
+
+/**
+ * The sample envelope as sent. `interval`, `collected_at` and `data` are
+ * checked by {@link checkSample}, which maps each failure to a nack reason.
+ */
+export const SampleMessage = v.object({
+  type: v.literal("sample"),
+  ref: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  interval: Interval,
+  collected_at: v.string(),
+  data: v.record(v.string(), v.unknown()),
+});
+export type SampleMessage = v.InferOutput<typeof SampleMessage>;
+
+export const PingMessage = v.object({ type: v.literal("ping") });
+export type PingMessage = v.InferOutput<typeof PingMessage>;
+
+export type AgentMessage = JoinMessage | SampleMessage | PingMessage;
+
+// ---- server → agent --------------------------------------------------------
+
+export const JoinedMessage = v.object({ type: v.literal("joined") });
+export type JoinedMessage = v.InferOutput<typeof JoinedMessage>;
+
+export const ErrorReason = v.picklist([
+  "unauthorized",
+  "join_timeout",
+  "not_joined",
+  "already_joined",
+  "malformed_json",
+  "unknown_type",
+  "invalid_message",
+  "frame_too_large",
+  "protocol_unsupported",
+  "replaced",
+  "server_shutdown",
+]);
+export type ErrorReason = v.InferOutput<typeof ErrorReason>;
+
+export const ErrorMessage = v.object({
+  type: v.literal("error"),
+  reason: ErrorReason,
+  message: v.optional(v.string()),
+});
+export type ErrorMessage = v.InferOutput<typeof ErrorMessage>;
+
+export const AckMessage = v.object({
+  type: v.literal("ack"),
+  ref: v.number(),
+});
+export type AckMessage = v.InferOutput<typeof AckMessage>;
+
+export const NackReason = v.picklist([
+  "missing_collected_at",
+  "invalid_collected_at",
+  "missing_data",
+  "invalid_interval",
+  "invalid_payload",
+]);
+export type NackReason = v.InferOutput<typeof NackReason>;
+
+export const NackMessage = v.object({
+  type: v.literal("nack"),
+  ref: v.number(),
+  reason: NackReason,
+  message: v.optional(v.string()),
+});
+export type NackMessage = v.InferOutput<typeof NackMessage>;
+
+export const PongMessage = v.object({ type: v.literal("pong") });
+export type PongMessage = v.InferOutput<typeof PongMessage>;
+
+export const ServerMessage = v.variant("type", [
+  JoinedMessage,
+  ErrorMessage,
+  AckMessage,
+  NackMessage,
+  PongMessage,
+]);
+export type ServerMessage = v.InferOutput<typeof ServerMessage>;
+
+// ---- sample checks ---------------------------------------------------------
+
+/** A sample that passed every check, with `collected_at` parsed. */
+export interface CheckedSample {
+  ref: number;
+  interval: Interval;
+  collectedAtMs: number;
+  data: Record<string, unknown>;
+}
+
+export type SampleCheck =
+  | { ok: true; sample: CheckedSample }
+  | { ok: false; ref: number; reason: NackReason; message: string };
+
+// ISO-8601 with a date, a time and a zone, as Date#toISOString prints it.
+const ISO_8601 =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * Checks a decoded `{"type":"sample"}` object field by field, in the order
+ * that gives the most useful nack reason. The caller has already seen that
+ * `type` is "sample" and `ref` is a non-negative integer.
+ */
+export function checkSample(
+  raw: Record<string, unknown> & { ref: number },
+): SampleCheck {
+  const ref = raw.ref;
+  const fail = (reason: NackReason, message: string): SampleCheck => ({
+    ok: false,
+    ref,
+    reason,
+    message,
+  });
+  const interval = v.safeParse(Interval, raw.interval);
+  if (!interval.success) {
+    return fail(
+      "invalid_interval",
+      `interval must be fast, medium or slow, got ${
+        JSON.stringify(raw.interval) ?? "nothing"
+      }`,
+    );
+  }
+  if (raw.collected_at === undefined || raw.collected_at === null) {
+    return fail("missing_collected_at", "collected_at is missing");
+  }
+  const at = raw.collected_at;
+  const ms = typeof at === "string" && ISO_8601.test(at) ? Date.parse(at) : NaN;
+  if (!Number.isFinite(ms)) {
+    return fail(
+      "invalid_collected_at",
+      `collected_at must be an ISO-8601 timestamp, got ${JSON.stringify(at)}`,
+    );
+  }
+  if (raw.data === undefined || raw.data === null) {
+    return fail("missing_data", "data is missing");
+  }
+  const payload = v.safeParse(PAYLOAD_SCHEMAS[interval.output], raw.data);
+  if (!payload.success) {
+    const issue = payload.issues[0];
+    const path = v.getDotPath(issue) ?? "data";
+    return fail(
+      "invalid_payload",
+      `${interval.output} payload: ${path}: ${issue.message}`,
+    );
+  }
+  return {
+    ok: true,
+    sample: {
+      ref,
+      interval: interval.output,
+      collectedAtMs: ms,
+      data: raw.data as Record<string, unknown>,
+    },
+  };
+}
+
+/** Serialises a server → agent or agent → server message. */
+export function encode(msg: ServerMessage | AgentMessage): string {
+  return JSON.stringify(msg);
+}
