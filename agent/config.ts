@@ -1,0 +1,212 @@
+/**
+ * agent.toml → a validated config with every field resolved. Pure: the
+ * caller reads the file and passes the hostname, so tests need no disk.
+ */
+import { parse as parseToml, TomlError } from "smol-toml";
+import * as v from "valibot";
+import { HostName, type Interval } from "@proxmon/shared";
+
+/** Defaults for every optional key, also used by `--once` without a file. */
+export const AGENT_DEFAULTS = {
+  configPath: "/etc/proxmon/agent.toml",
+  fastSeconds: 10,
+  mediumSeconds: 60,
+  slowSeconds: 1800,
+  commandTimeoutSeconds: 30,
+  heartbeatSeconds: 30,
+  procDir: "/proc",
+  outboxPath: "/var/lib/proxmon/outbox.json",
+  concurrency: 4,
+} as const;
+
+/** The agent's settings, every field present, durations in milliseconds. */
+export interface AgentConfig {
+  /** The file the settings came from, for messages that say what to fix. */
+  path: string;
+  /** The WebSocket endpoint, `/agent/ws` appended when the URL has no path. */
+  serverUrl: string;
+  token: string;
+  hostId: string;
+  /** The PVE node name used in `pvesh` paths. */
+  node: string;
+  intervalsMs: Record<Interval, number>;
+  commandTimeoutMs: number;
+  heartbeatMs: number;
+  outboxMaxSamples: number;
+  outboxPath: string;
+  procDir: string;
+  concurrency: number;
+}
+
+export interface ResolvedAgentConfig {
+  config: AgentConfig;
+  /** Non-fatal findings such as unknown keys, one line each. */
+  warnings: string[];
+}
+
+/** What the environment contributes to the defaults. */
+export interface ConfigEnv {
+  hostname: string;
+}
+
+/** A config that cannot be used; each issue names the file and the key. */
+export class AgentConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(issues.join("; "));
+    this.name = "AgentConfigError";
+  }
+}
+
+const DAY_SECONDS = 86_400;
+
+/**
+ * How many samples make 24 h at the given intervals: the outbox default, so
+ * a server outage of a day loses nothing (10128 at the default intervals).
+ */
+export function outboxSamplesForOneDay(
+  intervalsMs: Record<Interval, number>,
+): number {
+  return Object.values(intervalsMs).reduce(
+    (sum, ms) => sum + Math.ceil(DAY_SECONDS * 1000 / ms),
+    0,
+  );
+}
+
+const text = v.pipe(
+  v.string("must be a string"),
+  v.minLength(1, "must not be empty"),
+);
+const seconds = v.pipe(
+  v.number("must be a number of seconds"),
+  v.minValue(1, "must be at least 1 (seconds)"),
+);
+const count = (min: number, max: number) =>
+  v.pipe(
+    v.number("must be a whole number"),
+    v.integer("must be a whole number"),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
+const ServerUrl = v.pipe(
+  v.string("must be a string"),
+  v.check(
+    (s) => /^wss?:\/\//i.test(s) && URL.canParse(s),
+    "must be a ws:// or wss:// URL, e.g. wss://monitor.example:4000",
+  ),
+);
+
+const Intervals = v.object({
+  fast_seconds: v.optional(seconds),
+  medium_seconds: v.optional(seconds),
+  slow_seconds: v.optional(seconds),
+}, "must be a table");
+
+const AgentToml = v.object({
+  server_url: ServerUrl,
+  token: text,
+  host_id: HostName,
+  node: v.optional(text),
+  intervals: v.optional(Intervals),
+  command_timeout_seconds: v.optional(seconds),
+  heartbeat_seconds: v.optional(seconds),
+  outbox_max_samples: v.optional(count(1, 10_000_000)),
+  outbox_path: v.optional(text),
+  proc_dir: v.optional(text),
+  concurrency: v.optional(count(1, 64)),
+});
+
+/** Keys not in the schema are accepted with a warning, so typos surface. */
+function unknownKeys(
+  raw: Record<string, unknown>,
+  schema: { entries: Record<string, unknown> },
+  prefix: string,
+): string[] {
+  return Object.keys(raw)
+    .filter((key) => !(key in schema.entries))
+    .map((key) => `${prefix}${key}`);
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  if (issue.kind === "schema" && issue.received === "undefined") {
+    return "missing";
+  }
+  return issue.message;
+}
+
+/** Appends the agent endpoint when the URL names only the server. */
+function endpointUrl(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  if (url.pathname === "" || url.pathname === "/") url.pathname = "/agent/ws";
+  return url.toString();
+}
+
+/**
+ * Parses and validates agent.toml text. `path` is only used in messages.
+ * Throws {@link AgentConfigError} listing every bad key; unknown keys come
+ * back as `warnings`.
+ */
+export function resolveAgentConfig(
+  tomlText: string,
+  path: string,
+  env: ConfigEnv,
+): ResolvedAgentConfig {
+  let raw: Record<string, unknown>;
+  try {
+    raw = parseToml(tomlText);
+  } catch (err) {
+    if (!(err instanceof TomlError)) throw err;
+    const reason = err.message.split("\n")[0].replace(
+      /^Invalid TOML document: /,
+      "",
+    );
+    throw new AgentConfigError([
+      `${path}: line ${err.line}: not valid TOML: ${reason}`,
+    ]);
+  }
+  const parsed = v.safeParse(AgentToml, raw, { abortEarly: false });
+  if (!parsed.success) {
+    throw new AgentConfigError(parsed.issues.map((issue) => {
+      const key = v.getDotPath(issue) ?? "(top level)";
+      return `${path}: ${key}: ${describeIssue(issue)}`;
+    }));
+  }
+  const toml = parsed.output;
+  const unknown = unknownKeys(raw, AgentToml, "");
+  if (isTable(raw.intervals)) {
+    unknown.push(...unknownKeys(raw.intervals, Intervals, "intervals."));
+  }
+  const warnings = unknown.map((key) =>
+    `${path}: ${key}: unknown key, ignored`
+  );
+
+  const d = AGENT_DEFAULTS;
+  const intervalsMs = {
+    fast: (toml.intervals?.fast_seconds ?? d.fastSeconds) * 1000,
+    medium: (toml.intervals?.medium_seconds ?? d.mediumSeconds) * 1000,
+    slow: (toml.intervals?.slow_seconds ?? d.slowSeconds) * 1000,
+  };
+  return {
+    warnings,
+    config: {
+      path,
+      serverUrl: endpointUrl(toml.server_url),
+      token: toml.token,
+      hostId: toml.host_id,
+      node: toml.node ?? env.hostname,
+      intervalsMs,
+      commandTimeoutMs:
+        (toml.command_timeout_seconds ?? d.commandTimeoutSeconds) * 1000,
+      heartbeatMs: (toml.heartbeat_seconds ?? d.heartbeatSeconds) * 1000,
+      outboxMaxSamples: toml.outbox_max_samples ??
+        outboxSamplesForOneDay(intervalsMs),
+      outboxPath: toml.outbox_path ?? d.outboxPath,
+      procDir: toml.proc_dir ?? d.procDir,
+      concurrency: toml.concurrency ?? d.concurrency,
+    },
+  };
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
