@@ -1,0 +1,20 @@
+/**
+ * Time as a value: everything that waits or timestamps takes a `Clock`, so
+ * tests can drive schedules without sleeping.
+ */
+
+export type TimerId = number;
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerId;
+  clearTimeout(id: TimerId): void;
+}
+
+/** The real clock and timers. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id),
+};
