@@ -3,7 +3,8 @@
  * tests can drive schedules without sleeping.
  */
 
-export type TimerId = number;
+/** Opaque: the real timers and the test clock use different handles. */
+export type TimerId = unknown;
 
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -16,5 +17,5 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
 };
