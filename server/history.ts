@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import * as v from "valibot";
-import type { Db } from "./db/client.ts";
+import type { Database } from "./db/client.ts";
 
 export const HistoryMetric = v.picklist([
   "cpu",
@@ -93,7 +93,10 @@ const ROUNDING: Record<HistoryUnit, (x: number) => number> = {
 };
 
 /** Reads and downsamples one metric of one host over `[fromMs, toMs)`. */
-export async function loadHistory(db: Db, q: HistoryQuery): Promise<History> {
+export async function loadHistory(
+  { db }: Database,
+  q: HistoryQuery,
+): Promise<History> {
   const bucketMs = Math.max(1, Math.ceil((q.toMs - q.fromMs) / q.points));
   const window = sql`m.host_id = ${q.hostId} AND m.interval_type = 'fast'
     AND m.collected_at >= ${q.fromMs} AND m.collected_at < ${q.toMs}

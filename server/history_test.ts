@@ -70,10 +70,11 @@ const everyTenSeconds = (count: number, f: (i: number) => FastSummary) =>
   );
 
 Deno.test("loadHistory() averages samples into the requested number of buckets", async () => {
-  await withDb(async ({ db }) => {
+  await withDb(async (database) => {
+    const { db } = database;
     const id = await addHost(db, "pve-01");
     await addSamples(db, id, everyTenSeconds(60, (i) => summary({ cpu: i })));
-    const h = await loadHistory(db, {
+    const h = await loadHistory(database, {
       hostId: id,
       metric: "cpu",
       fromMs: T0,
@@ -93,7 +94,8 @@ Deno.test("loadHistory() averages samples into the requested number of buckets",
 });
 
 Deno.test("loadHistory() reads only this host's fast samples inside the window", async () => {
-  await withDb(async ({ db }) => {
+  await withDb(async (database) => {
+    const { db } = database;
     const id = await addHost(db, "pve-01");
     const other = await addHost(db, "pve-02");
     await addSamples(db, id, [
@@ -107,7 +109,7 @@ Deno.test("loadHistory() reads only this host's fast samples inside the window",
       at: T0 + 500,
       summary: summary({ cpu: 77 }),
     }]);
-    const h = await loadHistory(db, {
+    const h = await loadHistory(database, {
       hostId: id,
       metric: "cpu",
       fromMs: T0,
@@ -119,7 +121,8 @@ Deno.test("loadHistory() reads only this host's fast samples inside the window",
 });
 
 Deno.test("loadHistory() skips null readings and returns one series per field", async () => {
-  await withDb(async ({ db }) => {
+  await withDb(async (database) => {
+    const { db } = database;
     const id = await addHost(db, "pve-01");
     await addSamples(db, id, [
       {
@@ -131,7 +134,7 @@ Deno.test("loadHistory() skips null readings and returns one series per field", 
         summary: summary({ mem_used: 2000, mem_total: 4000, net_rx: 300 }),
       },
     ]);
-    const mem = await loadHistory(db, {
+    const mem = await loadHistory(database, {
       hostId: id,
       metric: "mem",
       fromMs: T0,
@@ -141,7 +144,7 @@ Deno.test("loadHistory() skips null readings and returns one series per field", 
     assert.equal(mem.unit, "bytes");
     assert.deepEqual(mem.series.map((s) => s.key), ["mem_used", "mem_total"]);
     assert.deepEqual(mem.data.slice(1), [[1500], [4000]]);
-    const net = await loadHistory(db, {
+    const net = await loadHistory(database, {
       hostId: id,
       metric: "net",
       fromMs: T0,
@@ -153,7 +156,8 @@ Deno.test("loadHistory() skips null readings and returns one series per field", 
 });
 
 Deno.test("loadHistory() breaks the line where the host sent nothing", async () => {
-  await withDb(async ({ db }) => {
+  await withDb(async (database) => {
+    const { db } = database;
     const id = await addHost(db, "pve-01");
     const before = everyTenSeconds(30, () => summary({ load1: 1 }));
     const after = everyTenSeconds(30, () => summary({ load1: 2 })).map((s) => ({
@@ -161,7 +165,7 @@ Deno.test("loadHistory() breaks the line where the host sent nothing", async () 
       at: s.at + 20 * MIN,
     }));
     await addSamples(db, id, [...before, ...after]);
-    const h = await loadHistory(db, {
+    const h = await loadHistory(database, {
       hostId: id,
       metric: "load",
       fromMs: T0,
@@ -181,7 +185,8 @@ Deno.test("loadHistory() breaks the line where the host sent nothing", async () 
 });
 
 Deno.test("loadHistory() gives each pool its own capacity series, null before it existed", async () => {
-  await withDb(async ({ db }) => {
+  await withDb(async (database) => {
+    const { db } = database;
     const id = await addHost(db, "pve-01");
     await addSamples(db, id, [
       { at: T0, summary: summary({ pools: { rpool: 40 } }) },
@@ -189,7 +194,7 @@ Deno.test("loadHistory() gives each pool its own capacity series, null before it
       { at: T0 + 20_000, summary: summary({ pools: { rpool: 44, tank: 81 } }) },
       { at: T0 + 30_000, summary: summary({ pools: { rpool: 46, tank: 83 } }) },
     ]);
-    const h = await loadHistory(db, {
+    const h = await loadHistory(database, {
       hostId: id,
       metric: "pools",
       fromMs: T0,
@@ -202,9 +207,10 @@ Deno.test("loadHistory() gives each pool its own capacity series, null before it
 });
 
 Deno.test("loadHistory() returns empty columns when there is no data", async () => {
-  await withDb(async ({ db }) => {
+  await withDb(async (database) => {
+    const { db } = database;
     const id = await addHost(db, "pve-01");
-    const h = await loadHistory(db, {
+    const h = await loadHistory(database, {
       hostId: id,
       metric: "disk",
       fromMs: T0,
