@@ -1,0 +1,306 @@
+/**
+ * The agent's one WebSocket to the server: joins with the host's token,
+ * streams the outbox (oldest first, a bounded window in flight), drops what
+ * the server acks, and reconnects with capped exponential backoff and full
+ * jitter. A message-level heartbeat finds sockets that died silently.
+ */
+import * as v from "valibot";
+import {
+  type AgentMessage,
+  encode,
+  PROTOCOL_VERSION,
+  ServerMessage,
+} from "@proxmon/shared";
+import type { Clock, TimerId } from "./clock.ts";
+import type { Logger } from "./log.ts";
+import type { Outbox } from "./outbox.ts";
+
+export interface ConnectionTiming {
+  /** First reconnect delay cap; doubles per failed attempt. */
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  /** Wait after the server rejected the token: retrying fast cannot help. */
+  unauthorizedRetryMs: number;
+  /** A ping goes out this often once joined. */
+  heartbeatMs: number;
+  /** Silence from the server for this long means the socket is dead. */
+  deadAfterMs: number;
+  /** Samples sent but not yet acked, at most. */
+  maxInFlight: number;
+}
+
+export const DEFAULT_TIMING: ConnectionTiming = {
+  backoffInitialMs: 1_000,
+  backoffMaxMs: 60_000,
+  unauthorizedRetryMs: 5 * 60_000,
+  heartbeatMs: 30_000,
+  deadAfterMs: 90_000,
+  maxInFlight: 100,
+};
+
+const STOP_GRACE_MS = 1_000;
+
+/** What the connection went through, for tests and metrics. */
+export type ConnectionEvent =
+  | { type: "joined"; replaying: number }
+  | { type: "disconnected"; reason: string }
+  | { type: "unauthorized" }
+  | { type: "reconnect_scheduled"; attempt: number; delayMs: number };
+
+export interface ConnectionOptions {
+  url: string;
+  hostId: string;
+  token: string;
+  agentVersion: string;
+  /** Named in the message that tells the admin what to fix. */
+  configPath: string;
+  outbox: Outbox;
+  clock: Clock;
+  /** A number in [0, 1), like Math.random. */
+  random: () => number;
+  log: Logger;
+  timing?: Partial<ConnectionTiming>;
+  onEvent?: (event: ConnectionEvent) => void;
+}
+
+export interface Connection {
+  /** Connects, and keeps reconnecting until `stop()`. */
+  start(): void;
+  /** Sends queued samples, if joined and the window has room. */
+  flush(): void;
+  /** Closes the socket and cancels every timer. */
+  stop(): Promise<void>;
+  readonly joined: boolean;
+}
+
+/**
+ * The delay before reconnect attempt `attempt` (0-based): uniform in
+ * [0, min(max, initial·2^attempt)), "full jitter", so agents that lost the
+ * server together do not return in lockstep.
+ */
+export function backoffDelayMs(
+  attempt: number,
+  random: () => number,
+  initialMs: number,
+  maxMs: number,
+): number {
+  const cap = Math.min(maxMs, initialMs * 2 ** attempt);
+  return Math.floor(random() * cap);
+}
+
+/** "250 ms", "4.2 s", "5 min": delays as an admin reads them. */
+export function formatDelay(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))} s`;
+  return `${Number((ms / 60_000).toFixed(1))} min`;
+}
+
+/** Creates the connection; nothing happens until `start()`. */
+export function createConnection(opts: ConnectionOptions): Connection {
+  const t = { ...DEFAULT_TIMING, ...opts.timing };
+  const { clock, log, outbox } = opts;
+  const emit = opts.onEvent ?? (() => {});
+
+  let socket: WebSocket | undefined;
+  let joined = false;
+  let stopping = false;
+  let attempt = 0;
+  let rejected = false;
+  // Said once per run of rejections: retrying cannot fix a wrong token.
+  let rejectionLogged = false;
+  let lastHeardMs = 0;
+  let lastSentSeq = -1;
+  let lastError = "";
+  const inFlight = new Set<number>();
+  let heartbeatTimer: TimerId | undefined;
+  let reconnectTimer: TimerId | undefined;
+  let closed: Promise<void> = Promise.resolve();
+
+  function send(ws: WebSocket, msg: AgentMessage): void {
+    ws.send(encode(msg));
+  }
+
+  function flush(): void {
+    const ws = socket;
+    if (!ws || !joined || ws.readyState !== WebSocket.OPEN) return;
+    const room = t.maxInFlight - inFlight.size;
+    if (room <= 0) return;
+    for (const entry of outbox.pending(lastSentSeq, room)) {
+      send(ws, {
+        type: "sample",
+        ref: entry.seq,
+        interval: entry.interval,
+        collected_at: entry.collected_at,
+        data: entry.data,
+      });
+      inFlight.add(entry.seq);
+      lastSentSeq = entry.seq;
+    }
+  }
+
+  function heartbeat(ws: WebSocket): void {
+    heartbeatTimer = clock.setTimeout(() => {
+      if (ws !== socket) return;
+      const silentMs = clock.now() - lastHeardMs;
+      if (silentMs >= t.deadAfterMs) {
+        lost(ws, `no message from the server for ${formatDelay(silentMs)}`);
+        return;
+      }
+      if (joined) send(ws, { type: "ping" });
+      heartbeat(ws);
+    }, Math.min(t.heartbeatMs, t.deadAfterMs));
+  }
+
+  function onMessage(ws: WebSocket, raw: unknown): void {
+    lastHeardMs = clock.now();
+    let json: unknown;
+    try {
+      json = typeof raw === "string" ? JSON.parse(raw) : undefined;
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+    }
+    const parsed = v.safeParse(ServerMessage, json);
+    if (!parsed.success) {
+      log.warn(
+        `ignored a message the agent does not understand: ${
+          String(raw).slice(0, 200)
+        }`,
+      );
+      return;
+    }
+    const msg = parsed.output;
+    switch (msg.type) {
+      case "joined":
+        joined = true;
+        attempt = 0;
+        rejectionLogged = false;
+        inFlight.clear();
+        lastSentSeq = -1;
+        log.info(
+          `connected to ${opts.url} as ${opts.hostId}; ${outbox.size} samples to send`,
+        );
+        emit({ type: "joined", replaying: outbox.size });
+        flush();
+        break;
+      case "ack":
+        inFlight.delete(msg.ref);
+        outbox.ack(msg.ref);
+        flush();
+        break;
+      case "nack":
+        inFlight.delete(msg.ref);
+        outbox.nack(msg.ref, msg.reason, msg.message);
+        flush();
+        break;
+      case "pong":
+        break;
+      case "error":
+        if (msg.reason === "unauthorized") {
+          rejected = true;
+          if (!rejectionLogged) {
+            rejectionLogged = true;
+            log.error(
+              `server rejected host_id ${opts.hostId}: check token/host_id ` +
+                `in ${opts.configPath}; retrying in ${
+                  formatDelay(t.unauthorizedRetryMs)
+                }`,
+            );
+          }
+          emit({ type: "unauthorized" });
+          lost(ws, "unauthorized");
+        } else {
+          lastError = `server said ${msg.reason}${
+            msg.message ? `: ${msg.message}` : ""
+          }`;
+        }
+        break;
+    }
+  }
+
+  /** Abandons `ws` (if still current) and schedules the next attempt. */
+  function lost(ws: WebSocket, reason: string): void {
+    if (ws !== socket) return;
+    socket = undefined;
+    joined = false;
+    clock.clearTimeout(heartbeatTimer);
+    // A dead peer may never finish the close handshake; don't wait for it.
+    if (ws.readyState !== WebSocket.CLOSED) ws.close();
+    if (stopping) return;
+    emit({ type: "disconnected", reason });
+    const delayMs = rejected ? t.unauthorizedRetryMs : backoffDelayMs(
+      attempt,
+      opts.random,
+      t.backoffInitialMs,
+      t.backoffMaxMs,
+    );
+    if (!rejected) {
+      log.warn(
+        `lost the server at ${opts.url} (${reason}); ${outbox.size} samples ` +
+          `waiting; reconnecting in ${formatDelay(delayMs)}`,
+      );
+    }
+    emit({ type: "reconnect_scheduled", attempt, delayMs });
+    attempt++;
+    reconnectTimer = clock.setTimeout(connect, delayMs);
+  }
+
+  function connect(): void {
+    reconnectTimer = undefined;
+    rejected = false;
+    lastError = "";
+    lastHeardMs = clock.now();
+    const ws = new WebSocket(opts.url);
+    socket = ws;
+    let resolveClosed: () => void = () => {};
+    closed = new Promise((resolve) => (resolveClosed = resolve));
+    ws.onopen = () => {
+      if (ws !== socket) return;
+      send(ws, {
+        type: "join",
+        host: opts.hostId,
+        token: opts.token,
+        agent_version: opts.agentVersion,
+        protocol: PROTOCOL_VERSION,
+      });
+    };
+    ws.onmessage = (e) => {
+      if (ws === socket) onMessage(ws, e.data);
+    };
+    ws.onerror = (e) => {
+      lastError = e instanceof ErrorEvent ? e.message : "socket error";
+    };
+    ws.onclose = (e) => {
+      resolveClosed();
+      const why = lastError ||
+        `closed with code ${e.code}${e.reason ? `: ${e.reason}` : ""}`;
+      lost(ws, why);
+    };
+    heartbeat(ws);
+  }
+
+  return {
+    get joined() {
+      return joined;
+    },
+    start() {
+      stopping = false;
+      connect();
+    },
+    flush,
+    async stop() {
+      stopping = true;
+      clock.clearTimeout(reconnectTimer);
+      const ws = socket;
+      if (ws) lost(ws, "stopping");
+      // A dead peer may never answer the close; give it a moment, not forever.
+      let timer: TimerId | undefined;
+      await Promise.race([
+        closed,
+        new Promise<void>((resolve) => {
+          timer = clock.setTimeout(resolve, STOP_GRACE_MS);
+        }),
+      ]);
+      clock.clearTimeout(timer);
+    },
+  };
+}
