@@ -264,11 +264,12 @@ Deno.test("a rejected token logs one clear line and retries slowly", async () =>
 Deno.test("the heartbeat keeps a healthy connection and replaces a silent one", async (t) => {
   await t.step("pings are answered: one join, no reconnect", async () => {
     const server = startTestServer();
+    // A generous dead-after, so a busy test machine cannot fake a death.
     const { connection, delays } = agent(
       server.url,
       new Outbox(10, memoryLogger()),
       {
-        timing: { heartbeatMs: 20, deadAfterMs: 60 },
+        timing: { heartbeatMs: 20, deadAfterMs: 500 },
       },
     );
     try {
