@@ -37,13 +37,19 @@ export async function openDatabase(
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
     if (dir) await Deno.mkdir(dir, { recursive: true });
   }
-  const client = createClient({ url, authToken: opts.authToken });
+  // `timeout` is the busy timeout of every pooled connection. A PRAGMA would
+  // reach only the first one, and the client opens more for transactions;
+  // those would then fail at once while the host CLI holds the write lock.
+  const client = createClient({
+    url,
+    authToken: opts.authToken,
+    ...(url.startsWith("file:") ? { timeout: 5000 } : {}),
+  });
   if (url.startsWith("file:")) {
     // WAL lets the dashboard read while ingest writes; NORMAL sync is durable
     // across a process crash, which is the failure we guard against.
     await client.execute("PRAGMA journal_mode = WAL");
     await client.execute("PRAGMA synchronous = NORMAL");
-    await client.execute("PRAGMA busy_timeout = 5000");
   }
   await client.execute("PRAGMA foreign_keys = ON");
   const db = drizzle(client, { schema });

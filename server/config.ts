@@ -1,0 +1,194 @@
+/**
+ * Server configuration: the environment, resolved once by a pure function
+ * into a config where every field is set. `main.ts` is the only caller that
+ * passes the real environment; tests pass plain objects.
+ */
+import { parsePasswordHash } from "./password.ts";
+
+export type ServerEnv = "development" | "production";
+export type WsAdapterName = "deno" | "node";
+
+export interface ServerConfig {
+  hostname: string;
+  port: number;
+  databaseUrl: string;
+  databaseAuthToken: string | null;
+  retentionHours: number;
+  env: ServerEnv;
+  /** scrypt hash from `deno task hash-password`; null only in development */
+  dashboardPasswordHash: string | null;
+  sessionSecret: string | null;
+  maxFrameBytes: number;
+  joinTimeoutMs: number;
+  /** how often live agent sockets are checked against rotated or removed tokens */
+  tokenCheckMs: number;
+  wsAdapter: WsAdapterName;
+}
+
+export type ConfigResult =
+  | { ok: true; config: ServerConfig; warnings: string[] }
+  | { ok: false; error: string };
+
+type Env = Record<string, string | undefined>;
+
+const MIB = 1024 * 1024;
+
+/** Every environment variable the server reads, with its default. */
+export const SERVER_DEFAULTS = {
+  HOSTNAME: "0.0.0.0",
+  PORT: 4000,
+  DATABASE_URL: "file:data/proxmon.db",
+  RETENTION_HOURS: 48,
+  PROXMON_ENV: "development",
+  MAX_FRAME_BYTES: MIB,
+  JOIN_TIMEOUT_MS: 10_000,
+  TOKEN_CHECK_MS: 5_000,
+  WS_ADAPTER: "deno",
+} as const;
+
+const MIN_SESSION_SECRET = 32;
+
+class ConfigError extends Error {}
+
+function value(env: Env, key: string): string | undefined {
+  const raw = env[key]?.trim();
+  return raw === undefined || raw === "" ? undefined : raw;
+}
+
+function integer(
+  env: Env,
+  key: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = value(env, key);
+  if (raw === undefined) return fallback;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(
+      `${key} must be a whole number from ${min} to ${max}, got "${raw}"`,
+    );
+  }
+  return n;
+}
+
+function oneOf<T extends string>(
+  env: Env,
+  key: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const raw = value(env, key);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(
+      `${key} must be one of ${allowed.join(", ")}, got "${raw}"`,
+    );
+  }
+  return raw as T;
+}
+
+function databaseUrl(env: Env): string {
+  const url = value(env, "DATABASE_URL") ?? SERVER_DEFAULTS.DATABASE_URL;
+  if (!/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/.test(url)) {
+    throw new ConfigError(
+      `DATABASE_URL must start with file:, libsql://, http(s):// or ws(s)://, got "${url}"`,
+    );
+  }
+  return url;
+}
+
+function passwordHash(env: Env, mode: ServerEnv, warnings: string[]) {
+  const hash = value(env, "DASHBOARD_PASSWORD_HASH") ?? null;
+  if (hash === null) {
+    if (mode === "production") {
+      throw new ConfigError(
+        "DASHBOARD_PASSWORD_HASH is required when PROXMON_ENV=production; create one with `deno task hash-password`",
+      );
+    }
+    warnings.push(
+      "DASHBOARD_PASSWORD_HASH is not set: the dashboard and API are open to anyone who can reach this port (development only)",
+    );
+    return null;
+  }
+  if (parsePasswordHash(hash) === null) {
+    throw new ConfigError(
+      "DASHBOARD_PASSWORD_HASH is not a hash from `deno task hash-password` (expected scrypt$N$r$p$salt$hash)",
+    );
+  }
+  return hash;
+}
+
+function sessionSecret(env: Env): string | null {
+  const secret = value(env, "SESSION_SECRET") ?? null;
+  if (secret !== null && secret.length < MIN_SESSION_SECRET) {
+    throw new ConfigError(
+      `SESSION_SECRET must be at least ${MIN_SESSION_SECRET} characters (try \`openssl rand -base64 32\`)`,
+    );
+  }
+  return secret;
+}
+
+/**
+ * Resolves the server's environment variables into a complete config, or a
+ * one-line reason why it cannot start. Warnings are for the caller to log.
+ */
+export function resolveServerConfig(env: Env): ConfigResult {
+  const warnings: string[] = [];
+  try {
+    const mode = oneOf<ServerEnv>(
+      env,
+      "PROXMON_ENV",
+      ["development", "production"],
+      SERVER_DEFAULTS.PROXMON_ENV,
+    );
+    const config: ServerConfig = {
+      hostname: value(env, "HOSTNAME") ?? SERVER_DEFAULTS.HOSTNAME,
+      port: integer(env, "PORT", SERVER_DEFAULTS.PORT, 0, 65_535),
+      databaseUrl: databaseUrl(env),
+      databaseAuthToken: value(env, "DATABASE_AUTH_TOKEN") ?? null,
+      retentionHours: integer(
+        env,
+        "RETENTION_HOURS",
+        SERVER_DEFAULTS.RETENTION_HOURS,
+        1,
+        24 * 365 * 10,
+      ),
+      env: mode,
+      dashboardPasswordHash: passwordHash(env, mode, warnings),
+      sessionSecret: sessionSecret(env),
+      maxFrameBytes: integer(
+        env,
+        "MAX_FRAME_BYTES",
+        SERVER_DEFAULTS.MAX_FRAME_BYTES,
+        1024,
+        64 * MIB,
+      ),
+      joinTimeoutMs: integer(
+        env,
+        "JOIN_TIMEOUT_MS",
+        SERVER_DEFAULTS.JOIN_TIMEOUT_MS,
+        1,
+        600_000,
+      ),
+      tokenCheckMs: integer(
+        env,
+        "TOKEN_CHECK_MS",
+        SERVER_DEFAULTS.TOKEN_CHECK_MS,
+        10,
+        3_600_000,
+      ),
+      wsAdapter: oneOf<WsAdapterName>(
+        env,
+        "WS_ADAPTER",
+        ["deno", "node"],
+        SERVER_DEFAULTS.WS_ADAPTER,
+      ),
+    };
+    return { ok: true, config, warnings };
+  } catch (err) {
+    if (err instanceof ConfigError) return { ok: false, error: err.message };
+    throw err;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Sample storage. One row per (host, interval, collected_at); the payload is
+ * the sample's `data` as JSON text, with a small chartable summary beside it.
+ * Writes go through `recordSamples`, which commits a whole batch in one
+ * transaction so ingest stays fast under many agents.
+ */
+import type { InStatement } from "@libsql/client";
+import * as v from "valibot";
+import { Interval } from "@proxmon/shared";
+import type { Database } from "./db/client.ts";
+import { summarize } from "./summary.ts";
+
+export interface SampleInput {
+  hostId: number;
+  interval: Interval;
+  collectedAtMs: number;
+  data: Record<string, unknown>;
+  /**
+   * The token hash the sender authenticated with. When set, the sample is
+   * stored only if the host still has this hash, so a rotated token cannot
+   * slip a write in between rotation and the socket being closed.
+   */
+  tokenHash?: string;
+}
+
+/**
+ * What happened to one sample: stored, or already there (a replay), or
+ * refused because its host is gone, its token was rotated, or its interval
+ * is not fast/medium/slow.
+ */
+export type RecordOutcome =
+  | "stored"
+  | "duplicate"
+  | "unknown_host"
+  | "token_changed"
+  | "invalid_interval";
+
+export interface StoredSample {
+  id: number;
+  hostId: number;
+  interval: Interval;
+  collectedAtMs: number;
+  payload: unknown;
+  summary: unknown;
+  createdAtMs: number;
+}
+
+const INSERT_SQL = `INSERT INTO metrics
+  (host_id, collected_at, interval_type, payload, summary, created_at)
+  SELECT ?, ?, ?, ?, ?, ?
+  WHERE EXISTS (SELECT 1 FROM hosts WHERE id = ? AND (? IS NULL OR token_hash = ?))
+  ON CONFLICT DO NOTHING`;
+
+const placeholders = (n: number) => Array(n).fill("?").join(", ");
+
+/**
+ * Stores samples in one write transaction and returns one outcome per input,
+ * in order. A replayed sample (same host, interval and collected_at) is left
+ * as it is and reported as "duplicate". Every host with a sample, and every
+ * id in `touch`, gets `last_seen_at = now` in the same transaction.
+ */
+export async function recordSamples(
+  { client }: Database,
+  samples: SampleInput[],
+  now: number,
+  touch: Iterable<number> = [],
+): Promise<RecordOutcome[]> {
+  const valid = samples.map((s) => v.is(Interval, s.interval));
+  const hostIds = [
+    ...new Set([...samples.map((s) => s.hostId), ...touch]),
+  ];
+  if (hostIds.length === 0) return [];
+  const statements: InStatement[] = [{
+    sql: `SELECT id, token_hash FROM hosts WHERE id IN (${
+      placeholders(hostIds.length)
+    })`,
+    args: hostIds,
+  }];
+  samples.forEach((s, i) => {
+    if (!valid[i]) return;
+    const summary = summarize(s.interval, s.data);
+    statements.push({
+      sql: INSERT_SQL,
+      args: [
+        s.hostId,
+        s.collectedAtMs,
+        s.interval,
+        JSON.stringify(s.data),
+        summary === null ? null : JSON.stringify(summary),
+        now,
+        s.hostId,
+        s.tokenHash ?? null,
+        s.tokenHash ?? null,
+      ],
+    });
+  });
+  statements.push({
+    sql: `UPDATE hosts SET last_seen_at = ? WHERE id IN (${
+      placeholders(hostIds.length)
+    })`,
+    args: [now, ...hostIds],
+  });
+  const results = await client.batch(statements, "write");
+  const hashes = new Map(
+    results[0].rows.map((r) => [Number(r.id), String(r.token_hash)]),
+  );
+  let next = 1;
+  return samples.map((s, i): RecordOutcome => {
+    if (!valid[i]) return "invalid_interval";
+    const inserted = results[next++].rowsAffected === 1;
+    const hash = hashes.get(s.hostId);
+    if (hash === undefined) return "unknown_host";
+    if (s.tokenHash !== undefined && s.tokenHash !== hash) {
+      return "token_changed";
+    }
+    return inserted ? "stored" : "duplicate";
+  });
+}
+
+type Row = Record<string, unknown>;
+
+function toStoredSample(row: Row): StoredSample {
+  return {
+    id: Number(row.id),
+    hostId: Number(row.host_id),
+    interval: row.interval_type as Interval,
+    collectedAtMs: Number(row.collected_at),
+    payload: JSON.parse(String(row.payload)),
+    summary: row.summary === null ? null : JSON.parse(String(row.summary)),
+    createdAtMs: Number(row.created_at),
+  };
+}
+
+const COLUMNS =
+  "m.id, m.host_id, m.interval_type, m.collected_at, m.payload, m.summary, m.created_at";
+
+/** The most recent sample of a host for one interval, or null. */
+export async function latestSample(
+  { client }: Database,
+  hostId: number,
+  interval: Interval,
+): Promise<StoredSample | null> {
+  const rs = await client.execute({
+    sql: `SELECT ${COLUMNS} FROM metrics m
+      WHERE m.host_id = ? AND m.interval_type = ?
+      ORDER BY m.collected_at DESC LIMIT 1`,
+    args: [hostId, interval],
+  });
+  return rs.rows.length === 0 ? null : toStoredSample(rs.rows[0]);
+}
+
+/**
+ * The most recent sample of every host for one interval, keyed by host id.
+ * One index seek per host, so it stays cheap with a full retention window.
+ */
+export async function latestSamplesByHost(
+  { client }: Database,
+  interval: Interval,
+): Promise<Map<number, StoredSample>> {
+  const rs = await client.execute({
+    sql: `SELECT ${COLUMNS} FROM hosts h JOIN metrics m ON m.id = (
+        SELECT id FROM metrics
+        WHERE host_id = h.id AND interval_type = ?
+        ORDER BY collected_at DESC LIMIT 1)`,
+    args: [interval],
+  });
+  const samples = rs.rows.map(toStoredSample);
+  return new Map(samples.map((s) => [s.hostId, s]));
+}
+
+/** Every sample row, oldest first; for tests and small exports. */
+export async function allSamples(
+  { client }: Database,
+): Promise<StoredSample[]> {
+  const rs = await client.execute(
+    `SELECT ${COLUMNS} FROM metrics m ORDER BY m.collected_at, m.id`,
+  );
+  return rs.rows.map(toStoredSample);
+}
+
+/** Gives the event loop a turn, so ingest can run between delete batches. */
+const yieldToEventLoop = () =>
+  new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Deletes samples collected before `cutoffMs`, at most `batchSize` rows per
+ * transaction, yielding between batches so writers are never locked out for
+ * long. Returns the number of rows deleted.
+ */
+export async function deleteOlderThan(
+  { client }: Database,
+  cutoffMs: number,
+  batchSize = 5_000,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rs = await client.execute({
+      sql: `DELETE FROM metrics WHERE id IN (
+          SELECT id FROM metrics WHERE collected_at < ?
+          ORDER BY collected_at LIMIT ?)`,
+      args: [cutoffMs, batchSize],
+    });
+    total += rs.rowsAffected;
+    if (rs.rowsAffected < batchSize) return total;
+    await yieldToEventLoop();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The sample payload fixtures (fixtures/samples/*.json), for tests and
+ * benchmarks that need a valid `data` for each interval.
+ */
+import type { Interval, PayloadFor } from "@proxmon/shared";
+
+const DIR = `${import.meta.dirname}/../../fixtures/samples`;
+
+/** The text of fixtures/samples/<interval>.json. */
+export function sampleFixtureText(interval: Interval): Promise<string> {
+  return Deno.readTextFile(`${DIR}/${interval}.json`);
+}
+
+/** A fresh copy of the valid payload for an interval. */
+export async function sampleFixture<I extends Interval>(
+  interval: I,
+): Promise<PayloadFor<I>> {
+  return JSON.parse(await sampleFixtureText(interval));
+}
