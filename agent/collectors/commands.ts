@@ -1,0 +1,120 @@
+/**
+ * Every external command line the collectors run, in one place.
+ *
+ * The fake PVE node (scripts/fake_node) answers exactly these lines, so a
+ * change here is a change to that contract too. The agent never goes through
+ * a shell: each command is a program name plus an argument list.
+ *
+ * | collector      | command line                                                                 |
+ * |----------------|------------------------------------------------------------------------------|
+ * | zfs (2.3+)     | `zpool list -j --json-int`                                                   |
+ * | zfs (2.3+)     | `zpool status -j --json-flat-vdevs --json-int`                               |
+ * | zfs (2.3+)     | `zfs list -j --json-int -t all -o name,type,used,available,usedbysnapshots,creation` |
+ * | zfs (2.2 text) | `zpool list -Hp -o name,size,alloc,free,frag,cap,health`                     |
+ * | zfs (2.2 text) | `zpool status -p`                                                            |
+ * | zfs (2.2 text) | `zfs list -Hp -t all -o name,type,used,available,usedbysnapshots,creation`   |
+ * | storage        | `pvesh get /nodes/{node}/storage --output-format json`                       |
+ * | guests         | `pvesh get /nodes/{node}/qemu --output-format json`                          |
+ * | guests         | `pvesh get /nodes/{node}/lxc --output-format json`                           |
+ * | guests detail  | `pvesh get /nodes/{node}/qemu/{vmid}/config --output-format json`            |
+ * | guests detail  | `pvesh get /nodes/{node}/lxc/{vmid}/config --output-format json`             |
+ * | guests detail  | `pvesh get /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces --output-format json` |
+ * | guests detail  | `pvesh get /nodes/{node}/lxc/{vmid}/interfaces --output-format json`         |
+ * | system info    | `pveversion`, `zfs --version`, `apt list --upgradable`                       |
+ * | host           | `df -B1 --output=size,used /` (only where `Deno.statfs` is missing)          |
+ */
+import { commandLine } from "../runner.ts";
+
+/** A program and its arguments, run without a shell. */
+export interface Command {
+  readonly cmd: string;
+  readonly args: readonly string[];
+}
+
+const command = (cmd: string, ...args: string[]): Command => ({ cmd, args });
+
+/** The fields `zfs list` prints, in both the JSON and the text form. */
+const ZFS_LIST_FIELDS = "name,type,used,available,usedbysnapshots,creation";
+
+/** The columns `zpool list` prints in the 2.2 text form, in this order. */
+export const ZPOOL_LIST_TEXT_COLUMNS = [
+  "name",
+  "size",
+  "alloc",
+  "free",
+  "frag",
+  "cap",
+  "health",
+] as const;
+
+export const ZPOOL_LIST_JSON = command("zpool", "list", "-j", "--json-int");
+export const ZPOOL_STATUS_JSON = command(
+  "zpool",
+  "status",
+  "-j",
+  "--json-flat-vdevs",
+  "--json-int",
+);
+export const ZFS_LIST_JSON = command(
+  "zfs",
+  "list",
+  "-j",
+  "--json-int",
+  "-t",
+  "all",
+  "-o",
+  ZFS_LIST_FIELDS,
+);
+
+export const ZPOOL_LIST_TEXT = command(
+  "zpool",
+  "list",
+  "-Hp",
+  "-o",
+  ZPOOL_LIST_TEXT_COLUMNS.join(","),
+);
+export const ZPOOL_STATUS_TEXT = command("zpool", "status", "-p");
+export const ZFS_LIST_TEXT = command(
+  "zfs",
+  "list",
+  "-Hp",
+  "-t",
+  "all",
+  "-o",
+  ZFS_LIST_FIELDS,
+);
+
+export const PVEVERSION = command("pveversion");
+export const ZFS_VERSION = command("zfs", "--version");
+export const APT_UPGRADABLE = command("apt", "list", "--upgradable");
+export const DF_ROOT = command("df", "-B1", "--output=size,used", "/");
+
+/** `pvesh get PATH --output-format json`: one line of JSON, the API's `data` member. */
+export function pveshGet(path: string): Command {
+  return command("pvesh", "get", path, "--output-format", "json");
+}
+
+export const storageList = (node: string): Command =>
+  pveshGet(`/nodes/${node}/storage`);
+
+export type GuestKind = "qemu" | "lxc";
+
+export const guestList = (node: string, kind: GuestKind): Command =>
+  pveshGet(`/nodes/${node}/${kind}`);
+
+export const guestConfig = (
+  node: string,
+  kind: GuestKind,
+  vmid: number,
+): Command => pveshGet(`/nodes/${node}/${kind}/${vmid}/config`);
+
+export const qemuAgentInterfaces = (node: string, vmid: number): Command =>
+  pveshGet(`/nodes/${node}/qemu/${vmid}/agent/network-get-interfaces`);
+
+export const lxcInterfaces = (node: string, vmid: number): Command =>
+  pveshGet(`/nodes/${node}/lxc/${vmid}/interfaces`);
+
+/** The command as one line, as fixture tables and error messages spell it. */
+export function lineOf(c: Command): string {
+  return commandLine(c.cmd, [...c.args]);
+}

@@ -1,0 +1,152 @@
+/**
+ * The host collector: CPU, load, memory, uptime, network and disk rates from
+ * /proc, and the root filesystem. Rates need the previous reading, which the
+ * collector object keeps; the caller passes the time of each reading.
+ */
+import type {
+  CollectorError,
+  DiskRate,
+  HostMetrics,
+  NetRate,
+} from "@proxmon/shared";
+import {
+  type CounterPairs,
+  type CpuTimes,
+  parseCpuTimes,
+  parseDiskstats,
+  parseLoadavg,
+  parseMeminfo,
+  parseNetDev,
+  parseUptime,
+} from "./proc_parsers.ts";
+import { counterRates, cpuPercent } from "./rates.ts";
+import { type ReadFile, readTextFileResult } from "./proc_reader.ts";
+import type { RootFsProbe } from "./root_fs.ts";
+
+export interface HostCollectorDeps {
+  /** Where /proc is mounted (`/proc`, or a fixture directory in tests). */
+  procDir: string;
+  rootFs: RootFsProbe;
+  readFile?: ReadFile;
+}
+
+export interface HostCollector {
+  /** One reading; `nowMs` is when it was taken, used only for rates. */
+  collect(nowMs: number): Promise<HostMetrics>;
+}
+
+interface CounterReading {
+  atMs: number;
+  counters: CounterPairs;
+}
+
+const FILES = {
+  stat: "stat",
+  loadavg: "loadavg",
+  meminfo: "meminfo",
+  uptime: "uptime",
+  netDev: "net/dev",
+  diskstats: "diskstats",
+} as const;
+
+type FileKey = keyof typeof FILES;
+
+/** Creates a host collector holding its own previous reading. */
+export function createHostCollector(deps: HostCollectorDeps): HostCollector {
+  const readFile = deps.readFile ?? readTextFileResult;
+  const base = deps.procDir.replace(/\/+$/, "");
+  let prevCpu: CpuTimes | undefined;
+  let prevNet: CounterReading | undefined;
+  let prevDisk: CounterReading | undefined;
+
+  const elapsed = (prev: CounterReading | undefined, nowMs: number) =>
+    prev ? nowMs - prev.atMs : null;
+
+  return {
+    async collect(nowMs) {
+      const errors: CollectorError[] = [];
+      const keys = Object.keys(FILES) as FileKey[];
+      const [results, rootFs] = await Promise.all([
+        Promise.all(keys.map((k) => readFile(`${base}/${FILES[k]}`))),
+        deps.rootFs(),
+      ]);
+      const text: Partial<Record<FileKey, string>> = {};
+      keys.forEach((key, i) => {
+        const r = results[i];
+        if (r.ok) text[key] = r.text;
+        else errors.push({ tag: `proc_${key}`, message: r.message });
+      });
+      const unparsable = (key: FileKey) =>
+        errors.push({
+          tag: `proc_${key}`,
+          message: `${base}/${FILES[key]}: unexpected format`,
+        });
+      const parse = <T>(key: FileKey, parser: (t: string) => T | null) => {
+        const t = text[key];
+        if (t === undefined) return null;
+        const value = parser(t);
+        if (value === null) unparsable(key);
+        return value;
+      };
+
+      const cpu = parse("stat", parseCpuTimes);
+      const cpu_percent = cpu && prevCpu ? cpuPercent(prevCpu, cpu) : null;
+      if (cpu) prevCpu = cpu;
+
+      const load = parse("loadavg", parseLoadavg);
+      const mem = parse("meminfo", parseMeminfo);
+      if (mem && mem.mem_total_bytes === null) unparsable("meminfo");
+      const uptime = parse("uptime", parseUptime);
+
+      let net: NetRate[] = [];
+      const netCounters = parse("netDev", parseNetDev);
+      if (netCounters) {
+        const rates = counterRates(
+          prevNet?.counters,
+          netCounters,
+          elapsed(prevNet, nowMs),
+        );
+        net = [...rates].map(([iface, [rx, tx]]) => ({
+          iface,
+          rx_bytes_per_s: rx,
+          tx_bytes_per_s: tx,
+        }));
+        prevNet = { atMs: nowMs, counters: netCounters };
+      }
+
+      let disks: DiskRate[] = [];
+      const diskCounters = parse("diskstats", parseDiskstats);
+      if (diskCounters) {
+        const rates = counterRates(
+          prevDisk?.counters,
+          diskCounters,
+          elapsed(prevDisk, nowMs),
+        );
+        disks = [...rates].map(([device, [read, write]]) => ({
+          device,
+          read_bytes_per_s: read,
+          write_bytes_per_s: write,
+        }));
+        prevDisk = { atMs: nowMs, counters: diskCounters };
+      }
+
+      if (!rootFs.ok) errors.push(rootFs.error);
+
+      return {
+        cpu_percent,
+        load1: load?.load1 ?? null,
+        load5: load?.load5 ?? null,
+        load15: load?.load15 ?? null,
+        mem_total_bytes: mem?.mem_total_bytes ?? null,
+        mem_available_bytes: mem?.mem_available_bytes ?? null,
+        swap_total_bytes: mem?.swap_total_bytes ?? null,
+        swap_used_bytes: mem?.swap_used_bytes ?? null,
+        uptime_seconds: uptime,
+        net,
+        disks,
+        root_fs: rootFs.ok ? rootFs.value : null,
+        errors,
+      };
+    },
+  };
+}

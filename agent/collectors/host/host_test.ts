@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { fakeRunner } from "../../fake_runner.ts";
+import { DF_ROOT, lineOf } from "../commands.ts";
+import type { Outcome } from "../exec.ts";
+import { fixturePath, readFixture } from "../test_fixtures.ts";
+import { createHostCollector } from "./host.ts";
+import type { RootFs } from "./proc_parsers.ts";
+import { readTextFileResult } from "./proc_reader.ts";
+import { dfRootFs } from "./root_fs.ts";
+
+const ROOT: Outcome<RootFs> = {
+  ok: true,
+  value: { size_bytes: 1000, used_bytes: 400 },
+};
+const rootFs = () => Promise.resolve(ROOT);
+
+/** A collector whose /proc is whichever fixture directory `dir.current` names. */
+function switchableProc() {
+  const dir = { current: "proc/pve_t0" };
+  const collector = createHostCollector({
+    procDir: "/proc",
+    rootFs,
+    readFile: (path) =>
+      readTextFileResult(path.replace(/^\/proc/, fixturePath(dir.current))),
+  });
+  return { dir, collector };
+}
+
+Deno.test("createHostCollector() reports instant values and null rates on the first reading", async () => {
+  const { collector } = switchableProc();
+  const host = await collector.collect(1_000_000);
+  assert.equal(host.cpu_percent, null);
+  assert.equal(host.load1, 1.5);
+  assert.equal(host.load15, 0.75);
+  assert.equal(host.mem_total_bytes, 65536000 * 1024);
+  assert.equal(host.uptime_seconds, 123456.78);
+  assert.deepEqual(host.root_fs, { size_bytes: 1000, used_bytes: 400 });
+  assert.ok(
+    host.net.length > 0 && host.net.every((n) => n.rx_bytes_per_s === null),
+  );
+  assert.ok(host.disks.every((d) => d.read_bytes_per_s === null));
+  assert.deepEqual(host.errors, []);
+});
+
+Deno.test("createHostCollector() computes cpu_percent and per-device rates over the time passed in", async () => {
+  const { dir, collector } = switchableProc();
+  await collector.collect(1_000_000);
+  dir.current = "proc/pve_t1";
+  const host = await collector.collect(1_010_000);
+
+  // 2000 jiffies passed, 1500 of them idle or iowait.
+  assert.equal(host.cpu_percent, 25);
+  assert.deepEqual(host.net, [
+    { iface: "enp3s0", rx_bytes_per_s: 50000, tx_bytes_per_s: 10000 },
+    { iface: "vmbr0", rx_bytes_per_s: 25000, tx_bytes_per_s: 10000 },
+    { iface: "tap100i0", rx_bytes_per_s: 1000, tx_bytes_per_s: 50 },
+    // rx went backwards (interface re-created): no rate rather than a negative one
+    { iface: "fwbr100i0", rx_bytes_per_s: null, tx_bytes_per_s: 0 },
+    // appeared since the last reading
+    { iface: "veth201i0", rx_bytes_per_s: null, tx_bytes_per_s: null },
+  ]);
+  assert.deepEqual(host.disks, [
+    { device: "sda", read_bytes_per_s: 102400, write_bytes_per_s: 20480 },
+    { device: "nvme0n1", read_bytes_per_s: 10240, write_bytes_per_s: 512000 },
+  ]);
+  assert.deepEqual(host.errors, []);
+});
+
+Deno.test("createHostCollector() divides by the elapsed time it is given, not by a clock", async () => {
+  const { dir, collector } = switchableProc();
+  await collector.collect(5_000);
+  dir.current = "proc/pve_t1";
+  const host = await collector.collect(25_000); // 20 s instead of 10 s
+  assert.equal(
+    host.net.find((n) => n.iface === "vmbr0")?.rx_bytes_per_s,
+    12500,
+  );
+  assert.equal(host.disks[0].read_bytes_per_s, 51200);
+});
+
+Deno.test("createHostCollector() keeps separate state per collector object", async () => {
+  const a = switchableProc();
+  const b = switchableProc();
+  await a.collector.collect(0);
+  a.dir.current = "proc/pve_t1";
+  b.dir.current = "proc/pve_t1";
+  assert.equal((await a.collector.collect(10_000)).cpu_percent, 25);
+  assert.equal((await b.collector.collect(10_000)).cpu_percent, null);
+});
+
+Deno.test("createHostCollector() turns a missing /proc file into an error entry and reports the rest", async () => {
+  // The node_exporter fixtures have no uptime file; their meminfo has no MemAvailable.
+  const collector = createHostCollector({
+    procDir: fixturePath("proc/node_exporter"),
+    rootFs,
+  });
+  const host = await collector.collect(0);
+  assert.equal(host.uptime_seconds, null);
+  assert.deepEqual(host.errors.map((e) => e.tag), ["proc_uptime"]);
+  assert.match(host.errors[0].message, /uptime/);
+  assert.equal(host.mem_available_bytes, (225472 + 22040 + 930888) * 1024);
+  assert.equal(host.load5, 0.37);
+  assert.deepEqual(host.disks.map((d) => d.device), [
+    "sda",
+    "mmcblk0",
+    "vda",
+    "nvme0n1",
+    "sdb",
+    "sdc",
+  ]);
+});
+
+Deno.test("createHostCollector() reports an unreadable file format and a failed root fs probe as errors", async () => {
+  const collector = createHostCollector({
+    procDir: "/proc",
+    rootFs: () =>
+      Promise.resolve({
+        ok: false,
+        error: { tag: "root_fs", message: "df: timed out" },
+      }),
+    readFile: (path) =>
+      Promise.resolve(
+        path.endsWith("/loadavg")
+          ? { ok: true, text: "garbage\n" }
+          : readTextFileResult(
+            path.replace(/^\/proc/, fixturePath("proc/pve_t0")),
+          ),
+      ),
+  });
+  const host = await collector.collect(0);
+  assert.equal(host.load1, null);
+  assert.equal(host.root_fs, null);
+  assert.deepEqual(host.errors.map((e) => e.tag).sort(), [
+    "proc_loadavg",
+    "root_fs",
+  ]);
+  assert.equal(host.mem_total_bytes, 65536000 * 1024);
+});
+
+Deno.test("dfRootFs() runs df through the runner with the command timeout", async (t) => {
+  await t.step("parses df output", async () => {
+    const runner = fakeRunner({
+      [lineOf(DF_ROOT)]: readFixture("system/df_B1_root.txt"),
+    });
+    const probe = dfRootFs({ runner, timeoutMs: 1000 });
+    assert.deepEqual(await probe(), {
+      ok: true,
+      value: { size_bytes: 100861726720, used_bytes: 7954288640 },
+    });
+    assert.deepEqual(runner.calls, ["df -B1 --output=size,used /"]);
+  });
+  await t.step("a timeout is an error entry", async () => {
+    const runner = fakeRunner({
+      [lineOf(DF_ROOT)]: {
+        error: { kind: "timeout", timeoutMs: 1000, message: "killed" },
+      },
+    });
+    const out = await dfRootFs({ runner, timeoutMs: 1000 })();
+    assert.equal(out.ok, false);
+    assert.match(!out.ok ? out.error.message : "", /timed out after 1000 ms/);
+  });
+  await t.step("unexpected output is an error entry", async () => {
+    const runner = fakeRunner({ [lineOf(DF_ROOT)]: "df: /: No such file\n" });
+    const out = await dfRootFs({ runner, timeoutMs: 1000 })();
+    assert.equal(out.ok, false);
+  });
+});

@@ -1,0 +1,13 @@
+/** Test helpers: paths into the repository's `fixtures/` folder. */
+
+const ROOT = `${import.meta.dirname}/../../fixtures`;
+
+/** Absolute path of a fixture, e.g. `fixturePath("proc/pve_t0")`. */
+export function fixturePath(relative: string): string {
+  return `${ROOT}/${relative}`;
+}
+
+/** The text of a fixture file, e.g. `readFixture("zfs/zpool_list.json")`. */
+export function readFixture(relative: string): string {
+  return Deno.readTextFileSync(fixturePath(relative));
+}
