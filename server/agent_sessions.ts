@@ -1,0 +1,134 @@
+/**
+ * The live agent sockets of this server process: every open connection, and
+ * for each host the one joined connection that speaks for it. The socket
+ * layer registers here; shutdown and token checks act on it.
+ */
+import type { ErrorReason } from "@proxmon/shared";
+import type { Clock, TimerId } from "./clock.ts";
+import type { Database } from "./db/client.ts";
+import { tokenHashes } from "./hosts.ts";
+import type { Logger } from "./logger.ts";
+
+/** What the registry needs to know about one agent connection. */
+export interface AgentConnection {
+  /** set once the connection has joined */
+  readonly joined:
+    | { hostId: number; hostName: string; tokenHash: string }
+    | null;
+  /**
+   * Sends `{"type":"error","reason":…}`, closes the socket and settles the
+   * host's status; resolves when that bookkeeping is written.
+   */
+  terminate(reason: ErrorReason, code: number): Promise<void>;
+}
+
+export interface SessionRegistry {
+  /** Tracks an open connection, joined or not. */
+  add(conn: AgentConnection): void;
+  /** Forgets a connection; true if it was its host's current one. */
+  remove(conn: AgentConnection): boolean;
+  /** Makes a joined connection its host's current one; returns the one it replaces. */
+  claim(hostId: number, conn: AgentConnection): AgentConnection | undefined;
+  /** The current connection of a host. */
+  current(hostId: number): AgentConnection | undefined;
+  /** Every open connection. */
+  all(): AgentConnection[];
+  /** Every host's current connection, by host id. */
+  joined(): Map<number, AgentConnection>;
+}
+
+/** Creates an empty registry. */
+export function createSessionRegistry(): SessionRegistry {
+  const open = new Set<AgentConnection>();
+  const byHost = new Map<number, AgentConnection>();
+  return {
+    add: (conn) => void open.add(conn),
+    remove(conn) {
+      open.delete(conn);
+      const hostId = conn.joined?.hostId;
+      if (hostId === undefined || byHost.get(hostId) !== conn) return false;
+      byHost.delete(hostId);
+      return true;
+    },
+    claim(hostId, conn) {
+      const previous = byHost.get(hostId);
+      byHost.set(hostId, conn);
+      return previous === conn ? undefined : previous;
+    },
+    current: (hostId) => byHost.get(hostId),
+    all: () => [...open],
+    joined: () => new Map(byHost),
+  };
+}
+
+/** Closes every connection, e.g. at shutdown, and waits for the bookkeeping. */
+export async function closeAllSessions(
+  sessions: SessionRegistry,
+  reason: ErrorReason,
+  code: number,
+): Promise<void> {
+  await Promise.all(sessions.all().map((c) => c.terminate(reason, code)));
+}
+
+/**
+ * Closes every joined connection whose host was removed or whose token was
+ * rotated since it joined. The CLI changes tokens from another process, so
+ * the server learns of it only by looking. Returns how many were closed.
+ */
+export async function revokeStaleSessions(
+  database: Database,
+  sessions: SessionRegistry,
+): Promise<number> {
+  const live = sessions.joined();
+  if (live.size === 0) return 0;
+  const hashes = await tokenHashes(database, [...live.keys()]);
+  const stale = [...live].filter(([hostId, conn]) =>
+    hashes.get(hostId) !== conn.joined?.tokenHash
+  );
+  await Promise.all(
+    stale.map(([, conn]) => conn.terminate("unauthorized", CLOSE_POLICY)),
+  );
+  return stale.length;
+}
+
+/** Close code for refused connections (RFC 6455 "policy violation"). */
+export const CLOSE_POLICY = 1008;
+
+export interface TokenWatch {
+  stop(): Promise<void>;
+}
+
+/** Runs {@link revokeStaleSessions} every `intervalMs` until stopped. */
+export function startTokenWatch(
+  { database, sessions, clock, log, intervalMs }: {
+    database: Database;
+    sessions: SessionRegistry;
+    clock: Clock;
+    log: Logger;
+    intervalMs: number;
+  },
+): TokenWatch {
+  let timer: TimerId | null = null;
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const tick = () => {
+    running = revokeStaleSessions(database, sessions).then(
+      (n) => {
+        if (n > 0) {
+          log.info(`closed ${n} agent connection(s) with a revoked token`);
+        }
+      },
+      (err) => log.error("token check failed:", err),
+    ).finally(() => {
+      if (!stopped) timer = clock.setTimeout(tick, intervalMs);
+    });
+  };
+  timer = clock.setTimeout(tick, intervalMs);
+  return {
+    async stop() {
+      stopped = true;
+      if (timer !== null) clock.clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,339 @@
+/**
+ * `GET /agent/ws`: the agent protocol of DESIGN.md on one WebSocket.
+ *
+ * join → joined | error(unauthorized) + close; then samples, each answered by
+ * an ack once committed or a nack with a reason; ping → pong as heartbeat.
+ * Every bad frame gets an error reply and never an exception, and a host has
+ * at most one live connection: a new join replaces the old one.
+ *
+ * Close codes: 1000 replaced, 1001 server shutdown, 1008 refused (unauthorized,
+ * join timeout, protocol), 1009 frame too large, 1011 storage failure.
+ */
+import { Hono } from "hono";
+import type { UpgradeWebSocket } from "hono/ws";
+import * as v from "valibot";
+import {
+  checkSample,
+  encode,
+  type ErrorReason,
+  JoinMessage,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+} from "@proxmon/shared";
+import type { AgentConnection, SessionRegistry } from "./agent_sessions.ts";
+import type { Clock, TimerId } from "./clock.ts";
+import type { ServerConfig } from "./config.ts";
+import type { Database } from "./db/client.ts";
+import type { EventBus } from "./events.ts";
+import { authenticateHost, markOffline, markOnline } from "./hosts.ts";
+import type { Logger } from "./logger.ts";
+import type { SampleWriter } from "./sample_writer.ts";
+
+export const CLOSE = {
+  replaced: 1000,
+  shutdown: 1001,
+  refused: 1008,
+  tooLarge: 1009,
+  internal: 1011,
+} as const;
+
+export interface AgentSocketDeps {
+  database: Database;
+  clock: Clock;
+  log: Logger;
+  events: EventBus;
+  sessions: SessionRegistry;
+  writer: SampleWriter;
+  config: Pick<ServerConfig, "maxFrameBytes" | "joinTimeoutMs">;
+  upgradeWebSocket: UpgradeWebSocket;
+  /** aborted when the server begins to shut down: no new agents then */
+  shutdown: AbortSignal;
+}
+
+/** The socket as the protocol uses it, whichever adapter made it. */
+export interface Wire {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+type Decoded =
+  | { ok: true; message: Record<string, unknown> }
+  | { ok: false; reason: ErrorReason; message: string };
+
+const encoder = new TextEncoder();
+
+/** UTF-8 size of a string, without encoding it when the answer is clear. */
+function exceedsBytes(text: string, max: number): boolean {
+  if (text.length > max) return true; // at least one byte per UTF-16 unit
+  if (text.length * 3 <= max) return false; // at most three per unit
+  return encoder.encode(text).length > max;
+}
+
+/** Turns one frame into a message object, or the error to answer with. */
+export function decodeFrame(data: unknown, maxBytes: number): Decoded {
+  if (typeof data !== "string") {
+    const size = data instanceof Blob
+      ? data.size
+      : data instanceof ArrayBuffer
+      ? data.byteLength
+      : 0;
+    return size > maxBytes
+      ? { ok: false, reason: "frame_too_large", message: tooLarge(maxBytes) }
+      : {
+        ok: false,
+        reason: "invalid_message",
+        message: "binary frames are not supported; send JSON text",
+      };
+  }
+  if (exceedsBytes(data, maxBytes)) {
+    return {
+      ok: false,
+      reason: "frame_too_large",
+      message: tooLarge(maxBytes),
+    };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    return { ok: false, reason: "malformed_json", message: err.message };
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    return {
+      ok: false,
+      reason: "invalid_message",
+      message: "a message must be a JSON object with a type",
+    };
+  }
+  return { ok: true, message: parsed as Record<string, unknown> };
+}
+
+const tooLarge = (max: number) => `frames are limited to ${max} bytes`;
+
+const isRef = (ref: unknown): ref is number =>
+  typeof ref === "number" && Number.isSafeInteger(ref) && ref >= 0;
+
+interface Connection extends AgentConnection {
+  open(wire: Wire): void;
+  receive(data: unknown): void;
+  closed(): void;
+}
+
+function createConnection(deps: AgentSocketDeps): Connection {
+  const { clock, log, sessions, writer, database, events } = deps;
+  let wire: Wire | null = null;
+  let state: "open" | "joining" | "joined" | "closed" = "open";
+  let joined: Connection["joined"] = null;
+  let joinTimer: TimerId | null = null;
+  // Frames are handled one after another, so a sample that arrives while the
+  // join is still being checked waits for it instead of being refused.
+  let queue: Promise<void> = Promise.resolve();
+  let finished: Promise<void> | null = null;
+
+  const send = (msg: ServerMessage) => {
+    if (state !== "closed") wire?.send(encode(msg));
+  };
+  const error = (reason: ErrorReason, message?: string) =>
+    send(
+      message === undefined ? { type: "error", reason } : {
+        type: "error",
+        reason,
+        message,
+      },
+    );
+
+  /** Sends the error, closes, and settles the host's status. */
+  function refuse(
+    reason: ErrorReason,
+    code: number,
+    message?: string,
+  ): Promise<void> {
+    if (state === "closed") return finished ?? Promise.resolve();
+    error(reason, message);
+    wire?.close(code, reason);
+    return finish();
+  }
+
+  function finish(): Promise<void> {
+    if (finished) return finished;
+    state = "closed";
+    if (joinTimer !== null) clock.clearTimeout(joinTimer);
+    const wasCurrent = sessions.remove(conn);
+    const host = joined;
+    finished = wasCurrent && host
+      ? markOffline(database, host.hostId, clock.now()).then(
+        () =>
+          events.publish({
+            type: "status",
+            host: host.hostName,
+            status: "offline",
+          }),
+        (err) => log.error(`could not mark ${host.hostName} offline:`, err),
+      )
+      : Promise.resolve();
+    return finished;
+  }
+
+  async function join(raw: Record<string, unknown>) {
+    if (state === "joined") return error("already_joined");
+    const parsed = v.safeParse(JoinMessage, raw);
+    if (!parsed.success) {
+      const issue = parsed.issues[0];
+      return void refuse(
+        "invalid_message",
+        CLOSE.refused,
+        `join: ${v.getDotPath(issue) ?? "message"}: ${issue.message}`,
+      );
+    }
+    const msg = parsed.output;
+    if (msg.protocol !== PROTOCOL_VERSION) {
+      return void refuse(
+        "protocol_unsupported",
+        CLOSE.refused,
+        `this server speaks protocol ${PROTOCOL_VERSION}`,
+      );
+    }
+    state = "joining";
+    const host = await authenticateHost(database, msg.host, msg.token);
+    if (state !== "joining") return; // closed while we looked
+    if (!host) return void refuse("unauthorized", CLOSE.refused);
+    if (joinTimer !== null) clock.clearTimeout(joinTimer);
+    joinTimer = null;
+    joined = {
+      hostId: host.id,
+      hostName: host.name,
+      tokenHash: host.tokenHash,
+    };
+    state = "joined";
+    const previous = sessions.claim(host.id, conn);
+    if (previous) await previous.terminate("replaced", CLOSE.replaced);
+    await markOnline(database, host.id, msg.agent_version, clock.now());
+    if (state !== "joined") return;
+    send({ type: "joined" });
+    events.publish({ type: "status", host: host.name, status: "online" });
+  }
+
+  function sample(raw: Record<string, unknown>) {
+    if (!joined) return error("not_joined", "send join first");
+    if (!isRef(raw.ref)) {
+      return error(
+        "invalid_message",
+        "a sample needs a non-negative integer ref",
+      );
+    }
+    const checked = checkSample({ ...raw, ref: raw.ref });
+    if (!checked.ok) {
+      const { ref, reason, message } = checked;
+      return send({ type: "nack", ref, reason, message });
+    }
+    const { ref, interval, collectedAtMs, data } = checked.sample;
+    const { hostId, hostName, tokenHash } = joined;
+    writer.submit({
+      hostId,
+      hostName,
+      tokenHash,
+      interval,
+      collectedAtMs,
+      data,
+    }).then((outcome) => {
+      if (outcome === "stored" || outcome === "duplicate") {
+        send({ type: "ack", ref });
+      } else if (outcome === "invalid_interval") {
+        send({ type: "nack", ref, reason: "invalid_interval" });
+      } else {
+        // token rotated or host removed since this socket joined
+        void refuse("unauthorized", CLOSE.refused);
+      }
+    }, (err) => {
+      // Not acked: the agent keeps the sample and replays it after the
+      // reconnect this close causes.
+      log.error(`storing a sample from ${hostName} failed:`, err);
+      if (state === "closed") return;
+      state = "closed";
+      wire?.close(CLOSE.internal, "storage_failed");
+      void finish();
+    });
+  }
+
+  function dispatch(message: Record<string, unknown>): void | Promise<void> {
+    switch (message.type) {
+      case "join":
+        return join(message);
+      case "sample":
+        return sample(message);
+      case "ping":
+        if (joined) writer.touch(joined.hostId);
+        return send({ type: "pong" });
+      default:
+        return error(
+          "unknown_type",
+          `unknown message type ${JSON.stringify(message.type) ?? "(none)"}`,
+        );
+    }
+  }
+
+  const conn: Connection = {
+    get joined() {
+      return joined;
+    },
+    terminate: (reason, code) => refuse(reason, code),
+    open(ws) {
+      wire = ws;
+      sessions.add(conn);
+      joinTimer = clock.setTimeout(() => {
+        joinTimer = null;
+        if (!joined) void refuse("join_timeout", CLOSE.refused);
+      }, deps.config.joinTimeoutMs);
+    },
+    receive(data) {
+      if (state === "closed") return;
+      const decoded = decodeFrame(data, deps.config.maxFrameBytes);
+      if (!decoded.ok) {
+        if (decoded.reason === "frame_too_large") {
+          return void refuse(decoded.reason, CLOSE.tooLarge, decoded.message);
+        }
+        return error(decoded.reason, decoded.message);
+      }
+      queue = queue.then(() => {
+        if (state !== "closed") return dispatch(decoded.message);
+      }).catch((err) => {
+        // Only the database can throw here (a join lookup or status write).
+        log.error("agent socket: handling a message failed:", err);
+        if (state !== "closed") wire?.close(CLOSE.internal, "internal_error");
+        void finish();
+      });
+    },
+    closed() {
+      void finish();
+    },
+  };
+  return conn;
+}
+
+/**
+ * The agent socket as a Hono sub-app: mount it at `/agent` for
+ * `GET /agent/ws`. A plain GET (no upgrade) gets 426.
+ */
+export function createAgentSocketRoutes(deps: AgentSocketDeps): Hono {
+  const app = new Hono();
+  app.get(
+    "/ws",
+    async (c, next) => {
+      if (deps.shutdown.aborted) {
+        return c.json({ error: "shutting_down" }, 503);
+      }
+      await next();
+    },
+    deps.upgradeWebSocket(() => {
+      const conn = createConnection(deps);
+      return {
+        onOpen: (_evt, ws) => conn.open(ws),
+        onMessage: (evt) => conn.receive(evt.data),
+        onClose: () => conn.closed(),
+      };
+    }),
+    (c) => c.json({ error: "websocket_upgrade_required" }, 426),
+  );
+  return app;
+}

@@ -1,0 +1,33 @@
+/**
+ * The Hono app, composed from sub-apps. Routes get their dependencies from
+ * `deps`; nothing here opens, reads or starts anything by itself.
+ *
+ * Layout: `/agent/ws` (agent socket, authenticated by its own join), `/api/*`
+ * (JSON; put dashboard auth in front with `api.use(...)` before the routes),
+ * `/healthz`. The dashboard's pages mount beside them.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { createAgentSocketRoutes } from "./agent_socket.ts";
+import { createHostsApi } from "./api/hosts.ts";
+import type { AppDeps } from "./deps.ts";
+
+/** Builds the server's HTTP app. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse();
+    deps.log.error(`${c.req.method} ${c.req.path} failed:`, err);
+    return c.json({ error: "internal_error" }, 500);
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/agent", createAgentSocketRoutes(deps));
+
+  const api = new Hono();
+  api.route("/hosts", createHostsApi(deps));
+  app.route("/api", api);
+
+  return app;
+}

@@ -1,0 +1,57 @@
+/**
+ * Everything the app's routes need, built once by `main.ts` (through
+ * `startServer`) or by a test. Add new shared services here rather than
+ * reaching for module state.
+ */
+import type { UpgradeWebSocket } from "hono/ws";
+import {
+  createSessionRegistry,
+  type SessionRegistry,
+} from "./agent_sessions.ts";
+import type { Clock } from "./clock.ts";
+import type { ServerConfig } from "./config.ts";
+import type { Database } from "./db/client.ts";
+import { createEventBus, type EventBus } from "./events.ts";
+import type { Logger } from "./logger.ts";
+import { createSampleWriter, type SampleWriter } from "./sample_writer.ts";
+
+/** What the caller provides. */
+export interface BaseDeps {
+  config: ServerConfig;
+  database: Database;
+  clock: Clock;
+  log: Logger;
+  /** from the WebSocket adapter (server/ws/) */
+  upgradeWebSocket: UpgradeWebSocket;
+  /**
+   * Aborted when shutdown begins. Long-lived responses (event streams)
+   * should end on it, and new agent sockets are refused from then on.
+   */
+  shutdown: AbortSignal;
+}
+
+export interface AppDeps extends BaseDeps {
+  /** live updates: committed samples and status changes */
+  events: EventBus;
+  /** the live agent sockets of this process */
+  sessions: SessionRegistry;
+  /** batched ingest */
+  writer: SampleWriter;
+}
+
+/** Adds the in-process services to the caller's dependencies. */
+export function createAppDeps(base: BaseDeps): AppDeps {
+  const events = createEventBus((err) =>
+    base.log.error("event listener failed:", err)
+  );
+  return {
+    ...base,
+    events,
+    sessions: createSessionRegistry(),
+    writer: createSampleWriter({
+      database: base.database,
+      clock: base.clock,
+      events,
+    }),
+  };
+}

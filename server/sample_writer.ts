@@ -1,0 +1,172 @@
+/**
+ * Group commit for ingest. Samples submitted while a batch is being written,
+ * or in the same turn of the event loop, are committed together in one
+ * transaction; each caller's promise settles only after that commit, which
+ * is what makes an `ack` mean "durably stored".
+ */
+import type { Clock, TimerId } from "./clock.ts";
+import type { Database } from "./db/client.ts";
+import type { EventBus } from "./events.ts";
+import {
+  type RecordOutcome,
+  recordSamples,
+  type SampleInput,
+} from "./metrics.ts";
+
+export interface PendingSample extends SampleInput {
+  /** for the `sample` event published after commit */
+  hostName: string;
+}
+
+export interface WriterStats {
+  received: number;
+  stored: number;
+  duplicates: number;
+  refused: number;
+  failed: number;
+  batches: number;
+}
+
+export interface SampleWriter {
+  /** Queues a sample; resolves with its outcome once its batch committed. */
+  submit(sample: PendingSample): Promise<RecordOutcome>;
+  /** Marks a host as seen (a heartbeat); written with the next batch. */
+  touch(hostId: number): void;
+  /** Commits everything queued so far and waits for it. */
+  flush(): Promise<void>;
+  /** Flushes, then refuses further samples. */
+  close(): Promise<void>;
+  stats(): WriterStats;
+}
+
+export interface SampleWriterDeps {
+  database: Database;
+  clock: Clock;
+  events: EventBus;
+  /** most samples per transaction; more wait for the next one */
+  maxBatch?: number;
+}
+
+interface Waiter {
+  sample: PendingSample;
+  resolve(outcome: RecordOutcome): void;
+  reject(err: unknown): void;
+}
+
+/** Creates the ingest writer. Nothing is written until something is submitted. */
+export function createSampleWriter(
+  { database, clock, events, maxBatch = 1000 }: SampleWriterDeps,
+): SampleWriter {
+  let queue: Waiter[] = [];
+  const touched = new Set<number>();
+  let timer: TimerId | null = null;
+  let running: Promise<void> | null = null;
+  let closed = false;
+  const stats: WriterStats = {
+    received: 0,
+    stored: 0,
+    duplicates: 0,
+    refused: 0,
+    failed: 0,
+    batches: 0,
+  };
+
+  const hasWork = () => queue.length > 0 || touched.size > 0;
+
+  async function writeBatch(batch: Waiter[], touch: number[]) {
+    stats.batches++;
+    let outcomes: RecordOutcome[];
+    try {
+      outcomes = await recordSamples(
+        database,
+        batch.map((w) => w.sample),
+        clock.now(),
+        touch,
+      );
+    } catch (err) {
+      // The batch rolled back as a whole: every sender learns it, none is
+      // acked, and the agents keep the samples to replay.
+      stats.failed += batch.length;
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i];
+      if (outcome === "stored") stats.stored++;
+      else if (outcome === "duplicate") stats.duplicates++;
+      else stats.refused++;
+      w.resolve(outcome);
+    });
+    batch.forEach((w, i) => {
+      if (outcomes[i] !== "stored") return;
+      events.publish({
+        type: "sample",
+        host: w.sample.hostName,
+        interval: w.sample.interval,
+        collected_at: new Date(w.sample.collectedAtMs).toISOString(),
+      });
+    });
+  }
+
+  async function drain() {
+    while (hasWork()) {
+      const batch = queue.slice(0, maxBatch);
+      queue = queue.slice(batch.length);
+      const touch = [...touched];
+      touched.clear();
+      await writeBatch(batch, touch);
+    }
+  }
+
+  function run() {
+    running = drain().finally(() => {
+      running = null;
+      if (hasWork()) schedule();
+    });
+  }
+
+  function schedule() {
+    if (timer !== null || running !== null) return;
+    // A zero delay still lets every frame already read in this turn join
+    // the batch; under load, samples pile up while a batch is written.
+    timer = clock.setTimeout(() => {
+      timer = null;
+      run();
+    }, 0);
+  }
+
+  async function flush() {
+    while (running !== null || hasWork()) {
+      if (running === null) {
+        if (timer !== null) clock.clearTimeout(timer);
+        timer = null;
+        run();
+      }
+      await running;
+    }
+  }
+
+  return {
+    submit(sample) {
+      if (closed) {
+        return Promise.reject(new Error("the sample writer is closed"));
+      }
+      stats.received++;
+      return new Promise((resolve, reject) => {
+        queue.push({ sample, resolve, reject });
+        schedule();
+      });
+    },
+    touch(hostId) {
+      if (closed) return;
+      touched.add(hostId);
+      schedule();
+    },
+    flush,
+    async close() {
+      closed = true;
+      await flush();
+    },
+    stats: () => ({ ...stats }),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Starting and stopping the whole server: database, app, WebSocket adapter,
+ * retention and token checks. `main.ts` calls this with the real
+ * environment's config; tests call it with a temporary database and port 0.
+ */
+import { closeAllSessions, startTokenWatch } from "./agent_sessions.ts";
+import { CLOSE } from "./agent_socket.ts";
+import { createApp } from "./app.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { ServerConfig } from "./config.ts";
+import { openDatabase } from "./db/client.ts";
+import { type AppDeps, createAppDeps } from "./deps.ts";
+import { markAllOffline } from "./hosts.ts";
+import { consoleLogger, type Logger } from "./logger.ts";
+import { startRetention } from "./retention.ts";
+import type { WriterStats } from "./sample_writer.ts";
+import { createWsAdapter, type WsAdapter } from "./ws/mod.ts";
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:4000 */
+  url: string;
+  port: number;
+  deps: AppDeps;
+  /**
+   * Refuses new agents, commits every sample received, closes the sockets
+   * and the database. Safe to call twice.
+   */
+  shutdown(): Promise<WriterStats>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** defaults to the one config.wsAdapter names */
+  adapter?: WsAdapter;
+  /** retention schedule; defaults to hourly */
+  retentionIntervalMs?: number;
+}
+
+/** Opens the database (migrating it), then serves the app. */
+export async function startServer(
+  config: ServerConfig,
+  opts: StartOptions = {},
+): Promise<RunningServer> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? consoleLogger;
+  const adapter = opts.adapter ?? createWsAdapter(config);
+  const database = await openDatabase(config.databaseUrl, {
+    authToken: config.databaseAuthToken ?? undefined,
+  });
+  // No socket survives a restart, so any "online" left in the table is stale.
+  await markAllOffline(database);
+  const stopping = new AbortController();
+  const deps = createAppDeps({
+    config,
+    database,
+    clock,
+    log,
+    upgradeWebSocket: adapter.upgradeWebSocket,
+    shutdown: stopping.signal,
+  });
+  const served = await adapter.serve(createApp(deps), {
+    hostname: config.hostname,
+    port: config.port,
+  });
+  const retention = startRetention({
+    database,
+    clock,
+    log,
+    retentionHours: config.retentionHours,
+    intervalMs: opts.retentionIntervalMs,
+  });
+  const tokenWatch = startTokenWatch({
+    database,
+    sessions: deps.sessions,
+    clock,
+    log,
+    intervalMs: config.tokenCheckMs,
+  });
+
+  const shownHost = ["0.0.0.0", "::"].includes(served.hostname)
+    ? "localhost"
+    : served.hostname.includes(":")
+    ? `[${served.hostname}]`
+    : served.hostname;
+  let stopped: Promise<WriterStats> | null = null;
+  const shutdown = async (): Promise<WriterStats> => {
+    stopping.abort();
+    await Promise.all([retention.stop(), tokenWatch.stop()]);
+    // Commit first, so the samples already received are acked before their
+    // sockets close; whatever arrives meanwhile is committed by close().
+    await deps.writer.flush();
+    await closeAllSessions(deps.sessions, "server_shutdown", CLOSE.shutdown);
+    await served.close();
+    await deps.writer.close();
+    database.close();
+    return deps.writer.stats();
+  };
+  return {
+    url: `http://${shownHost}:${served.port}`,
+    port: served.port,
+    deps,
+    shutdown: () => stopped ??= shutdown(),
+  };
+}
