@@ -18,6 +18,16 @@ export const HistoryMetric = v.picklist([
 ]);
 export type HistoryMetric = v.InferOutput<typeof HistoryMetric>;
 
+/** The time ranges the charts offer. */
+export const HISTORY_RANGES = ["1h", "6h", "24h", "48h"] as const;
+export const HistoryRange = v.picklist(HISTORY_RANGES);
+export type HistoryRange = v.InferOutput<typeof HistoryRange>;
+
+/** The length of a range in milliseconds. */
+export function rangeMs(range: HistoryRange): number {
+  return Number.parseInt(range) * 3_600_000;
+}
+
 export type HistoryUnit = "percent" | "bytes" | "bytes_per_s" | "load";
 
 export interface HistorySeries {

@@ -1,21 +1,16 @@
 import assert from "node:assert/strict";
-import { type Database, openDatabase } from "./db/client.ts";
+import type { Database } from "./db/client.ts";
 import { hosts, metrics } from "./db/schema.ts";
 import { loadHistory } from "./history.ts";
 import type { FastSummary } from "./summary.ts";
+import { openTempDatabase } from "./testing/temp_db.ts";
 
 const T0 = Date.UTC(2025, 0, 1);
 const MIN = 60_000;
 
-async function withDb(fn: (db: Database) => Promise<void>) {
-  const dir = await Deno.makeTempDir();
-  const database = await openDatabase(`file:${dir}/history.db`);
-  try {
-    await fn(database);
-  } finally {
-    database.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+async function withDb(fn: (database: Database) => Promise<void>) {
+  await using tmp = await openTempDatabase();
+  await fn(tmp.database);
 }
 
 function summary(over: Partial<FastSummary>): FastSummary {

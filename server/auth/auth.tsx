@@ -1,0 +1,167 @@
+/**
+ * Dashboard authentication: the login and logout routes and the guards that
+ * put pages and `/api/*` behind a session or an API token. Without a
+ * password hash (development only; config refuses it in production) every
+ * guard lets requests through and the pages show a "no password set" banner.
+ */
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import * as v from "valibot";
+import type { Clock } from "../clock.ts";
+import type { Database } from "../db/client.ts";
+import { verifyPassword } from "../password.ts";
+import { pageHeaders } from "../web/page_headers.ts";
+import { LoginPage } from "../web/views/login_page.tsx";
+import { verifyApiToken } from "./api_tokens.ts";
+import { createLoginLimiter, type LoginLimiter } from "./login_limiter.ts";
+import {
+  DEFAULT_SESSION_TTL_MS,
+  endSession,
+  hasSession,
+  type SessionOptions,
+  sessionSigningKey,
+  startSession,
+} from "./session.ts";
+
+export interface AuthConfig {
+  /** scrypt hash; null leaves the dashboard open (development) */
+  dashboardPasswordHash: string | null;
+  /** null: a random per-process secret, so sessions end on restart */
+  sessionSecret: string | null;
+  sessionTtlMs?: number;
+}
+
+export interface AuthDeps {
+  database: Database;
+  clock: Clock;
+  config: AuthConfig;
+  /** defaults to 5 failed logins per minute per client */
+  limiter?: LoginLimiter;
+  /** told once when the session secret had to be made up */
+  warn?: (message: string) => void;
+}
+
+export interface Auth {
+  /** `GET/POST /login`, `POST /logout` */
+  routes: Hono;
+  /** for HTML pages: redirects to the login page without a session */
+  requirePage: MiddlewareHandler;
+  /** for JSON, fragments and live events: 401 without a session or token */
+  requireApi: MiddlewareHandler;
+  passwordSet: boolean;
+}
+
+const LoginForm = v.object({
+  password: v.pipe(v.string(), v.maxLength(1024)),
+  next: v.optional(v.pipe(v.string(), v.maxLength(2048))),
+});
+
+/**
+ * The address a request came from, for rate limiting: Deno.serve passes it
+ * as `remoteAddr`, @hono/node-server as the socket. Requests without one
+ * (in-process `app.request`) share the key "unknown".
+ */
+export function clientAddress(c: Context): string {
+  const env = c.env as {
+    remoteAddr?: { hostname?: string };
+    incoming?: { socket?: { remoteAddress?: string } };
+  } | undefined;
+  return env?.remoteAddr?.hostname ??
+    env?.incoming?.socket?.remoteAddress ??
+    "unknown";
+}
+
+/** Only a local path may follow a login; anything else could leave the site. */
+export function safeNext(next: string | undefined): string {
+  if (!next || !next.startsWith("/") || /^\/[\\/]/.test(next)) return "/";
+  return next;
+}
+
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/** Builds the login routes and guards for one app instance. */
+export function createAuth(deps: AuthDeps): Auth {
+  const { database, clock, config } = deps;
+  const passwordHash = config.dashboardPasswordHash;
+  const passwordSet = passwordHash !== null;
+  let secret = config.sessionSecret;
+  if (secret === null) {
+    secret = randomSecret();
+    if (passwordSet) {
+      (deps.warn ?? console.warn)(
+        "SESSION_SECRET is not set: using a random one, so every login ends when the server restarts",
+      );
+    }
+  }
+  const session: SessionOptions = {
+    secret: sessionSigningKey(secret, passwordHash ?? ""),
+    ttlMs: config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+    now: () => clock.now(),
+  };
+  const limiter = deps.limiter ??
+    createLoginLimiter({ now: () => clock.now() });
+
+  const bearerOk = async (c: Context) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    return match !== null && await verifyApiToken(database, match[1]);
+  };
+
+  const requirePage: MiddlewareHandler = async (c, next) => {
+    if (!passwordSet || await hasSession(c, session)) return await next();
+    const url = new URL(c.req.url);
+    const target = url.pathname + url.search;
+    return c.redirect(`/login?next=${encodeURIComponent(target)}`, 302);
+  };
+
+  const requireApi: MiddlewareHandler = async (c, next) => {
+    if (!passwordSet || await hasSession(c, session) || await bearerOk(c)) {
+      return await next();
+    }
+    c.header("WWW-Authenticate", 'Bearer realm="proxmon"');
+    return c.json({ error: "unauthorized" }, 401);
+  };
+
+  const routes = new Hono();
+  routes.use("/login", pageHeaders);
+  routes.get("/login", async (c) => {
+    if (!passwordSet || await hasSession(c, session)) return c.redirect("/");
+    return c.html(<LoginPage next={safeNext(c.req.query("next"))} />);
+  });
+
+  routes.post("/login", async (c) => {
+    if (!passwordSet) return c.redirect("/", 303);
+    const form = v.safeParse(LoginForm, await c.req.parseBody());
+    const next = safeNext(form.success ? form.output.next : undefined);
+    const client = clientAddress(c);
+    const wait = limiter.retryAfterSeconds(client);
+    if (wait > 0) {
+      c.header("Retry-After", String(wait));
+      return c.html(
+        <LoginPage
+          next={next}
+          error={`Too many failed attempts. Try again in ${wait} s.`}
+        />,
+        429,
+      );
+    }
+    if (
+      form.success && await verifyPassword(form.output.password, passwordHash)
+    ) {
+      limiter.reset(client);
+      await startSession(c, session);
+      return c.redirect(next, 303);
+    }
+    limiter.recordFailure(client);
+    return c.html(<LoginPage next={next} error="Wrong password." />, 401);
+  });
+
+  routes.post("/logout", (c) => {
+    endSession(c);
+    return c.redirect(passwordSet ? "/login" : "/", 303);
+  });
+
+  return { routes, requirePage, requireApi, passwordSet };
+}
