@@ -3,11 +3,12 @@
  * 127.0.0.1 speaking the agent protocol (join, sample → ack/nack, ping →
  * pong), storing each (interval, collected_at) once as the real server does.
  */
-import type {
-  JoinMessage,
-  NackReason,
-  SampleMessage,
-  ServerMessage,
+import {
+  checkSample,
+  type JoinMessage,
+  type NackReason,
+  type SampleMessage,
+  type ServerMessage,
 } from "@proxmon/shared";
 
 export interface TestServerOptions {
@@ -17,6 +18,8 @@ export interface TestServerOptions {
   hosts?: Record<string, string>;
   /** Refuse a sample with this reason instead of storing it. */
   nack?: (sample: SampleMessage) => NackReason | undefined;
+  /** Check samples against the payload schemas, nacking as the server does. */
+  validate?: boolean;
   /** Hold acks until `releaseAcks()`. */
   holdAcks?: boolean;
   /** After joining, answer nothing: a socket that died without a close. */
@@ -32,6 +35,8 @@ export interface TestServer {
   received: SampleMessage[];
   /** Samples stored, once per (interval, collected_at), in arrival order. */
   stored: SampleMessage[];
+  /** Why samples were refused by `validate`. */
+  nacks: string[];
   pings: number;
   releaseAcks(): void;
   close(): Promise<void>;
@@ -53,6 +58,7 @@ export function startTestServer(opts: TestServerOptions = {}): TestServer {
     joins: [],
     received: [],
     stored: [],
+    nacks: [],
     pings: 0,
   };
 
@@ -62,6 +68,18 @@ export function startTestServer(opts: TestServerOptions = {}): TestServer {
 
   function onSample(ws: WebSocket, msg: SampleMessage) {
     state.received.push(msg);
+    if (opts.validate) {
+      const check = checkSample(msg);
+      if (!check.ok) {
+        state.nacks.push(check.message);
+        return reply(ws, {
+          type: "nack",
+          ref: msg.ref,
+          reason: check.reason,
+          message: check.message,
+        });
+      }
+    }
     const reason = opts.nack?.(msg);
     if (reason) return reply(ws, { type: "nack", ref: msg.ref, reason });
     const key = `${msg.interval}|${msg.collected_at}`;
@@ -118,6 +136,7 @@ export function startTestServer(opts: TestServerOptions = {}): TestServer {
     joins: state.joins,
     received: state.received,
     stored: state.stored,
+    nacks: state.nacks,
     get pings() {
       return state.pings;
     },
