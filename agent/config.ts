@@ -27,7 +27,7 @@ export interface AgentConfig {
   serverUrl: string;
   token: string;
   hostId: string;
-  /** The PVE node name used in `pvesh` paths. */
+  /** The PVE node name used in `pvesh` paths; defaults to the short hostname. */
   node: string;
   intervalsMs: Record<Interval, number>;
   commandTimeoutMs: number;
@@ -193,7 +193,8 @@ export function resolveAgentConfig(
       serverUrl: endpointUrl(toml.server_url),
       token: toml.token,
       hostId: toml.host_id,
-      node: toml.node ?? env.hostname,
+      // PVE names a node after the hostname up to its first dot.
+      node: toml.node ?? env.hostname.split(".")[0],
       intervalsMs,
       commandTimeoutMs:
         (toml.command_timeout_seconds ?? d.commandTimeoutSeconds) * 1000,

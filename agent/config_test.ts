@@ -43,6 +43,13 @@ Deno.test("resolveAgentConfig() fills every default from a minimal file", () => 
   });
 });
 
+Deno.test("resolveAgentConfig() defaults node to the hostname without its domain, as PVE does", () => {
+  const { config } = resolveAgentConfig(MINIMAL, PATH, {
+    hostname: "pve-a.lan.example",
+  });
+  assert.equal(config.node, "pve-a");
+});
+
 Deno.test("resolveAgentConfig() takes every key the file sets", () => {
   const { config } = resolveAgentConfig(
     `
