@@ -1,0 +1,333 @@
+/**
+ * Runs the fake PVE tools as real executables (bin/*) and checks that what
+ * they print has the real tools' shape, on a ZFS 2.3 and a ZFS 2.2 node.
+ */
+import assert from "node:assert/strict";
+import { PROFILE_ENV } from "./fake_tool.ts";
+
+const dir = import.meta.dirname!;
+const ZFS23 = `${dir}/profiles/degraded_zfs23.toml`;
+const ZFS22 = `${dir}/profiles/zfs22.toml`;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(
+  profile: string,
+  tool: string,
+  ...args: string[]
+): Promise<Run> {
+  const out = await new Deno.Command(`${dir}/bin/${tool}`, {
+    args,
+    env: { [PROFILE_ENV]: profile },
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: text.decode(out.stdout),
+    stderr: text.decode(out.stderr),
+  };
+}
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown) => v as Json;
+
+Deno.test("zpool list -j --json-int prints the OpenZFS envelope with properties.X.value", async () => {
+  const r = await run(ZFS23, "zpool", "list", "-j", "--json-int");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.split("\n").length, 2, "one compact line");
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(doc.output_version, {
+    command: "zpool list",
+    vers_major: 0,
+    vers_minor: 1,
+  });
+  const tank = doc.pools.tank;
+  assert.equal(tank.type, "POOL");
+  assert.equal(tank.properties.health.value, "DEGRADED");
+  assert.equal(typeof tank.properties.size.value, "number");
+  assert.equal(
+    tank.properties.dedupratio.value,
+    "1.00",
+    "non-digit values stay strings",
+  );
+  assert.deepEqual(Object.keys(doc.pools), ["rpool", "tank", "backup"]);
+  // GUIDs are unsigned 64-bit and printed exactly, beyond what a double holds
+  assert.match(r.stdout, /"pool_guid":\d{16,20},/);
+});
+
+Deno.test("zpool status -j --json-flat-vdevs lists a degraded leaf flat and nested, with checksum errors", async () => {
+  const r = await run(
+    ZFS23,
+    "zpool",
+    "status",
+    "-j",
+    "--json-flat-vdevs",
+    "--json-int",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const tank = JSON.parse(r.stdout).pools.tank;
+  assert.equal(tank.state, "DEGRADED");
+  assert.equal(tank.msgid, "ZFS-8000-9P");
+  assert.equal(tank.scan_stats.function, "SCRUB");
+  assert.equal(tank.scan_stats.state, "FINISHED");
+  const bad = "ata-WDC_WD80EFZZ-68BTXN0_WD-CA1L07QZ";
+  const flat = tank.vdevs[bad];
+  assert.equal(flat.state, "DEGRADED");
+  assert.equal(flat.checksum_errors, 37);
+  assert.equal(flat.aux, "ERR_EXCEEDED");
+  assert.equal(flat.parent, "mirror-0");
+  // --json-flat-vdevs still nests: the same leaf is inside mirror-0 and the root
+  assert.deepEqual(tank.vdevs["mirror-0"].vdevs[bad], flat);
+  assert.deepEqual(tank.vdevs.tank.vdevs["mirror-0"].vdevs[bad], flat);
+  const backup = JSON.parse(r.stdout).pools.backup;
+  assert.equal(backup.scan_stats.state, "SCANNING");
+  assert.equal(backup.scan_stats.end_time, 0);
+});
+
+Deno.test("zfs list -j --json-int -t all lists volumes and snapshots with creation as a number", async () => {
+  const r = await run(
+    ZFS23,
+    "zfs",
+    ...[
+      "list",
+      "-j",
+      "--json-int",
+      "-t",
+      "all",
+      "-o",
+      "name,type,used,available,usedbysnapshots,creation",
+    ],
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const datasets = obj(JSON.parse(r.stdout).datasets);
+  const vol = obj(datasets["rpool/data/vm-100-disk-0"]);
+  assert.equal(vol.type, "VOLUME");
+  assert.equal(typeof obj(obj(vol.properties).creation).value, "number");
+  const snaps = Object.values(datasets).map(obj).filter((d) =>
+    d.type === "SNAPSHOT"
+  );
+  assert.ok(snaps.length > 0);
+  assert.equal(obj(obj(snaps[0].properties).available).value, "-");
+  assert.equal(typeof snaps[0].snapshot_name, "string");
+});
+
+Deno.test("ZFS 2.2 has no -j: invalid option 'j', usage on stderr, exit 2", async (t) => {
+  for (
+    const args of [
+      ["zpool", "list", "-j", "--json-int"],
+      ["zpool", "status", "-j", "--json-flat-vdevs", "--json-int"],
+      ["zfs", "list", "-j", "--json-int", "-t", "all"],
+    ]
+  ) {
+    await t.step(args.join(" "), async () => {
+      const r = await run(ZFS22, args[0], ...args.slice(1));
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^invalid option 'j'\nusage:\n\t/);
+    });
+  }
+});
+
+Deno.test("ZFS 2.2 text: zpool list -Hp is tab-separated numbers, zpool status -p has the config table", async () => {
+  const list = await run(
+    ZFS22,
+    "zpool",
+    "list",
+    "-Hp",
+    "-o",
+    "name,size,alloc,free,frag,cap,health",
+  );
+  assert.equal(list.code, 0, list.stderr);
+  const rows = list.stdout.trimEnd().split("\n").map((l) => l.split("\t"));
+  assert.deepEqual(rows.map((r) => [r[0], r[6]]), [["rpool", "ONLINE"], [
+    "tank",
+    "DEGRADED",
+  ]]);
+  for (const row of rows) {
+    assert.ok(row.slice(1, 6).every((c) => /^\d+$/.test(c)), row.join("|"));
+  }
+
+  const status = await run(ZFS22, "zpool", "status", "-p");
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(
+    status.stdout,
+    /^ {2}pool: rpool\n state: ONLINE\n {2}scan: scrub in progress since /,
+  );
+  assert.match(
+    status.stdout,
+    /\n\tNAME +STATE +READ WRITE CKSUM\n\ttank +DEGRADED/,
+  );
+  assert.match(
+    status.stdout,
+    /\n\t {4}ata-ST8000VN004-2M2101_WSD1A2C7 +DEGRADED +0 +0 +12 {2}too many errors\n/,
+  );
+  assert.match(status.stdout, /errors: No known data errors\n$/);
+
+  const zfs = await run(
+    ZFS22,
+    "zfs",
+    "list",
+    "-Hp",
+    "-t",
+    "all",
+    "-o",
+    "name,type,used,available,usedbysnapshots,creation",
+  );
+  assert.equal(zfs.code, 0, zfs.stderr);
+  const snap = zfs.stdout.split("\n").find((l) => l.includes("@"));
+  assert.match(snap ?? "", /^[^\t]+@[^\t]+\tsnapshot\t\d+\t-\t-\t\d+$/);
+});
+
+Deno.test("pvesh prints one line of JSON with sorted keys, and fails like PVE for missing agents", async () => {
+  const list = await run(
+    ZFS23,
+    "pvesh",
+    "get",
+    "/nodes/pve-lab/qemu",
+    "--output-format",
+    "json",
+  );
+  assert.equal(list.code, 0, list.stderr);
+  assert.equal(list.stdout.split("\n").length, 2);
+  const vms = JSON.parse(list.stdout) as Json[];
+  for (const vm of vms) {
+    assert.deepEqual(Object.keys(vm), Object.keys(vm).sort());
+    assert.equal(typeof vm.vmid, "number");
+  }
+  assert.equal(vms.find((vm) => vm.vmid === 9000)?.template, 1);
+
+  const noAgent = await run(
+    ZFS23,
+    "pvesh",
+    ...[
+      "get",
+      "/nodes/pve-lab/qemu/102/agent/network-get-interfaces",
+      "--output-format",
+      "json",
+    ],
+  );
+  assert.deepEqual([noAgent.code, noAgent.stdout, noAgent.stderr], [
+    255,
+    "",
+    "No QEMU guest agent configured\n",
+  ]);
+
+  const storage = await run(
+    ZFS23,
+    "pvesh",
+    "get",
+    "/nodes/pve-lab/storage",
+    "--output-format",
+    "json",
+  );
+  const nfs = (JSON.parse(storage.stdout) as Json[]).find((s) =>
+    s.storage === "nas-archive"
+  );
+  assert.deepEqual(
+    nfs && [nfs.type, nfs.active, nfs.total, "used_fraction" in nfs],
+    ["nfs", 0, 0, false],
+  );
+  assert.equal(storage.stderr, "storage 'nas-archive' is not online\n");
+
+  const other = await run(
+    ZFS23,
+    "pvesh",
+    "get",
+    "/nodes/elsewhere/qemu",
+    "--output-format",
+    "json",
+  );
+  assert.equal(other.code, 255);
+  assert.match(other.stderr, /hostname lookup 'elsewhere' failed/);
+});
+
+Deno.test("pvesh guest agent and LXC interfaces carry the guest's addresses", async () => {
+  const agent = await run(
+    ZFS23,
+    "pvesh",
+    ...[
+      "get",
+      "/nodes/pve-lab/qemu/100/agent/network-get-interfaces",
+      "--output-format",
+      "json",
+    ],
+  );
+  assert.equal(agent.code, 0, agent.stderr);
+  const ifaces = JSON.parse(agent.stdout).result as Json[];
+  const addrs = ifaces.flatMap((i) =>
+    (i["ip-addresses"] as Json[]).map((a) => a["ip-address"])
+  );
+  assert.ok(
+    addrs.includes("192.168.10.50") && addrs.includes("fd00:10::50"),
+    addrs.join(","),
+  );
+
+  const ct = await run(
+    ZFS23,
+    "pvesh",
+    "get",
+    "/nodes/pve-lab/lxc/101/interfaces",
+    "--output-format",
+    "json",
+  );
+  const nics = JSON.parse(ct.stdout) as Json[];
+  assert.deepEqual(nics.map((n) => [n.name, n.inet]), [
+    ["lo", "127.0.0.1/8"],
+    ["eth0", "192.168.10.53/24"],
+    ["eth1", "10.99.0.23/24"],
+  ]);
+  const config = await run(
+    ZFS23,
+    "pvesh",
+    "get",
+    "/nodes/pve-lab/lxc/101/config",
+    "--output-format",
+    "json",
+  );
+  assert.match(
+    JSON.parse(config.stdout).net0,
+    /ip=192\.168\.10\.53\/24,ip6=fd00:10::53\/64,type=veth$/,
+  );
+});
+
+Deno.test("pveversion, zfs --version and apt list --upgradable print the real formats", async () => {
+  const pve = await run(ZFS22, "pveversion");
+  assert.equal(
+    pve.stdout,
+    "pve-manager/8.2.4/faa83925c9641325 (running kernel: 6.8.12-1-pve)\n",
+  );
+  const zfs = await run(ZFS22, "zfs", "--version");
+  assert.equal(zfs.stdout, "zfs-2.2.6-pve1\nzfs-kmod-2.2.6-pve1\n");
+  const apt = await run(ZFS22, "apt", "list", "--upgradable");
+  assert.equal(apt.code, 0);
+  const lines = apt.stdout.trimEnd().split("\n");
+  assert.equal(lines[0], "Listing...");
+  assert.equal(lines.length, 4);
+  assert.match(
+    lines[1],
+    /^libc6\/bookworm-security \S+ amd64 \[upgradable from: \S+\]$/,
+  );
+  assert.match(apt.stderr, /WARNING: apt does not have a stable CLI interface/);
+});
+
+Deno.test("an unknown command line fails with an error and a non-zero exit", async () => {
+  const zpool = await run(ZFS23, "zpool", "frobnicate");
+  assert.equal(zpool.code, 2);
+  assert.match(zpool.stderr, /unrecognized command 'frobnicate'/);
+  const pvesh = await run(
+    ZFS23,
+    "pvesh",
+    "get",
+    "/nodes/pve-lab/qemu/100/rrd",
+    "--output-format",
+    "json",
+  );
+  assert.equal(pvesh.code, 255);
+  const apt = await run(ZFS23, "apt", "upgrade", "-y");
+  assert.equal(apt.code, 100);
+});

@@ -1,0 +1,183 @@
+/**
+ * A node profile describes one simulated PVE node: its guests, pools,
+ * storages, pending updates and tool versions. Profiles are TOML files in
+ * `profiles/`; `parseNodeProfile` validates one and fills in defaults, so
+ * the rest of the fake node works on a fully resolved value.
+ */
+import { parse as parseToml, TomlError } from "smol-toml";
+import * as v from "valibot";
+
+const positive = v.pipe(v.number(), v.minValue(0));
+const fraction = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
+const vmid = v.pipe(v.number(), v.integer(), v.minValue(100));
+
+const Nic = v.strictObject({
+  /** "192.0.2.10/24", "dhcp", or absent for no IPv4 */
+  ipv4: v.optional(v.string()),
+  /** "2001:db8::10/64", "auto", "dhcp", or absent for no IPv6 */
+  ipv6: v.optional(v.string()),
+  bridge: v.optional(v.string(), "vmbr0"),
+  /** the address a DHCP/SLAAC NIC ends up with inside the guest */
+  leased_ipv4: v.optional(v.string()),
+  leased_ipv6: v.optional(v.string()),
+});
+
+const Guest = v.strictObject({
+  vmid,
+  type: v.picklist(["qemu", "lxc"]),
+  name: v.string(),
+  status: v.optional(v.picklist(["running", "stopped"]), "running"),
+  template: v.optional(v.boolean(), false),
+  /** qemu only: the QEMU guest agent is configured and running, configured but not running, or not configured */
+  agent: v.optional(v.picklist(["running", "not_running", "none"]), "running"),
+  cores: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 2),
+  memory_mib: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16)), 2048),
+  disk_gib: v.optional(v.pipe(v.number(), v.minValue(1)), 32),
+  tags: v.optional(v.array(v.string()), []),
+  /** mean CPU busy fraction of the guest */
+  cpu_busy: v.optional(fraction, 0.08),
+  nics: v.optional(v.array(Nic), []),
+});
+
+const Fault = v.strictObject({
+  disk: v.string(),
+  state: v.optional(
+    v.picklist(["DEGRADED", "FAULTED", "OFFLINE", "UNAVAIL"]),
+    "DEGRADED",
+  ),
+  read_errors: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+  write_errors: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+  checksum_errors: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(0)),
+    0,
+  ),
+});
+
+const Pool = v.strictObject({
+  name: v.string(),
+  layout: v.optional(
+    v.picklist(["single", "mirror", "raidz1", "raidz2"]),
+    "mirror",
+  ),
+  disks: v.pipe(v.array(v.string()), v.minLength(1)),
+  size_gib: positive,
+  used_fraction: v.optional(fraction, 0.3),
+  fragmentation: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 8),
+  /** the last scrub: never run, finished, or running right now */
+  scrub: v.optional(v.picklist(["none", "finished", "scanning"]), "finished"),
+  scrub_progress: v.optional(fraction, 0.4),
+  /** bytes the last (or running) scrub repaired */
+  scrub_repaired_bytes: v.optional(positive, 0),
+  /** datasets beyond the pool root, e.g. "tank/media" */
+  datasets: v.optional(v.array(v.string()), []),
+  /** guest disks live on this pool (default: the first pool) */
+  guest_disks: v.optional(v.boolean()),
+  /** hourly snapshots kept per guest disk */
+  snapshot_hours: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 3),
+  faults: v.optional(v.array(Fault), []),
+});
+
+const StorageDef = v.strictObject({
+  name: v.string(),
+  type: v.string(),
+  content: v.string(),
+  shared: v.optional(v.boolean(), false),
+  enabled: v.optional(v.boolean(), true),
+  active: v.optional(v.boolean(), true),
+  total_gib: v.optional(positive, 0),
+  used_gib: v.optional(positive, 0),
+});
+
+const Update = v.strictObject({
+  package: v.string(),
+  suite: v.optional(v.string(), "stable"),
+  version: v.string(),
+  from: v.string(),
+  arch: v.optional(v.string(), "amd64"),
+});
+
+const Generate = v.strictObject({
+  qemu: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+  lxc: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+  first_vmid: v.optional(vmid, 200),
+  /** first two octets of the generated guests' IPv4 addresses */
+  subnet: v.optional(v.string(), "10.20"),
+});
+
+const Host = v.strictObject({
+  cpus: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 8),
+  mem_total_mib: v.optional(v.pipe(v.number(), v.minValue(64)), 65536),
+  swap_total_mib: v.optional(positive, 8192),
+  cpu_busy: v.optional(fraction, 0.15),
+  nics: v.optional(v.array(v.string()), ["eno1", "vmbr0"]),
+  disks: v.optional(v.array(v.string()), ["nvme0n1", "sda"]),
+});
+
+export const NodeProfileSchema = v.strictObject({
+  node: v.pipe(v.string(), v.regex(/^[a-zA-Z0-9-]+$/, "invalid node name")),
+  pve_version: v.optional(v.string(), "9.0.10"),
+  pve_repoid: v.optional(v.string(), "deb1ca707ec72a89"),
+  kernel: v.optional(v.string(), "6.14.11-2-pve"),
+  /** "2.2.7-pve2" answers in text only; "2.3.x" and later also in JSON */
+  zfs_version: v.optional(v.string(), "2.3.4-pve1"),
+  /** added to every pvesh call: models pvesh's Perl start-up */
+  latency_ms: v.optional(positive, 0),
+  /** fixes uptimes and counters, so every tool call and /proc agree */
+  booted_at: v.optional(v.string(), "2025-09-01T04:12:00Z"),
+  host: v.optional(Host, {}),
+  pools: v.optional(v.array(Pool), []),
+  storages: v.optional(v.array(StorageDef), []),
+  updates: v.optional(v.array(Update), []),
+  guests: v.optional(v.array(Guest), []),
+  generate: v.optional(Generate, {}),
+});
+
+export type NodeProfile = v.InferOutput<typeof NodeProfileSchema>;
+export type GuestDef = v.InferOutput<typeof Guest>;
+export type NicDef = v.InferOutput<typeof Nic>;
+export type PoolDef = v.InferOutput<typeof Pool>;
+export type FaultDef = v.InferOutput<typeof Fault>;
+export type StorageDef = v.InferOutput<typeof StorageDef>;
+export type UpdateDef = v.InferOutput<typeof Update>;
+
+/**
+ * Parses and validates a profile's TOML text. Throws a `TypeError` naming
+ * the first bad key, e.g. `Invalid node profile: pools.0.size_gib: ...`.
+ */
+export function parseNodeProfile(tomlText: string): NodeProfile {
+  let raw: unknown;
+  try {
+    raw = parseToml(tomlText);
+  } catch (err) {
+    if (err instanceof TomlError) {
+      throw new TypeError(`Invalid node profile: ${err.message}`);
+    }
+    throw err;
+  }
+  const result = v.safeParse(NodeProfileSchema, raw);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = v.getDotPath(issue) ?? "(top level)";
+    throw new TypeError(`Invalid node profile: ${path}: ${issue.message}`);
+  }
+  const profile = result.output;
+  if (Number.isNaN(Date.parse(profile.booted_at))) {
+    throw new TypeError(
+      `Invalid node profile: booted_at: not a timestamp: ${profile.booted_at}`,
+    );
+  }
+  return profile;
+}
+
+/** Reads and parses a profile file; the error names the file. */
+export async function loadNodeProfile(path: string): Promise<NodeProfile> {
+  const text = await Deno.readTextFile(path);
+  try {
+    return parseNodeProfile(text);
+  } catch (err) {
+    if (err instanceof TypeError) {
+      throw new TypeError(`${path}: ${err.message}`);
+    }
+    throw err;
+  }
+}
