@@ -1,0 +1,319 @@
+/**
+ * Ingest: 1,000 agent connections, each joined with its own token, send fast
+ * samples built from the real fixture at 2,000/s for 60 s, then as fast as
+ * the server acks them. Runs once per WebSocket adapter on a fresh database
+ * and says which adapter is faster.
+ */
+import { openDatabase } from "../../server/db/client.ts";
+import { registerBenchHosts } from "./bench_hosts.ts";
+import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
+import { ackCount, type WindowStats, windowStats } from "./load_fleet.ts";
+import type { Phase } from "./load_plan.ts";
+import { runLoad } from "./load_run.ts";
+import { usageOver } from "./proc_stats.ts";
+import { beginReport, type BenchReport, finishReport } from "./report.ts";
+import { loadSampleData } from "./sample_fixtures.ts";
+import { freePort, startServer } from "./server_process.ts";
+import { round } from "./stats.ts";
+import { withWorkDir } from "./work_dir.ts";
+
+export type Adapter = "deno" | "node";
+
+export interface IngestOptions {
+  quick: boolean;
+  adapters: Adapter[];
+  log: (msg: string) => void;
+}
+
+export const INGEST_TARGETS = {
+  ackedPerSecond: 2_000,
+  p99Ms: 250,
+  rssMb: 300,
+} as const;
+
+interface Plan {
+  connections: number;
+  generators: number;
+  warmupMs: number;
+  sustainMs: number;
+  saturateMs: number;
+  inFlight: number;
+  drainMs: number;
+}
+
+const FULL: Plan = {
+  connections: 1_000,
+  generators: 2,
+  warmupMs: 5_000,
+  sustainMs: 60_000,
+  saturateMs: 10_000,
+  inFlight: 2,
+  drainMs: 15_000,
+};
+
+const QUICK: Plan = {
+  ...FULL,
+  warmupMs: 1_000,
+  sustainMs: 5_000,
+  saturateMs: 2_000,
+  drainMs: 5_000,
+};
+
+interface AdapterRun {
+  adapter: Adapter;
+  joined: number;
+  sustained: WindowStats;
+  saturated: WindowStats;
+  acks: number;
+  rows: number;
+  nacks: number;
+  throttled: number;
+  closedEarly: number;
+  peakRssMb: number | null;
+  cpuPercentSustained: number | null;
+  cpuPercentSaturated: number | null;
+  errors: string[];
+  frameBytes: number;
+}
+
+async function runAdapter(
+  adapter: Adapter,
+  plan: Plan,
+  dir: string,
+  payloadPath: string,
+  log: (msg: string) => void,
+): Promise<AdapterRun> {
+  const dbPath = `${dir}/ingest-${adapter}.db`;
+  const hosts = await registerBenchHosts(
+    dbPath,
+    "ingest-",
+    plan.connections,
+    Date.now(),
+  );
+  const server = await startServer({
+    dbPath,
+    port: freePort(),
+    adapter,
+    logPath: `${dir}/ingest-${adapter}-server.log`,
+  });
+  log(`ingest/${adapter}: server pid ${server.pid} on ${server.baseUrl}`);
+  const rate = INGEST_TARGETS.ackedPerSecond;
+  const phases: Phase[] = [
+    {
+      name: "warmup",
+      mode: "rate",
+      durationMs: plan.warmupMs,
+      perSecond: rate,
+    },
+    {
+      name: "sustain",
+      mode: "rate",
+      durationMs: plan.sustainMs,
+      perSecond: rate,
+    },
+    {
+      name: "saturate",
+      mode: "window",
+      durationMs: plan.saturateMs,
+      inFlight: plan.inFlight,
+    },
+  ];
+  let run;
+  try {
+    run = await runLoad({
+      server,
+      hosts,
+      generators: plan.generators,
+      phases,
+      payloadPath,
+      baseCollectedAtMs: Date.now(),
+      workDir: dir,
+      label: `ingest-${adapter}`,
+      drainMs: plan.drainMs,
+      log,
+    });
+  } finally {
+    const code = await server.stop();
+    if (code !== 0) log(`ingest/${adapter}: server exited with ${code}`);
+  }
+  const database = await openDatabase(`file:${dbPath}`);
+  const rows = Number(
+    (await database.client.execute("SELECT count(*) AS n FROM metrics"))
+      .rows[0].n,
+  );
+  database.close();
+
+  const s0 = plan.warmupMs, s1 = s0 + plan.sustainMs, s2 = s1 + plan.saturateMs;
+  const epoch = (rel: number) => run.atMs + rel;
+  const sustainedUse = usageOver(run.sampler.between(epoch(s0), epoch(s1)));
+  const saturatedUse = usageOver(run.sampler.between(epoch(s1), epoch(s2)));
+  const whole = usageOver(run.sampler.readings);
+  return {
+    adapter,
+    joined: run.ready.reduce((a, r) => a + r.joined, 0),
+    sustained: windowStats(run.result, s0, s1),
+    saturated: windowStats(run.result, s1, s2),
+    acks: ackCount(run.result),
+    rows,
+    nacks: run.result.nacks,
+    throttled: run.result.throttled,
+    closedEarly: run.result.closedEarly,
+    peakRssMb: whole.peakRssMb,
+    cpuPercentSustained: sustainedUse.cpuPercent,
+    cpuPercentSaturated: saturatedUse.cpuPercent,
+    errors: run.result.errors,
+    frameBytes: run.result.frameBytes,
+  };
+}
+
+function adapterFigures(r: AdapterRun): Figure[] {
+  const a = r.adapter;
+  return [
+    targetFigure(
+      `${a} acked/s sustained`,
+      r.sustained.ackedPerSecond,
+      "samples/s",
+      ">=",
+      INGEST_TARGETS.ackedPerSecond,
+    ),
+    targetFigure(
+      `${a} ack p99`,
+      r.sustained.latencyMs.p99,
+      "ms",
+      "<=",
+      INGEST_TARGETS.p99Ms,
+    ),
+    targetFigure(
+      `${a} ack p50`,
+      r.sustained.latencyMs.p50,
+      "ms",
+      "<=",
+      INGEST_TARGETS.p99Ms,
+      "judged against the p99 target",
+    ),
+    targetFigure(
+      `${a} server peak RSS`,
+      r.peakRssMb,
+      "MB",
+      "<=",
+      INGEST_TARGETS.rssMb,
+    ),
+    baselineFigure(
+      `${a} server CPU at 2,000/s`,
+      r.cpuPercentSustained,
+      "% of a core",
+      "<=",
+      { label: "the machine's 200 % (2 cores)", value: 200 },
+    ),
+    baselineFigure(
+      `${a} rows stored`,
+      r.rows,
+      "rows",
+      ">=",
+      { label: "acks received", value: r.acks },
+      `${r.acks - r.rows} acked samples missing from the database`,
+    ),
+    targetFigure(
+      `${a} ceiling acked/s`,
+      r.saturated.ackedPerSecond,
+      "samples/s",
+      ">=",
+      INGEST_TARGETS.ackedPerSecond,
+      `closed loop, ${r.saturated.sent} sent, each connection keeps samples in flight`,
+    ),
+  ];
+}
+
+/** The faster adapter: higher ceiling, or lower CPU when within 5 %. */
+export function fasterAdapter(
+  runs: AdapterRun[],
+): { adapter: Adapter; why: string } | null {
+  if (runs.length < 2) return null;
+  const [x, y] = runs;
+  const cx = x.saturated.ackedPerSecond, cy = y.saturated.ackedPerSecond;
+  if (Math.abs(cx - cy) > 0.05 * Math.max(cx, cy)) {
+    const w = cx > cy ? x : y, l = cx > cy ? y : x;
+    return {
+      adapter: w.adapter,
+      why: `ceiling ${Math.round(w.saturated.ackedPerSecond)} vs ${
+        Math.round(l.saturated.ackedPerSecond)
+      } acked/s`,
+    };
+  }
+  const ux = x.cpuPercentSustained ?? Infinity;
+  const uy = y.cpuPercentSustained ?? Infinity;
+  const w = ux <= uy ? x : y, l = ux <= uy ? y : x;
+  return {
+    adapter: w.adapter,
+    why: `ceilings within 5 %; CPU at 2,000/s ${
+      round(w.cpuPercentSustained)
+    } % vs ${round(l.cpuPercentSustained)} %`,
+  };
+}
+
+/** Runs the ingest benchmark for each adapter. */
+export async function runIngestBench(
+  opts: IngestOptions,
+): Promise<BenchReport> {
+  const begun = beginReport();
+  const plan = opts.quick ? QUICK : FULL;
+  return await withWorkDir("ingest", opts.log, async (dir) => {
+    const payloadPath = `${dir}/fast.json`;
+    await Deno.writeTextFile(
+      payloadPath,
+      JSON.stringify(await loadSampleData("fast")),
+    );
+    const runs: AdapterRun[] = [];
+    for (const adapter of opts.adapters) {
+      runs.push(await runAdapter(adapter, plan, dir, payloadPath, opts.log));
+    }
+    const figures = runs.flatMap(adapterFigures);
+    const faster = fasterAdapter(runs);
+    if (runs.length === 2) {
+      const [x, y] = runs;
+      figures.push(
+        baselineFigure(
+          `${y.adapter} ceiling vs ${x.adapter}`,
+          y.saturated.ackedPerSecond,
+          "samples/s",
+          ">=",
+          { label: `${x.adapter} ceiling`, value: x.saturated.ackedPerSecond },
+        ),
+      );
+    }
+    const deviations = opts.quick
+      ? [
+        `--quick: ${plan.sustainMs / 1000} s sustained instead of 60 s, ${
+          plan.saturateMs / 1000
+        } s ceiling phase`,
+      ]
+      : [];
+    const headline = figures.filter((f) =>
+      / (acked\/s sustained|ack p99|peak RSS|rows stored)$/.test(f.name)
+    );
+    return finishReport(begun, {
+      bench: "ingest",
+      quick: opts.quick,
+      deviations,
+      figures,
+      details: {
+        connections: plan.connections,
+        generatorProcesses: plan.generators,
+        offeredPerSecond: INGEST_TARGETS.ackedPerSecond,
+        frameBytes: runs[0]?.frameBytes,
+        faster,
+        runs: runs.map((r) => ({
+          ...r,
+          sustained: { ...r.sustained },
+          saturated: { ...r.saturated },
+        })),
+      },
+      headline,
+      extra: faster
+        ? `frame ${
+          runs[0].frameBytes
+        } B; faster: ${faster.adapter} (${faster.why})`
+        : `frame ${runs[0]?.frameBytes} B`,
+    });
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * What the bench driver tells a load-generator process to do, and what the
+ * generator reports back. Both sides import these types.
+ */
+
+export interface BenchHost {
+  name: string;
+  token: string;
+}
+
+/**
+ * One stretch of load. `rate`: an open-loop, fixed number of samples per
+ * second, spread round-robin over the connections (a slow server does not
+ * slow the sender down). `window`: closed loop, each connection keeps
+ * `inFlight` samples unacked, which finds the server's ceiling.
+ */
+export type Phase =
+  | { name: string; mode: "rate"; durationMs: number; perSecond: number }
+  | { name: string; mode: "window"; durationMs: number; inFlight: number };
+
+export interface GeneratorConfig {
+  wsUrl: string;
+  hosts: BenchHost[];
+  /** a file holding the fast sample's `data` object as JSON */
+  payloadPath: string;
+  /** collected_at of the first sample; each further one is 10 ms later */
+  baseCollectedAtMs: number;
+  phases: Phase[];
+  /** open-loop sends skip a connection with this many unacked samples */
+  maxInFlight: number;
+  /** after the last phase, wait at most this long for outstanding acks */
+  drainMs: number;
+  /** how many joins run at once */
+  connectConcurrency: number;
+}
+
+/** Lines a generator prints on stdout. */
+export type GeneratorEvent =
+  | {
+    event: "ready";
+    joined: number;
+    failed: number;
+    joinMs: number;
+    frameBytes: number;
+  }
+  | { event: "result"; result: GeneratorResult };
+
+/** What the driver sends on a generator's stdin once all are ready. */
+export interface StartCommand {
+  cmd: "start";
+  /** epoch ms at which the first phase begins */
+  atMs: number;
+}
+
+export interface GeneratorResult {
+  /** per sample: send time, ms after the start */
+  sentAt: number[];
+  /** per sample: ack time, ms after the start, or -1 if never acked */
+  ackedAt: number[];
+  nacks: number;
+  /** open-loop sends skipped because a connection had maxInFlight unacked */
+  throttled: number;
+  /** sockets that closed before the end, with the server's reasons */
+  closedEarly: number;
+  errors: string[];
+  frameBytes: number;
+}

@@ -1,0 +1,52 @@
+/**
+ * Benchmark driver.
+ *
+ *   deno run -A scripts/bench/main.ts <ingest|api|agent|retention|all> [--quick]
+ *     [--adapters=deno,node] [--json=PATH]
+ *
+ * Progress goes to stderr; stdout gets the JSON summary, then one line per
+ * benchmark with its headline figures. Exits 1 when a target was missed.
+ */
+import { runIngestBench } from "./ingest_bench.ts";
+import { allPassed, type BenchReport } from "./report.ts";
+import { parseBenchArgs } from "./bench_args.ts";
+
+async function main(): Promise<number> {
+  const parsed = parseBenchArgs(Deno.args);
+  if (!parsed.ok) {
+    console.error(parsed.error);
+    return 2;
+  }
+  const args = parsed.args;
+  const log = (msg: string) =>
+    console.error(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+  const reports: BenchReport[] = [];
+  for (const bench of args.benches) {
+    log(`== ${bench}${args.quick ? " --quick" : ""}`);
+    switch (bench) {
+      case "ingest":
+        reports.push(
+          await runIngestBench({
+            quick: args.quick,
+            adapters: args.adapters,
+            log,
+          }),
+        );
+        break;
+      default:
+        throw new Error(`${bench}: not built yet`);
+    }
+    log(reports[reports.length - 1].line);
+  }
+  const summary = {
+    command: `deno run -A scripts/bench/main.ts ${Deno.args.join(" ")}`,
+    reports,
+  };
+  const json = JSON.stringify(summary, null, 2);
+  if (args.jsonPath) await Deno.writeTextFile(args.jsonPath, json + "\n");
+  console.log(json);
+  for (const r of reports) console.log(r.line);
+  return allPassed(reports) ? 0 : 1;
+}
+
+if (import.meta.main) Deno.exit(await main());

@@ -1,0 +1,118 @@
+/**
+ * Resource usage of another process, read from Linux /proc: resident memory
+ * from /proc/PID/status and CPU time from /proc/PID/stat.
+ */
+
+/** Clock ticks per second for /proc/PID/stat times (`getconf CLK_TCK`). */
+const CLK_TCK = 100;
+
+export interface ProcReading {
+  /** wall-clock ms when read (performance.timeOrigin-based epoch) */
+  atMs: number;
+  rssBytes: number;
+  /** user + system CPU of the process itself, in ms */
+  cpuMs: number;
+  /** user + system CPU of its waited-for children, in ms */
+  childCpuMs: number;
+}
+
+/** Parses the VmRSS line of /proc/PID/status into bytes. */
+export function parseVmRss(statusText: string): number | null {
+  const m = statusText.match(/^VmRSS:\s+(\d+)\s+kB$/m);
+  return m ? Number(m[1]) * 1024 : null;
+}
+
+/**
+ * Parses utime, stime, cutime and cstime (fields 14 to 17) of /proc/PID/stat,
+ * in ms. The command name (field 2) may hold spaces, so fields are counted
+ * from its closing parenthesis.
+ */
+export function parseStatCpu(
+  statText: string,
+): { cpuMs: number; childCpuMs: number } | null {
+  const after = statText.slice(statText.lastIndexOf(")") + 2).split(" ");
+  // `after[0]` is field 3 (state); utime is field 14.
+  const [utime, stime, cutime, cstime] = after.slice(11, 15).map(Number);
+  if ([utime, stime, cutime, cstime].some((x) => !Number.isFinite(x))) {
+    return null;
+  }
+  const ms = 1000 / CLK_TCK;
+  return { cpuMs: (utime + stime) * ms, childCpuMs: (cutime + cstime) * ms };
+}
+
+/** Reads one sample for `pid`, or null once the process has gone. */
+export async function readProc(
+  pid: number,
+  nowMs: () => number,
+): Promise<ProcReading | null> {
+  try {
+    const [status, stat] = await Promise.all([
+      Deno.readTextFile(`/proc/${pid}/status`),
+      Deno.readTextFile(`/proc/${pid}/stat`),
+    ]);
+    const rssBytes = parseVmRss(status);
+    const cpu = parseStatCpu(stat);
+    if (rssBytes === null || cpu === null) return null;
+    return { atMs: nowMs(), rssBytes, ...cpu };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}
+
+/** CPU use between two readings, as a percentage of one core. */
+export function cpuPercent(a: ProcReading, b: ProcReading): number | null {
+  const wall = b.atMs - a.atMs;
+  return wall > 0 ? (100 * (b.cpuMs - a.cpuMs)) / wall : null;
+}
+
+/**
+ * Samples a process every `everyMs` until stopped, keeping every reading so
+ * callers can cut out the window they measured.
+ */
+export class ProcSampler {
+  readonly readings: ProcReading[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly pid: number,
+    readonly everyMs: number,
+    readonly nowMs: () => number,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.#pending = readProc(this.pid, this.nowMs).then((r) => {
+        if (r) this.readings.push(r);
+      });
+    };
+    tick();
+    this.#timer = setInterval(tick, this.everyMs);
+  }
+
+  /** Takes one last reading and stops. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#pending;
+    const r = await readProc(this.pid, this.nowMs);
+    if (r) this.readings.push(r);
+  }
+
+  /** Readings taken within [fromMs, toMs]. */
+  between(fromMs: number, toMs: number): ProcReading[] {
+    return this.readings.filter((r) => r.atMs >= fromMs && r.atMs <= toMs);
+  }
+}
+
+/** Peak RSS in MB and mean CPU% over a window of readings. */
+export function usageOver(
+  readings: ProcReading[],
+): { peakRssMb: number | null; cpuPercent: number | null } {
+  if (readings.length === 0) return { peakRssMb: null, cpuPercent: null };
+  const peak = Math.max(...readings.map((r) => r.rssBytes)) / 2 ** 20;
+  const cpu = readings.length >= 2
+    ? cpuPercent(readings[0], readings[readings.length - 1])
+    : null;
+  return { peakRssMb: peak, cpuPercent: cpu };
+}

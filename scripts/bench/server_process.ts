@@ -1,0 +1,102 @@
+/**
+ * The real proxmon server as a child process on 127.0.0.1, the way it runs in
+ * production: `deno run -A server/main.ts`, configured only through env.
+ */
+import { pumpToFile } from "./child_log.ts";
+import { REPO_ROOT } from "./paths.ts";
+
+export interface ServerOptions {
+  dbPath: string;
+  port: number;
+  /** WS_ADAPTER: which WebSocket upgrade the server uses */
+  adapter?: "deno" | "node";
+  retentionHours?: number;
+  /** where the server's stdout and stderr go */
+  logPath: string;
+  env?: Record<string, string>;
+}
+
+export interface ServerProcess {
+  pid: number;
+  baseUrl: string;
+  wsUrl: string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number>;
+}
+
+/** Starts the server and waits until it answers HTTP, or throws. */
+export async function startServer(
+  opts: ServerOptions,
+  readyTimeoutMs = 30_000,
+): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "server/main.ts"],
+    cwd: REPO_ROOT,
+    env: {
+      PORT: String(opts.port),
+      DATABASE_URL: `file:${opts.dbPath}`,
+      PROXMON_ENV: "development",
+      HOSTNAME: "127.0.0.1",
+      ...(opts.adapter ? { WS_ADAPTER: opts.adapter } : {}),
+      ...(opts.retentionHours !== undefined
+        ? { RETENTION_HOURS: String(opts.retentionHours) }
+        : {}),
+      ...opts.env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const pumps = pumpToFile([child.stdout, child.stderr], opts.logPath);
+  const baseUrl = `http://127.0.0.1:${opts.port}`;
+  const server: ServerProcess = {
+    pid: child.pid,
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${opts.port}/agent/ws`,
+    async stop(graceMs = 15_000) {
+      try {
+        child.kill("SIGTERM");
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err; // already exited
+      }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch (err) {
+          if (!(err instanceof TypeError)) throw err;
+        }
+      }, graceMs);
+      const status = await child.status;
+      clearTimeout(timer);
+      await pumps;
+      return status.code;
+    },
+  };
+  const deadline = performance.now() + readyTimeoutMs;
+  let exited = false;
+  child.status.then(() => exited = true);
+  while (performance.now() < deadline && !exited) {
+    try {
+      const res = await fetch(`${baseUrl}/api/hosts`);
+      await res.body?.cancel();
+      return server;
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err; // connection refused
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await server.stop(2_000);
+  const tail = (await Deno.readTextFile(opts.logPath)).slice(-2_000);
+  throw new Error(
+    `server did not answer on ${baseUrl} within ${readyTimeoutMs} ms` +
+      ` (log ${opts.logPath}):\n${tail}`,
+  );
+}
+
+/** A free TCP port on 127.0.0.1, found by binding port 0. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
