@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { systemClock } from "./clock.ts";
+import { createEventBus, type ServerEvent } from "./events.ts";
+import { createHost } from "./hosts.ts";
+import { allSamples } from "./metrics.ts";
+import { createSampleWriter, type PendingSample } from "./sample_writer.ts";
+import { sampleFixture } from "./testing/samples.ts";
+import { openTempDatabase } from "./testing/temp_db.ts";
+
+const AT = Date.UTC(2026, 3, 21, 12);
+const slow = await sampleFixture("slow");
+
+async function setup() {
+  const t = await openTempDatabase();
+  const { host } = await createHost(t.database, "pve-01", AT);
+  const events: ServerEvent[] = [];
+  const bus = createEventBus();
+  bus.subscribe((e) => events.push(e));
+  const writer = createSampleWriter({
+    database: t.database,
+    clock: systemClock,
+    events: bus,
+    maxBatch: 100,
+  });
+  const pending = (i: number): PendingSample => ({
+    hostId: host.id,
+    hostName: host.name,
+    interval: "slow",
+    collectedAtMs: AT + i * 1000,
+    data: slow,
+  });
+  return { t, writer, events, pending };
+}
+
+Deno.test("samples submitted together are committed in one transaction", async () => {
+  const { t, writer, pending } = await setup();
+  await using _ = t;
+  const outcomes = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => writer.submit(pending(i))),
+  );
+  assert.deepEqual(outcomes, Array(50).fill("stored"));
+  assert.equal(writer.stats().batches, 1);
+  assert.equal((await allSamples(t.database)).length, 50);
+});
+
+Deno.test("a batch never holds more than maxBatch samples", async () => {
+  const { t, writer, pending } = await setup();
+  await using _ = t;
+  await Promise.all(
+    Array.from({ length: 250 }, (_, i) => writer.submit(pending(i))),
+  );
+  assert.equal(writer.stats().batches, 3);
+  assert.equal((await allSamples(t.database)).length, 250);
+});
+
+Deno.test("submit() resolves only once the row can be read back", async () => {
+  const { t, writer, pending } = await setup();
+  await using _ = t;
+  const outcome = await writer.submit(pending(0));
+  assert.equal(outcome, "stored");
+  assert.equal((await allSamples(t.database)).length, 1);
+});
+
+Deno.test("a duplicate in the same batch is stored once and reported as such", async () => {
+  const { t, writer, pending } = await setup();
+  await using _ = t;
+  const outcomes = await Promise.all([
+    writer.submit(pending(0)),
+    writer.submit(pending(0)),
+  ]);
+  assert.deepEqual(outcomes, ["stored", "duplicate"]);
+  assert.deepEqual(
+    { stored: writer.stats().stored, duplicates: writer.stats().duplicates },
+    { stored: 1, duplicates: 1 },
+  );
+});
+
+Deno.test("a sample event is published after commit for stored samples only", async () => {
+  const { t, writer, events, pending } = await setup();
+  await using _ = t;
+  await writer.submit(pending(0));
+  await writer.submit(pending(0));
+  assert.deepEqual(events, [{
+    type: "sample",
+    host: "pve-01",
+    interval: "slow",
+    collected_at: "2026-04-21T12:00:00.000Z",
+  }]);
+});
+
+Deno.test("when the database fails, every sample of the batch is rejected, none acked", async () => {
+  const { t, writer, pending } = await setup();
+  await using _ = t;
+  const waiting = [writer.submit(pending(0)), writer.submit(pending(1))];
+  t.database.close();
+  for (const p of waiting) await assert.rejects(p, /closed/);
+  assert.equal(writer.stats().failed, 2);
+});
+
+Deno.test("close() commits what was queued and refuses what comes after", async () => {
+  const { t, writer, pending } = await setup();
+  await using _ = t;
+  const queued = writer.submit(pending(0));
+  await writer.close();
+  assert.equal(await queued, "stored");
+  await assert.rejects(writer.submit(pending(1)), /closed/);
+  assert.equal((await allSamples(t.database)).length, 1);
+});

@@ -1,0 +1,50 @@
+/**
+ * The app over a temporary database, for route tests through `app.request()`
+ * with no socket.
+ */
+import type { Hono } from "hono";
+import { upgradeWebSocket } from "hono/deno";
+import { createApp } from "../app.ts";
+import { systemClock } from "../clock.ts";
+import { resolveServerConfig } from "../config.ts";
+import { type AppDeps, createAppDeps } from "../deps.ts";
+import { createMemoryLogger, type MemoryLogger } from "../logger.ts";
+import { openTempDatabase, type TempDatabase } from "./temp_db.ts";
+
+export interface TestApp extends AsyncDisposable {
+  app: Hono;
+  deps: AppDeps;
+  db: TempDatabase;
+  log: MemoryLogger;
+}
+
+/**
+ * Builds the app with every dependency real except the HTTP listener.
+ * `shutdown` stands in for the server's stop signal.
+ */
+export async function createTestApp(
+  shutdown: AbortSignal = new AbortController().signal,
+): Promise<TestApp> {
+  const db = await openTempDatabase();
+  const resolved = resolveServerConfig({ DATABASE_URL: db.url });
+  if (!resolved.ok) throw new Error(resolved.error);
+  const log = createMemoryLogger();
+  const deps = createAppDeps({
+    config: resolved.config,
+    database: db.database,
+    clock: systemClock,
+    log,
+    upgradeWebSocket,
+    shutdown,
+  });
+  return {
+    app: createApp(deps),
+    deps,
+    db,
+    log,
+    async [Symbol.asyncDispose]() {
+      await deps.writer.close();
+      await db[Symbol.asyncDispose]();
+    },
+  };
+}
