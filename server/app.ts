@@ -9,8 +9,11 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createAgentSocketRoutes } from "./agent_socket.ts";
+import { createHistoryApi } from "./api/history.ts";
 import { createHostsApi } from "./api/hosts.ts";
+import { createAuth } from "./auth/auth.tsx";
 import type { AppDeps } from "./deps.ts";
+import { createDashboard } from "./web/dashboard.tsx";
 
 /** Builds the server's HTTP app. */
 export function createApp(deps: AppDeps): Hono {
@@ -25,9 +28,30 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/agent", createAgentSocketRoutes(deps));
 
+  const auth = createAuth({
+    database: deps.database,
+    clock: deps.clock,
+    config: deps.config,
+    warn: (m) => deps.log.warn(m),
+  });
+  app.route("/", auth.routes);
+
   const api = new Hono();
+  api.use("*", auth.requireApi);
   api.route("/hosts", createHostsApi(deps));
+  api.route("/hosts", createHistoryApi(deps));
   app.route("/api", api);
+
+  app.route(
+    "/",
+    createDashboard({
+      database: deps.database,
+      clock: deps.clock,
+      bus: deps.events,
+      auth,
+      signal: deps.shutdown,
+    }),
+  );
 
   return app;
 }

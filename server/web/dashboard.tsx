@@ -1,0 +1,129 @@
+/**
+ * The web dashboard as a sub-app: the overview and host pages, the HTML
+ * fragments the live script swaps in, the live event stream and the static
+ * assets. Authentication comes in as guards, so the app decides the policy.
+ */
+import { Hono, type MiddlewareHandler } from "hono";
+import type { Clock } from "../clock.ts";
+import type { Database } from "../db/client.ts";
+import type { EventBus } from "../events.ts";
+import { createAssets } from "./assets.ts";
+import { mergeGuests } from "./guest_list.ts";
+import {
+  buildHostOverview,
+  type HostSnapshot,
+  sortHosts,
+} from "./host_overview.ts";
+import { liveEvents } from "./live_events.ts";
+import { pageHeaders } from "./page_headers.ts";
+import { loadFleet, loadHostSnapshot } from "./snapshots.ts";
+import { HostPage } from "./views/host_page.tsx";
+import {
+  HostLiveSections,
+  type HostSectionsProps,
+} from "./views/host_sections.tsx";
+import { NotFoundPage } from "./views/not_found_page.tsx";
+import { FleetSummary, HostRow, OverviewPage } from "./views/overview_page.tsx";
+
+export interface DashboardDeps {
+  database: Database;
+  clock: Clock;
+  bus: EventBus;
+  auth: {
+    requirePage: MiddlewareHandler;
+    requireApi: MiddlewareHandler;
+    passwordSet: boolean;
+  };
+  /** between keep-alive comments on idle event streams */
+  keepAliveMs?: number;
+  /** aborted at shutdown, to end open event streams */
+  signal?: AbortSignal;
+}
+
+function hostProps(snap: HostSnapshot, now: number): HostSectionsProps {
+  return {
+    snap,
+    overview: buildHostOverview(snap, now),
+    guests: mergeGuests(
+      snap.fast?.payload.vms_runtime.vms ?? [],
+      snap.medium?.payload.vms_detail.vms ?? [],
+    ),
+    now,
+  };
+}
+
+/** Builds the dashboard routes. */
+export function createDashboard(deps: DashboardDeps): Hono {
+  const { database, clock, auth } = deps;
+  const passwordSet = auth.passwordSet;
+  const app = new Hono();
+  app.route("/", createAssets());
+
+  const fleet = async () => {
+    const now = clock.now();
+    const snaps = await loadFleet(database);
+    return {
+      now,
+      hosts: sortHosts(snaps.map((s) => buildHostOverview(s, now))),
+    };
+  };
+
+  app.get("/", pageHeaders, auth.requirePage, async (c) => {
+    const { now, hosts } = await fleet();
+    return c.html(
+      <OverviewPage hosts={hosts} now={now} passwordSet={passwordSet} />,
+    );
+  });
+
+  app.get("/hosts/:name", pageHeaders, auth.requirePage, async (c) => {
+    const name = c.req.param("name");
+    const snap = await loadHostSnapshot(database, name);
+    if (!snap) {
+      return c.html(
+        <NotFoundPage name={name} passwordSet={passwordSet} />,
+        404,
+      );
+    }
+    return c.html(
+      <HostPage {...hostProps(snap, clock.now())} passwordSet={passwordSet} />,
+    );
+  });
+
+  // The overview rows of the named hosts (all when none are named), plus
+  // the fleet counts, which any host's change may move.
+  app.get("/fragments/overview", auth.requireApi, async (c) => {
+    const names = new Set(c.req.queries("host") ?? []);
+    const { now, hosts } = await fleet();
+    const rows = names.size === 0
+      ? hosts
+      : hosts.filter((h) => names.has(h.name));
+    return c.html(
+      <>
+        <FleetSummary hosts={hosts} />
+        <table>
+          <tbody>
+            {rows.map((h) => <HostRow host={h} now={now} />)}
+          </tbody>
+        </table>
+      </>,
+    );
+  });
+
+  app.get("/fragments/hosts/:name", auth.requireApi, async (c) => {
+    const snap = await loadHostSnapshot(database, c.req.param("name"));
+    if (!snap) return c.json({ error: "host_not_found" }, 404);
+    return c.html(<HostLiveSections {...hostProps(snap, clock.now())} />);
+  });
+
+  app.get(
+    "/events",
+    auth.requireApi,
+    liveEvents({
+      bus: deps.bus,
+      clock,
+      keepAliveMs: deps.keepAliveMs,
+      signal: deps.signal,
+    }),
+  );
+  return app;
+}

@@ -1,0 +1,148 @@
+/**
+ * History charts with uPlot, served by this server. Each chart asks the
+ * history API for as many points as it is pixels wide, redraws when the
+ * range or the colour scheme changes, and refreshes after new samples.
+ */
+import uPlot from "./uplot.js";
+import {
+  formatBytes,
+  formatNumber,
+  formatPercent,
+  formatRate,
+} from "./format.js";
+
+const main = document.querySelector("main[data-host]");
+const host = main?.dataset.host;
+const figures = [...document.querySelectorAll("figure.chart[data-metric]")];
+const HEIGHT = 190;
+const MIN_REFRESH_MS = 2000;
+
+const FORMAT = {
+  percent: formatPercent,
+  bytes: formatBytes,
+  bytes_per_s: formatRate,
+  load: formatNumber,
+};
+
+let range = document.querySelector("input[name=range]:checked")?.value ?? "1h";
+const plots = new Map();
+
+function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name)
+    .trim();
+}
+
+function options(history, width) {
+  const fmt = FORMAT[history.unit];
+  const text = cssVar("--muted");
+  const grid = cssVar("--chart-grid");
+  const axis = {
+    stroke: text,
+    grid: { stroke: grid },
+    ticks: { stroke: grid },
+  };
+  const fixedPercent = history.unit === "percent";
+  return {
+    width,
+    height: HEIGHT,
+    ms: 1,
+    cursor: { drag: { x: false, y: false } },
+    scales: {
+      x: { time: true, range: () => [history.from, history.to] },
+      y: {
+        range: (_u, _min, max) =>
+          fixedPercent ? [0, 100] : [0, max > 0 ? max * 1.1 : 1],
+      },
+    },
+    series: [
+      {},
+      ...history.series.map((s, i) => ({
+        label: s.label,
+        stroke: cssVar(`--chart-${(i % 6) + 1}`),
+        width: 1.5,
+        spanGaps: false,
+        value: (_u, v) => (v === null || v === undefined ? "–" : fmt(v)),
+      })),
+    ],
+    axes: [
+      axis,
+      { ...axis, size: 78, values: (_u, ticks) => ticks.map((v) => fmt(v)) },
+    ],
+  };
+}
+
+async function load(figure) {
+  const metric = figure.dataset.metric;
+  const plotEl = figure.querySelector(".plot");
+  const status = figure.querySelector(".chart-status");
+  const width = Math.max(240, Math.floor(plotEl.clientWidth));
+  const url =
+    `/api/hosts/${encodeURIComponent(host)}/history?metric=${metric}` +
+    `&range=${range}&points=${Math.min(1000, width)}`;
+  const res = await fetch(url);
+  if (res.status === 401) return location.reload();
+  if (!res.ok) {
+    status.hidden = false;
+    status.textContent = "Could not load the history.";
+    return;
+  }
+  const history = await res.json();
+  const points = history.data[0].length;
+  figure.dataset.points = String(points);
+  status.hidden = points > 0;
+  status.textContent = points > 0 ? "" : "No data in this range yet.";
+  plots.get(metric)?.destroy();
+  plotEl.replaceChildren();
+  plots.set(metric, new uPlot(options(history, width), history.data, plotEl));
+}
+
+function loadAll() {
+  return Promise.all(figures.map((f) => load(f).catch(() => {})));
+}
+
+let lastRefresh = 0;
+let refreshTimer = null;
+
+/** At most one refresh per MIN_REFRESH_MS, however fast samples arrive. */
+function scheduleRefresh() {
+  if (refreshTimer) return;
+  const wait = Math.max(0, lastRefresh + MIN_REFRESH_MS - Date.now());
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    lastRefresh = Date.now();
+    loadAll();
+  }, wait);
+}
+
+if (host && figures.length > 0) {
+  lastRefresh = Date.now();
+  loadAll();
+  document.querySelectorAll("input[name=range]").forEach((input) =>
+    input.addEventListener("change", () => {
+      range = input.value;
+      loadAll();
+    })
+  );
+  document.addEventListener("proxmon:event", (e) => {
+    if (e.detail.type === "sample" && e.detail.interval === "fast") {
+      scheduleRefresh();
+    }
+  });
+  matchMedia("(prefers-color-scheme: dark)").addEventListener(
+    "change",
+    () => loadAll(),
+  );
+  let resizeTimer = null;
+  new ResizeObserver(() => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      for (const f of figures) {
+        const plot = plots.get(f.dataset.metric);
+        const width = Math.floor(f.querySelector(".plot").clientWidth);
+        if (plot && width > 0 && Math.abs(plot.width - width) > 8) {
+          plot.setSize({ width, height: HEIGHT });
+        }
+      }
+    }, 150);
+  }).observe(document.querySelector(".charts"));
+}

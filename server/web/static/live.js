@@ -1,0 +1,131 @@
+/**
+ * Live updates. The server pushes a small event over SSE after each stored
+ * sample; this script fetches the changed host's fresh HTML fragment and
+ * swaps the `[data-live]` elements in place, so the page never reloads and
+ * never polls. A lost connection shows a banner and is retried with backoff.
+ */
+import { formatAgo } from "./format.js";
+
+const main = document.querySelector("main[data-page]");
+const page = main?.dataset.page;
+const host = main?.dataset.host;
+const banner = document.getElementById("connection");
+
+const BATCH_MS = 200;
+const MAX_RETRY_MS = 15_000;
+
+function fragmentUrl(hosts) {
+  if (page === "host") return `/fragments/hosts/${encodeURIComponent(host)}`;
+  const query = hosts.map((h) => `host=${encodeURIComponent(h)}`).join("&");
+  return `/fragments/overview${query ? `?${query}` : ""}`;
+}
+
+/** Keeps problem hosts on top after rows changed. */
+function sortHostRows() {
+  const body = document.getElementById("host-rows");
+  if (!body) return;
+  const rows = [...body.rows];
+  const sorted = [...rows].sort((a, b) =>
+    a.dataset.sort < b.dataset.sort
+      ? -1
+      : a.dataset.sort > b.dataset.sort
+      ? 1
+      : 0
+  );
+  if (sorted.some((row, i) => row !== rows[i])) body.append(...sorted);
+}
+
+function updateAges() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll("time.ago[data-ts]")) {
+    el.textContent = formatAgo(Number(el.dataset.ts), now);
+  }
+}
+
+/** Replaces every element of the page that has a fresher copy in `html`. */
+function patch(html) {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  let missing = false;
+  for (const fresh of doc.querySelectorAll("[data-live][id]")) {
+    const current = document.getElementById(fresh.id);
+    if (current) current.replaceWith(document.adoptNode(fresh));
+    else if (fresh.matches("tr.host")) {
+      const body = document.getElementById("host-rows");
+      if (body) body.append(document.adoptNode(fresh));
+      else missing = true;
+    }
+  }
+  // The first host of an empty overview needs the whole table.
+  if (missing) return location.reload();
+  sortHostRows();
+  updateAges();
+  document.dispatchEvent(new CustomEvent("proxmon:patched"));
+}
+
+const pending = new Set();
+let batchTimer = null;
+
+async function refresh(hosts) {
+  const res = await fetch(fragmentUrl(hosts), {
+    headers: { accept: "text/html" },
+  });
+  // The session ended: the reload lands on the login page.
+  if (res.status === 401) return location.reload();
+  if (res.ok) patch(await res.text());
+}
+
+function schedule(name) {
+  pending.add(name);
+  batchTimer ??= setTimeout(() => {
+    batchTimer = null;
+    const hosts = [...pending];
+    pending.clear();
+    refresh(hosts).catch(() => {});
+  }, BATCH_MS);
+}
+
+let retryMs = 1000;
+let lost = false;
+
+function connect() {
+  const url = page === "host"
+    ? `/events?host=${encodeURIComponent(host)}`
+    : "/events";
+  const source = new EventSource(url);
+  source.addEventListener("hello", () => {
+    retryMs = 1000;
+    if (banner) banner.hidden = true;
+    document.body.dataset.live = "connected";
+    // Samples may have arrived while we were away.
+    if (lost) refresh([]).catch(() => {});
+    lost = false;
+  });
+  for (const type of ["sample", "status"]) {
+    source.addEventListener(type, (e) => {
+      const event = JSON.parse(e.data);
+      schedule(event.host);
+      document.dispatchEvent(
+        new CustomEvent("proxmon:event", { detail: event }),
+      );
+    });
+  }
+  source.onerror = () => {
+    source.close();
+    lost = true;
+    if (banner) banner.hidden = false;
+    document.body.dataset.live = "lost";
+    // EventSource cannot tell a dead server from an ended session; ask.
+    fetch(fragmentUrl([]), { method: "HEAD" })
+      .then((r) => r.status === 401 && location.reload())
+      .catch(() => {});
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+  };
+}
+
+if (page) {
+  connect();
+  setInterval(updateAges, 5000);
+  // A closing page must not flash the lost-connection banner.
+  addEventListener("pagehide", () => banner?.remove());
+}
