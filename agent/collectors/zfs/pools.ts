@@ -27,10 +27,10 @@ export type PoolStatus = {
   last_scrub_end: number | null;
 };
 
-export interface ParsedPools<T> {
+export type ParsedPools<T> = {
   pools: T[];
   errors: CollectorError[];
-}
+};
 
 /**
  * Joins usage and status by pool name, in `zpool list` order. A pool only one
