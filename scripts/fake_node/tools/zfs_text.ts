@@ -46,25 +46,25 @@ const MONTHS = [
 
 const pad2 = (n: number) => String(n).padStart(2, "0");
 
-/** C `ctime()` in UTC, with its trailing newline: "Sun Nov  3 00:24:43 2024\n". */
+/** C `ctime()` in local time (the node's zone, as the real tools print it), with its trailing newline: "Sun Nov  3 00:24:43 2024\n". */
 export function ctime(unixSeconds: number): string {
   const d = new Date(unixSeconds * 1000);
-  const day = String(d.getUTCDate()).padStart(2, " ");
-  const time = `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${
-    pad2(d.getUTCSeconds())
+  const day = String(d.getDate()).padStart(2, " ");
+  const time = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${
+    pad2(d.getSeconds())
   }`;
-  return `${DAYS[d.getUTCDay()]} ${
-    MONTHS[d.getUTCMonth()]
-  } ${day} ${time} ${d.getUTCFullYear()}\n`;
+  return `${DAYS[d.getDay()]} ${
+    MONTHS[d.getMonth()]
+  } ${day} ${time} ${d.getFullYear()}\n`;
 }
 
 /** How `zfs list` prints `creation` without -p: "Mon Nov 25 18:00 2025". */
 export function creationText(unixSeconds: number): string {
   const d = new Date(unixSeconds * 1000);
-  const day = String(d.getUTCDate()).padStart(2, " ");
-  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${day} ${
-    pad2(d.getUTCHours())
-  }:${pad2(d.getUTCMinutes())} ${d.getUTCFullYear()}`;
+  const day = String(d.getDate()).padStart(2, " ");
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day} ${
+    pad2(d.getHours())
+  }:${pad2(d.getMinutes())} ${d.getFullYear()}`;
 }
 
 /** `secs_to_dhms`: "00:12:04", or "2 days 03:00:00". */
