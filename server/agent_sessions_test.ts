@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import {
+  type AgentConnection,
+  closeAllSessions,
+  createSessionRegistry,
+  revokeStaleSessions,
+  startTokenWatch,
+} from "./agent_sessions.ts";
+import { createFakeClock } from "./clock.ts";
+import { createHost, removeHost, rotateToken } from "./hosts.ts";
+import { createMemoryLogger } from "./logger.ts";
+import { openTempDatabase } from "./testing/temp_db.ts";
+
+/** A connection that records how it was closed. */
+function connection(joined: AgentConnection["joined"] = null) {
+  const closes: string[] = [];
+  const conn: AgentConnection & { closes: string[] } = {
+    joined,
+    closes,
+    terminate(reason, code) {
+      closes.push(`${reason}/${code}`);
+      return Promise.resolve();
+    },
+  };
+  return conn;
+}
+
+Deno.test("claim() makes a connection its host's current one and hands back the one it replaces", () => {
+  const sessions = createSessionRegistry();
+  const a = connection({ hostId: 1, hostName: "a", tokenHash: "h" });
+  const b = connection({ hostId: 1, hostName: "a", tokenHash: "h" });
+  sessions.add(a);
+  sessions.add(b);
+  assert.equal(sessions.claim(1, a), undefined);
+  assert.equal(sessions.claim(1, b), a);
+  assert.equal(sessions.current(1), b);
+  assert.equal(
+    sessions.remove(a),
+    false,
+    "a replaced connection is not current",
+  );
+  assert.equal(sessions.current(1), b);
+  assert.equal(sessions.remove(b), true);
+  assert.equal(sessions.current(1), undefined);
+  assert.deepEqual(sessions.all(), []);
+});
+
+Deno.test("closeAllSessions() closes joined and unjoined connections alike", async () => {
+  const sessions = createSessionRegistry();
+  const joined = connection({ hostId: 1, hostName: "a", tokenHash: "h" });
+  const waiting = connection();
+  sessions.add(joined);
+  sessions.add(waiting);
+  sessions.claim(1, joined);
+  await closeAllSessions(sessions, "server_shutdown", 1001);
+  assert.deepEqual(joined.closes, ["server_shutdown/1001"]);
+  assert.deepEqual(waiting.closes, ["server_shutdown/1001"]);
+});
+
+Deno.test("revokeStaleSessions() closes connections of rotated and removed hosts only", async () => {
+  await using t = await openTempDatabase();
+  const made = await Promise.all(
+    ["kept", "rotated", "removed"].map((n) => createHost(t.database, n, 0)),
+  );
+  const sessions = createSessionRegistry();
+  const conns = made.map(({ host }) => {
+    const conn = connection({
+      hostId: host.id,
+      hostName: host.name,
+      tokenHash: host.tokenHash,
+    });
+    sessions.add(conn);
+    sessions.claim(host.id, conn);
+    return conn;
+  });
+  assert.equal(await revokeStaleSessions(t.database, sessions), 0);
+  await rotateToken(t.database, "rotated");
+  await removeHost(t.database, "removed");
+  assert.equal(await revokeStaleSessions(t.database, sessions), 2);
+  assert.deepEqual(conns.map((c) => c.closes), [
+    [],
+    ["unauthorized/1008"],
+    ["unauthorized/1008"],
+  ]);
+});
+
+Deno.test("startTokenWatch() checks every interval until stopped", async () => {
+  await using t = await openTempDatabase();
+  const { host } = await createHost(t.database, "pve-01", 0);
+  const sessions = createSessionRegistry();
+  const conn = connection({
+    hostId: host.id,
+    hostName: host.name,
+    tokenHash: host.tokenHash,
+  });
+  sessions.add(conn);
+  sessions.claim(host.id, conn);
+  const clock = createFakeClock(0);
+  const log = createMemoryLogger();
+  const watch = startTokenWatch({
+    database: t.database,
+    sessions,
+    clock,
+    log,
+    intervalMs: 1000,
+  });
+  await rotateToken(t.database, "pve-01");
+  clock.advance(999);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(conn.closes, []);
+  clock.advance(1);
+  await watch.stop();
+  assert.deepEqual(conn.closes, ["unauthorized/1008"]);
+  assert.match(log.lines[0], /closed 1 agent connection/);
+  assert.equal(clock.pending(), 0);
+});

@@ -1,0 +1,146 @@
+/** `server/main.ts` as a real process: start-up refusals and clean shutdown. */
+import assert from "node:assert/strict";
+import { openDatabase } from "./db/client.ts";
+import { createHost, findHost, markOnline } from "./hosts.ts";
+import { allSamples } from "./metrics.ts";
+import { hashPassword } from "./password.ts";
+import { sampleFixture } from "./testing/samples.ts";
+import { runScript, startServerProcess } from "./testing/subprocess.ts";
+import { TestAgent } from "./testing/test_agent.ts";
+
+const fast = await sampleFixture("fast");
+
+async function tempDbUrl(t: { dir?: string } = {}) {
+  const dir = t.dir ?? await Deno.makeTempDir({ prefix: "proxmon-main-test-" });
+  return { dir, url: `file:${dir}/proxmon.db` };
+}
+
+Deno.test("main.ts refuses to start in production without DASHBOARD_PASSWORD_HASH, saying why in one line", async () => {
+  const { dir, url } = await tempDbUrl();
+  const run = await runScript("main.ts", [], {
+    PROXMON_ENV: "production",
+    DASHBOARD_PASSWORD_HASH: "",
+    DATABASE_URL: url,
+    PORT: "0",
+  });
+  assert.notEqual(run.code, 0);
+  assert.equal(run.stdout, "");
+  assert.match(
+    run.stderr,
+    /^proxmon: cannot start: DASHBOARD_PASSWORD_HASH is required when PROXMON_ENV=production; create one with `deno task hash-password`\n$/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("main.ts refuses a bad setting with exit 1 and names it", async () => {
+  const run = await runScript("main.ts", [], { PORT: "eighty" });
+  assert.equal(run.code, 1);
+  assert.match(
+    run.stderr,
+    /^proxmon: cannot start: PORT must be a whole number/,
+  );
+});
+
+Deno.test("main.ts starts in production with a password hash, logs its URL, and exits 0 on SIGINT", async () => {
+  const { dir, url } = await tempDbUrl();
+  const hash = await hashPassword("pw", { n: 1024, r: 8, p: 1 });
+  const server = await startServerProcess({
+    PROXMON_ENV: "production",
+    DASHBOARD_PASSWORD_HASH: hash,
+    SESSION_SECRET: "x".repeat(32),
+    DATABASE_URL: url,
+  });
+  assert.match(
+    server.stdout[0],
+    /^proxmon listening on http:\/\/127\.0\.0\.1:\d+ /,
+  );
+  const res = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+  assert.deepEqual(await res.json(), { ok: true });
+  server.child.kill("SIGINT");
+  const done = await server.finished;
+  assert.equal(done.code, 0);
+  assert.equal(done.stderr, "");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("main.ts warns in development without a password hash and marks stale online hosts offline", async () => {
+  const { dir, url } = await tempDbUrl();
+  const db = await openDatabase(url);
+  const { host } = await createHost(db, "pve-01", Date.now());
+  await markOnline(db, host.id, "0.1.0", Date.now()); // as a crash would leave it
+  db.close();
+  await using server = await startServerProcess({
+    PROXMON_ENV: "development",
+    DASHBOARD_PASSWORD_HASH: "",
+    DATABASE_URL: url,
+  });
+  const res = await fetch(`http://127.0.0.1:${server.port}/api/hosts/pve-01`);
+  assert.equal((await res.json()).status, "offline");
+  server.child.kill("SIGTERM");
+  const done = await server.finished;
+  assert.equal(done.code, 0);
+  assert.match(done.stderr, /^warning: DASHBOARD_PASSWORD_HASH is not set/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+for (const adapter of ["deno", "node"]) {
+  Deno.test(`[${adapter}] SIGTERM during a burst of samples commits every sample received, closes the database and exits 0`, async () => {
+    const { dir, url } = await tempDbUrl();
+    const db = await openDatabase(url);
+    const { token } = await createHost(db, "pve-01", Date.now());
+    db.close();
+    await using server = await startServerProcess({
+      DATABASE_URL: url,
+      WS_ADAPTER: adapter,
+    });
+    const agent = await TestAgent.connect(
+      `ws://127.0.0.1:${server.port}/agent/ws`,
+    );
+    assert.deepEqual(await agent.join("pve-01", token), { type: "joined" });
+    const base = Date.UTC(2026, 3, 21, 12);
+    for (let ref = 0; ref < 300; ref++) {
+      agent.send({
+        type: "sample",
+        ref,
+        interval: "fast",
+        collected_at: new Date(base + ref * 1000).toISOString(),
+        data: fast,
+      });
+    }
+    const first = await agent.next();
+    assert.equal(first.type, "ack");
+    server.child.kill("SIGTERM");
+    const acked = new Set([first.ref]);
+    for (;;) {
+      const m = await agent.next();
+      if (m.type !== "ack") {
+        assert.deepEqual(m, { type: "error", reason: "server_shutdown" });
+        break;
+      }
+      acked.add(m.ref);
+    }
+    assert.equal((await agent.waitClosed()).code, 1001);
+    const done = await server.finished;
+    assert.equal(done.code, 0, done.stderr);
+
+    const stats = done.stdout.match(
+      /stopped: (\d+) samples received, (\d+) stored/,
+    );
+    assert.ok(stats, done.stdout);
+    const [received, stored] = [Number(stats[1]), Number(stats[2])];
+    const reopened = await openDatabase(url);
+    const rows = await allSamples(reopened);
+    assert.equal(stored, received, "a received sample was not committed");
+    assert.equal(rows.length, stored);
+    const storedAt = new Set(rows.map((r) => r.collectedAtMs));
+    for (const ref of acked) {
+      assert.ok(
+        storedAt.has(base + Number(ref) * 1000),
+        `acked ${ref} not stored`,
+      );
+    }
+    assert.equal((await findHost(reopened, "pve-01"))?.status, "offline");
+    reopened.close();
+    await Deno.remove(dir, { recursive: true });
+  });
+}
