@@ -92,6 +92,7 @@ Deno.test("GET / lists every host, the degraded one first and highlighted", asyn
       /default-src 'self'/,
     );
     const html = await res.text();
+    assert.match(html, /^<!DOCTYPE html><html lang="en">/);
     assert.match(html, /No password set/);
     const rows = [...html.matchAll(/<tr id="host-([^"]+)" class="host (\w+)"/g)]
       .map((m) => `${m[1]} ${m[2]}`);

@@ -24,6 +24,9 @@ const FORMAT = {
   load: formatNumber,
 };
 
+// Byte axes step in powers of two, so ticks read 16 GiB, not 18.6 GiB.
+const BINARY_STEPS = Array.from({ length: 60 }, (_, i) => 2 ** i);
+
 let range = document.querySelector("input[name=range]:checked")?.value ?? "1h";
 const plots = new Map();
 
@@ -66,7 +69,14 @@ function options(history, width) {
     ],
     axes: [
       axis,
-      { ...axis, size: 78, values: (_u, ticks) => ticks.map((v) => fmt(v)) },
+      {
+        ...axis,
+        size: 78,
+        incrs: history.unit === "percent" || history.unit === "load"
+          ? undefined
+          : BINARY_STEPS,
+        values: (_u, ticks) => ticks.map((v) => fmt(v)),
+      },
     ],
   };
 }

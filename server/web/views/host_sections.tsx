@@ -48,8 +48,14 @@ export function HostHeader(props: HostSectionsProps) {
         <time class="ago" data-ts={s.lastSeenAt ?? undefined}>
           {formatAgo(s.lastSeenAt, now)}
         </time>
-        {snap.fast &&
-          ` · sample from ${new Date(snap.fast.collectedAtMs).toISOString()}`}
+        {snap.fast && (
+          <>
+            {" · newest sample "}
+            <time class="ago" data-ts={snap.fast.collectedAtMs}>
+              {formatAgo(snap.fast.collectedAtMs, now)}
+            </time>
+          </>
+        )}
       </p>
       {s.problems.length > 0 && (
         <ul class="problems" aria-label="Problems">
@@ -377,7 +383,7 @@ export function HostSystem(props: HostSectionsProps) {
       <h2 id="host-system-title">System</h2>
       {info
         ? (
-          <dl class="stats">
+          <dl class="stats system">
             <Stat label="PVE version">{info.pve_version ?? "–"}</Stat>
             <Stat label="Kernel">{info.kernel ?? "–"}</Stat>
             <Stat label="ZFS version">{info.zfs_version ?? "–"}</Stat>
@@ -418,10 +424,12 @@ export function HostErrors(props: HostSectionsProps) {
 
 /** How many guests run, beside the guests heading. */
 export function GuestCount(props: { guests: GuestRow[] }) {
-  const running = props.guests.filter((g) => g.status === "running").length;
+  // Templates never run, so they would only blur the count.
+  const guests = props.guests.filter((g) => !g.template);
+  const running = guests.filter((g) => g.status === "running").length;
   return (
     <span id="guest-count" class="muted" data-live>
-      {running} of {props.guests.length} running
+      {running} of {guests.length} running
     </span>
   );
 }

@@ -96,15 +96,17 @@ export function HostRow(props: { host: HostOverview; now: number }) {
       <td data-label="Pools">
         {h.worstPool
           ? (
-            <>
-              <span
-                class={`badge ${
-                  h.worstPool.health === "ONLINE" ? "ok" : "critical"
-                }`}
-              >
-                {h.worstPool.health}
-              </span>{" "}
-              {h.worstPool.health !== "ONLINE" && h.worstPool.name}
+            <span class="cell-stack">
+              <span>
+                <span
+                  class={`badge ${
+                    h.worstPool.health === "ONLINE" ? "ok" : "critical"
+                  }`}
+                >
+                  {h.worstPool.health}
+                </span>
+                {h.worstPool.health !== "ONLINE" && ` ${h.worstPool.name}`}
+              </span>
               {pool && (
                 <UsageMeter
                   fraction={pool.capacityPercent / 100}
@@ -113,7 +115,7 @@ export function HostRow(props: { host: HostOverview; now: number }) {
                   text={`${pool.name} ${formatPercent(pool.capacityPercent)}`}
                 />
               )}
-            </>
+            </span>
           )
           : <span class="muted">no pools</span>}
       </td>
