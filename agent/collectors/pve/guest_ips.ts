@@ -1,0 +1,110 @@
+/**
+ * Guest IP addresses: from the QEMU guest agent, from an LXC container's
+ * live interfaces, and from the `ip=`/`ip6=` entries of its config.
+ */
+import { parseJson } from "../exec.ts";
+import { usableIps } from "../ip.ts";
+import { isRecord, stringOr, toFlag } from "../values.ts";
+
+export type IpResult = { ok: true; ips: string[] } | {
+  ok: false;
+  message: string;
+};
+
+/** `key=value,key=value` PVE property strings; a part without `=` belongs to `defaultKey`. */
+export function parsePropertyString(
+  value: string,
+  defaultKey?: string,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of value.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq >= 0) out.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    else if (defaultKey && part.trim() !== "") out.set(defaultKey, part.trim());
+  }
+  return out;
+}
+
+/** Whether a qemu config enables the guest agent: `agent: 1`, `"1,fstrim_cloned_disks=1"`, `"enabled=1,type=virtio"`. */
+export function qemuAgentEnabled(config: Record<string, unknown>): boolean {
+  const agent = config.agent;
+  if (typeof agent !== "string") return toFlag(agent);
+  return toFlag(parsePropertyString(agent, "enabled").get("enabled"));
+}
+
+/** The `ip-address` strings of QEMU guest agent interfaces; some have none, or only a name. */
+function agentAddresses(interfaces: unknown[]): string[] {
+  return interfaces.flatMap((iface) => {
+    const list = isRecord(iface) ? iface["ip-addresses"] : undefined;
+    if (!Array.isArray(list)) return [];
+    return list.flatMap((a) =>
+      isRecord(a) && typeof a["ip-address"] === "string"
+        ? [a["ip-address"]]
+        : []
+    );
+  });
+}
+
+/**
+ * Parses `…/qemu/{vmid}/agent/network-get-interfaces`: `{"result": [...]}`.
+ * A guest agent that does not support the command answers
+ * `{"result": {"error": {...}}}` instead; the raw API adds a `data` envelope.
+ */
+export function parseGuestAgentInterfaces(text: string): IpResult {
+  const parsed = parseJson(text, "qemu_agent", "guest agent interfaces");
+  if (!parsed.ok) return { ok: false, message: parsed.error.message };
+  let body = parsed.value;
+  if (isRecord(body) && isRecord(body.data)) body = body.data;
+  const result = isRecord(body) ? body.result : undefined;
+  if (Array.isArray(result)) {
+    return { ok: true, ips: usableIps(agentAddresses(result)) };
+  }
+  if (isRecord(result) && isRecord(result.error)) {
+    const { class: cls, desc } = result.error;
+    return {
+      ok: false,
+      message: `guest agent error: ${stringOr(cls) ?? "unknown"}: ${
+        stringOr(desc) ?? ""
+      }`.trim(),
+    };
+  }
+  return { ok: false, message: 'guest agent interfaces: no "result" list' };
+}
+
+/**
+ * Static addresses from an LXC config's `netN` entries (`ip=10.0.0.5/24`,
+ * `ip6=2001:db8::5/64`); `dhcp`, `auto` and `manual` name no address.
+ */
+export function parseLxcConfigIps(config: Record<string, unknown>): string[] {
+  const raw: string[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    if (!/^net\d+$/.test(key) || typeof value !== "string") continue;
+    const net = parsePropertyString(value);
+    for (const field of ["ip", "ip6"]) {
+      const ip = net.get(field);
+      if (ip && !["dhcp", "auto", "manual"].includes(ip)) raw.push(ip);
+    }
+  }
+  return usableIps(raw);
+}
+
+/**
+ * Parses `…/lxc/{vmid}/interfaces`: `[{name, hwaddr, inet?, inet6?}]`, where
+ * `inet`/`inet6` are `address/prefix`; newer releases may also give a
+ * QEMU-style `ip-addresses` list, which is read as well.
+ */
+export function parseLxcInterfaces(text: string): IpResult {
+  const parsed = parseJson(text, "lxc_interfaces", "lxc interfaces");
+  if (!parsed.ok) return { ok: false, message: parsed.error.message };
+  if (!Array.isArray(parsed.value)) {
+    return { ok: false, message: "lxc interfaces: expected a JSON array" };
+  }
+  const raw = parsed.value.flatMap((iface) => {
+    if (!isRecord(iface)) return [];
+    const inet = [iface.inet, iface.inet6].flatMap((v) =>
+      typeof v === "string" ? v.split(/[\s,]+/) : []
+    );
+    return [...inet, ...agentAddresses([iface])];
+  });
+  return { ok: true, ips: usableIps(raw) };
+}
