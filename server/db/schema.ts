@@ -51,6 +51,15 @@ export const metrics = sqliteTable(
       t.collectedAt,
     ),
     index("metrics_collected_at_idx").on(t.collectedAt),
+    // Covers history queries: the summary sits after the payload, which
+    // spills onto overflow pages, so reading it from the table costs a page
+    // chain per row (a 48 h chart took ~60 ms; see BENCHMARKS.md).
+    index("metrics_history_idx").on(
+      t.hostId,
+      t.intervalType,
+      t.collectedAt,
+      t.summary,
+    ),
     check(
       "metrics_interval_type_check",
       sql`${t.intervalType} IN ('fast', 'medium', 'slow')`,

@@ -1,0 +1,1 @@
+CREATE INDEX `metrics_history_idx` ON `metrics` (`host_id`,`interval_type`,`collected_at`,`summary`);
