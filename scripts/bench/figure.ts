@@ -4,8 +4,11 @@
  */
 import { round } from "./stats.ts";
 
-/** `<=`: lower is better (latency, memory); `>=`: higher is better (rate). */
-export type Goal = "<=" | ">=";
+/**
+ * `<=`: lower is better (latency, memory); `>=`: higher is better (rate);
+ * `info`: a ratio to read, with no pass or fail (a size against raw bytes).
+ */
+export type Goal = "<=" | ">=" | "info";
 
 export interface Figure {
   name: string;
@@ -66,7 +69,7 @@ function judge(
   const ratio = value === null || against.value === 0
     ? null
     : round(value / against.value, 3);
-  const pass = value === null
+  const pass = value === null || goal === "info"
     ? null
     : goal === "<="
     ? value <= against.value
@@ -87,6 +90,6 @@ function judge(
 export function shortFigure(f: Figure): string {
   const v = f.value === null ? "n/a" : String(f.value);
   const r = f.ratio === null ? "n/a" : `${f.ratio}×`;
-  const mark = f.pass === null ? "?" : f.pass ? "ok" : "MISS";
-  return `${f.name} ${v} ${f.unit} (${r} ${f.against.label}, ${mark})`;
+  const mark = f.pass === null ? "" : f.pass ? ", ok" : ", MISS";
+  return `${f.name} ${v} ${f.unit} (${r} ${f.against.label}${mark})`;
 }

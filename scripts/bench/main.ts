@@ -7,6 +7,7 @@
  * Progress goes to stderr; stdout gets the JSON summary, then one line per
  * benchmark with its headline figures. Exits 1 when a target was missed.
  */
+import { runApiBench } from "./api_bench.ts";
 import { runIngestBench } from "./ingest_bench.ts";
 import { allPassed, type BenchReport } from "./report.ts";
 import { parseBenchArgs } from "./bench_args.ts";
@@ -32,6 +33,9 @@ async function main(): Promise<number> {
             log,
           }),
         );
+        break;
+      case "api":
+        reports.push(await runApiBench({ quick: args.quick, log }));
         break;
       default:
         throw new Error(`${bench}: not built yet`);

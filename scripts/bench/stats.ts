@@ -34,11 +34,11 @@ export function distribution(samples: ArrayLike<number>): Distribution {
   for (const x of sorted) sum += x;
   return {
     count: sorted.length,
-    p50: percentile(sorted, 0.5),
-    p90: percentile(sorted, 0.9),
-    p99: percentile(sorted, 0.99),
-    max: sorted.length ? sorted[sorted.length - 1] : null,
-    mean: sorted.length ? sum / sorted.length : null,
+    p50: round(percentile(sorted, 0.5), 2),
+    p90: round(percentile(sorted, 0.9), 2),
+    p99: round(percentile(sorted, 0.99), 2),
+    max: round(sorted.length ? sorted[sorted.length - 1] : null, 2),
+    mean: round(sorted.length ? sum / sorted.length : null, 2),
   };
 }
 

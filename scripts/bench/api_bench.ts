@@ -1,0 +1,246 @@
+/**
+ * API latency: a database preloaded with 48 h of 50 hosts at the default
+ * intervals, a server on a copy of it, and a client process that requests
+ * the host list, host details and 48 h CPU histories one at a time.
+ */
+import type { ApiClientPlan, ApiRoundResult } from "./api_client.ts";
+import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
+import { pumpToFile } from "./child_log.ts";
+import { lines, writeJsonLine } from "./lines.ts";
+import { REPO_ROOT } from "./paths.ts";
+import {
+  DEFAULT_INTERVALS,
+  preloadDatabase,
+  type PreloadSpec,
+} from "./preload.ts";
+import { ProcSampler, usageOver } from "./proc_stats.ts";
+import { beginReport, type BenchReport, finishReport } from "./report.ts";
+import { freePort, startServer } from "./server_process.ts";
+import { distribution, round } from "./stats.ts";
+import { withWorkDir } from "./work_dir.ts";
+
+export const API_TARGETS = {
+  hostP99Ms: 10,
+  listP99Ms: 20,
+  historyMs: 50,
+} as const;
+
+/** The longest retention the server accepts: nothing preloaded is pruned. */
+const KEEP_EVERYTHING_HOURS = 24 * 365 * 10;
+/** Points per history request: the dashboard asks for its width, at most 1000. */
+export const HISTORY_POINTS = 1000;
+
+interface Plan {
+  spec: PreloadSpec;
+  hostRequests: number;
+  listRequests: number;
+  historyRequests: number;
+}
+
+const FULL: Plan = {
+  spec: {
+    hosts: 50,
+    hours: 48,
+    intervals: DEFAULT_INTERVALS,
+    hostPrefix: "pve-",
+  },
+  hostRequests: 1_000,
+  listRequests: 500,
+  historyRequests: 200,
+};
+
+const QUICK: Plan = {
+  spec: {
+    hosts: 10,
+    hours: 12,
+    intervals: DEFAULT_INTERVALS,
+    hostPrefix: "pve-",
+  },
+  hostRequests: 200,
+  listRequests: 100,
+  historyRequests: 40,
+};
+
+/** The history query the dashboard makes for a 48 h CPU chart. */
+export function historyPath(
+  host: string,
+  metric: string,
+  fromMs: number,
+  toMs: number,
+  points: number,
+): string {
+  return `/api/hosts/${
+    encodeURIComponent(host)
+  }/history?metric=${metric}&from=${new Date(fromMs).toISOString()}&to=${
+    new Date(toMs).toISOString()
+  }&points=${points}`;
+}
+
+async function runClient(plan: ApiClientPlan, logPath: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "scripts/bench/api_client.ts"],
+    cwd: REPO_ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const pump = pumpToFile([child.stderr], logPath);
+  const w = child.stdin.getWriter();
+  await writeJsonLine(w, plan);
+  await w.close();
+  const out = await lines(child.stdout).next();
+  const status = await child.status;
+  await pump;
+  if (out.done || !status.success) {
+    throw new Error(`api client failed (exit ${status.code}), see ${logPath}`);
+  }
+  return JSON.parse(out.value) as ApiRoundResult[];
+}
+
+const cycle = <T>(xs: T[], n: number): T[] =>
+  Array.from({ length: n }, (_, i) => xs[i % xs.length]);
+
+/** Runs the API benchmark. */
+export async function runApiBench(
+  opts: { quick: boolean; log: (msg: string) => void },
+): Promise<BenchReport> {
+  const begun = beginReport();
+  const plan = opts.quick ? QUICK : FULL;
+  const pre = await preloadDatabase(plan.spec, {
+    nowMs: Date.now(),
+    log: opts.log,
+  });
+  return await withWorkDir("api", opts.log, async (dir) => {
+    const dbPath = `${dir}/api.db`;
+    await Deno.copyFile(pre.path, dbPath);
+    const server = await startServer({
+      dbPath,
+      port: freePort(),
+      retentionHours: KEEP_EVERYTHING_HOURS,
+      logPath: `${dir}/api-server.log`,
+    });
+    const sampler = new ProcSampler(server.pid, 1000, () => Date.now());
+    sampler.start();
+    let results: ApiRoundResult[];
+    try {
+      const names = pre.hostNames;
+      const from = pre.endMs - pre.spec.hours * 3_600_000;
+      results = await runClient({
+        baseUrl: server.baseUrl,
+        rounds: [
+          {
+            label: "host",
+            paths: cycle(names, plan.hostRequests + 20).map((n) =>
+              `/api/hosts/${n}`
+            ),
+            warmup: 20,
+          },
+          {
+            label: "list",
+            paths: cycle(["/api/hosts"], plan.listRequests + 20),
+            warmup: 20,
+          },
+          {
+            label: "history",
+            paths: cycle(names, plan.historyRequests + 5).map((n) =>
+              historyPath(n, "cpu", from, pre.endMs + 1, HISTORY_POINTS)
+            ),
+            warmup: 5,
+          },
+        ],
+      }, `${dir}/api-client.log`);
+    } finally {
+      await sampler.stop();
+      await server.stop();
+    }
+    const byLabel = new Map(results.map((r) => [r.label, r]));
+    const dist = (l: string) => distribution(byLabel.get(l)!.latenciesMs);
+    const host = dist("host"), list = dist("list"), history = dist("history");
+    const days = pre.spec.hours / 24;
+    const perHostDay = pre.fileBytes / pre.spec.hosts / days;
+    const rawPerHostDay = pre.payloadBytes / pre.spec.hosts / days;
+    const use = usageOver(sampler.readings);
+    const figures: Figure[] = [
+      targetFigure(
+        "GET /api/hosts/:name p99",
+        host.p99,
+        "ms",
+        "<=",
+        API_TARGETS.hostP99Ms,
+      ),
+      targetFigure(
+        "GET /api/hosts p99",
+        list.p99,
+        "ms",
+        "<=",
+        API_TARGETS.listP99Ms,
+      ),
+      targetFigure(
+        `${pre.spec.hours} h CPU history p99`,
+        history.p99,
+        "ms",
+        "<=",
+        API_TARGETS.historyMs,
+        `${pre.spec.hours} h window, ${HISTORY_POINTS} points`,
+      ),
+      targetFigure(
+        "GET /api/hosts/:name p50",
+        host.p50,
+        "ms",
+        "<=",
+        API_TARGETS.hostP99Ms,
+        "judged against the p99 target",
+      ),
+      targetFigure(
+        "GET /api/hosts p50",
+        list.p50,
+        "ms",
+        "<=",
+        API_TARGETS.listP99Ms,
+        "judged against the p99 target",
+      ),
+      targetFigure(
+        "48 h CPU history p50",
+        history.p50,
+        "ms",
+        "<=",
+        API_TARGETS.historyMs,
+      ),
+      baselineFigure(
+        "DB size per host per day",
+        perHostDay / 2 ** 20,
+        "MiB",
+        "info",
+        { label: "raw payload+summary bytes", value: rawPerHostDay / 2 ** 20 },
+        "ratio is the storage overhead of SQLite pages and indexes",
+      ),
+    ];
+    const failures = results.flatMap((r) => r.failures);
+    const deviations = opts.quick
+      ? [
+        `--quick: ${plan.spec.hosts} hosts x ${plan.spec.hours} h (not 50 x 48 h), fewer requests`,
+      ]
+      : [];
+    return finishReport(begun, {
+      bench: "api",
+      quick: opts.quick,
+      deviations,
+      figures,
+      details: {
+        preload: {
+          ...pre,
+          rowsTotal: pre.rows.fast + pre.rows.medium + pre.rows.slow,
+          fileMiB: round(pre.fileBytes / 2 ** 20),
+        },
+        latencyMs: { host, list, history },
+        responseBytes: Object.fromEntries(
+          results.map((r) => [r.label, r.meanBytes]),
+        ),
+        serverPeakRssMb: round(use.peakRssMb),
+        failures,
+      },
+      headline: [figures[0], figures[1], figures[2], figures[6]],
+      extra: failures.length ? `${failures.length} failed requests` : undefined,
+    });
+  });
+}

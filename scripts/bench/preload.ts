@@ -1,0 +1,301 @@
+/**
+ * Builds a SQLite file that looks like N hosts reporting for H hours at the
+ * default intervals, written straight into the schema with batched inserts
+ * (the server is not involved), and caches it under data/bench/ keyed by
+ * every parameter and by the inputs' content, so reruns reuse it.
+ */
+import { type Client } from "@libsql/client";
+import type { Interval } from "@proxmon/shared";
+import { openDatabase } from "../../server/db/client.ts";
+import { summarize } from "../../server/summary.ts";
+import { BENCH_DATA_DIR, REPO_ROOT } from "./paths.ts";
+import { loadSampleData, sampleFixturePath } from "./sample_fixtures.ts";
+
+export interface PreloadSpec {
+  hosts: number;
+  hours: number;
+  /** seconds between samples; the defaults are 10, 60 and 1800 */
+  intervals: Record<Interval, number>;
+  hostPrefix: string;
+}
+
+export interface PreloadedDb {
+  path: string;
+  spec: PreloadSpec;
+  /** collected_at of the newest sample (epoch ms) */
+  endMs: number;
+  startMs: number;
+  rows: Record<Interval, number>;
+  /** characters of payload and summary text written, before SQLite's overhead */
+  payloadBytes: number;
+  hostNames: string[];
+  fileBytes: number;
+  /** how long the build took, or null when the cache was used */
+  buildMs: number | null;
+}
+
+export const DEFAULT_INTERVALS: Record<Interval, number> = {
+  fast: 10,
+  medium: 60,
+  slow: 1800,
+};
+
+// Bump when the generated content changes shape.
+const PRELOAD_VERSION = 1;
+const ROWS_PER_INSERT = 150;
+const ROWS_PER_TRANSACTION = 50_000;
+
+/** The host names a spec produces, in id order. */
+export function preloadHostNames(spec: PreloadSpec): string[] {
+  return Array.from(
+    { length: spec.hosts },
+    (_, i) => `${spec.hostPrefix}${String(i + 1).padStart(3, "0")}`,
+  );
+}
+
+async function cacheKey(spec: PreloadSpec): Promise<string> {
+  const inputs = [
+    JSON.stringify({ spec, PRELOAD_VERSION }),
+    ...await Promise.all(
+      (["fast", "medium", "slow"] as const).map((i) =>
+        Deno.readTextFile(sampleFixturePath(i))
+      ),
+    ),
+    ...await Promise.all(
+      [...Deno.readDirSync(`${REPO_ROOT}/server/db/migrations`)]
+        .filter((e) => e.name.endsWith(".sql"))
+        .map((e) => e.name)
+        .sort()
+        .map((n) =>
+          Deno.readTextFile(`${REPO_ROOT}/server/db/migrations/${n}`)
+        ),
+    ),
+  ];
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(inputs.join("\0")),
+  );
+  const hex = [...new Uint8Array(digest)].map((b) =>
+    b.toString(16).padStart(2, "0")
+  ).join("").slice(0, 12);
+  return `preload-${spec.hosts}h-${spec.hours}hr-${hex}`;
+}
+
+/**
+ * Returns the cached database for `spec`, building it first when missing or
+ * when its newest sample is older than `maxAgeMs`. The caller copies the file
+ * before letting a server write to it.
+ */
+export async function preloadDatabase(
+  spec: PreloadSpec,
+  opts: { maxAgeMs?: number; nowMs: number; log: (msg: string) => void },
+): Promise<PreloadedDb> {
+  await Deno.mkdir(BENCH_DATA_DIR, { recursive: true });
+  const key = await cacheKey(spec);
+  const path = `${BENCH_DATA_DIR}/${key}.db`;
+  const metaPath = `${BENCH_DATA_DIR}/${key}.json`;
+  try {
+    const meta = JSON.parse(await Deno.readTextFile(metaPath)) as PreloadedDb;
+    const fresh = opts.maxAgeMs === undefined ||
+      opts.nowMs - meta.endMs <= opts.maxAgeMs;
+    if (fresh && (await Deno.stat(path)).isFile) {
+      opts.log(`preload: using cached ${path}`);
+      return { ...meta, buildMs: null };
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const tmp = `${path}.building`;
+  for (const p of [tmp, `${tmp}-wal`, `${tmp}-shm`]) {
+    await Deno.remove(p).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+  }
+  const t0 = performance.now();
+  // Whole seconds, so the cached file's timestamps are easy to read.
+  const endMs = Math.floor(opts.nowMs / 1000) * 1000;
+  const startMs = endMs - spec.hours * 3_600_000;
+  opts.log(
+    `preload: building ${spec.hosts} hosts x ${spec.hours} h into ${path}`,
+  );
+  const database = await openDatabase(`file:${tmp}`);
+  let filled: Filled;
+  try {
+    filled = await fill(database.client, spec, startMs, endMs, opts.log);
+    await database.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+  } finally {
+    database.close();
+  }
+  await Deno.rename(tmp, path);
+  await Deno.remove(`${tmp}-wal`).catch(() => {});
+  await Deno.remove(`${tmp}-shm`).catch(() => {});
+  const meta: PreloadedDb = {
+    path,
+    spec,
+    endMs,
+    startMs,
+    rows: filled.rows,
+    payloadBytes: filled.payloadBytes,
+    hostNames: preloadHostNames(spec),
+    fileBytes: (await Deno.stat(path)).size,
+    buildMs: Math.round(performance.now() - t0),
+  };
+  await Deno.writeTextFile(metaPath, JSON.stringify(meta, null, 2));
+  const { rows } = filled;
+  opts.log(
+    `preload: ${rows.fast + rows.medium + rows.slow} rows, ${
+      (meta.fileBytes / 2 ** 20).toFixed(0)
+    } MB in ${(meta.buildMs! / 1000).toFixed(1)} s`,
+  );
+  return meta;
+}
+
+/** A small deterministic PRNG (mulberry32), so every build is identical. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface HostMutable {
+  cpu_percent: number | null;
+  load1: number | null;
+  load5: number | null;
+  load15: number | null;
+  mem_total_bytes: number | null;
+  mem_available_bytes: number | null;
+  net: { rx_bytes_per_s: number | null; tx_bytes_per_s: number | null }[];
+}
+
+/**
+ * Varies the chartable numbers of a fast payload in place, so charts and
+ * summaries see a plausible daily curve instead of one repeated value.
+ */
+function wobble(host: HostMutable, t: number, rnd: () => number): void {
+  const day = Math.sin((2 * Math.PI * t) / 86_400_000);
+  const cpu = Math.max(0, Math.min(100, 30 + 20 * day + 15 * rnd()));
+  host.cpu_percent = Math.round(cpu * 10) / 10;
+  host.load1 = Math.round(cpu * 4) / 100;
+  host.load5 = host.load1;
+  host.load15 = host.load1;
+  if (host.mem_total_bytes !== null) {
+    host.mem_available_bytes = Math.round(
+      host.mem_total_bytes * (0.4 + 0.1 * day + 0.05 * rnd()),
+    );
+  }
+  for (const n of host.net) {
+    n.rx_bytes_per_s = Math.round(1e6 * (1 + day + rnd()));
+    n.tx_bytes_per_s = Math.round(4e5 * (1 + day + rnd()));
+  }
+}
+
+interface Filled {
+  rows: Record<Interval, number>;
+  payloadBytes: number;
+}
+
+async function fill(
+  client: Client,
+  spec: PreloadSpec,
+  startMs: number,
+  endMs: number,
+  log: (msg: string) => void,
+): Promise<Filled> {
+  const data = {
+    fast: await loadSampleData("fast"),
+    medium: JSON.stringify(await loadSampleData("medium")),
+    slow: JSON.stringify(await loadSampleData("slow")),
+  };
+  const names = preloadHostNames(spec);
+  await client.batch(
+    names.map((name, i) => ({
+      sql:
+        "INSERT INTO hosts (id, name, token_hash, status, agent_version, last_seen_at, created_at) VALUES (?, ?, ?, 'offline', 'bench', ?, ?)",
+      // A hash no token can match: these hosts only serve reads.
+      args: [i + 1, name, "0".repeat(64), endMs, startMs],
+    })),
+    "write",
+  );
+
+  const rows: Record<Interval, number> = { fast: 0, medium: 0, slow: 0 };
+  let payloadBytes = 0;
+  const fast = data.fast as { host: HostMutable };
+  const rnd = names.map((_, i) => prng(i + 1));
+  let batch: (string | number | null)[] = [];
+  let inBatch = 0, inTx = 0;
+  let tx = await client.transaction("write");
+  const flush = async () => {
+    if (inBatch === 0) return;
+    const values = Array(inBatch).fill("(?, ?, ?, ?, ?, ?)").join(", ");
+    await tx.execute({
+      sql:
+        `INSERT INTO metrics (host_id, collected_at, interval_type, payload, summary, created_at) VALUES ${values}`,
+      args: batch,
+    });
+    inTx += inBatch;
+    batch = [];
+    inBatch = 0;
+    if (inTx >= ROWS_PER_TRANSACTION) {
+      await tx.commit();
+      tx = await client.transaction("write");
+      inTx = 0;
+    }
+  };
+  const add = async (
+    hostId: number,
+    at: number,
+    interval: Interval,
+    payload: string,
+    summary: string | null,
+  ) => {
+    batch.push(hostId, at, interval, payload, summary, at + 40);
+    rows[interval]++;
+    payloadBytes += payload.length + (summary?.length ?? 0);
+    if (++inBatch >= ROWS_PER_INSERT) await flush();
+  };
+
+  const step = spec.intervals.fast * 1000;
+  let lastLog = performance.now();
+  try {
+    // Time-major order, as a real fleet's rows land interleaved in the table.
+    for (let t = startMs + step; t <= endMs; t += step) {
+      const sec = (t - startMs) / 1000;
+      for (let h = 0; h < names.length; h++) {
+        // Hosts start their cycles at different moments within the interval.
+        const at = t - ((h * 137) % step);
+        wobble(fast.host, at, rnd[h]);
+        await add(
+          h + 1,
+          at,
+          "fast",
+          JSON.stringify(data.fast),
+          JSON.stringify(summarize("fast", data.fast)),
+        );
+        if (sec % spec.intervals.medium === 0) {
+          await add(h + 1, at, "medium", data.medium, null);
+        }
+        if (sec % spec.intervals.slow === 0) {
+          await add(h + 1, at, "slow", data.slow, null);
+        }
+      }
+      if (performance.now() - lastLog > 10_000) {
+        lastLog = performance.now();
+        log(
+          `preload: ${
+            Math.round((100 * (t - startMs)) / (endMs - startMs))
+          }% (${rows.fast + rows.medium + rows.slow} rows)`,
+        );
+      }
+    }
+    await flush();
+    await tx.commit();
+  } finally {
+    tx.close();
+  }
+  return { rows, payloadBytes };
+}
