@@ -6,6 +6,10 @@
  *   host rotate NAME     new token; the old one stops working at once
  *   host remove NAME     delete a host and its metrics
  *   host prune           delete samples older than RETENTION_HOURS now
+ *   host api-token NAME  create a token for `Authorization: Bearer` on /api/*
+ *                        and print it; it is shown only this once
+ *   host revoke-api-token NAME
+ *                        delete an API token
  *   hash-password        read a password on stdin, print its scrypt hash
  *
  * It uses DATABASE_URL (and PORT for the printed server_url) like the server.
@@ -13,6 +17,11 @@
  */
 import { systemClock } from "./clock.ts";
 import { resolveServerConfig, type ServerConfig } from "./config.ts";
+import {
+  ApiTokenError,
+  createApiToken,
+  revokeApiToken,
+} from "./auth/api_tokens.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import {
   createHost,
@@ -26,9 +35,17 @@ import { hashPassword } from "./password.ts";
 import { pruneNow } from "./retention.ts";
 
 const USAGE =
-  "usage: deno task host register NAME | list | rotate NAME | remove NAME | prune; deno task hash-password";
+  "usage: deno task host register NAME | list | rotate NAME | remove NAME | prune | api-token NAME | revoke-api-token NAME; deno task hash-password";
 
-const HOST_COMMANDS = ["register", "list", "rotate", "remove", "prune"];
+const HOST_COMMANDS = [
+  "register",
+  "list",
+  "rotate",
+  "remove",
+  "prune",
+  "api-token",
+  "revoke-api-token",
+];
 
 /** A refusal to show as one line on stderr. */
 class UsageError extends Error {}
@@ -130,6 +147,21 @@ async function hostCommand(
       });
       return `deleted ${deleted} samples collected before ${iso(cutoffMs)}\n`;
     }
+    case "api-token": {
+      const tokenName = name(args, command);
+      const token = await createApiToken(
+        database,
+        tokenName,
+        systemClock.now(),
+      );
+      // The token alone, so `TOKEN=$(deno task host api-token x)` works.
+      return `${token}\n`;
+    }
+    case "revoke-api-token": {
+      const tokenName = name(args, command);
+      await revokeApiToken(database, tokenName);
+      return `revoked API token ${tokenName}\n`;
+    }
     default:
       throw new UsageError(USAGE);
   }
@@ -197,7 +229,10 @@ export async function runCli(
     }
     return 0;
   } catch (err) {
-    if (!(err instanceof UsageError || err instanceof HostError)) throw err;
+    if (
+      !(err instanceof UsageError || err instanceof HostError ||
+        err instanceof ApiTokenError)
+    ) throw err;
     console.error(`proxmon: ${err.message}`);
     return 1;
   }
