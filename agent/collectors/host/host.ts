@@ -18,10 +18,12 @@ import {
   parseMeminfo,
   parseNetDev,
   parseUptime,
+  type RootFs,
 } from "./proc_parsers.ts";
 import { counterRates, cpuPercent } from "./rates.ts";
 import { type ReadFile, readTextFileResult } from "./proc_reader.ts";
 import type { RootFsProbe } from "./root_fs.ts";
+import type { Outcome } from "../exec.ts";
 
 export interface HostCollectorDeps {
   /** Where /proc is mounted (`/proc`, or a fixture directory in tests). */
@@ -68,7 +70,15 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
       const keys = Object.keys(FILES) as FileKey[];
       const [results, rootFs] = await Promise.all([
         Promise.all(keys.map((k) => readFile(`${base}/${FILES[k]}`))),
-        deps.rootFs(),
+        // The probe may run a command; a runner that throws must not cost
+        // the /proc readings, which need no command at all.
+        deps.rootFs().catch((e): Outcome<RootFs> => ({
+          ok: false,
+          error: {
+            tag: "root_fs",
+            message: e instanceof Error ? e.message : String(e),
+          },
+        })),
       ]);
       const text: Partial<Record<FileKey, string>> = {};
       keys.forEach((key, i) => {

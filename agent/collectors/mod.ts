@@ -1,0 +1,201 @@
+/**
+ * The agent's collectors behind one factory. `createCollectors` owns all
+ * state a run needs (the previous /proc reading for rates, the ZFS output
+ * form in use, the shared command limit); nothing lives in module globals.
+ *
+ * Every payload value carries `errors` and no collector throws out of a
+ * cycle: parsers report surprises as entries, and a collector that fails in
+ * an unforeseen way still yields its empty value with an `internal` entry.
+ */
+import type {
+  CollectorError,
+  FastPayload,
+  HostMetrics,
+  MediumPayload,
+  SlowPayload,
+} from "@proxmon/shared";
+import type { CommandRunner } from "../runner.ts";
+import type { Exec } from "./exec.ts";
+import { createHostCollector } from "./host/host.ts";
+import { chooseRootFsProbe } from "./host/root_fs.ts";
+import { limitRunner } from "./pool.ts";
+import { collectVmsDetail } from "./pve/guest_detail.ts";
+import { collectVmsRuntime } from "./pve/guest_lists.ts";
+import { collectStorage } from "./pve/storage.ts";
+import { collectSystemInfo } from "./system/system_info.ts";
+import { createZfsCollector } from "./zfs/zfs_collector.ts";
+
+export interface CollectorDeps {
+  runner: CommandRunner;
+  /** Where /proc is mounted: `/proc`, or a fake directory (`--proc-dir`). */
+  procDir: string;
+  /** The PVE node name used in `pvesh` paths (not the monitoring host name). */
+  node: string;
+  agentVersion: string;
+  /** Passed to every `runner.run` as `{ timeoutMs }`. */
+  commandTimeoutMs: number;
+  /** Most commands in flight at once, across all collectors (e.g. 8). */
+  concurrency: number;
+}
+
+export interface Collectors {
+  /** host, zfs_pools, storage and vms_runtime, collected in parallel. `nowMs` times the host rates. */
+  fast(nowMs: number): Promise<FastPayload>;
+  /** zfs_datasets and vms_detail. */
+  medium(nowMs: number): Promise<MediumPayload>;
+  /** system_info. */
+  slow(nowMs: number): Promise<SlowPayload>;
+}
+
+function emptyHost(errors: CollectorError[]): HostMetrics {
+  return {
+    cpu_percent: null,
+    load1: null,
+    load5: null,
+    load15: null,
+    mem_total_bytes: null,
+    mem_available_bytes: null,
+    swap_total_bytes: null,
+    swap_used_bytes: null,
+    uptime_seconds: null,
+    net: [],
+    disks: [],
+    root_fs: null,
+    errors,
+  };
+}
+
+/**
+ * Runs one collector. Collectors handle every failure they expect; this is
+ * the last line that keeps a bug in one of them (or a runner that throws)
+ * from taking the other collectors' data down with it.
+ */
+async function guarded<T>(
+  tag: string,
+  collect: () => Promise<T>,
+  fallback: (errors: CollectorError[]) => T,
+): Promise<T> {
+  try {
+    return await collect();
+  } catch (e) {
+    return fallback([{
+      tag: `${tag}_internal`,
+      message: e instanceof Error ? e.message : String(e),
+    }]);
+  }
+}
+
+/** Creates the collectors for one agent run. */
+export function createCollectors(deps: CollectorDeps): Collectors {
+  const exec: Exec = {
+    runner: limitRunner(deps.runner, deps.concurrency),
+    timeoutMs: deps.commandTimeoutMs,
+  };
+  const host = createHostCollector({
+    procDir: deps.procDir,
+    rootFs: chooseRootFsProbe(exec),
+  });
+  const zfs = createZfsCollector(exec);
+  const { node } = deps;
+
+  return {
+    async fast(nowMs) {
+      const [hostMetrics, zfs_pools, storage, vms_runtime] = await Promise.all([
+        guarded("host", () => host.collect(nowMs), emptyHost),
+        guarded(
+          "zfs_pools",
+          () => zfs.pools(),
+          (errors) => ({ pools: [], errors }),
+        ),
+        guarded(
+          "storage",
+          () => collectStorage(exec, node),
+          (errors) => ({ storages: [], errors }),
+        ),
+        guarded(
+          "vms_runtime",
+          () => collectVmsRuntime(exec, node),
+          (errors) => ({ vms: [], errors }),
+        ),
+      ]);
+      return { host: hostMetrics, zfs_pools, storage, vms_runtime };
+    },
+    async medium() {
+      const [zfs_datasets, vms_detail] = await Promise.all([
+        guarded(
+          "zfs_datasets",
+          () => zfs.datasets(),
+          (errors) => ({ datasets: [], errors }),
+        ),
+        guarded(
+          "vms_detail",
+          () => collectVmsDetail(exec, node, deps.concurrency),
+          (errors) => ({ vms: [], errors }),
+        ),
+      ]);
+      return { zfs_datasets, vms_detail };
+    },
+    async slow() {
+      const system_info = await guarded(
+        "system_info",
+        () => collectSystemInfo(exec, deps.agentVersion),
+        (errors) => ({
+          pve_version: null,
+          kernel: null,
+          zfs_version: null,
+          pending_updates: null,
+          agent_version: deps.agentVersion,
+          errors,
+        }),
+      );
+      return { system_info };
+    },
+  };
+}
+
+// The pure parsers and building blocks, for tests, the fake node and benchmarks.
+export * from "./commands.ts";
+export { createLimiter, limitRunner, mapPool } from "./pool.ts";
+export { usableIp, usableIps } from "./ip.ts";
+export {
+  type CounterPairs,
+  type CpuTimes,
+  isWholeDisk,
+  parseCpuTimes,
+  parseDf,
+  parseDiskstats,
+  parseLoadavg,
+  parseMeminfo,
+  parseNetDev,
+  parseUptime,
+  type RootFs,
+} from "./host/proc_parsers.ts";
+export { counterRates, cpuPercent } from "./host/rates.ts";
+export { createHostCollector, type HostCollector } from "./host/host.ts";
+export { parseZpoolListJson, parseZpoolStatusJson } from "./zfs/zpool_json.ts";
+export { parseZpoolListText, parseZpoolStatusText } from "./zfs/zpool_text.ts";
+export {
+  parseZfsListJson,
+  parseZfsListText,
+  summarizeDatasets,
+} from "./zfs/datasets.ts";
+export { countVdevs, type VdevNode } from "./zfs/vdev_tree.ts";
+export { type LocalTimeToUnix, systemLocalTime, utcTime } from "./zfs/scan.ts";
+export {
+  createZfsCollector,
+  refusesJson,
+  type ZfsCollector,
+} from "./zfs/zfs_collector.ts";
+export { parseStorage } from "./pve/storage.ts";
+export { parseLxcList, parseQemuList } from "./pve/guest_lists.ts";
+export {
+  parseGuestAgentInterfaces,
+  parseLxcConfigIps,
+  parseLxcInterfaces,
+  qemuAgentEnabled,
+} from "./pve/guest_ips.ts";
+export {
+  parseAptUpgradable,
+  parsePveversion,
+  parseZfsVersion,
+} from "./system/system_info.ts";

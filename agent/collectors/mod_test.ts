@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import * as v from "valibot";
+import { FastPayload, MediumPayload, SlowPayload } from "@proxmon/shared";
+import { type FakeAnswer, fakeRunner } from "../fake_runner.ts";
+import type { CommandRunner } from "../runner.ts";
+import {
+  createCollectors,
+  lineOf,
+  ZFS_LIST_JSON,
+  ZFS_LIST_TEXT,
+  ZPOOL_LIST_JSON,
+  ZPOOL_LIST_TEXT,
+  ZPOOL_STATUS_JSON,
+  ZPOOL_STATUS_TEXT,
+} from "./mod.ts";
+import { fixturePath, readFixture } from "./test_fixtures.ts";
+import { NODE, pveNodeAnswers } from "./test_node.ts";
+
+const deps = (runner: CommandRunner, concurrency = 8) => ({
+  runner,
+  procDir: fixturePath("proc/pve_t0"),
+  node: NODE,
+  agentVersion: "0.1.0",
+  commandTimeoutMs: 1234,
+  concurrency,
+});
+
+Deno.test("createCollectors() yields fast, medium and slow payloads that match the wire schemas", async () => {
+  const runner = fakeRunner(pveNodeAnswers());
+  const collectors = createCollectors(deps(runner));
+  const fast = v.parse(FastPayload, await collectors.fast(1_000_000));
+  const medium = v.parse(MediumPayload, await collectors.medium(1_000_000));
+  const slow = v.parse(SlowPayload, await collectors.slow(1_000_000));
+
+  for (
+    const value of [
+      fast.host,
+      fast.zfs_pools,
+      fast.storage,
+      fast.vms_runtime,
+      medium.zfs_datasets,
+    ]
+  ) {
+    assert.deepEqual(value.errors, []);
+  }
+  assert.deepEqual(medium.vms_detail.errors, []);
+  assert.deepEqual(slow.system_info.errors, []);
+
+  assert.equal(fast.host.mem_total_bytes, 65536000 * 1024);
+  assert.deepEqual(fast.host.root_fs, {
+    size_bytes: 100861726720,
+    used_bytes: 7954288640,
+  });
+  assert.deepEqual(
+    fast.zfs_pools.pools.map((p) => [p.name, p.degraded_vdev_count]),
+    [
+      ["rpool", 0],
+      ["tank", 1],
+    ],
+  );
+  assert.equal(fast.storage.storages.length, 4);
+  assert.equal(fast.vms_runtime.vms.length, 8);
+  assert.equal(medium.zfs_datasets.datasets.length, 8);
+  assert.equal(medium.vms_detail.vms.length, 8);
+  assert.equal(slow.system_info.pve_version, "9.1.6");
+  assert.equal(slow.system_info.agent_version, "0.1.0");
+});
+
+Deno.test("createCollectors() runs only the documented command lines", async () => {
+  const runner = fakeRunner(pveNodeAnswers());
+  const collectors = createCollectors(deps(runner));
+  await collectors.fast(0);
+  await collectors.medium(0);
+  await collectors.slow(0);
+  const unknown = runner.calls.filter((c) => !(c in pveNodeAnswers()));
+  assert.deepEqual(unknown, []);
+  assert.ok(runner.calls.includes("df -B1 --output=size,used /"));
+});
+
+/** A runner that answers from `answers` after a delay, counting commands in flight. */
+function slowRunner(answers: Record<string, FakeAnswer>, delayMs: number) {
+  const inner = fakeRunner(answers);
+  const seen = { inFlight: 0, max: 0, timeouts: new Set<number | undefined>() };
+  const runner: CommandRunner = {
+    async run(cmd, args, opts) {
+      seen.inFlight++;
+      seen.max = Math.max(seen.max, seen.inFlight);
+      seen.timeouts.add(opts?.timeoutMs);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        return await inner.run(cmd, args);
+      } finally {
+        seen.inFlight--;
+      }
+    },
+  };
+  return { runner, seen, calls: inner.calls };
+}
+
+Deno.test("createCollectors() keeps vms_detail within the concurrency bound and passes the command timeout", async () => {
+  const { runner, seen, calls } = slowRunner(pveNodeAnswers(), 3);
+  const collectors = createCollectors(deps(runner, 3));
+  const medium = await collectors.medium(0);
+  assert.equal(medium.vms_detail.vms.length, 8);
+  // 2 lists + 8 configs + 2 agent + 2 lxc interfaces + zfs list
+  assert.equal(calls.length, 15);
+  assert.equal(seen.max, 3); // bounded, yet not one at a time
+  assert.deepEqual([...seen.timeouts], [1234]);
+});
+
+Deno.test("createCollectors() bounds a fast cycle's commands too", async () => {
+  const { runner, seen } = slowRunner(pveNodeAnswers(), 3);
+  await createCollectors(deps(runner, 2)).fast(0);
+  assert.equal(seen.max, 2);
+});
+
+Deno.test("createCollectors() keeps the ZFS text form for the whole run once 2.2 refuses -j", async () => {
+  const refused: FakeAnswer = {
+    error: {
+      kind: "nonzero_exit",
+      code: 2,
+      stdout: "",
+      stderr: "invalid option 'j'\nusage:\n",
+      message: "exit 2",
+    },
+  };
+  const answers = {
+    ...pveNodeAnswers(),
+    [lineOf(ZPOOL_LIST_JSON)]: refused,
+    [lineOf(ZPOOL_STATUS_JSON)]: refused,
+    [lineOf(ZFS_LIST_JSON)]: refused,
+    [lineOf(ZPOOL_LIST_TEXT)]: readFixture("zfs/zpool_list.txt"),
+    [lineOf(ZPOOL_STATUS_TEXT)]: readFixture("zfs/zpool_status.txt"),
+    [lineOf(ZFS_LIST_TEXT)]: readFixture("zfs/zfs_list_pve.txt"),
+  };
+  const runner = fakeRunner(answers);
+  const collectors = createCollectors(deps(runner));
+  const fast = await collectors.fast(0);
+  assert.deepEqual(fast.zfs_pools.errors, []);
+  assert.equal(fast.zfs_pools.pools[1].degraded_vdev_count, 1);
+  const medium = await collectors.medium(0);
+  assert.equal(medium.zfs_datasets.datasets.length, 8);
+  assert.ok(!runner.calls.includes(lineOf(ZFS_LIST_JSON)));
+});
+
+Deno.test("createCollectors() returns valid, partial payloads when commands fail, time out, or print garbage", async () => {
+  const answers: Record<string, FakeAnswer> = {};
+  for (const [line, answer] of Object.entries(pveNodeAnswers())) {
+    if (line.startsWith("zpool")) {
+      answers[line] = {
+        error: { kind: "timeout", timeoutMs: 1234, message: "killed" },
+      };
+    } else if (line.includes("/qemu --output")) {
+      answers[line] = '[{"vmid":100,"name":"half';
+    } else if (line.includes("/storage")) {
+      answers[line] = '[{"storage":"local","total":"many"}]';
+    } else if (line.startsWith("apt")) continue; // apt missing: enoent
+    else answers[line] = answer;
+  }
+  const collectors = createCollectors(deps(fakeRunner(answers)));
+  const fast = v.parse(FastPayload, await collectors.fast(0));
+  const medium = v.parse(MediumPayload, await collectors.medium(0));
+  const slow = v.parse(SlowPayload, await collectors.slow(0));
+
+  assert.deepEqual(fast.zfs_pools.pools, []);
+  assert.match(fast.zfs_pools.errors[0].message, /timed out after 1234 ms/);
+  assert.deepEqual(fast.storage.storages.map((s) => [s.name, s.total_bytes]), [[
+    "local",
+    null,
+  ]]);
+  assert.ok(fast.storage.errors.length > 0);
+  assert.deepEqual(fast.vms_runtime.vms.map((g) => g.vmid), [200, 201, 202]); // qemu list broken
+  assert.match(fast.vms_runtime.errors[0].message, /invalid JSON/);
+  assert.equal(fast.host.mem_total_bytes, 65536000 * 1024); // untouched
+  assert.equal(medium.vms_detail.vms.length, 3);
+  assert.equal(medium.zfs_datasets.datasets.length, 8);
+  assert.equal(slow.system_info.pending_updates, null);
+  assert.equal(slow.system_info.pve_version, "9.1.6");
+});
+
+Deno.test("createCollectors() survives a runner that throws instead of returning an error", async () => {
+  const throwing: CommandRunner = {
+    run: () => Promise.reject(new Error("spawn exploded")),
+  };
+  const collectors = createCollectors(deps(throwing));
+  const fast = v.parse(FastPayload, await collectors.fast(0));
+  const slow = v.parse(SlowPayload, await collectors.slow(0));
+  assert.deepEqual(fast.zfs_pools.errors, [{
+    tag: "zfs_pools_internal",
+    message: "spawn exploded",
+  }]);
+  assert.equal(fast.storage.errors[0].tag, "storage_internal");
+  // the host reads /proc itself; only its root fs probe needed the runner
+  assert.deepEqual(fast.host.errors, [{
+    tag: "root_fs",
+    message: "spawn exploded",
+  }]);
+  assert.equal(fast.host.load1, 1.5);
+  assert.equal(slow.system_info.errors[0].tag, "system_info_internal");
+  assert.equal(slow.system_info.agent_version, "0.1.0");
+});
