@@ -21,7 +21,10 @@ export const ASSETS: Record<string, AssetSource> = {
   "guests.js": { url: own("guests.js"), type: JS },
   "charts.js": { url: own("charts.js"), type: JS },
   "format.js": { url: own("format.js"), type: JS },
-  "uplot.js": { url: import.meta.resolve("uplot/dist/uPlot.esm.js"), type: JS },
+  "uplot.js": {
+    url: import.meta.resolve("uplot/dist/uPlot.iife.min.js"),
+    type: JS,
+  },
   "uplot.css": {
     url: import.meta.resolve("uplot/dist/uPlot.min.css"),
     type: "text/css; charset=utf-8",

@@ -3,7 +3,6 @@
  * history API for as many points as it is pixels wide, redraws when the
  * range or the colour scheme changes, and refreshes after new samples.
  */
-import uPlot from "./uplot.js";
 import {
   formatBytes,
   formatNumber,
@@ -11,6 +10,9 @@ import {
   formatRate,
 } from "./format.js";
 
+// uPlot's browser build, loaded by the page before this module; a global
+// because the file comes from node_modules, where an import cannot reach.
+const uPlot = globalThis.uPlot;
 const main = document.querySelector("main[data-host]");
 const host = main?.dataset.host;
 const figures = [...document.querySelectorAll("figure.chart[data-metric]")];

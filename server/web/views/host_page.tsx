@@ -112,6 +112,7 @@ export function HostPage(props: HostSectionsProps & { passwordSet: boolean }) {
       title={props.overview.name}
       passwordSet={props.passwordSet}
       loggedIn={props.passwordSet}
+      vendorScripts={["uplot.js"]}
       scripts={["live.js", "guests.js", "charts.js"]}
       styles={["uplot.css"]}
     >

@@ -8,6 +8,8 @@ export interface LayoutProps {
   passwordSet: boolean;
   /** shows the logout button */
   loggedIn: boolean;
+  /** classic scripts under /assets that set globals, run before `scripts` */
+  vendorScripts?: string[];
   /** extra scripts under /assets, loaded as modules after the page */
   scripts?: string[];
   styles?: string[];
@@ -30,6 +32,9 @@ export function Layout(props: LayoutProps) {
           <link rel="stylesheet" href="/assets/app.css" />
           {(props.styles ?? []).map((s) => (
             <link rel="stylesheet" href={`/assets/${s}`} />
+          ))}
+          {(props.vendorScripts ?? []).map((s) => (
+            <script defer src={`/assets/${s}`}></script>
           ))}
           {(props.scripts ?? []).map((s) => (
             <script type="module" src={`/assets/${s}`}></script>
