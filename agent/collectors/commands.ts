@@ -94,23 +94,28 @@ export function pveshGet(path: string): Command {
   return command("pvesh", "get", path, "--output-format", "json");
 }
 
+/** The node's storages with usage. */
 export const storageList = (node: string): Command =>
   pveshGet(`/nodes/${node}/storage`);
 
 export type GuestKind = "qemu" | "lxc";
 
+/** All VMs or all containers of the node, with runtime figures, in one call. */
 export const guestList = (node: string, kind: GuestKind): Command =>
   pveshGet(`/nodes/${node}/${kind}`);
 
+/** One guest's current config. */
 export const guestConfig = (
   node: string,
   kind: GuestKind,
   vmid: number,
 ): Command => pveshGet(`/nodes/${node}/${kind}/${vmid}/config`);
 
+/** A VM's interfaces as its QEMU guest agent reports them. */
 export const qemuAgentInterfaces = (node: string, vmid: number): Command =>
   pveshGet(`/nodes/${node}/qemu/${vmid}/agent/network-get-interfaces`);
 
+/** A running container's live interfaces (not on every PVE release). */
 export const lxcInterfaces = (node: string, vmid: number): Command =>
   pveshGet(`/nodes/${node}/lxc/${vmid}/interfaces`);
 
