@@ -20,6 +20,17 @@ export interface FastSummary {
   pools: Record<string, number | null>;
 }
 
+// On a PVE node a packet crosses the NIC, the bridge and the guest's tap or
+// veth device, so summing every interface would count it several times. The
+// host total counts physical NICs only: no bridges, bonds, VLANs or guest ends.
+const VIRTUAL_IFACE =
+  /^(lo|tap|veth|fwbr|fwpr|fwln|vmbr|bond|docker|br-|virbr|vxlan|tun|wg)|\./;
+
+/** True for an interface whose traffic the host's network total counts. */
+export function isPhysicalIface(name: string): boolean {
+  return !VIRTUAL_IFACE.test(name);
+}
+
 const sumOf = (xs: (number | null)[]): number | null =>
   xs.some((x) => x !== null)
     ? xs.reduce<number>((a, x) => a + (x ?? 0), 0)
@@ -32,6 +43,7 @@ export function summarize(
 ): FastSummary | null {
   if (interval !== "fast") return null;
   const { host, zfs_pools } = data as FastPayload;
+  const nics = host.net.filter((n) => isPhysicalIface(n.iface));
   const memUsed = host.mem_total_bytes !== null &&
       host.mem_available_bytes !== null
     ? host.mem_total_bytes - host.mem_available_bytes
@@ -43,8 +55,8 @@ export function summarize(
     load1: host.load1,
     load5: host.load5,
     load15: host.load15,
-    net_rx: sumOf(host.net.map((n) => n.rx_bytes_per_s)),
-    net_tx: sumOf(host.net.map((n) => n.tx_bytes_per_s)),
+    net_rx: sumOf(nics.map((n) => n.rx_bytes_per_s)),
+    net_tx: sumOf(nics.map((n) => n.tx_bytes_per_s)),
     disk_read: sumOf(host.disks.map((d) => d.read_bytes_per_s)),
     disk_write: sumOf(host.disks.map((d) => d.write_bytes_per_s)),
     pools: Object.fromEntries(
