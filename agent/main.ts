@@ -1,0 +1,250 @@
+/**
+ * proxmon-agent: parse the command line, resolve the config, wire the
+ * collectors, reporter, outbox and connection together, and map failures to
+ * one line on stderr and a non-zero exit code.
+ */
+import { type CliArgs, CliArgsError, parseCliArgs, USAGE } from "./cli.ts";
+import { systemClock } from "./clock.ts";
+import { createCollectors } from "./collectors/mod.ts";
+import {
+  AGENT_DEFAULTS,
+  type AgentConfig,
+  AgentConfigError,
+  resolveAgentConfig,
+} from "./config.ts";
+import { createConnection } from "./connection.ts";
+import { denoRunner } from "./deno_runner.ts";
+import { type Logger, stderrLogger } from "./log.ts";
+import { Outbox, OutboxFileError } from "./outbox.ts";
+import { createReporter } from "./reporter.ts";
+import { AGENT_VERSION } from "./version.ts";
+
+/** A reason not to start, already phrased for the admin. */
+class StartupError extends Error {
+  override name = "StartupError";
+}
+
+// How long a shutdown waits for running cycles, so their samples are saved
+// too; well inside systemd's default 90 s stop timeout.
+const SHUTDOWN_GRACE_MS = 5_000;
+
+/** The settings `--once` needs; all of them when a config file exists. */
+type CollectionSettings = Pick<
+  AgentConfig,
+  "node" | "procDir" | "commandTimeoutMs" | "concurrency"
+>;
+
+async function readConfig(
+  cli: CliArgs,
+  log: Logger,
+): Promise<AgentConfig | undefined> {
+  const path = cli.configPath ?? AGENT_DEFAULTS.configPath;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    if (err instanceof Deno.errors.PermissionDenied) {
+      throw new StartupError(
+        `${path}: permission denied; run the agent as root or fix the file's owner`,
+      );
+    }
+    throw err;
+  }
+  const { config, warnings } = resolveAgentConfig(text, path, {
+    hostname: Deno.hostname(),
+  });
+  for (const warning of warnings) log.warn(warning);
+  return {
+    ...config,
+    node: cli.node ?? config.node,
+    procDir: cli.procDir ?? config.procDir,
+  };
+}
+
+function createAgentCollectors(settings: CollectionSettings) {
+  return createCollectors({
+    runner: denoRunner,
+    procDir: settings.procDir,
+    node: settings.node,
+    agentVersion: AGENT_VERSION,
+    commandTimeoutMs: settings.commandTimeoutMs,
+    concurrency: settings.concurrency,
+  });
+}
+
+async function runOnce(cli: CliArgs, log: Logger): Promise<number> {
+  const path = cli.configPath ?? AGENT_DEFAULTS.configPath;
+  let settings: CollectionSettings | undefined = await readConfig(cli, log);
+  if (!settings) {
+    if (cli.configPath !== undefined || cli.node === undefined) {
+      throw new StartupError(
+        `${path}: not found; pass --config PATH, or --node NAME to run --once without a config file`,
+      );
+    }
+    settings = {
+      node: cli.node,
+      procDir: cli.procDir ?? AGENT_DEFAULTS.procDir,
+      commandTimeoutMs: AGENT_DEFAULTS.commandTimeoutSeconds * 1000,
+      concurrency: AGENT_DEFAULTS.concurrency,
+    };
+  }
+  const collectors = createAgentCollectors(settings);
+  const nowMs = Date.now();
+  const [fast, medium, slow] = await Promise.all([
+    collectors.fast(nowMs),
+    collectors.medium(nowMs),
+    collectors.slow(nowMs),
+  ]);
+  console.log(JSON.stringify({ fast, medium, slow }, null, 2));
+  return 0;
+}
+
+async function loadOutbox(config: AgentConfig, log: Logger): Promise<Outbox> {
+  const path = config.outboxPath;
+  try {
+    return await Outbox.load(path, config.outboxMaxSamples, log);
+  } catch (err) {
+    if (!(err instanceof OutboxFileError)) throw err;
+    // Keep the damaged file for a human instead of overwriting it later.
+    const aside = `${path}.corrupt`;
+    await Deno.rename(path, aside);
+    log.error(`${err.message}; moved it to ${aside}, starting empty`);
+    return new Outbox(config.outboxMaxSamples, log);
+  }
+}
+
+async function saveOutbox(outbox: Outbox, path: string): Promise<void> {
+  try {
+    await outbox.save(path);
+  } catch (err) {
+    if (
+      err instanceof Deno.errors.PermissionDenied ||
+      err instanceof Deno.errors.NotFound
+    ) {
+      throw new StartupError(
+        `${path}: cannot write the outbox (${err.message}); set outbox_path ` +
+          `to a writable file (the systemd unit provides /var/lib/proxmon)`,
+      );
+    }
+    throw err;
+  }
+}
+
+/** Resolves with the first of the signals to arrive. */
+function nextSignal(signals: Deno.Signal[]): Promise<Deno.Signal> {
+  return new Promise((resolve) => {
+    const handlers = signals.map((signal) => {
+      const handler = () => {
+        signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]));
+        resolve(signal);
+      };
+      Deno.addSignalListener(signal, handler);
+      return handler;
+    });
+  });
+}
+
+/** Waits for `work` at most `ms`; says whether it finished. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runService(cli: CliArgs, log: Logger): Promise<number> {
+  const config = await readConfig(cli, log);
+  if (!config) {
+    const path = cli.configPath ?? AGENT_DEFAULTS.configPath;
+    throw new StartupError(
+      `${path}: not found; write it from agent.toml.example (server_url, token, host_id) or pass --config PATH`,
+    );
+  }
+  const outbox = await loadOutbox(config, log);
+  // Write it now so an unwritable path fails at start, not at shutdown.
+  await saveOutbox(outbox, config.outboxPath);
+  const connection = createConnection({
+    url: config.serverUrl,
+    hostId: config.hostId,
+    token: config.token,
+    agentVersion: AGENT_VERSION,
+    configPath: config.path,
+    outbox,
+    clock: systemClock,
+    random: Math.random,
+    log,
+    timing: {
+      heartbeatMs: config.heartbeatMs,
+      deadAfterMs: 3 * config.heartbeatMs,
+    },
+  });
+  const reporter = createReporter({
+    collect: createAgentCollectors(config),
+    intervalsMs: config.intervalsMs,
+    clock: systemClock,
+    onSample: (sample) => {
+      outbox.add(sample);
+      connection.flush();
+    },
+    log,
+  });
+  const stop = nextSignal(["SIGTERM", "SIGINT"]);
+  connection.start();
+  reporter.start();
+  log.info(
+    `proxmon-agent ${AGENT_VERSION} running: host_id ${config.hostId}, ` +
+      `node ${config.node}, server ${config.serverUrl}, ` +
+      `${outbox.size} samples waiting from ${config.outboxPath}`,
+  );
+
+  const signal = await stop;
+  log.info(`${signal}: stopping`);
+  if (!await within(reporter.stop(), SHUTDOWN_GRACE_MS)) {
+    log.warn(
+      `a collection cycle still ran after ${
+        SHUTDOWN_GRACE_MS / 1000
+      } s; its sample is lost`,
+    );
+  }
+  await connection.stop();
+  await saveOutbox(outbox, config.outboxPath);
+  log.info(`saved ${outbox.size} unacked samples to ${config.outboxPath}`);
+  return 0;
+}
+
+/** Runs the agent with `args`; resolves with the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  const log = stderrLogger();
+  try {
+    const cli = parseCliArgs(args);
+    switch (cli.mode) {
+      case "help":
+        console.log(USAGE);
+        return 0;
+      case "version":
+        console.log(`proxmon-agent ${AGENT_VERSION}`);
+        return 0;
+      case "once":
+        return await runOnce(cli, log);
+      case "run":
+        return await runService(cli, log);
+    }
+  } catch (err) {
+    if (
+      err instanceof CliArgsError || err instanceof AgentConfigError ||
+      err instanceof StartupError
+    ) {
+      log.error(err.message);
+      return err instanceof CliArgsError ? 2 : 1;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
