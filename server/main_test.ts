@@ -144,3 +144,25 @@ for (const adapter of ["deno", "node"]) {
     await Deno.remove(dir, { recursive: true });
   });
 }
+
+Deno.test("main.ts says in one line when its port is taken, exit 1", async () => {
+  const { dir, url } = await tempDbUrl();
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const run = await runScript("main.ts", [], {
+      HOSTNAME: "127.0.0.1",
+      PORT: String(taken.addr.port),
+      DATABASE_URL: url,
+    });
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `proxmon: cannot start: 127\\.0\\.0\\.1:${taken.addr.port} is already in use \\(set PORT\\)\\n$`,
+      ),
+    );
+  } finally {
+    taken.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -4,7 +4,7 @@
  * transaction; each caller's promise settles only after that commit, which
  * is what makes an `ack` mean "durably stored".
  */
-import type { Clock, TimerId } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import type { Database } from "./db/client.ts";
 import type { EventBus } from "./events.ts";
 import {
@@ -45,7 +45,15 @@ export interface SampleWriterDeps {
   events: EventBus;
   /** most samples per transaction; more wait for the next one */
   maxBatch?: number;
+  /**
+   * Runs the flush on a later turn of the event loop. Deliberately not the
+   * clock's timer: this is scheduling, not time, and a fake clock that
+   * never advances must not stall ingest.
+   */
+  defer?: (fn: () => void) => void;
 }
+
+const nextTurn = (fn: () => void) => void setTimeout(fn, 0);
 
 interface Waiter {
   sample: PendingSample;
@@ -55,11 +63,12 @@ interface Waiter {
 
 /** Creates the ingest writer. Nothing is written until something is submitted. */
 export function createSampleWriter(
-  { database, clock, events, maxBatch = 1000 }: SampleWriterDeps,
+  { database, clock, events, maxBatch = 1000, defer = nextTurn }:
+    SampleWriterDeps,
 ): SampleWriter {
   let queue: Waiter[] = [];
   const touched = new Set<number>();
-  let timer: TimerId | null = null;
+  let scheduled = false;
   let running: Promise<void> | null = null;
   let closed = false;
   const stats: WriterStats = {
@@ -126,22 +135,19 @@ export function createSampleWriter(
   }
 
   function schedule() {
-    if (timer !== null || running !== null) return;
-    // A zero delay still lets every frame already read in this turn join
+    if (scheduled || running !== null) return;
+    scheduled = true;
+    // The next turn still lets every frame already read in this one join
     // the batch; under load, samples pile up while a batch is written.
-    timer = clock.setTimeout(() => {
-      timer = null;
-      run();
-    }, 0);
+    defer(() => {
+      scheduled = false;
+      if (running === null && hasWork()) run();
+    });
   }
 
   async function flush() {
     while (running !== null || hasWork()) {
-      if (running === null) {
-        if (timer !== null) clock.clearTimeout(timer);
-        timer = null;
-        run();
-      }
+      if (running === null) run();
       await running;
     }
   }
