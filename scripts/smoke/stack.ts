@@ -1,0 +1,198 @@
+/**
+ * The pieces of a whole proxmon installation as separate real processes:
+ * the server (`server/main.ts`), the host CLI (`deno task host register`),
+ * and an agent (`agent/main.ts`) running against a simulated PVE node
+ * (fake tools first on PATH, fake /proc). Shared by the smoke test and
+ * `deno task demo`.
+ */
+import { buildNodeModel, type NodeModel } from "../fake_node/node_model.ts";
+import { loadNodeProfile } from "../fake_node/node_profile.ts";
+import { PROFILE_ENV } from "../fake_node/fake_tool.ts";
+import { type ProcTicker, startProcTicker } from "../fake_node/proc.ts";
+import { type Proc, spawnProc, waitFor } from "./process.ts";
+
+/** The repository root. */
+export const ROOT = new URL("../..", import.meta.url).pathname.replace(
+  /\/$/,
+  "",
+);
+const FAKE_BIN = `${ROOT}/scripts/fake_node/bin`;
+const DENO = Deno.execPath();
+
+export interface ServerOptions {
+  port: number;
+  databaseUrl: string;
+  /** Extra environment, e.g. RETENTION_HOURS. */
+  env?: Record<string, string>;
+  onLine?: (line: string) => void;
+  startTimeoutMs?: number;
+}
+
+export interface ServerHandle {
+  proc: Proc;
+  /** http://127.0.0.1:PORT */
+  url: string;
+}
+
+/** The environment the server and the host CLI share. */
+export function serverEnv(opts: ServerOptions): Record<string, string> {
+  return {
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: Deno.env.get("HOME") ?? "/tmp",
+    PORT: String(opts.port),
+    HOSTNAME: "127.0.0.1",
+    DATABASE_URL: opts.databaseUrl,
+    PROXMON_ENV: "development",
+    ...opts.env,
+  };
+}
+
+/** Starts `server/main.ts` and waits until its API answers. */
+export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
+  const proc = spawnProc("server", DENO, {
+    args: ["run", "-A", `${ROOT}/server/main.ts`],
+    env: serverEnv(opts),
+    cwd: ROOT,
+    onLine: opts.onLine,
+  });
+  const url = `http://127.0.0.1:${opts.port}`;
+  try {
+    await waitFor("the server to answer /api/hosts", async () => {
+      if (proc.exited()) {
+        throw new ServerExited(`the server exited early:\n${proc.tail()}`);
+      }
+      const res = await fetch(`${url}/api/hosts`);
+      await res.body?.cancel();
+      return res.ok ? true : undefined;
+    }, { timeoutMs: opts.startTimeoutMs ?? 30_000, intervalMs: 100 });
+  } catch (err) {
+    await proc.stop({ sig: "SIGKILL" });
+    if (err instanceof ServerExited) throw new Error(err.message);
+    throw new Error(
+      `${(err as Error).message}\nserver output:\n${proc.tail()}`,
+    );
+  }
+  return { proc, url };
+}
+
+// waitFor keeps polling through ordinary errors; this one ends the wait
+class ServerExited extends Error {}
+
+/**
+ * Registers a host through `deno task host register NAME` and returns the
+ * agent.toml it prints (server_url, host_id, token).
+ */
+export async function registerHost(
+  opts: ServerOptions & { name: string },
+): Promise<string> {
+  const out = await new Deno.Command(DENO, {
+    args: ["task", "--quiet", "host", "register", opts.name],
+    env: serverEnv(opts),
+    cwd: ROOT,
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder();
+  if (!out.success) {
+    throw new Error(
+      `host register ${opts.name} failed (exit ${out.code}):\n${
+        text.decode(out.stderr)
+      }`,
+    );
+  }
+  return text.decode(out.stdout);
+}
+
+export interface AgentSettings {
+  node: string;
+  procDir: string;
+  outboxPath: string;
+  intervals: { fast: number; medium: number; slow: number };
+  commandTimeoutSeconds?: number;
+}
+
+/** The CLI's agent.toml plus what a simulated node needs. */
+export function agentToml(registered: string, s: AgentSettings): string {
+  // the CLI prints only top-level keys, so more can follow before a table
+  return `${registered.trimEnd()}\n` +
+    `node = ${JSON.stringify(s.node)}\n` +
+    `proc_dir = ${JSON.stringify(s.procDir)}\n` +
+    `outbox_path = ${JSON.stringify(s.outboxPath)}\n` +
+    `command_timeout_seconds = ${s.commandTimeoutSeconds ?? 20}\n` +
+    `\n[intervals]\nfast_seconds = ${s.intervals.fast}\n` +
+    `medium_seconds = ${s.intervals.medium}\nslow_seconds = ${s.intervals.slow}\n`;
+}
+
+export interface SimulatedNode {
+  model: NodeModel;
+  procDir: string;
+  /** PATH with the fake tools first, and the profile for them. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Loads a profile and keeps a fake /proc for it under `dir`. */
+export async function startSimulatedNode(
+  profilePath: string,
+  dir: string,
+): Promise<SimulatedNode> {
+  const model = buildNodeModel(await loadNodeProfile(profilePath));
+  const procDir = `${dir}/proc`;
+  const ticker: ProcTicker = await startProcTicker({ dir: procDir, model });
+  const denoDir = DENO.slice(0, DENO.lastIndexOf("/"));
+  return {
+    model,
+    procDir,
+    env: {
+      PATH: `${FAKE_BIN}:${denoDir}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+      [PROFILE_ENV]: profilePath,
+    },
+    stop: () => ticker.stop(),
+  };
+}
+
+/** Starts `agent/main.ts --config PATH` on a simulated node. */
+export function startAgent(opts: {
+  name: string;
+  configPath: string;
+  node: SimulatedNode;
+  onLine?: (line: string) => void;
+}): Proc {
+  return spawnProc(`agent ${opts.name}`, DENO, {
+    args: ["run", "-A", `${ROOT}/agent/main.ts`, "--config", opts.configPath],
+    env: { HOME: Deno.env.get("HOME") ?? "/tmp", ...opts.node.env },
+    cwd: ROOT,
+    onLine: opts.onLine,
+  });
+}
+
+/** `GET /api/hosts/NAME` as JSON, or undefined for a 404. */
+export async function fetchHost(
+  url: string,
+  name: string,
+): Promise<HostView | undefined> {
+  const res = await fetch(`${url}/api/hosts/${encodeURIComponent(name)}`);
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  if (!res.ok) {
+    throw new Error(
+      `GET /api/hosts/${name}: HTTP ${res.status}: ${await res.text()}`,
+    );
+  }
+  return await res.json() as HostView;
+}
+
+/** The part of `GET /api/hosts/:name` the end-to-end runs look at. */
+export interface HostView {
+  name: string;
+  status: "online" | "offline";
+  agent_version: string | null;
+  last_seen_at: string | null;
+  samples: Partial<
+    Record<
+      "fast" | "medium" | "slow",
+      { collected_at: string; payload: Record<string, unknown> }
+    >
+  >;
+}
