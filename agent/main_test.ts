@@ -6,6 +6,10 @@ import assert from "node:assert/strict";
 import { FastPayload, MediumPayload, SlowPayload } from "@proxmon/shared";
 import * as v from "valibot";
 import { REPO_ROOT, spawnAgent } from "./agent_process.ts";
+import { createCollectors } from "./collectors/mod.ts";
+import { NODE, pveNodeAnswers } from "./collectors/test_node.ts";
+import { fakeRunner } from "./fake_runner.ts";
+import { installFakeTools } from "./fake_tools.ts";
 import { startTestServer, TEST_HOST, TEST_TOKEN } from "./test_server.ts";
 import { AGENT_VERSION } from "./version.ts";
 
@@ -115,6 +119,59 @@ Deno.test("proxmon-agent --once works without a config file when given --node", 
     assert.equal(typeof json.fast.host.mem_total_bytes, "number");
     assert.ok(json.fast.storage.errors.length > 0);
     assert.equal(json.slow.system_info.agent_version, AGENT_VERSION);
+  });
+});
+
+Deno.test("proxmon-agent --once runs the PVE tools found on PATH and prints what the collectors make of them", async () => {
+  await withTempDir(async (dir) => {
+    const path = await emptyBin(dir);
+    await installFakeTools(path, pveNodeAnswers());
+    const once = await spawnAgent(
+      ["--once", "--node", NODE, "--proc-dir", PROC_DIR],
+      { path },
+    ).finished;
+    assert.equal(once.code, 0, once.stderr);
+    const printed = JSON.parse(once.stdout);
+
+    const fast = v.parse(FastPayload, printed.fast);
+    const medium = v.parse(MediumPayload, printed.medium);
+    const slow = v.parse(SlowPayload, printed.slow);
+    const errors = [
+      fast.host.errors,
+      fast.zfs_pools.errors,
+      fast.storage.errors,
+      fast.vms_runtime.errors,
+      medium.zfs_datasets.errors,
+      medium.vms_detail.errors,
+      slow.system_info.errors,
+    ].flat();
+    assert.deepEqual(errors, [], "every fake tool answered");
+    assert.deepEqual(fast.zfs_pools.pools.map((p) => p.name), [
+      "rpool",
+      "tank",
+    ]);
+    assert.deepEqual(fast.host.root_fs, {
+      size_bytes: 100861726720,
+      used_bytes: 7954288640,
+    });
+    assert.equal(fast.vms_runtime.vms.length, 8);
+    assert.equal(slow.system_info.pve_version, "9.1.6");
+
+    // Through real processes, the same values as the collectors produce from
+    // the same answers in-process.
+    const collectors = createCollectors({
+      runner: fakeRunner(pveNodeAnswers()),
+      procDir: PROC_DIR,
+      node: NODE,
+      agentVersion: AGENT_VERSION,
+      commandTimeoutMs: 30_000,
+      concurrency: 4,
+    });
+    assert.deepEqual(printed, {
+      fast: await collectors.fast(0),
+      medium: await collectors.medium(0),
+      slow: await collectors.slow(0),
+    });
   });
 });
 
