@@ -146,7 +146,9 @@ export function createConnection(opts: ConnectionOptions): Connection {
         lost(ws, `no message from the server for ${formatDelay(silentMs)}`);
         return;
       }
-      if (joined) send(ws, { type: "ping" });
+      if (joined && ws.readyState === WebSocket.OPEN) {
+        send(ws, { type: "ping" });
+      }
       heartbeat(ws);
     }, Math.min(t.heartbeatMs, t.deadAfterMs));
   }
