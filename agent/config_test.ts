@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { renderAgentToml } from "../server/cli.ts";
 import {
   AgentConfigError,
   outboxSamplesForOneDay,
@@ -201,4 +202,18 @@ Deno.test("agent.toml.example resolves without warnings", async () => {
   assert.deepEqual(warnings, []);
   assert.equal(config.hostId, "pve-01");
   assert.equal(config.serverUrl, "wss://monitor.example:4000/agent/ws");
+});
+
+Deno.test("the agent.toml that `host register` prints resolves without warnings", () => {
+  // The server's renderer is the other half of this contract.
+  const text = renderAgentToml({
+    serverUrl: "ws://monitor:4000/agent/ws",
+    hostName: "pve-07",
+    token: "tok-123",
+  });
+  const { config, warnings } = resolveAgentConfig(text, PATH, ENV);
+  assert.deepEqual(warnings, []);
+  assert.equal(config.serverUrl, "ws://monitor:4000/agent/ws");
+  assert.equal(config.hostId, "pve-07");
+  assert.equal(config.token, "tok-123");
 });
