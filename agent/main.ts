@@ -3,6 +3,7 @@
  * collectors, reporter, outbox and connection together, and map failures to
  * one line on stderr and a non-zero exit code.
  */
+import { createCheckpoint } from "./checkpoint.ts";
 import { type CliArgs, CliArgsError, parseCliArgs, USAGE } from "./cli.ts";
 import { systemClock } from "./clock.ts";
 import { createCollectors } from "./collectors/mod.ts";
@@ -27,6 +28,8 @@ class StartupError extends Error {
 // How long a shutdown waits for running cycles, so their samples are saved
 // too; well inside systemd's default 90 s stop timeout.
 const SHUTDOWN_GRACE_MS = 5_000;
+// While samples wait for the server, a crash loses at most this much.
+const CHECKPOINT_MS = 30_000;
 
 /** The settings `--once` needs; all of them when a config file exists. */
 type CollectionSettings = Pick<
@@ -194,9 +197,17 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
     },
     log,
   });
+  const checkpoint = createCheckpoint({
+    outbox,
+    save: () => outbox.save(config.outboxPath),
+    clock: systemClock,
+    intervalMs: CHECKPOINT_MS,
+    log,
+  });
   const stop = nextSignal(["SIGTERM", "SIGINT"]);
   connection.start();
   reporter.start();
+  checkpoint.start();
   log.info(
     `proxmon-agent ${AGENT_VERSION} running: host_id ${config.hostId}, ` +
       `node ${config.node}, server ${config.serverUrl}, ` +
@@ -213,6 +224,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
     );
   }
   await connection.stop();
+  await checkpoint.stop();
   await saveOutbox(outbox, config.outboxPath);
   log.info(`saved ${outbox.size} unacked samples to ${config.outboxPath}`);
   return 0;

@@ -1,7 +1,8 @@
 /**
  * The samples the server has not acked yet, oldest first. Bounded, so a long
  * outage costs the oldest samples instead of the agent's memory, and written
- * to disk on shutdown so a restart loses nothing.
+ * to disk on shutdown (and by `checkpoint.ts` while samples wait) so neither a
+ * restart nor a crash loses what the server has not acked.
  */
 import * as v from "valibot";
 import { Interval } from "@proxmon/shared";
@@ -59,6 +60,12 @@ export class Outbox {
   /** How many samples wait for an ack. */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Grows with every change to the queue, so a saver can skip no-ops. */
+  get revision(): number {
+    const { added, acked, dropped, nacked } = this.stats;
+    return added + acked + dropped + nacked;
   }
 
   /** Queues a sample, dropping the oldest when full; returns its seq. */
