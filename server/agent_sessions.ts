@@ -20,6 +20,8 @@ export interface AgentConnection {
    * host's status; resolves when that bookkeeping is written.
    */
   terminate(reason: ErrorReason, code: number): Promise<void>;
+  /** resolves once the socket itself reports closed (handshake done) */
+  readonly socketClosed: Promise<void>;
 }
 
 export interface SessionRegistry {
@@ -61,13 +63,28 @@ export function createSessionRegistry(): SessionRegistry {
   };
 }
 
-/** Closes every connection, e.g. at shutdown, and waits for the bookkeeping. */
+/**
+ * Closes every connection, e.g. at shutdown, and waits for the bookkeeping
+ * and for each close handshake, up to `waitMs`: a process that exits
+ * sooner can drop the error message and close frame still queued.
+ */
 export async function closeAllSessions(
   sessions: SessionRegistry,
   reason: ErrorReason,
   code: number,
+  { clock, waitMs }: { clock: Clock; waitMs: number },
 ): Promise<void> {
-  await Promise.all(sessions.all().map((c) => c.terminate(reason, code)));
+  const conns = sessions.all();
+  await Promise.all(conns.map((c) => c.terminate(reason, code)));
+  let timer: TimerId | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = clock.setTimeout(resolve, waitMs);
+  });
+  await Promise.race([
+    Promise.all(conns.map((c) => c.socketClosed)),
+    timeout,
+  ]);
+  if (timer !== undefined) clock.clearTimeout(timer);
 }
 
 /**

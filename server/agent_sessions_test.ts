@@ -14,13 +14,16 @@ import { openTempDatabase } from "./testing/temp_db.ts";
 /** A connection that records how it was closed. */
 function connection(joined: AgentConnection["joined"] = null) {
   const closes: string[] = [];
-  const conn: AgentConnection & { closes: string[] } = {
+  const socket = Promise.withResolvers<void>();
+  const conn: AgentConnection & { closes: string[]; peerCloses(): void } = {
     joined,
     closes,
     terminate(reason, code) {
       closes.push(`${reason}/${code}`);
       return Promise.resolve();
     },
+    socketClosed: socket.promise,
+    peerCloses: () => socket.resolve(),
   };
   return conn;
 }
@@ -45,16 +48,43 @@ Deno.test("claim() makes a connection its host's current one and hands back the 
   assert.deepEqual(sessions.all(), []);
 });
 
-Deno.test("closeAllSessions() closes joined and unjoined connections alike", async () => {
+Deno.test("closeAllSessions() closes joined and unjoined connections alike and waits for their close", async () => {
   const sessions = createSessionRegistry();
   const joined = connection({ hostId: 1, hostName: "a", tokenHash: "h" });
   const waiting = connection();
   sessions.add(joined);
   sessions.add(waiting);
   sessions.claim(1, joined);
-  await closeAllSessions(sessions, "server_shutdown", 1001);
+  const clock = createFakeClock(0);
+  let done = false;
+  const closing = closeAllSessions(sessions, "server_shutdown", 1001, {
+    clock,
+    waitMs: 1000,
+  }).then(() => done = true);
+  await new Promise((r) => setTimeout(r, 5));
   assert.deepEqual(joined.closes, ["server_shutdown/1001"]);
   assert.deepEqual(waiting.closes, ["server_shutdown/1001"]);
+  joined.peerCloses();
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(done, false, "still waiting for the second close");
+  waiting.peerCloses();
+  await closing;
+  assert.equal(clock.pending(), 0);
+});
+
+Deno.test("closeAllSessions() gives up waiting for a peer that never answers the close", async () => {
+  const sessions = createSessionRegistry();
+  const silent = connection();
+  sessions.add(silent);
+  const clock = createFakeClock(0);
+  const closing = closeAllSessions(sessions, "server_shutdown", 1001, {
+    clock,
+    waitMs: 1000,
+  });
+  await new Promise((r) => setTimeout(r, 5));
+  clock.advance(1000);
+  await closing;
+  assert.deepEqual(silent.closes, ["server_shutdown/1001"]);
 });
 
 Deno.test("revokeStaleSessions() closes connections of rotated and removed hosts only", async () => {

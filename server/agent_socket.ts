@@ -130,6 +130,7 @@ function createConnection(deps: AgentSocketDeps): Connection {
   // join is still being checked waits for it instead of being refused.
   let queue: Promise<void> = Promise.resolve();
   let finished: Promise<void> | null = null;
+  const socketClosed = Promise.withResolvers<void>();
 
   const send = (msg: ServerMessage) => {
     if (state !== "closed") wire?.send(encode(msg));
@@ -278,6 +279,7 @@ function createConnection(deps: AgentSocketDeps): Connection {
       return joined;
     },
     terminate: (reason, code) => refuse(reason, code),
+    socketClosed: socketClosed.promise,
     open(ws) {
       wire = ws;
       sessions.add(conn);
@@ -305,6 +307,7 @@ function createConnection(deps: AgentSocketDeps): Connection {
       });
     },
     closed() {
+      socketClosed.resolve();
       void finish();
     },
   };

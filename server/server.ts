@@ -90,7 +90,10 @@ export async function startServer(
     // Commit first, so the samples already received are acked before their
     // sockets close; whatever arrives meanwhile is committed by close().
     await deps.writer.flush();
-    await closeAllSessions(deps.sessions, "server_shutdown", CLOSE.shutdown);
+    await closeAllSessions(deps.sessions, "server_shutdown", CLOSE.shutdown, {
+      clock,
+      waitMs: 2000,
+    });
     await served.close();
     await deps.writer.close();
     database.close();

@@ -74,6 +74,12 @@ export class TestAgent {
     return out;
   }
 
+  /** Every message not yet taken, once the socket has closed. */
+  async rest(timeoutMs = 5000): Promise<Reply[]> {
+    await this.waitClosed(timeoutMs);
+    return this.#inbox.splice(0);
+  }
+
   /** Sends a join and returns the reply. */
   join(host: string, token: string, extra: Reply = {}): Promise<Reply> {
     this.send({
