@@ -144,6 +144,16 @@ function createConnection(deps: AgentSocketDeps): Connection {
       },
     );
 
+  /**
+   * Closes without an error message: the protocol has no reason for "the
+   * server failed", and the agent learns enough from the close code.
+   */
+  function drop(code: number, reason: string): void {
+    if (state === "closed") return;
+    wire?.close(code, reason);
+    void finish();
+  }
+
   /** Sends the error, closes, and settles the host's status. */
   function refuse(
     reason: ErrorReason,
@@ -250,10 +260,7 @@ function createConnection(deps: AgentSocketDeps): Connection {
       // Not acked: the agent keeps the sample and replays it after the
       // reconnect this close causes.
       log.error(`storing a sample from ${hostName} failed:`, err);
-      if (state === "closed") return;
-      state = "closed";
-      wire?.close(CLOSE.internal, "storage_failed");
-      void finish();
+      drop(CLOSE.internal, "storage_failed");
     });
   }
 
@@ -302,8 +309,7 @@ function createConnection(deps: AgentSocketDeps): Connection {
       }).catch((err) => {
         // Only the database can throw here (a join lookup or status write).
         log.error("agent socket: handling a message failed:", err);
-        if (state !== "closed") wire?.close(CLOSE.internal, "internal_error");
-        void finish();
+        drop(CLOSE.internal, "internal_error");
       });
     },
     closed() {

@@ -432,6 +432,24 @@ for (const adapter of ADAPTERS) {
     ]);
   });
 
+  test("when the database fails, the sample is not acked and the socket closes with 1011", async () => {
+    const { t, joinedAgent } = await setup(adapter);
+    await using _ = t;
+    const agent = await joinedAgent();
+    t.database.close();
+    agent.send(sample(1));
+    assert.deepEqual(await agent.waitClosed(), {
+      code: 1011,
+      reason: "storage_failed",
+    });
+    assert.deepEqual(await agent.rest(), []);
+    assert.ok(
+      t.log.lines.some((l) =>
+        l.includes("storing a sample from pve-01 failed")
+      ),
+    );
+  });
+
   test("a plain GET on /agent/ws is told to upgrade", async () => {
     const { t } = await setup(adapter);
     await using _ = t;
