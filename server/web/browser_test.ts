@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The dashboard in a real browser: Debian's chromium driven by
  * playwright-core, against the real server on 127.0.0.1 with a SQLite file,
@@ -15,6 +14,12 @@ import { hashPassword } from "../password.ts";
 import { type RunningServer, startServer } from "../server.ts";
 import { sampleFixture } from "../testing/samples.ts";
 import { TestAgent } from "../testing/test_agent.ts";
+
+// Page callbacks run inside Chromium. Declaring the little of the DOM they use
+// keeps lib.dom out of the workspace type check, where it breaks Deno's types.
+type PageWindow = {
+  getComputedStyle(el: unknown): { backgroundColor: string; display: string };
+};
 
 const CHROMIUM = "/usr/bin/chromium";
 const PASSWORD = "browser test password";
@@ -213,10 +218,12 @@ Deno.test("dashboard in chromium: login, overview, live updates, charts, host de
           .textContent();
         assert.match(problemsOfC ?? "", /pool tank is DEGRADED/);
         const bg = await page.locator("#host-node-c").evaluate((el) =>
-          getComputedStyle(el).backgroundColor
+          (globalThis as unknown as PageWindow).getComputedStyle(el)
+            .backgroundColor
         );
         const plain = await page.locator("#host-node-a").evaluate((el) =>
-          getComputedStyle(el).backgroundColor
+          (globalThis as unknown as PageWindow).getComputedStyle(el)
+            .backgroundColor
         );
         assert.notEqual(bg, plain, "the problem row must stand out");
         assert.equal(
@@ -284,21 +291,16 @@ Deno.test("dashboard in chromium: login, overview, live updates, charts, host de
 
         const cpu = page.locator("figure[data-metric=cpu]");
         await cpu.locator("canvas").waitFor();
-        await page.waitForFunction(() =>
-          Number(
-            document.querySelector<HTMLElement>("figure[data-metric=cpu]")
-              ?.dataset.points,
-          ) >= 20
+        await page.waitForFunction(
+          `Number(document.querySelector("figure[data-metric=cpu]")?.dataset.points) >= 20`,
         );
         const points = Number(await cpu.getAttribute("data-points"));
         assert.ok(
           points >= 20 && points <= 31,
           `cpu chart has ${points} points`,
         );
-        await page.waitForFunction(() =>
-          [...document.querySelectorAll<HTMLElement>("figure.chart")].every((
-            f,
-          ) => f.dataset.points)
+        await page.waitForFunction(
+          `[...document.querySelectorAll("figure.chart")].every((f) => f.dataset.points)`,
         );
         assert.equal(
           await page.locator("figure[data-metric=pools] .u-legend")
@@ -340,12 +342,11 @@ Deno.test("dashboard in chromium: login, overview, live updates, charts, host de
       await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(`${base}/`);
       const display = await page.locator("#host-node-c").evaluate((el) =>
-        getComputedStyle(el).display
+        (globalThis as unknown as PageWindow).getComputedStyle(el).display
       );
       assert.equal(display, "block");
-      const overflow = await page.evaluate(() =>
-        document.documentElement.scrollWidth -
-        document.documentElement.clientWidth
+      const overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth",
       );
       assert.equal(overflow, 0, "no horizontal scrolling at phone width");
       await shoot(page, "overview-phone-dark.png", true);
