@@ -4,7 +4,7 @@
  * samples. A healthy agent, whose outbox drains between checkpoints, writes
  * nothing: a write happens only when the queue changed and was or is non-empty.
  */
-import type { Clock, TimerId } from "./clock.ts";
+import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Logger } from "./log.ts";
 
 /** What the checkpoint needs of the outbox. */

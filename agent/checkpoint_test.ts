@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createCheckpoint } from "./checkpoint.ts";
-import { fakeClock } from "./fake_clock.ts";
+import { fakeClock } from "@proxmon/shared/fake_clock";
 import { memoryLogger } from "./log.ts";
 import { Outbox } from "./outbox.ts";
 

@@ -11,7 +11,7 @@ import {
   PROTOCOL_VERSION,
   ServerMessage,
 } from "@proxmon/shared";
-import type { Clock, TimerId } from "./clock.ts";
+import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Logger } from "./log.ts";
 import type { Outbox } from "./outbox.ts";
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { SampleMessage } from "@proxmon/shared";
-import { systemClock } from "./clock.ts";
+import { systemClock } from "@proxmon/shared/clock";
 import {
   backoffDelayMs,
   type ConnectionEvent,
@@ -12,7 +12,7 @@ import {
   createConnection,
   formatDelay,
 } from "./connection.ts";
-import { fakeClock } from "./fake_clock.ts";
+import { fakeClock } from "@proxmon/shared/fake_clock";
 import { memoryLogger } from "./log.ts";
 import { Outbox, type OutboxSample } from "./outbox.ts";
 import { createReporter } from "./reporter.ts";

@@ -5,7 +5,7 @@
  */
 import { createCheckpoint } from "./checkpoint.ts";
 import { type CliArgs, CliArgsError, parseCliArgs, USAGE } from "./cli.ts";
-import { systemClock } from "./clock.ts";
+import { systemClock } from "@proxmon/shared/clock";
 import { createCollectors } from "./collectors/mod.ts";
 import {
   AGENT_DEFAULTS,

@@ -4,7 +4,7 @@
  * the previous run of the same interval still going is skipped and counted.
  */
 import { type Interval, INTERVALS } from "@proxmon/shared";
-import type { Clock, TimerId } from "./clock.ts";
+import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Logger } from "./log.ts";
 import type { OutboxSample } from "./outbox.ts";
 

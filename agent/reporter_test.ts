@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Interval } from "@proxmon/shared";
-import { fakeClock } from "./fake_clock.ts";
+import { fakeClock } from "@proxmon/shared/fake_clock";
 import { memoryLogger } from "./log.ts";
 import type { OutboxSample } from "./outbox.ts";
 import { type CollectFns, createReporter } from "./reporter.ts";
@@ -52,7 +52,7 @@ Deno.test("createReporter() collects each interval at start and then on its sche
   assert.equal(samples.length, calls.length);
   assert.deepEqual(reporter.stats.fast, { runs: 7, skipped: 0, failed: 0 });
   await reporter.stop();
-  assert.equal(clock.pending, 0, "stop() clears every timer");
+  assert.equal(clock.pending(), 0, "stop() clears every timer");
 });
 
 Deno.test("createReporter() skips and counts a tick while the previous cycle still runs", async () => {

@@ -4,7 +4,7 @@
  * layer registers here; shutdown and token checks act on it.
  */
 import type { ErrorReason } from "@proxmon/shared";
-import type { Clock, TimerId } from "./clock.ts";
+import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Database } from "./db/client.ts";
 import { tokenHashes } from "./hosts.ts";
 import type { Logger } from "./logger.ts";

@@ -6,7 +6,7 @@ import {
   revokeStaleSessions,
   startTokenWatch,
 } from "./agent_sessions.ts";
-import { createFakeClock } from "./clock.ts";
+import { fakeClock } from "@proxmon/shared/fake_clock";
 import { createHost, removeHost, rotateToken } from "./hosts.ts";
 import { createMemoryLogger } from "./logger.ts";
 import { openTempDatabase } from "./testing/temp_db.ts";
@@ -55,7 +55,7 @@ Deno.test("closeAllSessions() closes joined and unjoined connections alike and w
   sessions.add(joined);
   sessions.add(waiting);
   sessions.claim(1, joined);
-  const clock = createFakeClock(0);
+  const clock = fakeClock(0);
   let done = false;
   const closing = closeAllSessions(sessions, "server_shutdown", 1001, {
     clock,
@@ -76,13 +76,13 @@ Deno.test("closeAllSessions() gives up waiting for a peer that never answers the
   const sessions = createSessionRegistry();
   const silent = connection();
   sessions.add(silent);
-  const clock = createFakeClock(0);
+  const clock = fakeClock(0);
   const closing = closeAllSessions(sessions, "server_shutdown", 1001, {
     clock,
     waitMs: 1000,
   });
   await new Promise((r) => setTimeout(r, 5));
-  clock.advance(1000);
+  await clock.advance(1000);
   await closing;
   assert.deepEqual(silent.closes, ["server_shutdown/1001"]);
 });
@@ -125,7 +125,7 @@ Deno.test("startTokenWatch() checks every interval until stopped", async () => {
   });
   sessions.add(conn);
   sessions.claim(host.id, conn);
-  const clock = createFakeClock(0);
+  const clock = fakeClock(0);
   const log = createMemoryLogger();
   const watch = startTokenWatch({
     database: t.database,
@@ -135,10 +135,10 @@ Deno.test("startTokenWatch() checks every interval until stopped", async () => {
     intervalMs: 1000,
   });
   await rotateToken(t.database, "pve-01");
-  clock.advance(999);
+  await clock.advance(999);
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(conn.closes, []);
-  clock.advance(1);
+  await clock.advance(1);
   await watch.stop();
   assert.deepEqual(conn.closes, ["unauthorized/1008"]);
   assert.match(log.lines[0], /closed 1 agent connection/);

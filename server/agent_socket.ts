@@ -21,7 +21,7 @@ import {
   type ServerMessage,
 } from "@proxmon/shared";
 import type { AgentConnection, SessionRegistry } from "./agent_sessions.ts";
-import type { Clock, TimerId } from "./clock.ts";
+import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { ServerConfig } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import type { EventBus } from "./events.ts";

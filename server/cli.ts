@@ -15,7 +15,7 @@
  * It uses DATABASE_URL (and PORT for the printed server_url) like the server.
  * Bad input prints one line on stderr and exits 1.
  */
-import { systemClock } from "./clock.ts";
+import { systemClock } from "@proxmon/shared/clock";
 import { resolveServerConfig, type ServerConfig } from "./config.ts";
 import {
   ApiTokenError,

@@ -8,7 +8,7 @@ import {
   createSessionRegistry,
   type SessionRegistry,
 } from "./agent_sessions.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "@proxmon/shared/clock";
 import type { ServerConfig } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import { createEventBus, type EventBus } from "./events.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createFakeClock } from "./clock.ts";
+import { fakeClock } from "@proxmon/shared/fake_clock";
 import { createHost } from "./hosts.ts";
 import { createMemoryLogger } from "./logger.ts";
 import { allSamples, recordSamples, type SampleInput } from "./metrics.ts";
@@ -27,7 +27,7 @@ Deno.test("pruneNow() deletes samples older than the retention window", async ()
   const { t, at } = await setup();
   await using _ = t;
   await recordSamples(t.database, [at(-49 * HOUR), at(-60_000)], NOW);
-  const clock = createFakeClock(NOW);
+  const clock = fakeClock(NOW);
   const { deleted, cutoffMs } = await pruneNow({
     database: t.database,
     clock,
@@ -46,7 +46,7 @@ Deno.test("pruneNow() keeps a sample exactly at the cutoff and deletes in batche
   await recordSamples(t.database, [...old, at(-2 * HOUR)], NOW);
   const { deleted } = await pruneNow({
     database: t.database,
-    clock: createFakeClock(NOW),
+    clock: fakeClock(NOW),
     retentionHours: 2,
     batchSize: 5,
   });
@@ -60,7 +60,7 @@ Deno.test("pruneNow() keeps a sample exactly at the cutoff and deletes in batche
 Deno.test("startRetention() prunes at start and then every hour", async () => {
   const { t, at } = await setup();
   await using _ = t;
-  const clock = createFakeClock(NOW);
+  const clock = fakeClock(NOW);
   const log = createMemoryLogger();
   await recordSamples(t.database, [at(-49 * HOUR), at(-47.5 * HOUR)], NOW);
   const retention = startRetention({
@@ -69,7 +69,7 @@ Deno.test("startRetention() prunes at start and then every hour", async () => {
     log,
     retentionHours: 48,
   });
-  clock.advance(0);
+  await clock.advance(0);
   await retention.idle();
   assert.equal((await allSamples(t.database)).length, 1);
   assert.match(
@@ -78,10 +78,10 @@ Deno.test("startRetention() prunes at start and then every hour", async () => {
   );
 
   // 59 minutes on, nothing runs; at the hour, the next sample has aged out.
-  clock.advance(HOUR - 60_000);
+  await clock.advance(HOUR - 60_000);
   await retention.idle();
   assert.equal((await allSamples(t.database)).length, 1);
-  clock.advance(60_000);
+  await clock.advance(60_000);
   await retention.idle();
   assert.equal((await allSamples(t.database)).length, 0);
 
@@ -92,7 +92,7 @@ Deno.test("startRetention() prunes at start and then every hour", async () => {
 Deno.test("a failed prune is logged and the schedule goes on", async () => {
   const { t } = await setup();
   await using _ = t;
-  const clock = createFakeClock(NOW);
+  const clock = fakeClock(NOW);
   const log = createMemoryLogger();
   const retention = startRetention({
     database: t.database,
@@ -101,7 +101,7 @@ Deno.test("a failed prune is logged and the schedule goes on", async () => {
     retentionHours: 48,
   });
   t.database.close();
-  clock.advance(0);
+  await clock.advance(0);
   await retention.idle();
   assert.match(log.lines[0], /^error: retention: prune failed/);
   assert.equal(clock.pending(), 1);

@@ -4,7 +4,7 @@
  * transaction; each caller's promise settles only after that commit, which
  * is what makes an `ack` mean "durably stored".
  */
-import type { Clock } from "./clock.ts";
+import type { Clock } from "@proxmon/shared/clock";
 import type { Database } from "./db/client.ts";
 import type { EventBus } from "./events.ts";
 import {

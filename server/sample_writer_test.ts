@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { systemClock } from "./clock.ts";
+import { systemClock } from "@proxmon/shared/clock";
 import { createEventBus, type ServerEvent } from "./events.ts";
 import { createHost } from "./hosts.ts";
 import { allSamples } from "./metrics.ts";

@@ -6,7 +6,7 @@
 import { closeAllSessions, startTokenWatch } from "./agent_sessions.ts";
 import { CLOSE } from "./agent_socket.ts";
 import { createApp } from "./app.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "@proxmon/shared/clock";
 import type { ServerConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { type AppDeps, createAppDeps } from "./deps.ts";

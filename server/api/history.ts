@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import * as v from "valibot";
-import type { Clock } from "../clock.ts";
+import type { Clock } from "@proxmon/shared/clock";
 import type { Database } from "../db/client.ts";
 import {
   HistoryMetric,

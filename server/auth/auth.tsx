@@ -6,7 +6,7 @@
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import * as v from "valibot";
-import type { Clock } from "../clock.ts";
+import type { Clock } from "@proxmon/shared/clock";
 import type { Database } from "../db/client.ts";
 import { verifyPassword } from "../password.ts";
 import { pageHeaders } from "../web/page_headers.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { createFakeClock } from "../clock.ts";
+import { fakeClock } from "@proxmon/shared/fake_clock";
 import type { Database } from "../db/client.ts";
 import { hashPassword } from "../password.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
@@ -15,7 +15,7 @@ const SECRET = "s".repeat(32);
 interface Harness {
   app: Hono;
   database: Database;
-  clock: ReturnType<typeof createFakeClock>;
+  clock: ReturnType<typeof fakeClock>;
   warnings: string[];
 }
 
@@ -25,7 +25,7 @@ async function withAuthApp(
 ) {
   await using tmp = await openTempDatabase();
   const database = tmp.database;
-  const clock = createFakeClock(1_700_000_000_000);
+  const clock = fakeClock(1_700_000_000_000);
   const warnings: string[] = [];
   const auth = createAuth({
     database,
@@ -117,7 +117,7 @@ Deno.test("a session stops working when it expires", async () => {
       (await app.request("/api/hosts", { headers: { cookie } })).status,
       200,
     );
-    clock.advance(60_001);
+    await clock.advance(60_001);
     assert.equal(
       (await app.request("/api/hosts", { headers: { cookie } })).status,
       401,
@@ -143,7 +143,7 @@ Deno.test("POST /login answers 429 with Retry-After after five failures from one
       (await login(app, PASSWORD, {}, from("10.0.0.10"))).status,
       303,
     );
-    clock.advance(60_000);
+    await clock.advance(60_000);
     assert.equal(
       (await login(app, PASSWORD, {}, from("10.0.0.9"))).status,
       303,

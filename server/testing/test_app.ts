@@ -5,7 +5,7 @@
 import type { Hono } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import { createApp } from "../app.ts";
-import { systemClock } from "../clock.ts";
+import { systemClock } from "@proxmon/shared/clock";
 import { resolveServerConfig } from "../config.ts";
 import { type AppDeps, createAppDeps } from "../deps.ts";
 import { createMemoryLogger, type MemoryLogger } from "../logger.ts";

@@ -2,7 +2,7 @@
  * A real server for tests: temporary SQLite file, 127.0.0.1, a free port,
  * the chosen WebSocket adapter, and log lines kept in memory.
  */
-import type { Clock } from "../clock.ts";
+import type { Clock } from "@proxmon/shared/clock";
 import {
   resolveServerConfig,
   type ServerConfig,

@@ -4,7 +4,7 @@
  * assets. Authentication comes in as guards, so the app decides the policy.
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import type { Clock } from "../clock.ts";
+import type { Clock } from "@proxmon/shared/clock";
 import type { Database } from "../db/client.ts";
 import type { EventBus } from "../events.ts";
 import { createAssets } from "./assets.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Hono } from "hono";
 import { createHistoryApi } from "../api/history.ts";
 import { createAuth } from "../auth/auth.tsx";
-import { createFakeClock } from "../clock.ts";
+import { fakeClock } from "@proxmon/shared/fake_clock";
 import type { Database } from "../db/client.ts";
 import { createEventBus, type EventBus } from "../events.ts";
 import { createHost, markOnline } from "../hosts.ts";
@@ -11,6 +11,7 @@ import { hashPassword } from "../password.ts";
 import { sampleFixture } from "../testing/samples.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
 import { createDashboard } from "./dashboard.tsx";
+import { zfsVersionText } from "./views/host_sections.tsx";
 
 const NOW = Date.UTC(2026, 3, 21, 12);
 const fast = await sampleFixture("fast");
@@ -21,7 +22,7 @@ interface Harness {
   app: Hono;
   database: Database;
   bus: EventBus;
-  clock: ReturnType<typeof createFakeClock>;
+  clock: ReturnType<typeof fakeClock>;
 }
 
 /**
@@ -35,7 +36,7 @@ async function withDashboard(
 ) {
   await using tmp = await openTempDatabase();
   const database = tmp.database;
-  const clock = createFakeClock(NOW);
+  const clock = fakeClock(NOW);
   const bus = createEventBus();
   const healthy = structuredClone(fast);
   for (const p of healthy.zfs_pools.pools) {
@@ -117,7 +118,7 @@ Deno.test("GET /hosts/:name shows pools, datasets, storages, guests with IPs and
         "home-assistant",
         "tank/media",
         "local-zfs",
-        "zfs-2.2.6-pve1",
+        "2.2.6-pve1",
         "6.8.12-5-pve",
         'data-metric="pools"',
         "/assets/charts.js",
@@ -205,7 +206,7 @@ Deno.test("GET /events streams bus events for the asked-for host, with keep-aliv
     assert.doesNotMatch(seen.text, /pve-degraded/);
     // The stream arms its keep-alive timer only once it is idle again.
     while (clock.pending() === 0) await new Promise((r) => setTimeout(r, 1));
-    clock.advance(1000);
+    await clock.advance(1000);
     await readUntil(reader, /: keep-alive/, seen);
     await reader.cancel();
     controller.abort();
@@ -294,4 +295,14 @@ Deno.test("with a password set, pages redirect and fragments and events answer 4
     assert.equal((await app.request("/events")).status, 401);
     assert.equal((await app.request("/assets/app.css")).status, 200);
   }, hash);
+});
+
+Deno.test("zfsVersionText() flags a loaded ZFS module older than the userland", () => {
+  assert.equal(zfsVersionText("2.2.6-pve1", "2.2.6-pve1"), "2.2.6-pve1");
+  assert.equal(zfsVersionText("2.3.4-pve1", undefined), "2.3.4-pve1");
+  assert.equal(
+    zfsVersionText("2.1.2-pve1", "2.0.6-pve1"),
+    "2.1.2-pve1 (loaded module 2.0.6-pve1: reboot pending)",
+  );
+  assert.equal(zfsVersionText(null, "2.0.6-pve1"), "–");
 });

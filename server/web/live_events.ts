@@ -6,7 +6,7 @@
  */
 import type { Handler } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { Clock } from "../clock.ts";
+import type { Clock } from "@proxmon/shared/clock";
 import type { EventBus, ServerEvent } from "../events.ts";
 
 export interface LiveEventsOptions {

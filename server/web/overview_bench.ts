@@ -6,7 +6,7 @@
  *   deno task bench:dashboard
  */
 import { createAuth } from "../auth/auth.tsx";
-import { createFakeClock } from "../clock.ts";
+import { fakeClock } from "@proxmon/shared/fake_clock";
 import { createEventBus } from "../events.ts";
 import { createHost, markOnline } from "../hosts.ts";
 import { recordSamples, type SampleInput } from "../metrics.ts";
@@ -45,7 +45,7 @@ for (let i = 0; i < HOSTS; i++) {
   await recordSamples(database, samples, NOW);
 }
 
-const clock = createFakeClock(NOW);
+const clock = fakeClock(NOW);
 const auth = createAuth({
   database,
   clock,

@@ -13,7 +13,7 @@ export interface FakeClock extends Clock {
   /** Moves time forward without firing timers, as a suspended process sees. */
   jump(ms: number): void;
   /** How many timers are waiting. */
-  readonly pending: number;
+  pending(): number;
 }
 
 /** Lets promise chains and I/O started by a timer run to their next wait. */
@@ -21,6 +21,7 @@ function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/** A clock that starts at `startMs` and only moves when told to. */
 export function fakeClock(startMs = 0): FakeClock {
   let now = startMs;
   let nextId = 1;
@@ -33,14 +34,12 @@ export function fakeClock(startMs = 0): FakeClock {
       return id;
     },
     clearTimeout(id) {
-      timers.delete(id);
+      if (id !== undefined) timers.delete(id);
     },
     jump(ms) {
       now += ms;
     },
-    get pending() {
-      return timers.size;
-    },
+    pending: () => timers.size,
     async advance(ms) {
       const target = now + ms;
       await settle();
