@@ -4,6 +4,7 @@
  */
 import type { ScanState } from "@proxmon/shared";
 import { type ErrorList, isRecord, round2, stringOr } from "../values.ts";
+import { CTIME_MONTHS } from "./ctime_months.ts";
 import { zfsNumber } from "./zfs_values.ts";
 
 /**
@@ -27,20 +28,6 @@ export const systemLocalTime: LocalTimeToUnix = (y, mo, d, h, mi, s) =>
 export const utcTime: LocalTimeToUnix = (y, mo, d, h, mi, s) =>
   Date.UTC(y, mo, d, h, mi, s) / 1000;
 
-const MONTHS = [
-  "Jan",
-  "Feb",
-  "Mar",
-  "Apr",
-  "May",
-  "Jun",
-  "Jul",
-  "Aug",
-  "Sep",
-  "Oct",
-  "Nov",
-  "Dec",
-];
 const CTIME =
   /\b[A-Z][a-z]{2} +([A-Z][a-z]{2}) +(\d{1,2}) (\d{1,2}):(\d{2}):(\d{2}) (\d{4})\b/;
 
@@ -51,7 +38,7 @@ export function parseCtime(
 ): number | null {
   const m = CTIME.exec(text);
   if (!m) return null;
-  const month = MONTHS.indexOf(m[1]);
+  const month = CTIME_MONTHS.indexOf(m[1]);
   if (month < 0) return null;
   const [day, hour, minute, second, year] = m.slice(2).map(Number);
   return toUnix(year, month, day, hour, minute, second);

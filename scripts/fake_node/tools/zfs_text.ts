@@ -2,6 +2,7 @@
  * Number and date formats of the OpenZFS command-line tools, shared by the
  * fake `zpool` and `zfs`.
  */
+import { CTIME_MONTHS } from "../../../agent/collectors/zfs/ctime_months.ts";
 
 const UNITS = ["", "K", "M", "G", "T", "P", "E"];
 
@@ -29,20 +30,6 @@ export function nicenum(n: number, bytes = false): string {
 }
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS = [
-  "Jan",
-  "Feb",
-  "Mar",
-  "Apr",
-  "May",
-  "Jun",
-  "Jul",
-  "Aug",
-  "Sep",
-  "Oct",
-  "Nov",
-  "Dec",
-];
 
 const pad2 = (n: number) => String(n).padStart(2, "0");
 
@@ -54,7 +41,7 @@ export function ctime(unixSeconds: number): string {
     pad2(d.getSeconds())
   }`;
   return `${DAYS[d.getDay()]} ${
-    MONTHS[d.getMonth()]
+    CTIME_MONTHS[d.getMonth()]
   } ${day} ${time} ${d.getFullYear()}\n`;
 }
 
@@ -62,7 +49,7 @@ export function ctime(unixSeconds: number): string {
 export function creationText(unixSeconds: number): string {
   const d = new Date(unixSeconds * 1000);
   const day = String(d.getDate()).padStart(2, " ");
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day} ${
+  return `${DAYS[d.getDay()]} ${CTIME_MONTHS[d.getMonth()]} ${day} ${
     pad2(d.getHours())
   }:${pad2(d.getMinutes())} ${d.getFullYear()}`;
 }
