@@ -16,18 +16,26 @@ export function stringOr(value: unknown): string | null {
   return typeof value === "string" ? value : null;
 }
 
+/** Reads a trimmed, non-empty text other than `"-"`; null when unreadable. */
+export type NumberText = (text: string) => number | null;
+
 const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+const plainNumber: NumberText = (text) =>
+  NUMERIC.test(text) ? Number(text) : null;
 
 /**
  * A number from a number or a numeric string. Absent values, `""` and `"-"`
  * (how ZFS and PVE say "not applicable") are null without complaint; anything
- * else that is not a number is null plus an entry in `errors`.
+ * else that is not a number is null plus an entry in `errors`. `parseText`
+ * reads the strings, for tools whose numbers are not plain decimals.
  */
 export function toNumber(
   value: unknown,
   field: string,
   tag: string,
   errors: ErrorList,
+  parseText: NumberText = plainNumber,
 ): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value === "number") {
@@ -35,7 +43,8 @@ export function toNumber(
   } else if (typeof value === "string") {
     const text = value.trim();
     if (text === "" || text === "-") return null;
-    if (NUMERIC.test(text)) return Number(text);
+    const number = parseText(text);
+    if (number !== null) return number;
   }
   errors.push({
     tag,
