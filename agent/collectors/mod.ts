@@ -157,19 +157,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
 export * from "./commands.ts";
 export { createLimiter, limitRunner, mapPool } from "./pool.ts";
 export { usableIp, usableIps } from "./ip.ts";
-export {
-  type CounterPairs,
-  type CpuTimes,
-  isWholeDisk,
-  parseCpuTimes,
-  parseDf,
-  parseDiskstats,
-  parseLoadavg,
-  parseMeminfo,
-  parseNetDev,
-  parseUptime,
-  type RootFs,
-} from "./host/proc_parsers.ts";
+export * from "./host/proc_parsers.ts";
 export { counterRates, cpuPercent } from "./host/rates.ts";
 export { createHostCollector, type HostCollector } from "./host/host.ts";
 export { parseZpoolListJson, parseZpoolStatusJson } from "./zfs/zpool_json.ts";
