@@ -3,18 +3,9 @@ import * as v from "valibot";
 import { FastPayload, MediumPayload, SlowPayload } from "@proxmon/shared";
 import { type FakeAnswer, fakeRunner } from "../fake_runner.ts";
 import type { CommandRunner } from "../runner.ts";
-import {
-  createCollectors,
-  lineOf,
-  ZFS_LIST_JSON,
-  ZFS_LIST_TEXT,
-  ZPOOL_LIST_JSON,
-  ZPOOL_LIST_TEXT,
-  ZPOOL_STATUS_JSON,
-  ZPOOL_STATUS_TEXT,
-} from "./mod.ts";
-import { fixturePath, readFixture } from "./test_fixtures.ts";
-import { NODE, pveNodeAnswers } from "./test_node.ts";
+import { createCollectors, lineOf, ZFS_LIST_JSON } from "./mod.ts";
+import { fixturePath } from "./test_fixtures.ts";
+import { NODE, pveNodeAnswers, zfs22Answers } from "./test_node.ts";
 
 const deps = (runner: CommandRunner, concurrency = 8) => ({
   runner,
@@ -115,23 +106,9 @@ Deno.test("createCollectors() bounds a fast cycle's commands too", async () => {
 });
 
 Deno.test("createCollectors() keeps the ZFS text form for the whole run once 2.2 refuses -j", async () => {
-  const refused: FakeAnswer = {
-    error: {
-      kind: "nonzero_exit",
-      code: 2,
-      stdout: "",
-      stderr: "invalid option 'j'\nusage:\n",
-      message: "exit 2",
-    },
-  };
   const answers = {
     ...pveNodeAnswers(),
-    [lineOf(ZPOOL_LIST_JSON)]: refused,
-    [lineOf(ZPOOL_STATUS_JSON)]: refused,
-    [lineOf(ZFS_LIST_JSON)]: refused,
-    [lineOf(ZPOOL_LIST_TEXT)]: readFixture("zfs/zpool_list.txt"),
-    [lineOf(ZPOOL_STATUS_TEXT)]: readFixture("zfs/zpool_status.txt"),
-    [lineOf(ZFS_LIST_TEXT)]: readFixture("zfs/zfs_list_pve.txt"),
+    ...zfs22Answers("zfs/zfs_list_pve.txt"),
   };
   const runner = fakeRunner(answers);
   const collectors = createCollectors(deps(runner));

@@ -1,6 +1,7 @@
 /**
  * Test helper: a fake runner table answering every command line of a PVE 9
- * node named `pve-01` from the fixtures (ZFS in its 2.3+ JSON form).
+ * node named `pve-01` from the fixtures (ZFS in its 2.3+ JSON form), and the
+ * ZFS answers of a 2.2 node that refuses `-j`.
  */
 import type { FakeAnswer } from "../fake_runner.ts";
 import {
@@ -14,9 +15,12 @@ import {
   qemuAgentInterfaces,
   storageList,
   ZFS_LIST_JSON,
+  ZFS_LIST_TEXT,
   ZFS_VERSION,
   ZPOOL_LIST_JSON,
+  ZPOOL_LIST_TEXT,
   ZPOOL_STATUS_JSON,
+  ZPOOL_STATUS_TEXT,
 } from "./commands.ts";
 import { readFixture } from "./test_fixtures.ts";
 
@@ -77,4 +81,31 @@ export function pveNodeAnswers(): Record<string, FakeAnswer> {
     );
   }
   return answers;
+}
+
+// What OpenZFS 2.2's getopt says to `-j`, before the usage text; exit code 2.
+const refusesJson = (): FakeAnswer => ({
+  error: {
+    kind: "nonzero_exit",
+    code: 2,
+    stdout: "",
+    stderr:
+      "invalid option 'j'\nusage:\n\tlist [-gHLpPv] [-o property[,...]] [-T d|u] [pool] ...\n",
+    message: "exit 2",
+  },
+});
+
+/**
+ * The ZFS command lines of an OpenZFS 2.2 node: `-j` refused, the text forms
+ * answered from fixtures, `zfs list` from the fixture `zfsList`.
+ */
+export function zfs22Answers(zfsList: string): Record<string, FakeAnswer> {
+  return {
+    [lineOf(ZPOOL_LIST_JSON)]: refusesJson(),
+    [lineOf(ZPOOL_STATUS_JSON)]: refusesJson(),
+    [lineOf(ZFS_LIST_JSON)]: refusesJson(),
+    [lineOf(ZPOOL_LIST_TEXT)]: readFixture("zfs/zpool_list.txt"),
+    [lineOf(ZPOOL_STATUS_TEXT)]: readFixture("zfs/zpool_status.txt"),
+    [lineOf(ZFS_LIST_TEXT)]: readFixture(zfsList),
+  };
 }

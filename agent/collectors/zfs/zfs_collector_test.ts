@@ -4,13 +4,11 @@ import { type FakeAnswer, fakeRunner } from "../../fake_runner.ts";
 import {
   lineOf,
   ZFS_LIST_JSON,
-  ZFS_LIST_TEXT,
   ZPOOL_LIST_JSON,
-  ZPOOL_LIST_TEXT,
   ZPOOL_STATUS_JSON,
-  ZPOOL_STATUS_TEXT,
 } from "../commands.ts";
 import { readFixture } from "../test_fixtures.ts";
+import { zfs22Answers } from "../test_node.ts";
 import { utcTime } from "./scan.ts";
 import { createZfsCollector } from "./zfs_collector.ts";
 
@@ -20,26 +18,7 @@ const JSON_ANSWERS: Record<string, FakeAnswer> = {
   [lineOf(ZFS_LIST_JSON)]: readFixture("zfs/zfs_list.json"),
 };
 
-// What OpenZFS 2.2's getopt says to `-j`, before the usage text; exit code 2.
-const refused = (): FakeAnswer => ({
-  error: {
-    kind: "nonzero_exit",
-    code: 2,
-    stdout: "",
-    stderr:
-      "invalid option 'j'\nusage:\n\tlist [-gHLpPv] [-o property[,...]] [-T d|u] [pool] ...\n",
-    message: "exit 2",
-  },
-});
-
-const TEXT_ANSWERS: Record<string, FakeAnswer> = {
-  [lineOf(ZPOOL_LIST_JSON)]: refused(),
-  [lineOf(ZPOOL_STATUS_JSON)]: refused(),
-  [lineOf(ZFS_LIST_JSON)]: refused(),
-  [lineOf(ZPOOL_LIST_TEXT)]: readFixture("zfs/zpool_list.txt"),
-  [lineOf(ZPOOL_STATUS_TEXT)]: readFixture("zfs/zpool_status.txt"),
-  [lineOf(ZFS_LIST_TEXT)]: readFixture("zfs/zfs_list.txt"),
-};
+const TEXT_ANSWERS = zfs22Answers("zfs/zfs_list.txt");
 
 const exec = (answers: Record<string, FakeAnswer>) => {
   const runner = fakeRunner(answers);
