@@ -8,13 +8,11 @@
  */
 import { type Proc, waitFor } from "./smoke/process.ts";
 import {
-  agentToml,
   fetchHost,
-  registerHost,
   ROOT,
   type ServerHandle,
   type SimulatedNode,
-  startAgent,
+  startRegisteredAgent,
   startServer,
   startSimulatedNode,
 } from "./smoke/stack.ts";
@@ -82,19 +80,14 @@ async function main(env: Record<string, string | undefined>): Promise<number> {
       );
       nodes.push(node);
       const name = node.model.node;
-      const registered = await registerHost({ ...serverOpts, name });
-      const configPath = `${nodeDir}/agent.toml`;
-      await Deno.writeTextFile(
-        configPath,
-        agentToml(registered, {
-          node: name,
-          procDir: node.procDir,
-          outboxPath: `${nodeDir}/outbox.json`,
-          intervals: INTERVALS,
-        }),
-      );
       agents.push(
-        startAgent({ name, configPath, node, onLine: prefixed(name) }),
+        await startRegisteredAgent(serverOpts, {
+          name,
+          node,
+          dir: nodeDir,
+          intervals: INTERVALS,
+          onLine: prefixed(name),
+        }),
       );
     }
     const url = `http://localhost:${port}`;

@@ -12,13 +12,11 @@ import { type Client, createClient } from "@libsql/client";
 import type { NodeModel, VdevModel } from "./fake_node/node_model.ts";
 import { freePort, type Proc, waitFor } from "./smoke/process.ts";
 import {
-  agentToml,
   fetchHost,
   type HostView,
-  registerHost,
   type ServerHandle,
   type SimulatedNode,
-  startAgent,
+  startRegisteredAgent,
   startServer,
   startSimulatedNode,
 } from "./smoke/stack.ts";
@@ -221,18 +219,12 @@ async function smoke(profile: string, hostName: string, outageMs: number) {
   const model = run.node.model;
   try {
     run.server = await startServer(serverOpts);
-    const registered = await registerHost({ ...serverOpts, name: hostName });
-    const configPath = `${dir}/agent.toml`;
-    await Deno.writeTextFile(
-      configPath,
-      agentToml(registered, {
-        node: model.node,
-        procDir: run.node.procDir,
-        outboxPath: `${dir}/outbox.json`,
-        intervals: { fast: 1, medium: 2, slow: 3 },
-      }),
-    );
-    run.agent = startAgent({ name: hostName, configPath, node: run.node });
+    run.agent = await startRegisteredAgent(serverOpts, {
+      name: hostName,
+      node: run.node,
+      dir,
+      intervals: { fast: 1, medium: 2, slow: 3 },
+    });
 
     const url = run.server.url;
     const ready = await waitFor(

@@ -165,6 +165,35 @@ export function startAgent(opts: {
   });
 }
 
+/**
+ * Registers host `name` through the CLI, writes `dir/agent.toml` for the
+ * simulated node (outbox in `dir` too) and starts the real agent with it.
+ */
+export async function startRegisteredAgent(
+  server: ServerOptions,
+  agent: {
+    name: string;
+    node: SimulatedNode;
+    dir: string;
+    intervals: AgentSettings["intervals"];
+    onLine?: (line: string) => void;
+  },
+): Promise<Proc> {
+  const { name, node, dir } = agent;
+  const registered = await registerHost({ ...server, name });
+  const configPath = `${dir}/agent.toml`;
+  await Deno.writeTextFile(
+    configPath,
+    agentToml(registered, {
+      node: node.model.node,
+      procDir: node.procDir,
+      outboxPath: `${dir}/outbox.json`,
+      intervals: agent.intervals,
+    }),
+  );
+  return startAgent({ name, configPath, node, onLine: agent.onLine });
+}
+
 /** `GET /api/hosts/NAME` as JSON, or undefined for a 404. */
 export async function fetchHost(
   url: string,
