@@ -27,6 +27,14 @@ export function guid64(text: string): bigint {
   return value === 0n ? 1n : value;
 }
 
+/** The period (120 to 600 s) and phase of the sine wave `seed` stands for. */
+function wave(seed: string): { period: number; phase: number } {
+  return {
+    period: 120 + unit(`${seed}:period`) * 480,
+    phase: unit(`${seed}:phase`) * 2 * Math.PI,
+  };
+}
+
 /** A smooth level that swings between base - amp and base + amp. */
 export function level(
   seed: string,
@@ -34,8 +42,7 @@ export function level(
   amp: number,
   t: number,
 ): number {
-  const period = 120 + unit(`${seed}:period`) * 480;
-  const phase = unit(`${seed}:phase`) * 2 * Math.PI;
+  const { period, phase } = wave(seed);
   return base + amp * Math.sin((2 * Math.PI * t) / period + phase);
 }
 
@@ -49,8 +56,7 @@ export function counter(
   amp: number,
   t: number,
 ): number {
-  const period = 120 + unit(`${seed}:period`) * 480;
-  const phase = unit(`${seed}:phase`) * 2 * Math.PI;
+  const { period, phase } = wave(seed);
   const omega = (2 * Math.PI) / period;
   return base * t +
     (amp / omega) * (Math.cos(phase) - Math.cos(omega * t + phase));
