@@ -359,33 +359,16 @@ function buildPool(def: PoolDef, index: number, bootUnix: number): PoolModel {
       allocBytes: Math.round(allocBytes / n),
       totalBytes: Math.round(sizeBytes / n),
     }))
-    : [{
-      name: def.layout === "mirror" ? "mirror-0" : `${def.layout}-0`,
-      type: def.layout === "mirror" ? "mirror" : "raidz",
-      guid: guid64(`${def.name}:top0`),
-      state: interiorState(leaves),
-      readErrors: 0,
-      writeErrors: 0,
-      checksumErrors: 0,
-      selfHealed: 0,
+    : [interiorVdev(
+      def.layout === "mirror" ? "mirror-0" : `${def.layout}-0`,
+      def.layout === "mirror" ? "mirror" : "raidz",
+      guid64(`${def.name}:top0`),
+      leaves,
       allocBytes,
-      totalBytes: sizeBytes,
-      children: leaves,
-    }];
+      sizeBytes,
+    )];
   const guid = guid64(`pool:${def.name}`);
-  const root: VdevModel = {
-    name: def.name,
-    type: "root",
-    guid,
-    state: interiorState(top),
-    readErrors: 0,
-    writeErrors: 0,
-    checksumErrors: 0,
-    selfHealed: 0,
-    allocBytes,
-    totalBytes: sizeBytes,
-    children: top,
-  };
+  const root = interiorVdev(def.name, "root", guid, top, allocBytes, sizeBytes);
   return {
     name: def.name,
     guid,
@@ -448,6 +431,30 @@ function buildLeaf(
 
 function interiorState(children: VdevModel[]): string {
   return children.every((c) => c.state === "ONLINE") ? "ONLINE" : "DEGRADED";
+}
+
+/** A root, mirror or raidz vdev: healthy when its children are, no errors of its own. */
+function interiorVdev(
+  name: string,
+  type: VdevType,
+  guid: bigint,
+  children: VdevModel[],
+  allocBytes: number,
+  totalBytes: number,
+): VdevModel {
+  return {
+    name,
+    type,
+    guid,
+    state: interiorState(children),
+    readErrors: 0,
+    writeErrors: 0,
+    checksumErrors: 0,
+    selfHealed: 0,
+    allocBytes,
+    totalBytes,
+    children,
+  };
 }
 
 // the status `zpool status` reports; libzfs_status.c checks in this order
