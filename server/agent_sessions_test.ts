@@ -4,10 +4,11 @@ import {
   closeAllSessions,
   createSessionRegistry,
   revokeStaleSessions,
+  type SessionRegistry,
   startTokenWatch,
 } from "./agent_sessions.ts";
 import { fakeClock } from "@proxmon/shared/fake_clock";
-import { createHost, removeHost, rotateToken } from "./hosts.ts";
+import { createHost, type HostRow, removeHost, rotateToken } from "./hosts.ts";
 import { createMemoryLogger } from "./logger.ts";
 import { openTempDatabase } from "./testing/temp_db.ts";
 
@@ -25,6 +26,18 @@ function connection(joined: AgentConnection["joined"] = null) {
     socketClosed: socket.promise,
     peerCloses: () => socket.resolve(),
   };
+  return conn;
+}
+
+/** A connection of a stored host, added and claimed as its current one. */
+function joinedConnection(sessions: SessionRegistry, host: HostRow) {
+  const conn = connection({
+    hostId: host.id,
+    hostName: host.name,
+    tokenHash: host.tokenHash,
+  });
+  sessions.add(conn);
+  sessions.claim(host.id, conn);
   return conn;
 }
 
@@ -93,16 +106,7 @@ Deno.test("revokeStaleSessions() closes connections of rotated and removed hosts
     ["kept", "rotated", "removed"].map((n) => createHost(t.database, n, 0)),
   );
   const sessions = createSessionRegistry();
-  const conns = made.map(({ host }) => {
-    const conn = connection({
-      hostId: host.id,
-      hostName: host.name,
-      tokenHash: host.tokenHash,
-    });
-    sessions.add(conn);
-    sessions.claim(host.id, conn);
-    return conn;
-  });
+  const conns = made.map(({ host }) => joinedConnection(sessions, host));
   assert.equal(await revokeStaleSessions(t.database, sessions), 0);
   await rotateToken(t.database, "rotated");
   await removeHost(t.database, "removed");
@@ -118,13 +122,7 @@ Deno.test("startTokenWatch() checks every interval until stopped", async () => {
   await using t = await openTempDatabase();
   const { host } = await createHost(t.database, "pve-01", 0);
   const sessions = createSessionRegistry();
-  const conn = connection({
-    hostId: host.id,
-    hostName: host.name,
-    tokenHash: host.tokenHash,
-  });
-  sessions.add(conn);
-  sessions.claim(host.id, conn);
+  const conn = joinedConnection(sessions, host);
   const clock = fakeClock(0);
   const log = createMemoryLogger();
   const watch = startTokenWatch({
