@@ -42,6 +42,20 @@ interface CounterReading {
   counters: CounterPairs;
 }
 
+/**
+ * Keeps the last reading of one set of counters (network or disks) and turns
+ * each new reading into per-device rates since that one.
+ */
+function counterTracker() {
+  let prev: CounterReading | undefined;
+  return (counters: CounterPairs, nowMs: number) => {
+    const elapsedMs = prev ? nowMs - prev.atMs : null;
+    const rates = counterRates(prev?.counters, counters, elapsedMs);
+    prev = { atMs: nowMs, counters };
+    return [...rates];
+  };
+}
+
 const FILES = {
   stat: "stat",
   loadavg: "loadavg",
@@ -58,11 +72,8 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
   const readFile = deps.readFile ?? readTextFileResult;
   const base = deps.procDir.replace(/\/+$/, "");
   let prevCpu: CpuTimes | undefined;
-  let prevNet: CounterReading | undefined;
-  let prevDisk: CounterReading | undefined;
-
-  const elapsed = (prev: CounterReading | undefined, nowMs: number) =>
-    prev ? nowMs - prev.atMs : null;
+  const netRates = counterTracker();
+  const diskRates = counterTracker();
 
   return {
     async collect(nowMs) {
@@ -108,37 +119,23 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
       if (mem && mem.mem_total_bytes === null) unparsable("meminfo");
       const uptime = parse("uptime", parseUptime);
 
-      let net: NetRate[] = [];
       const netCounters = parse("netDev", parseNetDev);
-      if (netCounters) {
-        const rates = counterRates(
-          prevNet?.counters,
-          netCounters,
-          elapsed(prevNet, nowMs),
-        );
-        net = [...rates].map(([iface, [rx, tx]]) => ({
+      const net: NetRate[] = netCounters
+        ? netRates(netCounters, nowMs).map(([iface, [rx, tx]]) => ({
           iface,
           rx_bytes_per_s: rx,
           tx_bytes_per_s: tx,
-        }));
-        prevNet = { atMs: nowMs, counters: netCounters };
-      }
+        }))
+        : [];
 
-      let disks: DiskRate[] = [];
       const diskCounters = parse("diskstats", parseDiskstats);
-      if (diskCounters) {
-        const rates = counterRates(
-          prevDisk?.counters,
-          diskCounters,
-          elapsed(prevDisk, nowMs),
-        );
-        disks = [...rates].map(([device, [read, write]]) => ({
+      const disks: DiskRate[] = diskCounters
+        ? diskRates(diskCounters, nowMs).map(([device, [read, write]]) => ({
           device,
           read_bytes_per_s: read,
           write_bytes_per_s: write,
-        }));
-        prevDisk = { atMs: nowMs, counters: diskCounters };
-      }
+        }))
+        : [];
 
       if (!rootFs.ok) errors.push(rootFs.error);
 
