@@ -46,15 +46,22 @@ export function tokenMatches(token: string, storedHash: string): boolean {
   return timingSafeEqual(given, same ? stored : given) && same;
 }
 
-function checkName(name: string): string {
+/**
+ * Why `name` breaks the host-name rules (which API token names follow too),
+ * or null when it does not; `what` ("host", "token") starts the message.
+ */
+export function nameProblem(what: string, name: string): string | null {
   const parsed = v.safeParse(HostName, name);
-  if (!parsed.success) {
-    throw new HostError(
-      "invalid_name",
-      `invalid host name ${JSON.stringify(name)}: ${parsed.issues[0].message}`,
-    );
-  }
-  return parsed.output;
+  return parsed.success
+    ? null
+    : `invalid ${what} name ${JSON.stringify(name)}: ${
+      parsed.issues[0].message
+    }`;
+}
+
+function checkName(name: string): void {
+  const problem = nameProblem("host", name);
+  if (problem !== null) throw new HostError("invalid_name", problem);
 }
 
 function notFound(name: string): HostError {

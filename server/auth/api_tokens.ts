@@ -5,14 +5,14 @@
  * so the scan costs nothing and leaks nothing about which hash was near.
  */
 import { eq } from "drizzle-orm";
-import * as v from "valibot";
-import { HostName } from "@proxmon/shared";
 import type { Database } from "../db/client.ts";
 import { apiTokens } from "../db/schema.ts";
-import { generateToken, hashToken, tokenMatches } from "../hosts.ts";
-
-/** Token names follow the host-name rules: safe in a shell and a URL. */
-const TokenName = HostName;
+import {
+  generateToken,
+  hashToken,
+  nameProblem,
+  tokenMatches,
+} from "../hosts.ts";
 
 /** An API token operation refused for a reason to show as is. */
 export class ApiTokenError extends Error {
@@ -25,15 +25,10 @@ export class ApiTokenError extends Error {
   }
 }
 
-function checkName(name: string): string {
-  const parsed = v.safeParse(TokenName, name);
-  if (!parsed.success) {
-    throw new ApiTokenError(
-      "invalid_name",
-      `invalid token name ${JSON.stringify(name)}: ${parsed.issues[0].message}`,
-    );
-  }
-  return parsed.output;
+/** Token names follow the host-name rules: safe in a shell and a URL. */
+function checkName(name: string): void {
+  const problem = nameProblem("token", name);
+  if (problem !== null) throw new ApiTokenError("invalid_name", problem);
 }
 
 /**
