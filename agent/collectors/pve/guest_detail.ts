@@ -9,7 +9,9 @@ import type {
   VmRuntime,
   VmsDetail,
 } from "@proxmon/shared";
+import type { CommandError } from "../../runner.ts";
 import {
+  type Command,
   guestConfig,
   lxcInterfaces,
   qemuAgentInterfaces,
@@ -19,6 +21,7 @@ import { usableIps } from "../ip.ts";
 import { mapPool } from "../pool.ts";
 import { isRecord } from "../values.ts";
 import {
+  type IpResult,
   parseGuestAgentInterfaces,
   parseLxcConfigIps,
   parseLxcInterfaces,
@@ -26,48 +29,30 @@ import {
 } from "./guest_ips.ts";
 import { collectVmsRuntime } from "./guest_lists.ts";
 
-async function qemuIps(
+/**
+ * A guest's live IPs from one pvesh call, or none. A failure `expected`
+ * accepts is no error; other failures and unreadable output go to `errors`
+ * under `tag`, and the guest keeps its other data.
+ */
+async function liveIps(
   exec: Exec,
-  node: string,
-  vmid: number,
   errors: CollectorError[],
+  { command, tag, parse, expected = () => false }: {
+    command: Command;
+    tag: string;
+    parse: (text: string) => IpResult;
+    expected?: (error: CommandError) => boolean;
+  },
 ): Promise<string[]> {
-  const command = qemuAgentInterfaces(node, vmid);
-  const result = await runCommand(exec, command);
-  // Agent not installed, not running, or too slow: the guest keeps its other data.
-  if (!result.ok) {
-    errors.push({
-      tag: "qemu_agent",
-      message: describeFailure(command, result.error),
-    });
-    return [];
-  }
-  const ips = parseGuestAgentInterfaces(result.stdout);
-  if (!ips.ok) errors.push({ tag: "qemu_agent", message: ips.message });
-  return ips.ok ? ips.ips : [];
-}
-
-async function lxcLiveIps(
-  exec: Exec,
-  node: string,
-  vmid: number,
-  errors: CollectorError[],
-): Promise<string[]> {
-  const command = lxcInterfaces(node, vmid);
   const result = await runCommand(exec, command);
   if (!result.ok) {
-    // PVE releases without the interfaces endpoint make pvesh exit non-zero;
-    // the config's addresses are then all there is, and that is no error.
-    if (result.error.kind !== "nonzero_exit") {
-      errors.push({
-        tag: "lxc_interfaces",
-        message: describeFailure(command, result.error),
-      });
+    if (!expected(result.error)) {
+      errors.push({ tag, message: describeFailure(command, result.error) });
     }
     return [];
   }
-  const ips = parseLxcInterfaces(result.stdout);
-  if (!ips.ok) errors.push({ tag: "lxc_interfaces", message: ips.message });
+  const ips = parse(result.stdout);
+  if (!ips.ok) errors.push({ tag, message: ips.message });
   return ips.ok ? ips.ips : [];
 }
 
@@ -97,10 +82,24 @@ async function guestDetail(
   let ips: string[] = [];
   if (type === "qemu") {
     if (running && qemuAgentEnabled(config)) {
-      ips = await qemuIps(exec, node, vmid, errors);
+      // Agent not installed, not running, or too slow: an error entry only.
+      ips = await liveIps(exec, errors, {
+        command: qemuAgentInterfaces(node, vmid),
+        tag: "qemu_agent",
+        parse: parseGuestAgentInterfaces,
+      });
     }
   } else {
-    const live = running ? await lxcLiveIps(exec, node, vmid, errors) : [];
+    const live = running
+      ? await liveIps(exec, errors, {
+        command: lxcInterfaces(node, vmid),
+        tag: "lxc_interfaces",
+        parse: parseLxcInterfaces,
+        // PVE releases without the interfaces endpoint make pvesh exit
+        // non-zero; the config's addresses are then all there is.
+        expected: (error) => error.kind === "nonzero_exit",
+      })
+      : [];
     ips = usableIps([...live, ...parseLxcConfigIps(config)]);
   }
   return { vmid, type, name, config, ips, errors };
