@@ -11,6 +11,7 @@ import { hashPassword } from "../password.ts";
 import { sampleFixture } from "../testing/samples.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
 import { createDashboard } from "./dashboard.tsx";
+import { zfsVersionText } from "./views/host_sections.tsx";
 
 const NOW = Date.UTC(2026, 3, 21, 12);
 const fast = await sampleFixture("fast");
@@ -117,7 +118,7 @@ Deno.test("GET /hosts/:name shows pools, datasets, storages, guests with IPs and
         "home-assistant",
         "tank/media",
         "local-zfs",
-        "zfs-2.2.6-pve1",
+        "2.2.6-pve1",
         "6.8.12-5-pve",
         'data-metric="pools"',
         "/assets/charts.js",
@@ -294,4 +295,14 @@ Deno.test("with a password set, pages redirect and fragments and events answer 4
     assert.equal((await app.request("/events")).status, 401);
     assert.equal((await app.request("/assets/app.css")).status, 200);
   }, hash);
+});
+
+Deno.test("zfsVersionText() flags a loaded ZFS module older than the userland", () => {
+  assert.equal(zfsVersionText("2.2.6-pve1", "2.2.6-pve1"), "2.2.6-pve1");
+  assert.equal(zfsVersionText("2.3.4-pve1", undefined), "2.3.4-pve1");
+  assert.equal(
+    zfsVersionText("2.1.2-pve1", "2.0.6-pve1"),
+    "2.1.2-pve1 (loaded module 2.0.6-pve1: reboot pending)",
+  );
+  assert.equal(zfsVersionText(null, "2.0.6-pve1"), "–");
 });

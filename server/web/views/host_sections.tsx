@@ -375,6 +375,20 @@ export function GuestRows(props: { guests: GuestRow[] }) {
   );
 }
 
+/**
+ * The userland ZFS version, plus the loaded module's when it differs: after
+ * an upgrade without a reboot the two disagree, and the admin should know.
+ */
+export function zfsVersionText(
+  userland: string | null,
+  kmod: unknown,
+): string {
+  if (userland === null) return "–";
+  return typeof kmod === "string" && kmod !== userland
+    ? `${userland} (loaded module ${kmod}: reboot pending)`
+    : userland;
+}
+
 /** Versions and pending updates from the slow sample. */
 export function HostSystem(props: HostSectionsProps) {
   const info = props.snap.slow?.payload.system_info;
@@ -386,7 +400,9 @@ export function HostSystem(props: HostSectionsProps) {
           <dl class="stats system">
             <Stat label="PVE version">{info.pve_version ?? "–"}</Stat>
             <Stat label="Kernel">{info.kernel ?? "–"}</Stat>
-            <Stat label="ZFS version">{info.zfs_version ?? "–"}</Stat>
+            <Stat label="ZFS version">
+              {zfsVersionText(info.zfs_version, info.zfs_kmod_version)}
+            </Stat>
             <Stat label="Pending updates">{info.pending_updates ?? "–"}</Stat>
             <Stat label="Agent version">{info.agent_version}</Stat>
           </dl>
