@@ -21,7 +21,9 @@ type PageWindow = {
   getComputedStyle(el: unknown): { backgroundColor: string; display: string };
 };
 
-const CHROMIUM = "/usr/bin/chromium";
+// Debian's chromium by default; CI runners that ship another Chromium build
+// (GitHub's Ubuntu has Google Chrome) point CHROMIUM_PATH at it.
+const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const PASSWORD = "browser test password";
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url);
 const DAY_S = 86_400;
