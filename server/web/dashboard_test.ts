@@ -126,6 +126,8 @@ Deno.test("GET /hosts/:name shows pools, datasets, storages, guests with IPs and
     ) assert.ok(html.includes(text), `missing ${text}`);
     assert.match(html, /<span class="badge critical">DEGRADED<\/span>/);
     assert.match(html, /1 of 3/);
+    // enp3s0 only: the same bytes cross vmbr0 and must not count twice.
+    assert.match(html, /178 KiB\/s \/ 92\.8 KiB\/s/);
     assert.equal((await app.request("/hosts/nope")).status, 404);
   });
 });

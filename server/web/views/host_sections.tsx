@@ -20,6 +20,7 @@ import {
   formatPercent,
   formatRate,
 } from "../static/format.js";
+import { isPhysicalIface } from "../../summary.ts";
 import { UsageMeter } from "./meter.tsx";
 
 export interface HostSectionsProps {
@@ -86,6 +87,8 @@ export function HostNow(props: HostSectionsProps) {
     );
   }
   const memUsed = props.overview.memUsed;
+  // The same NICs-only total as the network chart (see summary.ts).
+  const nics = h.net.filter((n) => isPhysicalIface(n.iface));
   const sum = (xs: (number | null)[]) =>
     xs.reduce<number>((a, x) => a + (x ?? 0), 0);
   return (
@@ -125,9 +128,9 @@ export function HostNow(props: HostSectionsProps) {
             )
             : "–"}
         </Stat>
-        <Stat label="Network in / out">
-          {formatRate(sum(h.net.map((n) => n.rx_bytes_per_s)))} /{" "}
-          {formatRate(sum(h.net.map((n) => n.tx_bytes_per_s)))}
+        <Stat label="Network in / out (NICs)">
+          {formatRate(sum(nics.map((n) => n.rx_bytes_per_s)))} /{" "}
+          {formatRate(sum(nics.map((n) => n.tx_bytes_per_s)))}
         </Stat>
         <Stat label="Disk read / write">
           {formatRate(sum(h.disks.map((d) => d.read_bytes_per_s)))} /{" "}
