@@ -178,19 +178,23 @@ export async function allSamples(
   return rs.rows.map(toStoredSample);
 }
 
-/** Gives the event loop a turn, so ingest can run between delete batches. */
-const yieldToEventLoop = () =>
-  new Promise<void>((resolve) => setTimeout(resolve, 0));
+/** Waits `ms` (0: one turn of the event loop) between delete batches. */
+const pause = (ms: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Deletes samples collected before `cutoffMs`, at most `batchSize` rows per
- * transaction, yielding between batches so writers are never locked out for
- * long. Returns the number of rows deleted.
+ * transaction, pausing `pauseMs` between batches. The local SQLite driver is
+ * synchronous, so a batch blocks the event loop while it runs, and one turn
+ * of the loop reads only so many WebSocket frames: small batches with pauses
+ * let ingest keep up (see BENCHMARKS.md, retention). Returns the number of
+ * rows deleted.
  */
 export async function deleteOlderThan(
   { client }: Database,
   cutoffMs: number,
   batchSize = 5_000,
+  pauseMs = 0,
 ): Promise<number> {
   let total = 0;
   for (;;) {
@@ -202,6 +206,6 @@ export async function deleteOlderThan(
     });
     total += rs.rowsAffected;
     if (rs.rowsAffected < batchSize) return total;
-    await yieldToEventLoop();
+    await pause(pauseMs);
   }
 }
