@@ -10,7 +10,7 @@ import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { ackCount, type WindowStats, windowStats } from "./load_fleet.ts";
 import type { Phase } from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
-import { usageOver } from "./proc_stats.ts";
+import { totalCpuOver, usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { loadSampleData } from "./sample_fixtures.ts";
 import { freePort, startServer } from "./server_process.ts";
@@ -72,6 +72,8 @@ interface AdapterRun {
   peakRssMb: number | null;
   cpuPercentSustained: number | null;
   cpuPercentSaturated: number | null;
+  /** the generators' CPU, summed, at 2,000/s: a starved generator inflates latency */
+  generatorsCpuPercentSustained: number | null;
   errors: string[];
   frameBytes: number;
 }
@@ -161,6 +163,11 @@ async function runAdapter(
     peakRssMb: whole.peakRssMb,
     cpuPercentSustained: sustainedUse.cpuPercent,
     cpuPercentSaturated: saturatedUse.cpuPercent,
+    generatorsCpuPercentSustained: totalCpuOver(
+      run.generatorSamplers,
+      epoch(s0),
+      epoch(s1),
+    ),
     errors: run.result.errors,
     frameBytes: run.result.frameBytes,
   };

@@ -7,6 +7,7 @@ import type {
   GeneratorEvent,
   GeneratorResult,
   StartCommand,
+  StopCommand,
 } from "./load_plan.ts";
 import { pumpToFile } from "./child_log.ts";
 import { lines, writeJsonLine } from "./lines.ts";
@@ -25,6 +26,8 @@ export interface Fleet {
   ready: ReadyInfo[];
   /** Starts every generator's plan at `atMs` (epoch ms) and waits for results. */
   run(atMs: number): Promise<GeneratorResult[]>;
+  /** Cuts every running plan short; `run` then resolves after the drain. */
+  stop(): Promise<void>;
   /** Kills any generator still running. */
   kill(): void;
 }
@@ -92,16 +95,20 @@ export async function launchFleet(
       frameBytes,
     })),
     kill,
+    async stop() {
+      const stop: StopCommand = { cmd: "stop" };
+      await Promise.all(procs.map((p) => writeJsonLine(p.stdin, stop)));
+    },
     async run(atMs) {
       const start: StartCommand = { cmd: "start", atMs };
       await Promise.all(procs.map((p) => writeJsonLine(p.stdin, start)));
       const results = await Promise.all(procs.map(async (p, i) => {
         const e = await next(i);
         if (e.event !== "result") throw new Error(`generator ${i}: ${e.event}`);
-        await p.stdin.close();
         await p.child.status;
         return e.result;
       }));
+      await Promise.all(procs.map((p) => p.stdin.close()));
       return results;
     },
   };
@@ -164,4 +171,36 @@ export function ackCount(r: GeneratorResult): number {
   let n = 0;
   for (const a of r.ackedAt) if (a >= 0) n++;
   return n;
+}
+
+/** One step of a latency timeline: samples sent in [atMs, atMs + step). */
+export interface TimelineStep {
+  atMs: number;
+  sent: number;
+  acked: number;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+/** Ack latency by send time, in steps of `stepMs`, to show a stall's shape. */
+export function timeline(
+  r: GeneratorResult,
+  fromMs: number,
+  toMs: number,
+  stepMs: number,
+): TimelineStep[] {
+  const steps: TimelineStep[] = [];
+  for (let at = fromMs; at < toMs; at += stepMs) {
+    const w = windowStats(r, at, Math.min(toMs, at + stepMs));
+    steps.push({
+      atMs: Math.round(at),
+      sent: w.sent,
+      acked: Math.round(
+        (w.ackedPerSecond * (Math.min(toMs, at + stepMs) - at)) / 1000,
+      ),
+      p99Ms: w.latencyMs.p99,
+      maxMs: w.latencyMs.max,
+    });
+  }
+  return steps;
 }

@@ -3,7 +3,8 @@
  * joined as its own host, and sends fast samples on a plan it receives on
  * stdin. Run by the bench driver, never by hand:
  *
- *   stdin  line 1: GeneratorConfig; line 2: StartCommand
+ *   stdin  line 1: GeneratorConfig; line 2: StartCommand; then optionally
+ *          a StopCommand, which cuts the plan short and starts the drain
  *   stdout one "ready" event once every connection has joined, then one
  *          "result" event after the plan and the drain
  */
@@ -14,6 +15,7 @@ import type {
   GeneratorResult,
   Phase,
   StartCommand,
+  StopCommand,
 } from "./load_plan.ts";
 import { lines } from "./lines.ts";
 
@@ -161,14 +163,17 @@ async function runPlan(
   };
 
   for (const phase of cfg.phases) {
+    if (state.stopped) break;
     const start = ledger.now();
     state.phase = phase;
     if (phase.mode === "window") {
       for (const c of conns) state.topUp(c);
-      await sleep(phase.durationMs - (ledger.now() - start));
+      while (!state.stopped && ledger.now() - start < phase.durationMs) {
+        await sleep(Math.min(50, phase.durationMs - (ledger.now() - start)));
+      }
     } else {
       let sentHere = 0;
-      while (true) {
+      while (!state.stopped) {
         const elapsed = ledger.now() - start;
         if (elapsed >= phase.durationMs) break;
         const due = Math.floor((phase.perSecond * elapsed) / 1000) - sentHere;
@@ -186,6 +191,8 @@ const sleep = (ms: number) =>
 
 interface PlanState {
   phase: Phase | null;
+  /** set by a StopCommand */
+  stopped: boolean;
   topUp?: (conn: AgentConnection) => void;
 }
 
@@ -203,7 +210,7 @@ async function main(): Promise<void> {
 
   let t0 = performance.now();
   const ledger = new Ledger(() => performance.now() - t0);
-  const state: PlanState = { phase: null };
+  const state: PlanState = { phase: null, stopped: false };
   let closedEarly = 0;
   const onMessage = (conn: AgentConnection, msg: Record<string, unknown>) => {
     if (msg.type === "ack" || msg.type === "nack") {
@@ -262,6 +269,13 @@ async function main(): Promise<void> {
   const start = JSON.parse(second.value) as StartCommand;
   await sleep(start.atMs - Date.now());
   t0 = performance.now();
+  (async () => {
+    for await (const line of input) {
+      if ((JSON.parse(line) as StopCommand).cmd === "stop") {
+        state.stopped = true;
+      }
+    }
+  })();
 
   if (conns.length > 0) await runPlan(cfg, conns, dataJson, ledger, state);
 

@@ -52,6 +52,11 @@ export interface StartCommand {
   atMs: number;
 }
 
+/** Ends the plan early: stop sending, drain, report. */
+export interface StopCommand {
+  cmd: "stop";
+}
+
 export interface GeneratorResult {
   /** per sample: send time, ms after the start */
   sentAt: number[];

@@ -20,8 +20,11 @@ export interface LoadRunOptions {
   workDir: string;
   label: string;
   drainMs: number;
-  /** called once the plan's clock has started, with its epoch ms */
-  onStart?: (atMs: number) => Promise<unknown>;
+  /**
+   * Called once the plan's clock has started, with its epoch ms and a way
+   * to cut the plan short; runs alongside the load.
+   */
+  onStart?: (atMs: number, stop: () => Promise<void>) => Promise<unknown>;
   log: (msg: string) => void;
 }
 
@@ -30,7 +33,10 @@ export interface LoadRun {
   atMs: number;
   ready: ReadyInfo[];
   result: GeneratorResult;
+  /** the server's memory and CPU, every second */
   sampler: ProcSampler;
+  /** each generator's, every second: a starved generator inflates latency */
+  generatorSamplers: ProcSampler[];
   onStartResult: unknown;
 }
 
@@ -71,6 +77,10 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRun> {
     configs,
     (i) => `${opts.workDir}/${opts.label}-generator-${i}.log`,
   );
+  const generatorSamplers = fleet.pids.map((pid) =>
+    new ProcSampler(pid, 1000, () => Date.now())
+  );
+  for (const g of generatorSamplers) g.start();
   try {
     const joined = fleet.ready.reduce((a, r) => a + r.joined, 0);
     opts.log(
@@ -80,18 +90,23 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRun> {
     );
     const atMs = Date.now() + 500;
     const running = fleet.run(atMs);
-    const onStartResult = opts.onStart ? await opts.onStart(atMs) : undefined;
+    const onStartResult = opts.onStart
+      ? await opts.onStart(atMs, fleet.stop)
+      : undefined;
     const results = await running;
     await sampler.stop();
+    await Promise.all(generatorSamplers.map((g) => g.stop()));
     return {
       atMs,
       ready: fleet.ready,
       result: mergeResults(results),
       sampler,
+      generatorSamplers,
       onStartResult,
     };
   } finally {
     fleet.kill();
     await sampler.stop();
+    await Promise.all(generatorSamplers.map((g) => g.stop()));
   }
 }

@@ -10,6 +10,7 @@
 import { runApiBench } from "./api_bench.ts";
 import { runIngestBench } from "./ingest_bench.ts";
 import { allPassed, type BenchReport } from "./report.ts";
+import { runRetentionBench } from "./retention_bench.ts";
 import { parseBenchArgs } from "./bench_args.ts";
 
 async function main(): Promise<number> {
@@ -36,6 +37,9 @@ async function main(): Promise<number> {
         break;
       case "api":
         reports.push(await runApiBench({ quick: args.quick, log }));
+        break;
+      case "retention":
+        reports.push(await runRetentionBench({ quick: args.quick, log }));
         break;
       default:
         throw new Error(`${bench}: not built yet`);

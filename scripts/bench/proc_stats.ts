@@ -91,9 +91,11 @@ export class ProcSampler {
     this.#timer = setInterval(tick, this.everyMs);
   }
 
-  /** Takes one last reading and stops. */
+  /** Takes one last reading and stops; a second call does nothing. */
   async stop(): Promise<void> {
+    if (this.#timer === undefined) return;
     clearInterval(this.#timer);
+    this.#timer = undefined;
     await this.#pending;
     const r = await readProc(this.pid, this.nowMs);
     if (r) this.readings.push(r);
@@ -115,4 +117,19 @@ export function usageOver(
     ? cpuPercent(readings[0], readings[readings.length - 1])
     : null;
   return { peakRssMb: peak, cpuPercent: cpu };
+}
+
+/** Mean CPU% of several processes over a window, summed (200 = 2 cores). */
+export function totalCpuOver(
+  samplers: ProcSampler[],
+  fromMs: number,
+  toMs: number,
+): number | null {
+  let total = 0;
+  for (const s of samplers) {
+    const cpu = usageOver(s.between(fromMs, toMs)).cpuPercent;
+    if (cpu === null) return null;
+    total += cpu;
+  }
+  return total;
 }

@@ -6,6 +6,8 @@ import { pumpToFile } from "./child_log.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 export interface ServerOptions {
+  /** the entry script; `server/main.ts` unless a bench wraps the server */
+  entry?: string;
   dbPath: string;
   port: number;
   /** WS_ADAPTER: which WebSocket upgrade the server uses */
@@ -30,7 +32,7 @@ export async function startServer(
   readyTimeoutMs = 30_000,
 ): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "server/main.ts"],
+    args: ["run", "-A", opts.entry ?? "server/main.ts"],
     cwd: REPO_ROOT,
     env: {
       PORT: String(opts.port),
