@@ -16,7 +16,9 @@ export const AGENT_DEFAULTS = {
   heartbeatSeconds: 30,
   procDir: "/proc",
   outboxPath: "/var/lib/proxmon/outbox.json",
-  concurrency: 4,
+  // A medium cycle on a 50-guest node makes ~95 pvesh calls of ~0.3 s each:
+  // 4 at a time took 8.6 s, 10 at a time 4.5 s (`deno task bench:agent`).
+  concurrency: 10,
 } as const;
 
 /** The agent's settings, every field present, durations in milliseconds. */
