@@ -1,7 +1,8 @@
 /**
  * The agent's collectors behind one factory. `createCollectors` owns all
  * state a run needs (the previous /proc reading for rates, the ZFS output
- * form in use, the shared command limit); nothing lives in module globals.
+ * form in use, the guest configs cached between medium cycles, the shared
+ * command limit); nothing lives in module globals.
  *
  * Every payload value carries `errors` and no collector throws out of a
  * cycle: parsers report surprises as entries, and a collector that fails in
@@ -19,6 +20,10 @@ import type { Exec } from "./exec.ts";
 import { createHostCollector } from "./host/host.ts";
 import { chooseRootFsProbe } from "./host/root_fs.ts";
 import { limitRunner } from "./pool.ts";
+import {
+  createGuestConfigCache,
+  DEFAULT_GUEST_CONFIG_TTL_MS,
+} from "./pve/guest_config_cache.ts";
 import { collectVmsDetail } from "./pve/guest_detail.ts";
 import { collectVmsRuntime } from "./pve/guest_lists.ts";
 import { collectStorage } from "./pve/storage.ts";
@@ -36,12 +41,17 @@ export interface CollectorDeps {
   commandTimeoutMs: number;
   /** Most commands in flight at once, across all collectors (e.g. 8). */
   concurrency: number;
+  /**
+   * How often each guest's config is refetched when its runtime shows no
+   * change (default 10 min; 0: every medium cycle).
+   */
+  configTtlMs?: number;
 }
 
 export interface Collectors {
   /** host, zfs_pools, storage and vms_runtime, collected in parallel. `nowMs` times the host rates. */
   fast(nowMs: number): Promise<FastPayload>;
-  /** zfs_datasets and vms_detail. */
+  /** zfs_datasets and vms_detail. `nowMs` dates the cached guest configs. */
   medium(nowMs: number): Promise<MediumPayload>;
   /** system_info. */
   slow(nowMs: number): Promise<SlowPayload>;
@@ -96,6 +106,9 @@ export function createCollectors(deps: CollectorDeps): Collectors {
     rootFs: chooseRootFsProbe(exec),
   });
   const zfs = createZfsCollector(exec);
+  const guestConfigs = createGuestConfigCache(
+    deps.configTtlMs ?? DEFAULT_GUEST_CONFIG_TTL_MS,
+  );
   const { node } = deps;
 
   return {
@@ -120,7 +133,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
       ]);
       return { host: hostMetrics, zfs_pools, storage, vms_runtime };
     },
-    async medium() {
+    async medium(nowMs) {
       const [zfs_datasets, vms_detail] = await Promise.all([
         guarded(
           "zfs_datasets",
@@ -129,7 +142,11 @@ export function createCollectors(deps: CollectorDeps): Collectors {
         ),
         guarded(
           "vms_detail",
-          () => collectVmsDetail(exec, node, deps.concurrency),
+          () =>
+            collectVmsDetail(exec, node, deps.concurrency, {
+              cache: guestConfigs,
+              nowMs,
+            }),
           (errors) => ({ vms: [], errors }),
         ),
       ]);

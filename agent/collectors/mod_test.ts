@@ -176,3 +176,29 @@ Deno.test("createCollectors() survives a runner that throws instead of returning
   assert.equal(slow.system_info.errors[0].tag, "system_info_internal");
   assert.equal(slow.system_info.agent_version, "0.1.0");
 });
+
+Deno.test("createCollectors() keeps guest configs between medium cycles for configTtlMs", async (t) => {
+  const configCalls = (calls: string[]) =>
+    calls.filter((c) => /\/config --output-format json$/.test(c)).length;
+  for (
+    const [ttl, expected] of [
+      [undefined, 0], // the default TTL is minutes
+      [30_000, 8], // the second cycle comes after this TTL
+      [0, 8], // no caching
+    ] as const
+  ) {
+    await t.step(`configTtlMs ${ttl}`, async () => {
+      const runner = fakeRunner(pveNodeAnswers());
+      const collectors = createCollectors({
+        ...deps(runner),
+        configTtlMs: ttl,
+      });
+      const first = await collectors.medium(1_000_000);
+      assert.equal(configCalls(runner.calls), 8);
+      const from = runner.calls.length;
+      const second = await collectors.medium(1_000_000 + 60_000);
+      assert.equal(configCalls(runner.calls.slice(from)), expected);
+      assert.deepEqual(second, first);
+    });
+  }
+});

@@ -1,13 +1,17 @@
 /**
  * Per-guest detail for the medium interval: each guest's config and IPs.
- * That is one to two `pvesh` calls per guest, so they run through a bounded
+ * IPs are asked for every cycle (one `pvesh` call per running guest); configs
+ * come from a `GuestConfigCache` and cost a call only when missing, changed or
+ * due (see guest_config_cache.ts for why). The calls run through a bounded
  * pool rather than all at once or one by one.
  */
 import type {
   CollectorError,
+  GuestType,
   VmDetail,
   VmRuntime,
   VmsDetail,
+  VmsRuntime,
 } from "@proxmon/shared";
 import type { CommandError } from "../../runner.ts";
 import {
@@ -21,6 +25,11 @@ import { usableIps } from "../ip.ts";
 import { mapPool } from "../pool.ts";
 import { isRecord } from "../values.ts";
 import {
+  createGuestConfigCache,
+  type GuestConfig,
+  type GuestConfigCache,
+} from "./guest_config_cache.ts";
+import {
   type IpResult,
   parseGuestAgentInterfaces,
   parseLxcConfigIps,
@@ -28,6 +37,12 @@ import {
   qemuAgentEnabled,
 } from "./guest_ips.ts";
 import { collectVmsRuntime } from "./guest_lists.ts";
+
+/** Where guest configs come from: the cache and the time of this cycle. */
+export interface GuestConfigSource {
+  cache: GuestConfigCache;
+  nowMs: number;
+}
 
 /**
  * A guest's live IPs from one pvesh call, or none. A failure `expected`
@@ -56,27 +71,51 @@ async function liveIps(
   return ips.ok ? ips.ips : [];
 }
 
-/** Config and IPs of one guest. Failures land in the guest's own `errors`. */
-async function guestDetail(
+/**
+ * A guest's config: cached, or fetched and cached. A fetch that fails is
+ * reported, yields `{}` and leaves nothing cached, so the next cycle retries.
+ */
+async function configOf(
   exec: Exec,
   node: string,
   guest: VmRuntime,
-): Promise<VmDetail> {
-  const errors: CollectorError[] = [];
-  const { vmid, type, name } = guest;
-  let config: Record<string, unknown> = {};
+  { cache, nowMs }: GuestConfigSource,
+  errors: CollectorError[],
+): Promise<GuestConfig> {
+  const cached = cache.get(guest, nowMs);
+  if (cached) return cached;
+  const { vmid, type } = guest;
   const fetched = await runJson(
     exec,
     guestConfig(node, type, vmid),
     "guest_config",
   );
-  if (!fetched.ok) errors.push(fetched.error);
-  else if (!isRecord(fetched.value)) {
-    errors.push({
-      tag: "guest_config",
-      message: `${type} ${vmid}: config is not a JSON object`,
-    });
-  } else config = fetched.value;
+  if (fetched.ok && isRecord(fetched.value)) {
+    cache.set(guest, fetched.value, nowMs);
+    return fetched.value;
+  }
+  cache.delete(vmid);
+  errors.push(
+    fetched.ok
+      ? {
+        tag: "guest_config",
+        message: `${type} ${vmid}: config is not a JSON object`,
+      }
+      : fetched.error,
+  );
+  return {};
+}
+
+/** Config and IPs of one guest. Failures land in the guest's own `errors`. */
+async function guestDetail(
+  exec: Exec,
+  node: string,
+  guest: VmRuntime,
+  configs: GuestConfigSource,
+): Promise<VmDetail> {
+  const errors: CollectorError[] = [];
+  const { vmid, type, name } = guest;
+  const config = await configOf(exec, node, guest, configs, errors);
 
   const running = guest.status === "running" && !guest.template;
   let ips: string[] = [];
@@ -106,20 +145,38 @@ async function guestDetail(
 }
 
 /**
- * Lists the guests, then fetches every guest's detail with at most
+ * The guest types whose list said which guests exist. A list that failed as a
+ * whole gives no guests and an error; its guests are not known to be gone.
+ */
+function listedTypes(runtime: VmsRuntime): GuestType[] {
+  return (["qemu", "lxc"] as const).filter((type) =>
+    runtime.vms.some((g) => g.type === type) ||
+    !runtime.errors.some((e) => e.tag === `${type}_list`)
+  );
+}
+
+/**
+ * Lists the guests, then gets every guest's detail with at most
  * `concurrency` guests in progress at once. List failures go to the
  * top-level `errors`; a guest's own failures go to that guest's `errors`.
+ * Configs come from `configs.cache` where it has them (without `configs`,
+ * every config is fetched); guests no longer listed are evicted from it.
  */
 export async function collectVmsDetail(
   exec: Exec,
   node: string,
   concurrency: number,
+  configs: GuestConfigSource = {
+    cache: createGuestConfigCache(),
+    nowMs: 0,
+  },
 ): Promise<VmsDetail> {
   const runtime = await collectVmsRuntime(exec, node);
+  configs.cache.retain(runtime.vms, listedTypes(runtime));
   const vms = await mapPool(
     runtime.vms,
     concurrency,
-    (guest) => guestDetail(exec, node, guest),
+    (guest) => guestDetail(exec, node, guest, configs),
   );
   return { vms, errors: runtime.errors };
 }

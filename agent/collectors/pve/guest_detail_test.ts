@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { VmDetail } from "@proxmon/shared";
-import { fakeRunner } from "../../fake_runner.ts";
+import { type FakeAnswer, fakeRunner } from "../../fake_runner.ts";
 import {
   guestConfig,
   guestList,
@@ -10,6 +10,7 @@ import {
 } from "../commands.ts";
 import { readFixture } from "../test_fixtures.ts";
 import { NODE, pveNodeAnswers } from "../test_node.ts";
+import { createGuestConfigCache } from "./guest_config_cache.ts";
 import { collectVmsDetail } from "./guest_detail.ts";
 
 async function detail(answers = pveNodeAnswers()) {
@@ -125,4 +126,172 @@ Deno.test("collectVmsDetail() keeps going when single calls fail", async (t) => 
       assert.deepEqual(sample.errors.map((e) => e.tag), ["qemu_list"]);
     },
   );
+});
+
+// ---- configs cached across medium cycles -----------------------------------
+
+const MINUTE = 60_000;
+const TTL = 10 * MINUTE;
+const CONFIG_CALL = /^pvesh get \/nodes\/[^/]+\/(?:qemu|lxc)\/(\d+)\/config /;
+const IP_CALLS = [
+  lineOf(qemuAgentInterfaces(NODE, 100)),
+  lineOf(qemuAgentInterfaces(NODE, 102)),
+  lineOf(lxcInterfaces(NODE, 200)),
+  lineOf(lxcInterfaces(NODE, 201)),
+];
+
+/**
+ * Medium cycles over one config cache and one answer table, which a test may
+ * change between cycles. Each cycle returns its sample, the vmids whose
+ * config it fetched and its IP calls.
+ */
+function cachedCycles(answers = pveNodeAnswers(), ttlMs = TTL) {
+  const runner = fakeRunner(answers);
+  const cache = createGuestConfigCache(ttlMs);
+  return {
+    answers,
+    cache,
+    async cycle(nowMs: number) {
+      const from = runner.calls.length;
+      const sample = await collectVmsDetail(
+        { runner, timeoutMs: 1000 },
+        NODE,
+        4,
+        { cache, nowMs },
+      );
+      const calls = runner.calls.slice(from);
+      const configs = calls.flatMap((c) => {
+        const match = CONFIG_CALL.exec(c);
+        return match ? [Number(match[1])] : [];
+      });
+      const ips = calls.filter((c) => IP_CALLS.includes(c)).sort();
+      return { sample, configs: configs.sort((a, b) => a - b), ips };
+    },
+  };
+}
+
+const ALL_VMIDS = [100, 101, 102, 103, 200, 201, 202, 9000];
+
+/** `answers` with the `kind` list's entry for `vmid` changed (`null`: removed). */
+function changeListed(
+  answers: Record<string, FakeAnswer>,
+  kind: "qemu" | "lxc",
+  vmid: number,
+  change: Record<string, unknown> | null,
+): void {
+  const line = lineOf(guestList(NODE, kind));
+  const list = JSON.parse(readFixture(`pvesh/${kind}.json`)) as Record<
+    string,
+    unknown
+  >[];
+  answers[line] = JSON.stringify(
+    list.flatMap((entry) =>
+      entry.vmid !== vmid ? [entry] : change ? [{ ...entry, ...change }] : []
+    ),
+  );
+}
+
+Deno.test("collectVmsDetail() with a config cache runs no config commands within the TTL, but every IP command", async () => {
+  const { cycle } = cachedCycles();
+  const first = await cycle(0);
+  assert.deepEqual(first.configs, ALL_VMIDS);
+  assert.deepEqual(first.ips, [...IP_CALLS].sort());
+  const second = await cycle(MINUTE);
+  assert.deepEqual(second.configs, []);
+  assert.deepEqual(second.ips, [...IP_CALLS].sort());
+});
+
+Deno.test("collectVmsDetail() payload from cached configs deep-equals a fresh collection", async () => {
+  const { cycle } = cachedCycles();
+  await cycle(0);
+  const cached = await cycle(MINUTE);
+  assert.deepEqual(cached.configs, []);
+  const { sample: fresh } = await detail();
+  assert.deepEqual(cached.sample, fresh);
+});
+
+Deno.test("collectVmsDetail() refetches configs after the TTL, a few guests per cycle", async () => {
+  const { cycle } = cachedCycles();
+  await cycle(0);
+  const perCycle: number[][] = [];
+  for (let nowMs = MINUTE; nowMs <= 2 * TTL; nowMs += MINUTE) {
+    const { configs, ips } = await cycle(nowMs);
+    assert.equal(ips.length, IP_CALLS.length);
+    perCycle.push(configs);
+  }
+  // every guest again within 1½ TTL, then once in each TTL
+  assert.deepEqual(
+    perCycle.slice(0, 15).flat().sort((a, b) => a - b),
+    ALL_VMIDS,
+  );
+  assert.ok(perCycle.every((configs) => configs.length < ALL_VMIDS.length / 2));
+  const lastTtl = perCycle.slice(10).flat().sort((a, b) => a - b);
+  assert.deepEqual(lastTtl, ALL_VMIDS);
+});
+
+Deno.test("collectVmsDetail() refetches at once the config of a guest renamed or restarted", async (t) => {
+  const cases: [string, "qemu" | "lxc", number, Record<string, unknown>][] = [
+    ["renamed VM", "qemu", 100, { name: "nginx-edge" }],
+    ["restarted VM (uptime went back)", "qemu", 100, { uptime: 12 }],
+    ["started VM", "qemu", 101, { status: "running", uptime: 5 }],
+    ["container given more memory", "lxc", 201, { maxmem: 1073741824 }],
+  ];
+  for (const [what, kind, vmid, change] of cases) {
+    await t.step(what, async () => {
+      const { answers, cycle } = cachedCycles();
+      await cycle(0);
+      changeListed(answers, kind, vmid, change);
+      assert.deepEqual((await cycle(MINUTE)).configs, [vmid]);
+      assert.deepEqual((await cycle(2 * MINUTE)).configs, []);
+    });
+  }
+});
+
+Deno.test("collectVmsDetail() retries a failed config fetch in the next cycle, reporting it as before", async () => {
+  const answers = pveNodeAnswers();
+  const config100 = lineOf(guestConfig(NODE, "qemu", 100));
+  const good = answers[config100];
+  answers[config100] = {
+    error: { kind: "timeout", timeoutMs: 1000, message: "killed" },
+  };
+  const { cycle } = cachedCycles(answers);
+  const failed = await cycle(0);
+  const vm100 = failed.sample.vms.find((v) => v.vmid === 100)!;
+  assert.deepEqual(vm100.config, {});
+  assert.deepEqual(vm100.errors.map((e) => e.tag), ["guest_config"]);
+
+  const stillFailing = await cycle(MINUTE);
+  assert.deepEqual(stillFailing.configs, [100]);
+  assert.deepEqual(
+    stillFailing.sample.vms.find((v) => v.vmid === 100)!.errors.map((e) =>
+      e.tag
+    ),
+    ["guest_config"],
+  );
+
+  answers[config100] = good;
+  const retried = await cycle(2 * MINUTE);
+  assert.deepEqual(retried.configs, [100]);
+  const { sample: fresh } = await detail();
+  assert.deepEqual(retried.sample, fresh);
+  assert.deepEqual((await cycle(3 * MINUTE)).configs, []);
+});
+
+Deno.test("collectVmsDetail() evicts a guest that left the list, but not the guests of a list that failed", async () => {
+  const { answers, cache, cycle } = cachedCycles();
+  await cycle(0);
+  changeListed(answers, "qemu", 101, null);
+  const without = await cycle(MINUTE);
+  assert.ok(!without.sample.vms.some((v) => v.vmid === 101));
+  assert.equal(cache.size, ALL_VMIDS.length - 1);
+  // back within the TTL (e.g. a restored backup): fetched, not the old config
+  changeListed(answers, "qemu", 101, {});
+  assert.deepEqual((await cycle(2 * MINUTE)).configs, [101]);
+
+  delete answers[lineOf(guestList(NODE, "lxc"))];
+  const lxcFailed = await cycle(3 * MINUTE);
+  assert.deepEqual(lxcFailed.sample.errors.map((e) => e.tag), ["lxc_list"]);
+  assert.equal(cache.size, ALL_VMIDS.length);
+  answers[lineOf(guestList(NODE, "lxc"))] = readFixture("pvesh/lxc.json");
+  assert.deepEqual((await cycle(4 * MINUTE)).configs, []);
 });
