@@ -7,6 +7,7 @@
  * Progress goes to stderr; stdout gets the JSON summary, then one line per
  * benchmark with its headline figures. Exits 1 when a target was missed.
  */
+import { runAgentBench } from "./agent_bench.ts";
 import { runApiBench } from "./api_bench.ts";
 import { runIngestBench } from "./ingest_bench.ts";
 import { allPassed, type BenchReport } from "./report.ts";
@@ -37,6 +38,9 @@ async function main(): Promise<number> {
         break;
       case "api":
         reports.push(await runApiBench({ quick: args.quick, log }));
+        break;
+      case "agent":
+        reports.push(await runAgentBench({ quick: args.quick, log }));
         break;
       case "retention":
         reports.push(await runRetentionBench({ quick: args.quick, log }));

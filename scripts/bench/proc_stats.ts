@@ -10,15 +10,20 @@ export interface ProcReading {
   /** wall-clock ms when read (performance.timeOrigin-based epoch) */
   atMs: number;
   rssBytes: number;
+  /** the anonymous part of RSS (heap, stacks); the rest is mapped files */
+  rssAnonBytes: number | null;
   /** user + system CPU of the process itself, in ms */
   cpuMs: number;
   /** user + system CPU of its waited-for children, in ms */
   childCpuMs: number;
 }
 
-/** Parses the VmRSS line of /proc/PID/status into bytes. */
-export function parseVmRss(statusText: string): number | null {
-  const m = statusText.match(/^VmRSS:\s+(\d+)\s+kB$/m);
+/** Parses one `Key: N kB` line of /proc/PID/status into bytes. */
+export function parseStatusKb(
+  statusText: string,
+  key: "VmRSS" | "RssAnon",
+): number | null {
+  const m = statusText.match(new RegExp(`^${key}:\\s+(\\d+)\\s+kB$`, "m"));
   return m ? Number(m[1]) * 1024 : null;
 }
 
@@ -50,10 +55,15 @@ export async function readProc(
       Deno.readTextFile(`/proc/${pid}/status`),
       Deno.readTextFile(`/proc/${pid}/stat`),
     ]);
-    const rssBytes = parseVmRss(status);
+    const rssBytes = parseStatusKb(status, "VmRSS");
     const cpu = parseStatCpu(stat);
     if (rssBytes === null || cpu === null) return null;
-    return { atMs: nowMs(), rssBytes, ...cpu };
+    return {
+      atMs: nowMs(),
+      rssBytes,
+      rssAnonBytes: parseStatusKb(status, "RssAnon"),
+      ...cpu,
+    };
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return null;
     throw err;

@@ -1,0 +1,385 @@
+/**
+ * Agent footprint: a simulated PVE node with 50 guests whose pvesh takes
+ * 300 ms a call (scripts/fake_node/profiles/bench50.toml).
+ *
+ * 1. Cycle time: a separate process builds the agent's real collectors
+ *    (`createCollectors` with `denoRunner`, as agent/main.ts
+ *    does) and times fast, medium and slow cycles one at a time.
+ * 2. Soak: the real agent (`agent/main.ts --config`) runs at a 1 s fast
+ *    interval against a real server; its RSS and CPU are read from /proc and
+ *    its cycles counted from the rows the server stored.
+ *
+ * Knobs for memory experiments (all optional): BENCH_AGENT_SOAK_S (soak
+ * length), BENCH_AGENT_V8_FLAGS (e.g. --max-semi-space-size=1),
+ * BENCH_AGENT_MALLOC_ARENA_MAX, BENCH_AGENT_ENTRY (e.g. a bundled agent).
+ */
+import type { Interval } from "@proxmon/shared";
+import { openDatabase } from "../../server/db/client.ts";
+import { startSimulatedNode } from "../smoke/stack.ts";
+import { spawnProc } from "../smoke/process.ts";
+import type { CyclePlan, CycleTiming } from "./agent_cycles.ts";
+import { registerBenchHosts } from "./bench_hosts.ts";
+import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
+import { REPO_ROOT } from "./paths.ts";
+import { ProcSampler } from "./proc_stats.ts";
+import { beginReport, type BenchReport, finishReport } from "./report.ts";
+import { freePort, startServer } from "./server_process.ts";
+import { distribution, round, slope } from "./stats.ts";
+import { withWorkDir } from "./work_dir.ts";
+
+export const AGENT_TARGETS = {
+  fastCycleMs: 2_000,
+  mediumCycleMs: 5_000,
+  rssMb: 60,
+  /** "no upward trend": less than 1 MB of growth per 10 minutes */
+  rssSlopeMbPerHour: 6,
+} as const;
+
+const PROFILE = `${REPO_ROOT}/scripts/fake_node/profiles/bench50.toml`;
+
+interface Plan {
+  cycles: Record<Interval, number>;
+  soakMs: number;
+  /** RSS readings before this are start-up, left out of the slope */
+  settleMs: number;
+  sampleEveryMs: number;
+}
+
+const FULL: Plan = {
+  cycles: { fast: 10, medium: 5, slow: 2 },
+  soakMs: 600_000,
+  settleMs: 60_000,
+  sampleEveryMs: 5_000,
+};
+
+const QUICK: Plan = {
+  cycles: { fast: 3, medium: 1, slow: 1 },
+  soakMs: 10_000,
+  settleMs: 3_000,
+  sampleEveryMs: 500,
+};
+
+async function timeCycles(
+  plan: CyclePlan,
+  env: Record<string, string>,
+): Promise<
+  { timings: CycleTiming[]; firstErrors: string[]; concurrency: number }
+> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "scripts/bench/agent_cycles.ts", JSON.stringify(plan)],
+    cwd: REPO_ROOT,
+    env,
+    stdin: "null",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `agent_cycles failed:\n${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+function agentToml(o: {
+  url: string;
+  host: string;
+  token: string;
+  node: string;
+  procDir: string;
+  outboxPath: string;
+}): string {
+  return [
+    `server_url = ${JSON.stringify(o.url)}`,
+    `host_id = ${JSON.stringify(o.host)}`,
+    `token = ${JSON.stringify(o.token)}`,
+    `node = ${JSON.stringify(o.node)}`,
+    `proc_dir = ${JSON.stringify(o.procDir)}`,
+    `outbox_path = ${JSON.stringify(o.outboxPath)}`,
+    "",
+    "[intervals]",
+    "fast_seconds = 1",
+    "medium_seconds = 60",
+    "slow_seconds = 1800",
+    "",
+  ].join("\n");
+}
+
+interface Soak {
+  readings: {
+    atMs: number;
+    rssMb: number;
+    rssAnonMb: number | null;
+    cpuMs: number;
+    childCpuMs: number;
+  }[];
+  startMs: number;
+  endMs: number;
+  stored: Record<Interval, number>;
+  skippedWarnings: number;
+  logTail: string;
+}
+
+async function soak(
+  plan: Plan,
+  dir: string,
+  node: Awaited<ReturnType<typeof startSimulatedNode>>,
+  log: (msg: string) => void,
+): Promise<Soak> {
+  const dbPath = `${dir}/agent.db`;
+  const [host] = await registerBenchHosts(dbPath, "agent-", 1, Date.now());
+  const server = await startServer({
+    dbPath,
+    port: freePort(),
+    logPath: `${dir}/agent-server.log`,
+  });
+  const configPath = `${dir}/agent.toml`;
+  await Deno.writeTextFile(
+    configPath,
+    agentToml({
+      url: server.wsUrl,
+      host: host.name,
+      token: host.token,
+      node: node.model.node,
+      procDir: node.procDir,
+      outboxPath: `${dir}/outbox.json`,
+    }),
+  );
+  let skippedWarnings = 0;
+  // For trying memory settings: BENCH_AGENT_V8_FLAGS=--max-semi-space-size=1
+  const v8Flags = Deno.env.get("BENCH_AGENT_V8_FLAGS");
+  // and glibc's: BENCH_AGENT_MALLOC_ARENA_MAX=2
+  const mallocArenas = Deno.env.get("BENCH_AGENT_MALLOC_ARENA_MAX");
+  const agent = spawnProc("agent", Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
+      Deno.env.get("BENCH_AGENT_ENTRY") ?? "agent/main.ts",
+      "--config",
+      configPath,
+    ],
+    env: {
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      ...node.env,
+      ...(mallocArenas ? { MALLOC_ARENA_MAX: mallocArenas } : {}),
+    },
+    cwd: REPO_ROOT,
+    onLine: (line) => {
+      if (line.includes("skipped this tick")) skippedWarnings++;
+    },
+  });
+  const sampler = new ProcSampler(
+    agent.pid,
+    plan.sampleEveryMs,
+    () => Date.now(),
+  );
+  const startMs = Date.now();
+  sampler.start();
+  log(
+    `agent: soaking pid ${agent.pid} for ${
+      plan.soakMs / 1000
+    } s at a 1 s fast interval`,
+  );
+  try {
+    await new Promise((r) => setTimeout(r, plan.soakMs));
+    await sampler.stop();
+  } finally {
+    await sampler.stop();
+    await agent.stop({ graceMs: 10_000 });
+    await server.stop();
+  }
+  const endMs = sampler.readings.at(-1)?.atMs ?? Date.now();
+  const database = await openDatabase(`file:${dbPath}`);
+  const stored: Record<Interval, number> = { fast: 0, medium: 0, slow: 0 };
+  try {
+    const rs = await database.client.execute({
+      sql:
+        "SELECT interval_type AS i, count(*) AS n FROM metrics WHERE collected_at <= ? GROUP BY interval_type",
+      args: [endMs],
+    });
+    for (const r of rs.rows) stored[r.i as Interval] = Number(r.n);
+  } finally {
+    database.close();
+  }
+  return {
+    readings: sampler.readings.map((r) => ({
+      atMs: r.atMs,
+      rssMb: r.rssBytes / 2 ** 20,
+      rssAnonMb: r.rssAnonBytes === null ? null : r.rssAnonBytes / 2 ** 20,
+      cpuMs: r.cpuMs,
+      childCpuMs: r.childCpuMs,
+    })),
+    startMs,
+    endMs,
+    stored,
+    skippedWarnings,
+    logTail: agent.tail(20),
+  };
+}
+
+const wallOf = (ts: CycleTiming[], i: Interval) =>
+  distribution(ts.filter((t) => t.interval === i).map((t) => t.wallMs));
+const cpuOf = (ts: CycleTiming[], i: Interval) =>
+  distribution(ts.filter((t) => t.interval === i).map((t) => t.cpuMs));
+
+/** Runs the agent benchmark. */
+export async function runAgentBench(
+  opts: { quick: boolean; log: (msg: string) => void },
+): Promise<BenchReport> {
+  const begun = beginReport();
+  const soakOverride = Deno.env.get("BENCH_AGENT_SOAK_S");
+  const plan = {
+    ...(opts.quick ? QUICK : FULL),
+    ...(soakOverride ? { soakMs: Number(soakOverride) * 1000 } : {}),
+  };
+  return await withWorkDir("agent", opts.log, async (dir) => {
+    const node = await startSimulatedNode(PROFILE, dir);
+    let cycles, s: Soak;
+    try {
+      opts.log(
+        `agent: timing ${plan.cycles.fast} fast, ${plan.cycles.medium} medium, ${plan.cycles.slow} slow cycles`,
+      );
+      cycles = await timeCycles(
+        { procDir: node.procDir, node: node.model.node, cycles: plan.cycles },
+        node.env,
+      );
+      s = await soak(plan, dir, node, opts.log);
+    } finally {
+      await node.stop();
+    }
+    const t = cycles.timings;
+    const fast = wallOf(t, "fast"), medium = wallOf(t, "medium");
+    const slow = wallOf(t, "slow");
+    const settled = s.readings.filter((r) =>
+      r.atMs - s.startMs >= plan.settleMs
+    );
+    const slopeMbPerMs = slope(
+      settled.map((r) => ({ x: r.atMs, y: r.rssMb })),
+    );
+    const first = s.readings[0], last = s.readings.at(-1)!;
+    const cyclesRun = s.stored.fast + s.stored.medium + s.stored.slow;
+    const cpuPerCycle = (last.cpuMs - first.cpuMs) / Math.max(1, cyclesRun);
+    const soakS = (s.endMs - s.startMs) / 1000;
+    const figures: Figure[] = [
+      targetFigure(
+        "fast cycle wall (max)",
+        fast.max,
+        "ms",
+        "<=",
+        AGENT_TARGETS.fastCycleMs,
+        `p50 ${fast.p50} ms over ${fast.count} cycles`,
+      ),
+      targetFigure(
+        "medium cycle wall (max)",
+        medium.max,
+        "ms",
+        "<=",
+        AGENT_TARGETS.mediumCycleMs,
+        `p50 ${medium.p50} ms over ${medium.count} cycles`,
+      ),
+      baselineFigure(
+        "agent CPU per fast cycle",
+        cpuOf(t, "fast").p50,
+        "ms",
+        "info",
+        { label: "fast cycle wall p50", value: fast.p50 ?? 0 },
+        "CPU of the agent process itself; the ratio is its share of a core during the cycle",
+      ),
+      baselineFigure(
+        "agent CPU per medium cycle",
+        cpuOf(t, "medium").p50,
+        "ms",
+        "info",
+        { label: "medium cycle wall p50", value: medium.p50 ?? 0 },
+      ),
+      targetFigure(
+        "agent RSS after soak",
+        last.rssMb,
+        "MB",
+        "<=",
+        AGENT_TARGETS.rssMb,
+        `after ${round(soakS, 0)} s at a 1 s fast interval`,
+      ),
+      targetFigure(
+        "agent RSS slope",
+        slopeMbPerMs === null ? null : slopeMbPerMs * 3_600_000,
+        "MB/h",
+        opts.quick ? "info" : "<=",
+        AGENT_TARGETS.rssSlopeMbPerHour,
+        `least squares over ${settled.length} readings after the first ${
+          plan.settleMs / 1000
+        } s`,
+      ),
+      baselineFigure(
+        "agent CPU per cycle in soak",
+        cpuPerCycle,
+        "ms",
+        "info",
+        { label: "the 1 s fast interval", value: 1000 },
+        `${cyclesRun} cycles stored; ratio is the agent's mean share of a core`,
+      ),
+      baselineFigure(
+        "fast samples stored in soak",
+        s.stored.fast,
+        "samples",
+        ">=",
+        { label: "90 % of one per second", value: Math.floor(0.9 * soakS) },
+        `${s.skippedWarnings} ticks skipped because a cycle was still running`,
+      ),
+    ];
+    const deviations = opts.quick
+      ? [
+        `--quick: soak ${
+          plan.soakMs / 1000
+        } s instead of 10 min (RSS slope is not meaningful), ${plan.cycles.fast}/${plan.cycles.medium}/${plan.cycles.slow} timed cycles`,
+      ]
+      : [];
+    return finishReport(begun, {
+      bench: "agent",
+      quick: opts.quick,
+      deviations,
+      figures,
+      details: {
+        profile: "scripts/fake_node/profiles/bench50.toml",
+        guests: node.model.guests.length,
+        pveshLatencyMs: node.model.latencyMs,
+        concurrency: cycles.concurrency,
+        cycleWallMs: { fast, medium, slow },
+        cycleCpuMs: {
+          fast: cpuOf(t, "fast"),
+          medium: cpuOf(t, "medium"),
+          slow: cpuOf(t, "slow"),
+        },
+        commandCpuMsPerCycle: Object.fromEntries(
+          (["fast", "medium", "slow"] as const).map((i) => [
+            i,
+            distribution(
+              t.filter((x) => x.interval === i).map((x) => x.childCpuMs),
+            ).p50,
+          ]),
+        ),
+        collectorErrors: cycles.firstErrors,
+        soak: {
+          seconds: round(soakS, 1),
+          stored: s.stored,
+          skippedWarnings: s.skippedWarnings,
+          rssMb: {
+            first: round(first.rssMb, 1),
+            last: round(last.rssMb, 1),
+            max: round(Math.max(...s.readings.map((r) => r.rssMb)), 1),
+            lastAnon: round(last.rssAnonMb, 1),
+          },
+          v8Flags: Deno.env.get("BENCH_AGENT_V8_FLAGS") ?? null,
+          rssTimeline: s.readings.filter((_, i) =>
+            i % Math.max(1, Math.floor(s.readings.length / 40)) === 0
+          )
+            .map((
+              r,
+            ) => [round((r.atMs - s.startMs) / 1000, 0), round(r.rssMb, 1)]),
+          commandCpuMs: round(last.childCpuMs - first.childCpuMs, 0),
+        },
+        agentLogTail: s.logTail,
+      },
+      headline: [figures[0], figures[1], figures[4], figures[5]],
+    });
+  });
+}
