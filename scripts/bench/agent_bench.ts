@@ -53,7 +53,7 @@ const FULL: Plan = {
 };
 
 const QUICK: Plan = {
-  cycles: { fast: 3, medium: 1, slow: 1 },
+  cycles: { fast: 3, medium: 2, slow: 1 },
   soakMs: 10_000,
   settleMs: 3_000,
   sampleEveryMs: 500,
@@ -248,6 +248,9 @@ export async function runAgentBench(
     }
     const t = cycles.timings;
     const fast = wallOf(t, "fast"), medium = wallOf(t, "medium");
+    const mediumRuns = t.filter((x) => x.interval === "medium").map((x) =>
+      x.wallMs
+    );
     const slow = wallOf(t, "slow");
     const settled = s.readings.filter((r) =>
       r.atMs - s.startMs >= plan.settleMs
@@ -275,6 +278,22 @@ export async function runAgentBench(
         "<=",
         AGENT_TARGETS.mediumCycleMs,
         `p50 ${medium.p50} ms over ${medium.count} cycles`,
+      ),
+      targetFigure(
+        "first medium cycle wall",
+        mediumRuns[0] ?? null,
+        "ms",
+        "<=",
+        AGENT_TARGETS.mediumCycleMs,
+        "right after start: every guest config is fetched, none cached yet",
+      ),
+      targetFigure(
+        "later medium cycle wall (max)",
+        mediumRuns.length > 1 ? Math.max(...mediumRuns.slice(1)) : null,
+        "ms",
+        "<=",
+        AGENT_TARGETS.mediumCycleMs,
+        "configs cached (agent refetches them on change or after a TTL)",
       ),
       baselineFigure(
         "agent CPU per fast cycle",
@@ -344,6 +363,7 @@ export async function runAgentBench(
         pveshLatencyMs: node.model.latencyMs,
         concurrency: cycles.concurrency,
         cycleWallMs: { fast, medium, slow },
+        mediumRunsMs: mediumRuns.map((x) => round(x, 0)),
         cycleCpuMs: {
           fast: cpuOf(t, "fast"),
           medium: cpuOf(t, "medium"),
@@ -379,7 +399,7 @@ export async function runAgentBench(
         },
         agentLogTail: s.logTail,
       },
-      headline: [figures[0], figures[1], figures[4], figures[5]],
+      headline: [figures[0], figures[1], figures[6], figures[7]],
     });
   });
 }
