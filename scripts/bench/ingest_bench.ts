@@ -1,6 +1,6 @@
 /**
  * Ingest: 1,000 agent connections, each joined with its own token, send fast
- * samples built from the real fixture at 2,000/s for 60 s, then as fast as
+ * samples built from the real fixture at 2,100/s for 60 s, then as fast as
  * the server acks them. Runs once per WebSocket adapter on a fresh database
  * and says which adapter is faster.
  */
@@ -30,6 +30,14 @@ export const INGEST_TARGETS = {
   p99Ms: 250,
   rssMb: 300,
 } as const;
+
+/**
+ * Offered 5 % above the target: a server that keeps up then acks at least
+ * the target rate, instead of landing on it give or take edge effects.
+ */
+export const OFFERED_PER_SECOND = Math.round(
+  INGEST_TARGETS.ackedPerSecond * 1.05,
+);
 
 interface Plan {
   connections: number;
@@ -72,7 +80,7 @@ interface AdapterRun {
   peakRssMb: number | null;
   cpuPercentSustained: number | null;
   cpuPercentSaturated: number | null;
-  /** the generators' CPU, summed, at 2,000/s: a starved generator inflates latency */
+  /** the generators' CPU, summed, while offering: a starved generator inflates latency */
   generatorsCpuPercentSustained: number | null;
   errors: string[];
   frameBytes: number;
@@ -99,7 +107,7 @@ async function runAdapter(
     logPath: `${dir}/ingest-${adapter}-server.log`,
   });
   log(`ingest/${adapter}: server pid ${server.pid} on ${server.baseUrl}`);
-  const rate = INGEST_TARGETS.ackedPerSecond;
+  const rate = OFFERED_PER_SECOND;
   const phases: Phase[] = [
     {
       name: "warmup",
@@ -206,7 +214,7 @@ function adapterFigures(r: AdapterRun): Figure[] {
       INGEST_TARGETS.rssMb,
     ),
     baselineFigure(
-      `${a} server CPU at 2,000/s`,
+      `${a} server CPU at ${OFFERED_PER_SECOND}/s`,
       r.cpuPercentSustained,
       "% of a core",
       "<=",
@@ -252,7 +260,7 @@ export function fasterAdapter(
   const w = ux <= uy ? x : y, l = ux <= uy ? y : x;
   return {
     adapter: w.adapter,
-    why: `ceilings within 5 %; CPU at 2,000/s ${
+    why: `ceilings within 5 %; CPU at ${OFFERED_PER_SECOND}/s ${
       round(w.cpuPercentSustained)
     } % vs ${round(l.cpuPercentSustained)} %`,
   };
@@ -306,7 +314,7 @@ export async function runIngestBench(
       details: {
         connections: plan.connections,
         generatorProcesses: plan.generators,
-        offeredPerSecond: INGEST_TARGETS.ackedPerSecond,
+        offeredPerSecond: OFFERED_PER_SECOND,
         frameBytes: runs[0]?.frameBytes,
         faster,
         runs: runs.map((r) => ({
