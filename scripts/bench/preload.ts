@@ -94,6 +94,7 @@ export async function preloadDatabase(
   const key = await cacheKey(spec);
   const path = `${BENCH_DATA_DIR}/${key}.db`;
   const metaPath = `${BENCH_DATA_DIR}/${key}.json`;
+  await removeStale(`preload-${spec.hosts}h-${spec.hours}hr-`, key);
   try {
     const meta = JSON.parse(await Deno.readTextFile(metaPath)) as PreloadedDb;
     const fresh = opts.maxAgeMs === undefined ||
@@ -148,6 +149,18 @@ export async function preloadDatabase(
     } MB in ${(meta.buildMs! / 1000).toFixed(1)} s`,
   );
   return meta;
+}
+
+/**
+ * Deletes cached files of the same shape built from older inputs (fixtures
+ * or migrations changed), so data/bench/ does not fill the disk.
+ */
+async function removeStale(prefix: string, keep: string): Promise<void> {
+  for await (const e of Deno.readDir(BENCH_DATA_DIR)) {
+    if (e.name.startsWith(prefix) && !e.name.startsWith(keep)) {
+      await Deno.remove(`${BENCH_DATA_DIR}/${e.name}`);
+    }
+  }
 }
 
 /** A small deterministic PRNG (mulberry32), so every build is identical. */
