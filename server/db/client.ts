@@ -40,10 +40,15 @@ export async function openDatabase(
   // `timeout` is the busy timeout of every pooled connection. A PRAGMA would
   // reach only the first one, and the client opens more for transactions;
   // those would then fail at once while the host CLI holds the write lock.
+  // For the same reason a local file gets one connection: the pool (20 by
+  // default) opens another whenever two calls overlap in one tick, and that
+  // one misses `synchronous = NORMAL`, so its commits fsync (ack latency
+  // spikes in bench:retention). The driver is synchronous, so a second
+  // connection never ran anything in parallel anyway.
   const client = createClient({
     url,
     authToken: opts.authToken,
-    ...(url.startsWith("file:") ? { timeout: 5000 } : {}),
+    ...(url.startsWith("file:") ? { timeout: 5000, concurrency: 1 } : {}),
   });
   if (url.startsWith("file:")) {
     // WAL lets the dashboard read while ingest writes; NORMAL sync is durable
