@@ -9,11 +9,16 @@ import { deleteOlderThan } from "./metrics.ts";
 
 export const RETENTION_INTERVAL_MS = 3_600_000;
 // Measured by `deno task bench:retention` (24 h of 50 hosts pruned while
-// 1,000 agents send 2,000 samples/s): 5,000 rows with only a turn of the
-// event loop between batches held acks back for seconds (p99 9 s); 1,000
-// rows with 10-25 ms pauses kept p99 near 120 ms. See BENCHMARKS.md.
-export const PRUNE_BATCH_SIZE = 1_000;
-export const PRUNE_PAUSE_MS = 20;
+// 1,000 agents send 2,000 samples/s). The driver is synchronous, so a delete
+// batch blocks the event loop, and each turn of the loop reads at most ~128
+// WebSocket frames; the prune must leave most turns to ingest. 5,000 rows
+// with only setTimeout(0) between batches held acks back for seconds (p99
+// 9 s); 1,000 rows with 20 ms pauses still reached 0.5-1.6 s on a busy
+// machine; 500 rows with 50 ms pauses (about a fifth of the loop) kept p99
+// at 0.1-0.25 s. The hourly prune (about an hour of rows) stays a few
+// seconds. See BENCHMARKS.md.
+export const PRUNE_BATCH_SIZE = 500;
+export const PRUNE_PAUSE_MS = 50;
 
 export interface PruneOptions {
   database: Database;
