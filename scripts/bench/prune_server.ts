@@ -12,7 +12,8 @@
  *                           retention.ts's PRUNE_BATCH_SIZE (default: that)
  *   BENCH_PRUNE_PAUSE       ms between batches, likewise (PRUNE_PAUSE_MS)
  *   BENCH_TRACE             file to append, every 250 ms, the event loop's
- *                           worst lag and the ingest writer's counters
+ *                           worst lag, the WAL's size and the ingest
+ *                           writer's counters
  * Set RETENTION_HOURS high so the start-up prune deletes nothing.
  */
 import { systemClock } from "../../server/clock.ts";
@@ -42,6 +43,7 @@ export interface PruneReport {
 function traceLoop(
   server: Awaited<ReturnType<typeof startServer>>,
   path: string,
+  dbPath: string,
 ): { stop(): void } {
   let expected = performance.now() + 10;
   let worst = 0;
@@ -53,9 +55,16 @@ function traceLoop(
   const lines: string[] = [];
   const dump = setInterval(() => {
     const w = server.deps.writer.stats();
+    let walBytes = 0;
+    try {
+      walBytes = Deno.statSync(`${dbPath}-wal`).size;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
     lines.push(JSON.stringify({
       atMs: Date.now(),
       worstLagMs: Math.round(worst),
+      walBytes,
       received: w.received,
       stored: w.stored,
       batches: w.batches,
@@ -92,7 +101,13 @@ async function main(): Promise<number> {
   const server = await startServer(resolved.config, { log: consoleLogger });
   consoleLogger.info(`prune_server listening on ${server.url}`);
   const tracePath = Deno.env.get("BENCH_TRACE");
-  const trace = tracePath ? traceLoop(server, tracePath) : null;
+  const trace = tracePath
+    ? traceLoop(
+      server,
+      tracePath,
+      resolved.config.databaseUrl.replace(/^file:/, ""),
+    )
+    : null;
   let pruning: Promise<void> | null = null;
   Deno.addSignalListener("SIGUSR1", () => {
     pruning ??= (async () => {
