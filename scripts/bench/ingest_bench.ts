@@ -7,7 +7,13 @@
 import { openDatabase } from "../../server/db/client.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
-import { ackCount, type WindowStats, windowStats } from "./load_fleet.ts";
+import {
+  ackCount,
+  timeline,
+  type TimelineStep,
+  type WindowStats,
+  windowStats,
+} from "./load_fleet.ts";
 import type { Phase } from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
 import { totalCpuOver, usageOver } from "./proc_stats.ts";
@@ -72,6 +78,8 @@ interface AdapterRun {
   joined: number;
   sustained: WindowStats;
   saturated: WindowStats;
+  /** per second of the whole plan, to place a stall */
+  timeline: TimelineStep[];
   acks: number;
   rows: number;
   nacks: number;
@@ -163,6 +171,7 @@ async function runAdapter(
     joined: run.ready.reduce((a, r) => a + r.joined, 0),
     sustained: windowStats(run.result, s0, s1),
     saturated: windowStats(run.result, s1, s2),
+    timeline: timeline(run.result, 0, s2, 1000),
     acks: ackCount(run.result),
     rows,
     nacks: run.result.nacks,
