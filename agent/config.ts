@@ -16,9 +16,10 @@ export const AGENT_DEFAULTS = {
   heartbeatSeconds: 30,
   procDir: "/proc",
   outboxPath: "/var/lib/proxmon/outbox.json",
-  // A medium cycle on a 50-guest node makes ~95 pvesh calls of ~0.3 s each:
-  // 4 at a time took 8.6 s, 10 at a time 4.5 s (`deno task bench:agent`).
-  concurrency: 10,
+  // The first medium cycle on a 50-guest node (no guest config cached yet)
+  // makes ~91 pvesh calls of ~0.3 s each: 4 at a time took 8.6 s, 10 at a
+  // time 4.6-5.4 s, 12 at a time 4.3-4.4 s (`deno task bench:agent`).
+  concurrency: 12,
 } as const;
 
 /** The agent's settings, every field present, durations in milliseconds. */

@@ -40,7 +40,7 @@ Deno.test("resolveAgentConfig() fills every default from a minimal file", () => 
     outboxMaxSamples: 8640 + 1440 + 48,
     outboxPath: "/var/lib/proxmon/outbox.json",
     procDir: "/proc",
-    concurrency: 10,
+    concurrency: 12,
   });
 });
 
