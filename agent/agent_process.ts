@@ -1,23 +1,15 @@
 /**
  * Test helpers that run the agent as a real process: `deno run` with the
- * permissions the compiled binary gets (read from deno.json's compile task,
- * so a permission the agent lacks fails here first).
+ * permissions the compiled binary gets, so a permission the agent lacks
+ * fails here first.
  */
+import { AGENT_PERMISSIONS } from "./build.ts";
 
 export const REPO_ROOT = new URL("..", import.meta.url).pathname.replace(
   /\/$/,
   "",
 );
 export const MAIN_TS = `${REPO_ROOT}/agent/main.ts`;
-
-/** The `--allow-*` flags of `deno task compile:agent`. */
-export function compilePermissions(): string[] {
-  const denoJson = JSON.parse(Deno.readTextFileSync(`${REPO_ROOT}/deno.json`));
-  const task: string = denoJson.tasks["compile:agent:x86_64"];
-  const flags = task.split(/\s+/).filter((arg) => arg.startsWith("--allow-"));
-  if (flags.length === 0) throw new Error("compile:agent has no --allow flags");
-  return flags;
-}
 
 export interface AgentProcess {
   child: Deno.ChildProcess;
@@ -44,10 +36,11 @@ async function readAll(
  */
 export function spawnAgent(
   args: string[],
-  opts: { path: string; script?: string; cwd?: string },
+  opts: { path: string; script?: string; cwd?: string; runFlags?: string[] },
 ): AgentProcess {
+  const flags = opts.runFlags ?? AGENT_PERMISSIONS;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...compilePermissions(), opts.script ?? MAIN_TS, ...args],
+    args: ["run", ...flags, opts.script ?? MAIN_TS, ...args],
     cwd: opts.cwd ?? REPO_ROOT,
     env: { PATH: opts.path, NO_COLOR: "1" },
     stdin: "null",

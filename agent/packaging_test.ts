@@ -4,12 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { REPO_ROOT, spawnAgent } from "./agent_process.ts";
+import { bundleArgs, bundleRunFlags, compileArgs, deno } from "./build.ts";
 import { AGENT_DEFAULTS } from "./config.ts";
 import { AGENT_VERSION } from "./version.ts";
-
-async function denoJson(): Promise<{ tasks: Record<string, unknown> }> {
-  return JSON.parse(await Deno.readTextFile(`${REPO_ROOT}/deno.json`));
-}
 
 Deno.test("the agent takes nothing from npm but valibot and smol-toml (no native addons)", async () => {
   const info = await new Deno.Command(Deno.execPath(), {
@@ -29,32 +26,21 @@ Deno.test("the agent takes nothing from npm but valibot and smol-toml (no native
   assert.deepEqual([...npm].sort(), ["smol-toml", "valibot"]);
 });
 
-Deno.test("deno task bundle:agent builds one file that runs --version and --once", async () => {
+Deno.test("the bundle runs --version and --once with the binary's flags, outside the repo", async () => {
   const dir = await Deno.makeTempDir({ prefix: "proxmon-bundle-test-" });
   try {
-    // The task's own command, with the output moved into the temp dir.
-    const task = String((await denoJson()).tasks["bundle:agent"]);
-    const [deno, ...args] = task.split(/\s+/);
-    assert.equal(deno, "deno");
-    const out = args.indexOf("-o");
-    assert.ok(out >= 0, "the task names its output with -o");
-    args[out + 1] = `${dir}/proxmon-agent.js`;
-    const built = await new Deno.Command(Deno.execPath(), {
-      args,
-      cwd: REPO_ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(built.success, new TextDecoder().decode(built.stderr));
+    const script = `${dir}/proxmon-agent.js`;
+    await deno(bundleArgs(script), REPO_ROOT);
 
     // Run it from the temp dir: no deno.json, no node_modules around it.
     await Deno.mkdir(`${dir}/bin`);
-    const script = `${dir}/proxmon-agent.js`;
-    const version = await spawnAgent(["--version"], {
+    const run = {
       path: `${dir}/bin`,
       script,
       cwd: dir,
-    }).finished;
+      runFlags: bundleRunFlags(),
+    };
+    const version = await spawnAgent(["--version"], run).finished;
     assert.deepEqual(version, {
       code: 0,
       stdout: `proxmon-agent ${AGENT_VERSION}\n`,
@@ -68,7 +54,7 @@ Deno.test("deno task bundle:agent builds one file that runs --version and --once
         "--proc-dir",
         `${REPO_ROOT}/fixtures/proc/pve_t0`,
       ],
-      { path: `${dir}/bin`, script, cwd: dir },
+      run,
     ).finished;
     assert.equal(once.code, 0, once.stderr);
     assert.deepEqual(Object.keys(JSON.parse(once.stdout)), [
@@ -76,6 +62,46 @@ Deno.test("deno task bundle:agent builds one file that runs --version and --once
       "medium",
       "slow",
     ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the README's command for the bundle uses the binary's flags", async () => {
+  const readme = await Deno.readTextFile(`${REPO_ROOT}/README.md`);
+  assert.ok(
+    readme.includes(`deno run ${bundleRunFlags().join(" ")} proxmon-agent.js`),
+    "README.md: the bundle's deno run line differs from agent/build.ts",
+  );
+});
+
+// The real runtime (denort) cannot be downloaded here, so this compiles onto
+// the deno executable itself: the resulting file does not run the agent,
+// but its size shows what compile embedded.
+Deno.test("deno compile embeds only the bundle, not the workspace's node_modules", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "proxmon-compile-test-" });
+  try {
+    const bundle = `${dir}/proxmon-agent.js`;
+    await deno(bundleArgs(bundle), REPO_ROOT);
+    const out = `${dir}/proxmon-agent`;
+    const log = await new Deno.Command(Deno.execPath(), {
+      args: compileArgs({ bundle, out }),
+      cwd: REPO_ROOT,
+      env: { DENORT_BIN: Deno.execPath(), NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(log.stderr);
+    assert.ok(log.success, stderr);
+    assert.doesNotMatch(stderr, /node_modules/);
+    const added = (await Deno.stat(out)).size -
+      (await Deno.stat(Deno.execPath())).size;
+    // The bundle is about 0.13 MB and compile adds about 3 MB of its own;
+    // compiling agent/main.ts in the workspace added 98 MB.
+    assert.ok(
+      added < 16 * 2 ** 20,
+      `compile added ${(added / 2 ** 20).toFixed(1)} MB to the runtime`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

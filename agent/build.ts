@@ -1,0 +1,113 @@
+/**
+ * How the agent ships, in one place: `deno task bundle:agent` and
+ * `deno task compile:agent*` run this file, and the packaging test and the
+ * agent benchmark run the bundle with the same flags the binary gets.
+ *
+ * The binary is compiled from the bundle, not from agent/main.ts: compiling
+ * the source inside this workspace embeds the whole local node_modules
+ * (playwright, drizzle-kit, ...), about 90 MB the agent never loads.
+ */
+
+/** What the agent may touch on a PVE node, and nothing more. */
+export const AGENT_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-run",
+  "--allow-sys=hostname",
+] as const;
+
+/**
+ * V8 settings baked into the binary. The agent's heap is small (under
+ * 15 MB) and its cycles are short, so V8's defaults, sized for servers and
+ * browsers, mostly buy memory the agent does not need; BENCHMARKS.md has the
+ * measurements behind each flag.
+ */
+export const AGENT_V8_FLAGS = [
+  "--max-semi-space-size=1",
+  "--lite-mode",
+] as const;
+
+export const BUNDLE_PATH = "dist/proxmon-agent.js";
+
+export const TARGETS = {
+  x86_64: "x86_64-unknown-linux-gnu",
+  aarch64: "aarch64-unknown-linux-gnu",
+} as const;
+export type Arch = keyof typeof TARGETS;
+
+export const binaryPath = (arch: Arch) => `dist/proxmon-agent-${arch}-linux`;
+
+/** `deno run` flags that run the bundle the way the binary runs. */
+export function bundleRunFlags(): string[] {
+  return [
+    "--no-config",
+    ...AGENT_PERMISSIONS,
+    `--v8-flags=${AGENT_V8_FLAGS.join(",")}`,
+  ];
+}
+
+export function bundleArgs(out = BUNDLE_PATH): string[] {
+  return ["bundle", "--platform", "deno", "-o", out, "agent/main.ts"];
+}
+
+export function compileArgs(
+  opts: { target?: string; bundle?: string; out: string },
+): string[] {
+  return [
+    "compile",
+    // The bundle imports nothing, so no config, lockfile or node_modules.
+    "--no-config",
+    ...(opts.target ? ["--target", opts.target] : []),
+    ...AGENT_PERMISSIONS,
+    `--v8-flags=${AGENT_V8_FLAGS.join(",")}`,
+    "-o",
+    opts.out,
+    opts.bundle ?? BUNDLE_PATH,
+  ];
+}
+
+/** Runs `deno` with args from `cwd`; throws with its stderr on failure. */
+export async function deno(args: string[], cwd: string): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) {
+    throw new Error(`deno ${args.join(" ")} failed:\n${stderr}`);
+  }
+  return stderr;
+}
+
+async function main(args: string[]): Promise<void> {
+  const root = new URL("..", import.meta.url).pathname;
+  const [command, ...archs] = args;
+  if (command !== "bundle" && command !== "compile") {
+    throw new Error("usage: build.ts bundle | compile [x86_64] [aarch64]");
+  }
+  await deno(bundleArgs(), root);
+  console.log(`bundled ${BUNDLE_PATH}`);
+  if (command === "bundle") return;
+  const wanted = archs.length ? archs : Object.keys(TARGETS);
+  for (const arch of wanted) {
+    if (!(arch in TARGETS)) throw new Error(`unknown architecture: ${arch}`);
+    const out = binaryPath(arch as Arch);
+    await deno(
+      compileArgs({ target: TARGETS[arch as Arch], out }),
+      root,
+    );
+    console.log(`compiled ${out}`);
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    Deno.exit(1);
+  }
+}
