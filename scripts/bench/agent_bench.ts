@@ -5,16 +5,25 @@
  * 1. Cycle time: a separate process builds the agent's real collectors
  *    (`createCollectors` with `denoRunner`, as agent/main.ts
  *    does) and times fast, medium and slow cycles one at a time.
- * 2. Soak: the real agent (`agent/main.ts --config`) runs at a 1 s fast
- *    interval against a real server; its RSS and CPU are read from /proc and
- *    its cycles counted from the rows the server stored.
+ * 2. Soak: the real agent, bundled and run with the compiled binary's flags
+ *    (see agentCommand), runs at a 1 s fast interval against a real server;
+ *    its RSS and CPU are read from /proc and its cycles counted from the rows
+ *    the server stored.
  *
- * Knobs for memory experiments (all optional): BENCH_AGENT_SOAK_S (soak
- * length), BENCH_AGENT_V8_FLAGS (e.g. --max-semi-space-size=1),
- * BENCH_AGENT_MALLOC_ARENA_MAX, BENCH_AGENT_ENTRY (e.g. a bundled agent).
+ * Knobs (all optional): BENCH_AGENT_SOAK_S (soak length), BENCH_AGENT_BIN (a
+ * compiled agent), BENCH_AGENT_ENTRY (e.g. agent/main.ts),
+ * BENCH_AGENT_V8_FLAGS (replaces the binary's; "" for none),
+ * BENCH_AGENT_MALLOC_ARENA_MAX.
  */
 import type { Interval } from "@proxmon/shared";
 import { openDatabase } from "../../server/db/client.ts";
+import {
+  AGENT_PERMISSIONS,
+  AGENT_V8_FLAGS,
+  bundleArgs,
+  bundleRunFlags,
+  deno,
+} from "../../agent/build.ts";
 import { startSimulatedNode } from "../smoke/stack.ts";
 import { spawnProc } from "../smoke/process.ts";
 import type { CyclePlan, CycleTiming } from "./agent_cycles.ts";
@@ -116,6 +125,46 @@ interface Soak {
   stored: Record<Interval, number>;
   skippedWarnings: number;
   logTail: string;
+  /** what ran, for the report */
+  command: string;
+}
+
+/**
+ * What the soak runs: by default the bundle with the flags the compiled
+ * binary gets (the nearest thing to the binary that runs here; `deno compile`
+ * needs to download its runtime). BENCH_AGENT_BIN runs a compiled binary
+ * instead, BENCH_AGENT_ENTRY a script such as agent/main.ts, and
+ * BENCH_AGENT_V8_FLAGS replaces the V8 flags.
+ */
+async function agentCommand(
+  dir: string,
+): Promise<{ command: string; args: string[]; label: string }> {
+  const bin = Deno.env.get("BENCH_AGENT_BIN");
+  if (bin) return { command: bin, args: [], label: bin };
+  const v8 = Deno.env.get("BENCH_AGENT_V8_FLAGS");
+  const v8Args = v8 === undefined
+    ? [`--v8-flags=${AGENT_V8_FLAGS.join(",")}`]
+    : v8 === ""
+    ? []
+    : [`--v8-flags=${v8}`];
+  const entry = Deno.env.get("BENCH_AGENT_ENTRY");
+  if (entry) {
+    const args = ["run", ...AGENT_PERMISSIONS, ...v8Args, entry];
+    return { command: Deno.execPath(), args, label: args.join(" ") };
+  }
+  const bundle = `${dir}/proxmon-agent.js`;
+  await deno(bundleArgs(bundle), REPO_ROOT);
+  const args = [
+    "run",
+    ...bundleRunFlags().filter((f) => !f.startsWith("--v8-flags")),
+    ...v8Args,
+    bundle,
+  ];
+  return {
+    command: Deno.execPath(),
+    args,
+    label: `deno ${args.join(" ")}`,
+  };
 }
 
 async function soak(
@@ -144,19 +193,12 @@ async function soak(
     }),
   );
   let skippedWarnings = 0;
-  // For trying memory settings: BENCH_AGENT_V8_FLAGS=--max-semi-space-size=1
-  const v8Flags = Deno.env.get("BENCH_AGENT_V8_FLAGS");
+  const how = await agentCommand(dir);
+  log(`agent: soak runs ${how.label}`);
   // and glibc's: BENCH_AGENT_MALLOC_ARENA_MAX=2
   const mallocArenas = Deno.env.get("BENCH_AGENT_MALLOC_ARENA_MAX");
-  const agent = spawnProc("agent", Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
-      Deno.env.get("BENCH_AGENT_ENTRY") ?? "agent/main.ts",
-      "--config",
-      configPath,
-    ],
+  const agent = spawnProc("agent", how.command, {
+    args: [...how.args, "--config", configPath],
     env: {
       HOME: Deno.env.get("HOME") ?? "/tmp",
       ...node.env,
@@ -213,6 +255,7 @@ async function soak(
     stored,
     skippedWarnings,
     logTail: agent.tail(20),
+    command: how.label,
   };
 }
 
@@ -388,7 +431,7 @@ export async function runAgentBench(
             max: round(Math.max(...s.readings.map((r) => r.rssMb)), 1),
             lastAnon: round(last.rssAnonMb, 1),
           },
-          v8Flags: Deno.env.get("BENCH_AGENT_V8_FLAGS") ?? null,
+          command: s.command,
           rssTimeline: s.readings.filter((_, i) =>
             i % Math.max(1, Math.floor(s.readings.length / 40)) === 0
           )
