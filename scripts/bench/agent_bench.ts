@@ -224,6 +224,14 @@ async function soak(
   try {
     await new Promise((r) => setTimeout(r, plan.soakMs));
     await sampler.stop();
+    // A dead agent has no RSS to speak of; its figures would read as a pass.
+    if (agent.exited()) {
+      throw new Error(
+        `agent exited during the soak (${
+          JSON.stringify(await agent.status)
+        }):\n${agent.tail(20)}`,
+      );
+    }
   } finally {
     await sampler.stop();
     await agent.stop({ graceMs: 10_000 });
