@@ -6,6 +6,27 @@ Deno.test("denoRunner returns stdout on a zero exit", async () => {
   assert.deepEqual(result, { ok: true, stdout: "hello\n", stderr: "" });
 });
 
+Deno.test("denoRunner keeps long output whole, multi-byte characters across reads included", async () => {
+  // 3- and 4-byte characters at odd offsets land across every read boundary.
+  const line = "tank/vm-100-disk-0@é€😀 1234567\n";
+  const text = line.repeat(8_000); // about 300 KB, many reads
+  const file = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(file, text);
+    const result = await denoRunner.run("/bin/sh", [
+      "-c",
+      `cat "$0"; cat "$0" >&2`,
+      file,
+    ]);
+    assert.ok(result.ok);
+    assert.equal(result.stdout.length, text.length);
+    assert.equal(result.stdout, text);
+    assert.equal(result.stderr, text);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
 Deno.test("denoRunner returns nonzero_exit with the code and both outputs", async () => {
   const result = await denoRunner.run("/bin/sh", [
     "-c",
