@@ -203,6 +203,9 @@ async function soak(
       HOME: Deno.env.get("HOME") ?? "/tmp",
       ...node.env,
       ...(mallocArenas ? { MALLOC_ARENA_MAX: mallocArenas } : {}),
+      // The deno CLI checks for updates in the background (2-3 MB of RSS);
+      // the compiled binary's runtime has no such check.
+      DENO_NO_UPDATE_CHECK: "1",
     },
     cwd: REPO_ROOT,
     onLine: (line) => {
