@@ -95,10 +95,16 @@ async function main(args: string[]): Promise<void> {
   for (const arch of wanted) {
     if (!(arch in TARGETS)) throw new Error(`unknown architecture: ${arch}`);
     const out = binaryPath(arch as Arch);
-    await deno(
-      compileArgs({ target: TARGETS[arch as Arch], out }),
-      root,
-    );
+    try {
+      await deno(compileArgs({ target: TARGETS[arch as Arch], out }), root);
+    } catch (e) {
+      throw new Error(
+        `${(e as Error).message}\n` +
+          "deno compile downloads its runtime (denort) from dl.deno.land; " +
+          "without internet access, set DENORT_BIN to a denort binary of " +
+          "the same Deno version and target.",
+      );
+    }
     console.log(`compiled ${out}`);
   }
 }
