@@ -4,6 +4,7 @@
  * the server acks them. Runs once per WebSocket adapter on a fresh database
  * and says which adapter is faster.
  */
+import { SERVER_DEFAULTS } from "../../server/config.ts";
 import { openDatabase } from "../../server/db/client.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
@@ -248,6 +249,17 @@ function adapterFigures(r: AdapterRun): Figure[] {
   ];
 }
 
+/**
+ * The targets are for the server as it ships, on the default adapter; the
+ * other adapter's figures keep their ratios but do not pass or fail, except
+ * that no acked sample may be missing on either.
+ */
+function notJudged(f: Figure): Figure {
+  if (f.name.endsWith(" rows stored")) return f;
+  const note = "not the default adapter: reported, not judged";
+  return { ...f, pass: null, note: f.note ? `${f.note}; ${note}` : note };
+}
+
 /** The faster adapter: higher ceiling, or lower CPU when within 5 %. */
 export function fasterAdapter(
   runs: AdapterRun[],
@@ -291,19 +303,32 @@ export async function runIngestBench(
     for (const adapter of opts.adapters) {
       runs.push(await runAdapter(adapter, plan, dir, payloadPath, opts.log));
     }
-    const figures = runs.flatMap(adapterFigures);
+    const figures = runs.flatMap((r) =>
+      r.adapter === SERVER_DEFAULTS.WS_ADAPTER
+        ? adapterFigures(r)
+        : adapterFigures(r).map(notJudged)
+    );
     const faster = fasterAdapter(runs);
-    if (runs.length === 2) {
-      const [x, y] = runs;
-      figures.push(
-        baselineFigure(
-          `${y.adapter} ceiling vs ${x.adapter}`,
-          y.saturated.ackedPerSecond,
+    const byDefault = runs.find((r) =>
+      r.adapter === SERVER_DEFAULTS.WS_ADAPTER
+    );
+    const other = runs.find((r) => r !== byDefault);
+    if (faster && byDefault && other) {
+      // The issue's rule: the faster adapter is the default.
+      const ceiling = byDefault.saturated.ackedPerSecond;
+      const otherCeiling = other.saturated.ackedPerSecond;
+      figures.push({
+        ...baselineFigure(
+          `default adapter (${byDefault.adapter}) ceiling vs ${other.adapter}`,
+          ceiling,
           "samples/s",
-          ">=",
-          { label: `${x.adapter} ceiling`, value: x.saturated.ackedPerSecond },
+          "info",
+          { label: `${other.adapter} ceiling`, value: otherCeiling },
+          `faster: ${faster.adapter} (${faster.why})`,
         ),
-      );
+        goal: ">=",
+        pass: faster.adapter === byDefault.adapter,
+      });
     }
     const deviations = opts.quick
       ? [
