@@ -38,13 +38,21 @@ export type Arch = keyof typeof TARGETS;
 
 export const binaryPath = (arch: Arch) => `dist/proxmon-agent-${arch}-linux`;
 
-/** `deno run` flags that run the bundle the way the binary runs. */
-export function bundleRunFlags(): string[] {
-  return [
-    "--no-config",
-    ...AGENT_PERMISSIONS,
-    `--v8-flags=${AGENT_V8_FLAGS.join(",")}`,
-  ];
+/** The `--v8-flags=...` argument for `flags`, none for no flags. */
+export function v8FlagsArg(
+  flags: readonly string[] = AGENT_V8_FLAGS,
+): string[] {
+  return flags.length ? [`--v8-flags=${flags.join(",")}`] : [];
+}
+
+/**
+ * `deno run` flags that run the bundle the way the binary runs; benchmarks
+ * may try other V8 flags.
+ */
+export function bundleRunFlags(
+  v8Flags: readonly string[] = AGENT_V8_FLAGS,
+): string[] {
+  return ["--no-config", ...AGENT_PERMISSIONS, ...v8FlagsArg(v8Flags)];
 }
 
 export function bundleArgs(out = BUNDLE_PATH): string[] {
@@ -60,18 +68,26 @@ export function compileArgs(
     "--no-config",
     ...(opts.target ? ["--target", opts.target] : []),
     ...AGENT_PERMISSIONS,
-    `--v8-flags=${AGENT_V8_FLAGS.join(",")}`,
+    ...v8FlagsArg(),
     "-o",
     opts.out,
     opts.bundle ?? BUNDLE_PATH,
   ];
 }
 
-/** Runs `deno` with args from `cwd`; throws with its stderr on failure. */
-export async function deno(args: string[], cwd: string): Promise<string> {
+/**
+ * Runs `deno` with args from `cwd` (and `env` on top of this process's);
+ * returns its stderr, and throws with it on failure.
+ */
+export async function deno(
+  args: string[],
+  cwd: string,
+  env?: Record<string, string>,
+): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
     args,
     cwd,
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();

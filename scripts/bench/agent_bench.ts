@@ -23,6 +23,7 @@ import {
   bundleArgs,
   bundleRunFlags,
   deno,
+  v8FlagsArg,
 } from "../../agent/build.ts";
 import { startSimulatedNode } from "../smoke/stack.ts";
 import { spawnProc } from "../smoke/process.ts";
@@ -142,24 +143,22 @@ async function agentCommand(
   const bin = Deno.env.get("BENCH_AGENT_BIN");
   if (bin) return { command: bin, args: [], label: bin };
   const v8 = Deno.env.get("BENCH_AGENT_V8_FLAGS");
-  const v8Args = v8 === undefined
-    ? [`--v8-flags=${AGENT_V8_FLAGS.join(",")}`]
-    : v8 === ""
-    ? []
-    : [`--v8-flags=${v8}`];
+  const v8Flags = v8 === undefined
+    ? AGENT_V8_FLAGS
+    : v8.split(",").filter((f) => f);
   const entry = Deno.env.get("BENCH_AGENT_ENTRY");
   if (entry) {
-    const args = ["run", ...AGENT_PERMISSIONS, ...v8Args, entry];
+    const args = [
+      "run",
+      ...AGENT_PERMISSIONS,
+      ...v8FlagsArg(v8Flags),
+      entry,
+    ];
     return { command: Deno.execPath(), args, label: args.join(" ") };
   }
   const bundle = `${dir}/proxmon-agent.js`;
   await deno(bundleArgs(bundle), REPO_ROOT);
-  const args = [
-    "run",
-    ...bundleRunFlags().filter((f) => !f.startsWith("--v8-flags")),
-    ...v8Args,
-    bundle,
-  ];
+  const args = ["run", ...bundleRunFlags(v8Flags), bundle];
   return {
     command: Deno.execPath(),
     args,
@@ -195,7 +194,7 @@ async function soak(
   let skippedWarnings = 0;
   const how = await agentCommand(dir);
   log(`agent: soak runs ${how.label}`);
-  // and glibc's: BENCH_AGENT_MALLOC_ARENA_MAX=2
+  // For trying glibc's arenas: BENCH_AGENT_MALLOC_ARENA_MAX=2
   const mallocArenas = Deno.env.get("BENCH_AGENT_MALLOC_ARENA_MAX");
   const agent = spawnProc("agent", how.command, {
     args: [...how.args, "--config", configPath],
