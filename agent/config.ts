@@ -29,7 +29,7 @@ export interface AgentConfig {
   /** The WebSocket endpoint, `/agent/ws` appended when the URL has no path. */
   serverUrl: string;
   token: string;
-  hostId: string;
+  hostName: string;
   /** The PVE node name used in `pvesh` paths; defaults to the short hostname. */
   node: string;
   intervalsMs: Record<Interval, number>;
@@ -195,7 +195,7 @@ export function resolveAgentConfig(
       path,
       serverUrl: endpointUrl(toml.server_url),
       token: toml.token,
-      hostId: toml.host_id,
+      hostName: toml.host_id,
       // PVE names a node after the hostname up to its first dot.
       node: toml.node ?? env.hostname.split(".")[0],
       intervalsMs,

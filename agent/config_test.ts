@@ -32,7 +32,7 @@ Deno.test("resolveAgentConfig() fills every default from a minimal file", () => 
     path: PATH,
     serverUrl: "wss://monitor.example:4000/agent/ws",
     token: "s3cret",
-    hostId: "pve-01",
+    hostName: "pve-01",
     node: "pve-a",
     intervalsMs: { fast: 10_000, medium: 60_000, slow: 1_800_000 },
     commandTimeoutMs: 30_000,
@@ -200,7 +200,7 @@ Deno.test("agent.toml.example resolves without warnings", async () => {
   );
   const { config, warnings } = resolveAgentConfig(example, PATH, ENV);
   assert.deepEqual(warnings, []);
-  assert.equal(config.hostId, "pve-01");
+  assert.equal(config.hostName, "pve-01");
   assert.equal(config.serverUrl, "wss://monitor.example:4000/agent/ws");
 });
 
@@ -214,6 +214,6 @@ Deno.test("the agent.toml that `host register` prints resolves without warnings"
   const { config, warnings } = resolveAgentConfig(text, PATH, ENV);
   assert.deepEqual(warnings, []);
   assert.equal(config.serverUrl, "ws://monitor:4000/agent/ws");
-  assert.equal(config.hostId, "pve-07");
+  assert.equal(config.hostName, "pve-07");
   assert.equal(config.token, "tok-123");
 });

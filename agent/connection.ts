@@ -49,7 +49,7 @@ export type ConnectionEvent =
 
 export interface ConnectionOptions {
   url: string;
-  hostId: string;
+  hostName: string;
   token: string;
   agentVersion: string;
   /** Named in the message that tells the admin what to fix. */
@@ -179,7 +179,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
         inFlight.clear();
         lastSentSeq = -1;
         log.info(
-          `connected to ${opts.url} as ${opts.hostId}; ${outbox.size} samples to send`,
+          `connected to ${opts.url} as ${opts.hostName}; ${outbox.size} samples to send`,
         );
         emit({ type: "joined", replaying: outbox.size });
         flush();
@@ -202,7 +202,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
           if (!rejectionLogged) {
             rejectionLogged = true;
             log.error(
-              `server rejected host_id ${opts.hostId}: check token/host_id ` +
+              `server rejected host_id ${opts.hostName}: check token/host_id ` +
                 `in ${opts.configPath}; retrying in ${
                   formatDelay(t.unauthorizedRetryMs)
                 }`,
@@ -259,7 +259,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
       if (ws !== socket) return;
       send(ws, {
         type: "join",
-        host: opts.hostId,
+        host: opts.hostName,
         token: opts.token,
         agent_version: opts.agentVersion,
         protocol: PROTOCOL_VERSION,

@@ -22,7 +22,7 @@ import {
   TEST_TOKEN,
   type TestServer,
   until,
-} from "./test_server.ts";
+} from "./testing/test_server.ts";
 
 const TIMING: ConnectionTiming = {
   backoffInitialMs: 20,
@@ -63,7 +63,7 @@ function agent(
   const events: ConnectionEvent[] = [];
   const connection = createConnection({
     url,
-    hostId: TEST_HOST,
+    hostName: TEST_HOST,
     token: TEST_TOKEN,
     agentVersion: "0.1.0-test",
     configPath: "/etc/proxmon/agent.toml",

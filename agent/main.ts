@@ -174,7 +174,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
   await saveOutbox(outbox, config.outboxPath);
   const connection = createConnection({
     url: config.serverUrl,
-    hostId: config.hostId,
+    hostName: config.hostName,
     token: config.token,
     agentVersion: AGENT_VERSION,
     configPath: config.path,
@@ -209,7 +209,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
   reporter.start();
   checkpoint.start();
   log.info(
-    `proxmon-agent ${AGENT_VERSION} running: host_id ${config.hostId}, ` +
+    `proxmon-agent ${AGENT_VERSION} running: host_id ${config.hostName}, ` +
       `node ${config.node}, server ${config.serverUrl}, ` +
       `${outbox.size} samples waiting from ${config.outboxPath}`,
   );

@@ -5,12 +5,16 @@
 import assert from "node:assert/strict";
 import { FastPayload, MediumPayload, SlowPayload } from "@proxmon/shared";
 import * as v from "valibot";
-import { REPO_ROOT, spawnAgent } from "./agent_process.ts";
+import { REPO_ROOT, spawnAgent } from "./testing/agent_process.ts";
 import { createCollectors } from "./collectors/mod.ts";
-import { NODE, pveNodeAnswers } from "./collectors/test_node.ts";
-import { fakeRunner } from "./fake_runner.ts";
-import { installFakeTools } from "./fake_tools.ts";
-import { startTestServer, TEST_HOST, TEST_TOKEN } from "./test_server.ts";
+import { NODE, pveNodeAnswers } from "./testing/test_node.ts";
+import { fakeRunner } from "./testing/fake_runner.ts";
+import { installFakeTools } from "./testing/fake_tools.ts";
+import {
+  startTestServer,
+  TEST_HOST,
+  TEST_TOKEN,
+} from "./testing/test_server.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 const PROC_DIR = `${REPO_ROOT}/fixtures/proc/pve_t0`;

@@ -3,7 +3,7 @@
  * addons, and the systemd unit agrees with the agent's defaults.
  */
 import assert from "node:assert/strict";
-import { REPO_ROOT, spawnAgent } from "./agent_process.ts";
+import { REPO_ROOT, spawnAgent } from "./testing/agent_process.ts";
 import { bundleArgs, bundleRunFlags, compileArgs, deno } from "./build.ts";
 import { AGENT_DEFAULTS } from "./config.ts";
 import { AGENT_VERSION } from "./version.ts";

@@ -8,11 +8,11 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { createAgentSocketRoutes } from "./agent_socket.ts";
+import { createAgentSocketRoutes } from "./ingest/agent_socket.ts";
 import { createHistoryApi } from "./api/history.ts";
 import { createHostsApi } from "./api/hosts.ts";
 import { createAuth } from "./auth/auth.tsx";
-import type { AppDeps } from "./deps.ts";
+import type { AppDeps } from "./app_deps.ts";
 import { createDashboard } from "./web/dashboard.tsx";
 
 /** Builds the server's HTTP app. */

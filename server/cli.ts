@@ -22,7 +22,7 @@ import {
   createApiToken,
   revokeApiToken,
 } from "./auth/api_tokens.ts";
-import { type Database, openDatabase } from "./db/client.ts";
+import { type Database, openDatabase } from "./store/client.ts";
 import {
   createHost,
   HostError,
@@ -30,9 +30,9 @@ import {
   listHosts,
   removeHost,
   rotateToken,
-} from "./hosts.ts";
-import { hashPassword } from "./password.ts";
-import { pruneNow } from "./retention.ts";
+} from "./store/hosts.ts";
+import { hashPassword } from "./auth/password.ts";
+import { pruneNow } from "./store/retention.ts";
 
 const USAGE =
   "usage: deno task host register NAME | list | rotate NAME | remove NAME | prune | api-token NAME | revoke-api-token NAME; deno task hash-password";

@@ -1,10 +1,15 @@
 /** `server/cli.ts` as a real process against a real database file. */
 import assert from "node:assert/strict";
 import { resolveAgentConfig } from "../agent/config.ts";
-import { openDatabase } from "./db/client.ts";
-import { authenticateHost, createHost, findHost, hashToken } from "./hosts.ts";
-import { allSamples, recordSamples } from "./metrics.ts";
-import { verifyPassword } from "./password.ts";
+import { openDatabase } from "./store/client.ts";
+import {
+  authenticateHost,
+  createHost,
+  findHost,
+  hashToken,
+} from "./store/hosts.ts";
+import { allSamples, recordSamples } from "./store/sample_store.ts";
+import { verifyPassword } from "./auth/password.ts";
 import { sampleFixture } from "./testing/samples.ts";
 import { runScript } from "./testing/subprocess.ts";
 import { TestAgent } from "./testing/test_agent.ts";
@@ -40,7 +45,7 @@ Deno.test("host register prints an agent.toml the agent accepts, with a token th
   const { config } = resolveAgentConfig(run.stdout, "agent.toml", {
     hostname: "pve1",
   });
-  assert.equal(config.hostId, "pve-01");
+  assert.equal(config.hostName, "pve-01");
   assert.match(config.serverUrl, /^ws:\/\/[^/]+:4321\/agent\/ws$/);
   assert.match(config.token, /^[A-Za-z0-9_-]{43}$/);
   assert.match(run.stdout, /^# node = "pve-01"$/m);

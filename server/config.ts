@@ -3,7 +3,7 @@
  * into a config where every field is set. `main.ts` is the only caller that
  * passes the real environment; tests pass plain objects.
  */
-import { parsePasswordHash } from "./password.ts";
+import { parsePasswordHash } from "./auth/password.ts";
 
 export type ServerEnv = "development" | "production";
 export type WsAdapterName = "deno" | "node";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { resolveServerConfig, type ServerConfig } from "./config.ts";
-import { hashPassword } from "./password.ts";
+import { hashPassword } from "./auth/password.ts";
 
 // Cheap cost: these tests check parsing, not strength.
 const HASH = await hashPassword("pw", { n: 1024, r: 8, p: 1 });

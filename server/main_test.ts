@@ -1,9 +1,9 @@
 /** `server/main.ts` as a real process: start-up refusals and clean shutdown. */
 import assert from "node:assert/strict";
-import { openDatabase } from "./db/client.ts";
-import { createHost, findHost, markOnline } from "./hosts.ts";
-import { allSamples } from "./metrics.ts";
-import { hashPassword } from "./password.ts";
+import { openDatabase } from "./store/client.ts";
+import { createHost, findHost, markOnline } from "./store/hosts.ts";
+import { allSamples } from "./store/sample_store.ts";
+import { hashPassword } from "./auth/password.ts";
 import { sampleFixture } from "./testing/samples.ts";
 import { runScript, startServerProcess } from "./testing/subprocess.ts";
 import { TestAgent } from "./testing/test_agent.ts";

@@ -3,17 +3,17 @@
  * retention and token checks. `main.ts` calls this with the real
  * environment's config; tests call it with a temporary database and port 0.
  */
-import { closeAllSessions, startTokenWatch } from "./agent_sessions.ts";
-import { CLOSE } from "./agent_socket.ts";
+import { closeAllAgents, startTokenWatch } from "./ingest/agent_registry.ts";
+import { CLOSE } from "./ingest/agent_socket.ts";
 import { createApp } from "./app.ts";
 import { type Clock, systemClock } from "@proxmon/shared/clock";
 import type { ServerConfig } from "./config.ts";
-import { openDatabase } from "./db/client.ts";
-import { type AppDeps, createAppDeps } from "./deps.ts";
-import { markAllOffline } from "./hosts.ts";
+import { openDatabase } from "./store/client.ts";
+import { type AppDeps, createAppDeps } from "./app_deps.ts";
+import { markAllOffline } from "./store/hosts.ts";
 import { consoleLogger, type Logger } from "./logger.ts";
-import { startRetention } from "./retention.ts";
-import type { WriterStats } from "./sample_writer.ts";
+import { startRetention } from "./store/retention.ts";
+import type { WriterStats } from "./ingest/sample_writer.ts";
 import { createWsAdapter, type WsAdapter } from "./ws/mod.ts";
 
 export interface RunningServer {
@@ -72,7 +72,7 @@ export async function startServer(
   });
   const tokenWatch = startTokenWatch({
     database,
-    sessions: deps.sessions,
+    agents: deps.agents,
     clock,
     log,
     intervalMs: config.tokenCheckMs,
@@ -90,7 +90,7 @@ export async function startServer(
     // Commit first, so the samples already received are acked before their
     // sockets close; whatever arrives meanwhile is committed by close().
     await deps.writer.flush();
-    await closeAllSessions(deps.sessions, "server_shutdown", CLOSE.shutdown, {
+    await closeAllAgents(deps.agents, "server_shutdown", CLOSE.shutdown, {
       clock,
       waitMs: 2000,
     });

@@ -19,7 +19,7 @@ import type { CommandRunner } from "../runner.ts";
 import type { Exec } from "./exec.ts";
 import { createHostCollector } from "./host/host.ts";
 import { chooseRootFsProbe } from "./host/root_fs.ts";
-import { limitRunner } from "./pool.ts";
+import { limitRunner } from "./concurrency_limit.ts";
 import {
   createGuestConfigCache,
   DEFAULT_GUEST_CONFIG_TTL_MS,
@@ -172,7 +172,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
 
 // The pure parsers and building blocks, for tests, the fake node and benchmarks.
 export * from "./commands.ts";
-export { createLimiter, limitRunner, mapPool } from "./pool.ts";
+export { createLimiter, limitRunner, mapPool } from "./concurrency_limit.ts";
 export { usableIp, usableIps } from "./ip.ts";
 export * from "./host/proc_parsers.ts";
 export { counterRates, cpuPercent } from "./host/rates.ts";

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import * as v from "valibot";
 import { FastPayload, MediumPayload, SlowPayload } from "@proxmon/shared";
-import { type FakeAnswer, fakeRunner } from "../fake_runner.ts";
+import { type FakeAnswer, fakeRunner } from "../testing/fake_runner.ts";
 import type { CommandRunner } from "../runner.ts";
 import { createCollectors, lineOf, ZFS_LIST_JSON } from "./mod.ts";
-import { fixturePath } from "./test_fixtures.ts";
-import { NODE, pveNodeAnswers, zfs22Answers } from "./test_node.ts";
+import { fixturePath } from "../testing/fixtures.ts";
+import { NODE, pveNodeAnswers, zfs22Answers } from "../testing/test_node.ts";
 
 const deps = (runner: CommandRunner, concurrency = 8) => ({
   runner,

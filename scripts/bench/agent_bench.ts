@@ -16,7 +16,7 @@
  * BENCH_AGENT_MALLOC_ARENA_MAX.
  */
 import type { Interval } from "@proxmon/shared";
-import { openDatabase } from "../../server/db/client.ts";
+import { openDatabase } from "../../server/store/client.ts";
 import {
   AGENT_PERMISSIONS,
   AGENT_V8_FLAGS,

@@ -4,9 +4,9 @@
  * with tokens from the server's own generator and hash function, which is
  * exactly what `deno task host register` stores.
  */
-import { openDatabase } from "../../server/db/client.ts";
-import { hosts } from "../../server/db/schema.ts";
-import { generateToken, hashToken } from "../../server/hosts.ts";
+import { openDatabase } from "../../server/store/client.ts";
+import { hosts } from "../../server/store/schema.ts";
+import { generateToken, hashToken } from "../../server/store/hosts.ts";
 import type { BenchHost } from "./load_plan.ts";
 
 const ROWS_PER_INSERT = 200;

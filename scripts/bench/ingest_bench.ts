@@ -5,7 +5,7 @@
  * and says which adapter is faster.
  */
 import { SERVER_DEFAULTS } from "../../server/config.ts";
-import { openDatabase } from "../../server/db/client.ts";
+import { openDatabase } from "../../server/store/client.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import {

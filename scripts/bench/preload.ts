@@ -6,8 +6,8 @@
  */
 import { type Client } from "@libsql/client";
 import type { Interval } from "@proxmon/shared";
-import { openDatabase } from "../../server/db/client.ts";
-import { summarize } from "../../server/summary.ts";
+import { openDatabase } from "../../server/store/client.ts";
+import { summarize } from "../../server/store/summary.ts";
 import { BENCH_DATA_DIR, REPO_ROOT } from "./paths.ts";
 import { loadSampleData, sampleFixturePath } from "./sample_fixtures.ts";
 
@@ -62,12 +62,12 @@ async function cacheKey(spec: PreloadSpec): Promise<string> {
       ),
     ),
     ...await Promise.all(
-      [...Deno.readDirSync(`${REPO_ROOT}/server/db/migrations`)]
+      [...Deno.readDirSync(`${REPO_ROOT}/server/store/migrations`)]
         .filter((e) => e.name.endsWith(".sql"))
         .map((e) => e.name)
         .sort()
         .map((n) =>
-          Deno.readTextFile(`${REPO_ROOT}/server/db/migrations/${n}`)
+          Deno.readTextFile(`${REPO_ROOT}/server/store/migrations/${n}`)
         ),
     ),
   ];

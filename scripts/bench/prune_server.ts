@@ -16,14 +16,14 @@
  *                           writer's counters
  * Set RETENTION_HOURS high so the start-up prune deletes nothing.
  */
-import { systemClock } from "../../server/clock.ts";
+import { systemClock } from "../../shared/clock.ts";
 import { resolveServerConfig } from "../../server/config.ts";
 import { consoleLogger } from "../../server/logger.ts";
 import {
   PRUNE_BATCH_SIZE,
   PRUNE_PAUSE_MS,
   pruneNow,
-} from "../../server/retention.ts";
+} from "../../server/store/retention.ts";
 import { startServer } from "../../server/server.ts";
 
 /** What the prune wrote to BENCH_PRUNE_RESULT. */

@@ -4,7 +4,7 @@
  * the oldest 24 h inside the server meanwhile. Ack latency during the prune
  * is compared with the target and with the minutes before it.
  */
-import { openDatabase } from "../../server/db/client.ts";
+import { openDatabase } from "../../server/store/client.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { ackCount, timeline, windowStats } from "./load_fleet.ts";

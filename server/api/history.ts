@@ -7,14 +7,14 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { Clock } from "@proxmon/shared/clock";
-import type { Database } from "../db/client.ts";
+import type { Database } from "../store/client.ts";
 import {
   HistoryMetric,
   HistoryRange,
   loadHistory,
   rangeMs,
-} from "../history.ts";
-import { findHost } from "../hosts.ts";
+} from "../store/history.ts";
+import { findHost } from "../store/hosts.ts";
 
 const MAX_SPAN_MS = 31 * 24 * 3_600_000;
 

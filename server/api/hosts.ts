@@ -7,13 +7,13 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import { type FastPayload, HostName, INTERVALS } from "@proxmon/shared";
-import type { Database } from "../db/client.ts";
-import { findHost, type HostRow, listHosts } from "../hosts.ts";
+import type { Database } from "../store/client.ts";
+import { findHost, type HostRow, listHosts } from "../store/hosts.ts";
 import {
   latestSample,
   latestSamplesByHost,
   type StoredSample,
-} from "../metrics.ts";
+} from "../store/sample_store.ts";
 
 export interface HostSummary {
   collected_at: string;

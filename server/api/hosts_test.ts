@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createHost, markOnline } from "../hosts.ts";
-import { recordSamples } from "../metrics.ts";
+import { createHost, markOnline } from "../store/hosts.ts";
+import { recordSamples } from "../store/sample_store.ts";
 import { sampleFixture } from "../testing/samples.ts";
 import { createTestApp } from "../testing/test_app.ts";
 

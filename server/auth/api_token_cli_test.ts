@@ -1,7 +1,7 @@
 /** `deno task host api-token` as a real process, and its token on a real server. */
 import assert from "node:assert/strict";
-import { openDatabase } from "../db/client.ts";
-import { hashPassword } from "../password.ts";
+import { openDatabase } from "../store/client.ts";
+import { hashPassword } from "./password.ts";
 import { runScript } from "../testing/subprocess.ts";
 import { startTestServer } from "../testing/test_server.ts";
 import { verifyApiToken } from "./api_tokens.ts";

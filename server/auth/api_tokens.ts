@@ -5,14 +5,14 @@
  * so the scan costs nothing and leaks nothing about which hash was near.
  */
 import { eq } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
-import { apiTokens } from "../db/schema.ts";
+import type { Database } from "../store/client.ts";
+import { apiTokens } from "../store/schema.ts";
 import {
   generateToken,
   hashToken,
   nameProblem,
   tokenMatches,
-} from "../hosts.ts";
+} from "../store/hosts.ts";
 
 /** An API token operation refused for a reason to show as is. */
 export class ApiTokenError extends Error {

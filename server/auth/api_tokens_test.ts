@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { Database } from "../db/client.ts";
-import { apiTokens } from "../db/schema.ts";
+import type { Database } from "../store/client.ts";
+import { apiTokens } from "../store/schema.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
 import {
   ApiTokenError,

@@ -7,8 +7,8 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import * as v from "valibot";
 import type { Clock } from "@proxmon/shared/clock";
-import type { Database } from "../db/client.ts";
-import { verifyPassword } from "../password.ts";
+import type { Database } from "../store/client.ts";
+import { verifyPassword } from "./password.ts";
 import { pageHeaders } from "../web/page_headers.ts";
 import { LoginPage } from "../web/views/login_page.tsx";
 import { verifyApiToken } from "./api_tokens.ts";

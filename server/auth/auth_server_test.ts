@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { hashPassword } from "../password.ts";
+import { hashPassword } from "./password.ts";
 import { startTestServer } from "../testing/test_server.ts";
 import { createWsAdapter } from "../ws/mod.ts";
 import { clientAddress } from "./auth.tsx";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { fakeClock } from "@proxmon/shared/fake_clock";
-import type { Database } from "../db/client.ts";
-import { hashPassword } from "../password.ts";
+import type { Database } from "../store/client.ts";
+import { hashPassword } from "./password.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
 import { createApiToken } from "./api_tokens.ts";
 import { type AuthConfig, createAuth, safeNext } from "./auth.tsx";

@@ -2,7 +2,7 @@
  * A real SQLite file in a fresh temporary directory, migrated, for tests.
  * Use with `await using`, so the file and folder go when the test ends.
  */
-import { type Database, openDatabase } from "../db/client.ts";
+import { type Database, openDatabase } from "../store/client.ts";
 
 export interface TempDatabase extends AsyncDisposable {
   database: Database;

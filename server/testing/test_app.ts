@@ -7,7 +7,7 @@ import { upgradeWebSocket } from "hono/deno";
 import { createApp } from "../app.ts";
 import { systemClock } from "@proxmon/shared/clock";
 import { resolveServerConfig } from "../config.ts";
-import { type AppDeps, createAppDeps } from "../deps.ts";
+import { type AppDeps, createAppDeps } from "../app_deps.ts";
 import { createMemoryLogger, type MemoryLogger } from "../logger.ts";
 import { openTempDatabase, type TempDatabase } from "./temp_db.ts";
 

@@ -8,8 +8,8 @@ import {
   type ServerConfig,
   type WsAdapterName,
 } from "../config.ts";
-import { type Database, openDatabase } from "../db/client.ts";
-import { createHost } from "../hosts.ts";
+import { type Database, openDatabase } from "../store/client.ts";
+import { createHost } from "../store/hosts.ts";
 import { createMemoryLogger, type MemoryLogger } from "../logger.ts";
 import { type RunningServer, startServer } from "../server.ts";
 

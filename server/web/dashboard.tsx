@@ -5,8 +5,8 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import type { Clock } from "@proxmon/shared/clock";
-import type { Database } from "../db/client.ts";
-import type { EventBus } from "../events.ts";
+import type { Database } from "../store/client.ts";
+import type { EventBus } from "../ingest/event_bus.ts";
 import { createAssets } from "./assets.ts";
 import { mergeGuests } from "./guest_list.ts";
 import {
@@ -23,7 +23,11 @@ import {
   type HostSectionsProps,
 } from "./views/host_sections.tsx";
 import { NotFoundPage } from "./views/not_found_page.tsx";
-import { FleetSummary, HostRow, OverviewPage } from "./views/overview_page.tsx";
+import {
+  FleetSummary,
+  OverviewPage,
+  OverviewRow,
+} from "./views/overview_page.tsx";
 
 export interface DashboardDeps {
   database: Database;
@@ -102,7 +106,7 @@ export function createDashboard(deps: DashboardDeps): Hono {
         <FleetSummary hosts={hosts} />
         <table>
           <tbody>
-            {rows.map((h) => <HostRow host={h} now={now} />)}
+            {rows.map((h) => <OverviewRow host={h} now={now} />)}
           </tbody>
         </table>
       </>,

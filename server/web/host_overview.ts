@@ -10,7 +10,7 @@ import type {
   StorageEntry,
   ZfsPool,
 } from "@proxmon/shared";
-import type { HostRow } from "../db/schema.ts";
+import type { HostRow } from "../store/schema.ts";
 
 /** Pool capacity, in percent, from which a pool counts as too full. */
 export const POOL_CAPACITY_LIMIT = 80;

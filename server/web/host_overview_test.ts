@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { FastPayload, SlowPayload } from "@proxmon/shared";
-import type { HostRow } from "../db/schema.ts";
+import type { HostRow } from "../store/schema.ts";
 import { sampleFixture } from "../testing/samples.ts";
 import {
   buildHostOverview,

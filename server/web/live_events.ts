@@ -7,7 +7,7 @@
 import type { Handler } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { Clock } from "@proxmon/shared/clock";
-import type { EventBus, ServerEvent } from "../events.ts";
+import type { EventBus, ServerEvent } from "../ingest/event_bus.ts";
 
 export interface LiveEventsOptions {
   bus: EventBus;

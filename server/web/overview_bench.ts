@@ -7,9 +7,9 @@
  */
 import { createAuth } from "../auth/auth.tsx";
 import { fakeClock } from "@proxmon/shared/fake_clock";
-import { createEventBus } from "../events.ts";
-import { createHost, markOnline } from "../hosts.ts";
-import { recordSamples, type SampleInput } from "../metrics.ts";
+import { createEventBus } from "../ingest/event_bus.ts";
+import { createHost, markOnline } from "../store/hosts.ts";
+import { recordSamples, type SampleInput } from "../store/sample_store.ts";
 import { sampleFixture } from "../testing/samples.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
 import { createDashboard } from "./dashboard.tsx";

@@ -4,13 +4,13 @@
  * an index seek per host, instead of a query per host.
  */
 import type { FastPayload, MediumPayload, SlowPayload } from "@proxmon/shared";
-import type { Database } from "../db/client.ts";
-import { findHost, listHosts } from "../hosts.ts";
+import type { Database } from "../store/client.ts";
+import { findHost, listHosts } from "../store/hosts.ts";
 import {
   latestSample,
   latestSamplesByHost,
   type StoredSample,
-} from "../metrics.ts";
+} from "../store/sample_store.ts";
 import type { HostSnapshot } from "./host_overview.ts";
 
 // Payloads were validated against the shared schemas when they arrived.

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { fakeRunner } from "../../fake_runner.ts";
+import { fakeRunner } from "../../testing/fake_runner.ts";
 import { DF_ROOT, lineOf } from "../commands.ts";
 import type { Outcome } from "../exec.ts";
-import { fixturePath, readFixture } from "../test_fixtures.ts";
+import { fixturePath, readFixture } from "../../testing/fixtures.ts";
 import { createHostCollector } from "./host.ts";
 import type { RootFs } from "./proc_parsers.ts";
 import { readTextFileResult } from "./proc_reader.ts";

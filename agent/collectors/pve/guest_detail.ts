@@ -22,7 +22,7 @@ import {
 } from "../commands.ts";
 import { describeFailure, type Exec, runCommand, runJson } from "../exec.ts";
 import { usableIps } from "../ip.ts";
-import { mapPool } from "../pool.ts";
+import { mapPool } from "../concurrency_limit.ts";
 import { isRecord } from "../values.ts";
 import {
   createGuestConfigCache,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { VmDetail } from "@proxmon/shared";
-import { type FakeAnswer, fakeRunner } from "../../fake_runner.ts";
+import { type FakeAnswer, fakeRunner } from "../../testing/fake_runner.ts";
 import {
   guestConfig,
   guestList,
@@ -8,8 +8,8 @@ import {
   lxcInterfaces,
   qemuAgentInterfaces,
 } from "../commands.ts";
-import { readFixture } from "../test_fixtures.ts";
-import { NODE, pveNodeAnswers } from "../test_node.ts";
+import { readFixture } from "../../testing/fixtures.ts";
+import { NODE, pveNodeAnswers } from "../../testing/test_node.ts";
 import { createGuestConfigCache } from "./guest_config_cache.ts";
 import { collectVmsDetail } from "./guest_detail.ts";
 

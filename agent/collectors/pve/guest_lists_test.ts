@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { fakeRunner } from "../../fake_runner.ts";
+import { fakeRunner } from "../../testing/fake_runner.ts";
 import { guestList, lineOf } from "../commands.ts";
-import { readFixture } from "../test_fixtures.ts";
-import { NODE, pveNodeAnswers } from "../test_node.ts";
+import { readFixture } from "../../testing/fixtures.ts";
+import { NODE, pveNodeAnswers } from "../../testing/test_node.ts";
 import {
   collectVmsRuntime,
   parseLxcList,

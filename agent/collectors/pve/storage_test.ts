@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { fakeRunner } from "../../fake_runner.ts";
+import { fakeRunner } from "../../testing/fake_runner.ts";
 import { lineOf, storageList } from "../commands.ts";
-import { readFixture } from "../test_fixtures.ts";
+import { readFixture } from "../../testing/fixtures.ts";
 import { collectStorage, parseStorage } from "./storage.ts";
 
 Deno.test("collectStorage() returns one summary per storage entry (seed values)", async () => {

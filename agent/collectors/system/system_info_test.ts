@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { type FakeAnswer, fakeRunner } from "../../fake_runner.ts";
+import { type FakeAnswer, fakeRunner } from "../../testing/fake_runner.ts";
 import {
   APT_UPGRADABLE,
   lineOf,
   PVEVERSION,
   ZFS_VERSION,
 } from "../commands.ts";
-import { readFixture } from "../test_fixtures.ts";
+import { readFixture } from "../../testing/fixtures.ts";
 import {
   collectSystemInfo,
   parseAptUpgradable,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFixture } from "../test_fixtures.ts";
+import { readFixture } from "../../testing/fixtures.ts";
 import { parseZfsListJson, parseZfsListText } from "./datasets.ts";
 
 Deno.test("parseZfsListJson() returns datasets with their own snapshot count, newest and oldest (seed values)", () => {

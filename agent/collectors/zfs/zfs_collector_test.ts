@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import type { CommandError } from "../../runner.ts";
-import { type FakeAnswer, fakeRunner } from "../../fake_runner.ts";
+import { type FakeAnswer, fakeRunner } from "../../testing/fake_runner.ts";
 import {
   lineOf,
   ZFS_LIST_JSON,
   ZPOOL_LIST_JSON,
   ZPOOL_STATUS_JSON,
 } from "../commands.ts";
-import { readFixture } from "../test_fixtures.ts";
-import { zfs22Answers } from "../test_node.ts";
+import { readFixture } from "../../testing/fixtures.ts";
+import { zfs22Answers } from "../../testing/test_node.ts";
 import { utcTime } from "./scan.ts";
 import { createZfsCollector } from "./zfs_collector.ts";
 

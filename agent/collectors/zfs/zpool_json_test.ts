@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFixture } from "../test_fixtures.ts";
+import { readFixture } from "../../testing/fixtures.ts";
 import { mergePools } from "./pools.ts";
 import { parseZpoolListJson, parseZpoolStatusJson } from "./zpool_json.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFixture } from "../test_fixtures.ts";
+import { readFixture } from "../../testing/fixtures.ts";
 import { parseCtime, parseDuration, scanFromText, utcTime } from "./scan.ts";
 import { parseZpoolListJson, parseZpoolStatusJson } from "./zpool_json.ts";
 import { parseZpoolListText, parseZpoolStatusText } from "./zpool_text.ts";

@@ -1,5 +1,5 @@
 /** The host detail page: live sections, history charts and guests. */
-import { HISTORY_RANGES } from "../../history.ts";
+import { HISTORY_RANGES } from "../../store/history.ts";
 import { Layout } from "./layout.tsx";
 import {
   GuestCount,

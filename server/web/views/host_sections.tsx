@@ -20,7 +20,7 @@ import {
   formatPercent,
   formatRate,
 } from "../static/format.js";
-import { isPhysicalIface } from "../../summary.ts";
+import { isPhysicalIface } from "../../store/summary.ts";
 import { UsageMeter } from "./meter.tsx";
 
 export interface HostSectionsProps {

@@ -47,7 +47,7 @@ function Ago(props: { at: number | null; now: number }) {
 }
 
 /** One host's row; its id lets the live script swap it in place. */
-export function HostRow(props: { host: HostOverview; now: number }) {
+export function OverviewRow(props: { host: HostOverview; now: number }) {
   const h = props.host;
   const rank = severityRank(h);
   const memFraction = h.memUsed !== null && h.memTotal
@@ -193,7 +193,12 @@ export function OverviewPage(props: OverviewPageProps) {
                 </tr>
               </thead>
               <tbody id="host-rows">
-                {props.hosts.map((h) => <HostRow host={h} now={props.now} />)}
+                {props.hosts.map((h) => (
+                  <OverviewRow
+                    host={h}
+                    now={props.now}
+                  />
+                ))}
               </tbody>
             </table>
           )}

@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import * as v from "valibot";
-import type { Database } from "./db/client.ts";
+import type { Database } from "./client.ts";
 
 export const HistoryMetric = v.picklist([
   "cpu",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { fakeRunner } from "../fake_runner.ts";
-import { createLimiter, limitRunner, mapPool } from "./pool.ts";
+import { fakeRunner } from "../testing/fake_runner.ts";
+import { createLimiter, limitRunner, mapPool } from "./concurrency_limit.ts";
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

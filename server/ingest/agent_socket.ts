@@ -20,13 +20,13 @@ import {
   PROTOCOL_VERSION,
   type ServerMessage,
 } from "@proxmon/shared";
-import type { AgentConnection, SessionRegistry } from "./agent_sessions.ts";
+import type { AgentConnection, AgentRegistry } from "./agent_registry.ts";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
-import type { ServerConfig } from "./config.ts";
-import type { Database } from "./db/client.ts";
-import type { EventBus } from "./events.ts";
-import { authenticateHost, markOffline, markOnline } from "./hosts.ts";
-import type { Logger } from "./logger.ts";
+import type { ServerConfig } from "../config.ts";
+import type { Database } from "../store/client.ts";
+import type { EventBus } from "./event_bus.ts";
+import { authenticateHost, markOffline, markOnline } from "../store/hosts.ts";
+import type { Logger } from "../logger.ts";
 import type { SampleWriter } from "./sample_writer.ts";
 
 export const CLOSE = {
@@ -42,7 +42,7 @@ export interface AgentSocketDeps {
   clock: Clock;
   log: Logger;
   events: EventBus;
-  sessions: SessionRegistry;
+  agents: AgentRegistry;
   writer: SampleWriter;
   config: Pick<ServerConfig, "maxFrameBytes" | "joinTimeoutMs">;
   upgradeWebSocket: UpgradeWebSocket;
@@ -121,7 +121,7 @@ interface Connection extends AgentConnection {
 }
 
 function createConnection(deps: AgentSocketDeps): Connection {
-  const { clock, log, sessions, writer, database, events } = deps;
+  const { clock, log, agents, writer, database, events } = deps;
   let wire: Wire | null = null;
   let state: "open" | "joining" | "joined" | "closed" = "open";
   let joined: Connection["joined"] = null;
@@ -170,7 +170,7 @@ function createConnection(deps: AgentSocketDeps): Connection {
     if (finished) return finished;
     state = "closed";
     if (joinTimer !== null) clock.clearTimeout(joinTimer);
-    const wasCurrent = sessions.remove(conn);
+    const wasCurrent = agents.remove(conn);
     const host = joined;
     finished = wasCurrent && host
       ? markOffline(database, host.hostId, clock.now()).then(
@@ -217,7 +217,7 @@ function createConnection(deps: AgentSocketDeps): Connection {
       tokenHash: host.tokenHash,
     };
     state = "joined";
-    const previous = sessions.claim(host.id, conn);
+    const previous = agents.claim(host.id, conn);
     if (previous) await previous.terminate("replaced", CLOSE.replaced);
     await markOnline(database, host.id, msg.agent_version, clock.now());
     if (state !== "joined") return;
@@ -289,7 +289,7 @@ function createConnection(deps: AgentSocketDeps): Connection {
     socketClosed: socketClosed.promise,
     open(ws) {
       wire = ws;
-      sessions.add(conn);
+      agents.add(conn);
       joinTimer = clock.setTimeout(() => {
         joinTimer = null;
         if (!joined) void refuse("join_timeout", CLOSE.refused);

@@ -8,8 +8,8 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { asc, eq, inArray } from "drizzle-orm";
 import * as v from "valibot";
 import { HostName } from "@proxmon/shared";
-import type { Database } from "./db/client.ts";
-import { type HostRow, hosts } from "./db/schema.ts";
+import type { Database } from "./client.ts";
+import { type HostRow, hosts } from "./schema.ts";
 
 export type { HostRow };
 

@@ -8,7 +8,7 @@ import {
   commandLine,
   type CommandResult,
   type CommandRunner,
-} from "./runner.ts";
+} from "../runner.ts";
 
 export type FakeAnswer = string | { stdout: string; stderr?: string } | {
   error: CommandError;

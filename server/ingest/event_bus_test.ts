@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createEventBus, type ServerEvent } from "./events.ts";
+import { createEventBus, type ServerEvent } from "./event_bus.ts";
 
 const online: ServerEvent = {
   type: "status",

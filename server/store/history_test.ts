@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import type { Database } from "./db/client.ts";
-import { hosts, metrics } from "./db/schema.ts";
+import type { Database } from "./client.ts";
+import { hosts, metrics } from "./schema.ts";
 import { loadHistory } from "./history.ts";
 import type { FastSummary } from "./summary.ts";
-import { openTempDatabase } from "./testing/temp_db.ts";
+import { openTempDatabase } from "../testing/temp_db.ts";
 
 const T0 = Date.UTC(2025, 0, 1);
 const MIN = 60_000;

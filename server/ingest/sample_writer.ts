@@ -5,13 +5,13 @@
  * is what makes an `ack` mean "durably stored".
  */
 import type { Clock } from "@proxmon/shared/clock";
-import type { Database } from "./db/client.ts";
-import type { EventBus } from "./events.ts";
+import type { Database } from "../store/client.ts";
+import type { EventBus } from "./event_bus.ts";
 import {
   type RecordOutcome,
   recordSamples,
   type SampleInput,
-} from "./metrics.ts";
+} from "../store/sample_store.ts";
 
 export interface PendingSample extends SampleInput {
   /** for the `sample` event published after commit */

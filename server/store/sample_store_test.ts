@@ -8,10 +8,10 @@ import {
   latestSamplesByHost,
   recordSamples,
   type SampleInput,
-} from "./metrics.ts";
+} from "./sample_store.ts";
 import { summarize } from "./summary.ts";
-import { openTempDatabase } from "./testing/temp_db.ts";
-import { sampleFixture } from "./testing/samples.ts";
+import { openTempDatabase } from "../testing/temp_db.ts";
+import { sampleFixture } from "../testing/samples.ts";
 
 const NOW = Date.UTC(2026, 3, 21, 12);
 const SEC = 1000;

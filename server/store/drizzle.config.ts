@@ -2,6 +2,6 @@ import type { Config } from "drizzle-kit";
 
 export default {
   dialect: "sqlite",
-  schema: "./server/db/schema.ts",
-  out: "./server/db/migrations",
+  schema: "./server/store/schema.ts",
+  out: "./server/store/migrations",
 } satisfies Config;

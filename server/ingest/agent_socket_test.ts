@@ -4,16 +4,16 @@
  */
 import assert from "node:assert/strict";
 import type { Interval } from "@proxmon/shared";
-import type { WsAdapterName } from "./config.ts";
-import type { ServerEvent } from "./events.ts";
-import { findHost, rotateToken } from "./hosts.ts";
-import { allSamples, latestSample } from "./metrics.ts";
-import { sampleFixture } from "./testing/samples.ts";
-import { TestAgent } from "./testing/test_agent.ts";
+import type { WsAdapterName } from "../config.ts";
+import type { ServerEvent } from "./event_bus.ts";
+import { findHost, rotateToken } from "../store/hosts.ts";
+import { allSamples, latestSample } from "../store/sample_store.ts";
+import { sampleFixture } from "../testing/samples.ts";
+import { TestAgent } from "../testing/test_agent.ts";
 import {
   startTestServer,
   type TestServerOptions,
-} from "./testing/test_server.ts";
+} from "../testing/test_server.ts";
 
 const ADAPTERS: WsAdapterName[] = ["deno", "node"];
 const AT = "2026-04-21T12:00:00.123Z";

@@ -3,7 +3,7 @@
  * node named `pve-01` from the fixtures (ZFS in its 2.3+ JSON form), and the
  * ZFS answers of a 2.2 node that refuses `-j`.
  */
-import type { FakeAnswer } from "../fake_runner.ts";
+import type { FakeAnswer } from "./fake_runner.ts";
 import {
   APT_UPGRADABLE,
   DF_ROOT,
@@ -21,8 +21,8 @@ import {
   ZPOOL_LIST_TEXT,
   ZPOOL_STATUS_JSON,
   ZPOOL_STATUS_TEXT,
-} from "./commands.ts";
-import { readFixture } from "./test_fixtures.ts";
+} from "../collectors/commands.ts";
+import { readFixture } from "./fixtures.ts";
 
 export const NODE = "pve-01";
 

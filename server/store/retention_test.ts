@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { fakeClock } from "@proxmon/shared/fake_clock";
 import { createHost } from "./hosts.ts";
-import { createMemoryLogger } from "./logger.ts";
-import { allSamples, recordSamples, type SampleInput } from "./metrics.ts";
+import { createMemoryLogger } from "../logger.ts";
+import { allSamples, recordSamples, type SampleInput } from "./sample_store.ts";
 import { pruneNow, startRetention } from "./retention.ts";
-import { sampleFixture } from "./testing/samples.ts";
-import { openTempDatabase } from "./testing/temp_db.ts";
+import { sampleFixture } from "../testing/samples.ts";
+import { openTempDatabase } from "../testing/temp_db.ts";
 
 const NOW = Date.UTC(2026, 3, 21, 12);
 const HOUR = 3_600_000;

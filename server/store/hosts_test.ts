@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hosts as hostsTable, metrics as metricsTable } from "./db/schema.ts";
+import { hosts as hostsTable, metrics as metricsTable } from "./schema.ts";
 import {
   authenticateHost,
   createHost,
@@ -16,8 +16,8 @@ import {
   tokenHashes,
   tokenMatches,
 } from "./hosts.ts";
-import { recordSamples } from "./metrics.ts";
-import { openTempDatabase } from "./testing/temp_db.ts";
+import { recordSamples } from "./sample_store.ts";
+import { openTempDatabase } from "../testing/temp_db.ts";
 
 const NOW = Date.UTC(2026, 3, 21, 12);
 

@@ -4,7 +4,7 @@ import { isPhysicalIface, summarize } from "./summary.ts";
 
 const fast: FastPayload = JSON.parse(
   await Deno.readTextFile(
-    `${import.meta.dirname}/../fixtures/samples/fast.json`,
+    `${import.meta.dirname}/../../fixtures/samples/fast.json`,
   ),
 );
 

@@ -2,10 +2,10 @@
  * Retention: samples older than RETENTION_HOURS are deleted once at start-up
  * and then every hour, in batches so ingest never waits long for the lock.
  */
-import type { Clock, TimerId } from "./clock.ts";
-import type { Database } from "./db/client.ts";
-import type { Logger } from "./logger.ts";
-import { deleteOlderThan } from "./metrics.ts";
+import type { Clock, TimerId } from "@proxmon/shared/clock";
+import type { Database } from "./client.ts";
+import type { Logger } from "../logger.ts";
+import { deleteOlderThan } from "./sample_store.ts";
 
 export const RETENTION_INTERVAL_MS = 3_600_000;
 // Measured by `deno task bench:retention` (24 h of 50 hosts pruned while

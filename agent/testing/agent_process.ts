@@ -3,9 +3,9 @@
  * permissions the compiled binary gets, so a permission the agent lacks
  * fails here first.
  */
-import { AGENT_PERMISSIONS } from "./build.ts";
+import { AGENT_PERMISSIONS } from "../build.ts";
 
-export const REPO_ROOT = new URL("..", import.meta.url).pathname.replace(
+export const REPO_ROOT = new URL("../..", import.meta.url).pathname.replace(
   /\/$/,
   "",
 );

@@ -7,7 +7,7 @@
 import type { InStatement } from "@libsql/client";
 import * as v from "valibot";
 import { Interval } from "@proxmon/shared";
-import type { Database } from "./db/client.ts";
+import type { Database } from "./client.ts";
 import { summarize } from "./summary.ts";
 
 export interface SampleInput {

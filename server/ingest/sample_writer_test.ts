@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { systemClock } from "@proxmon/shared/clock";
-import { createEventBus, type ServerEvent } from "./events.ts";
-import { createHost } from "./hosts.ts";
-import { allSamples } from "./metrics.ts";
+import { createEventBus, type ServerEvent } from "./event_bus.ts";
+import { createHost } from "../store/hosts.ts";
+import { allSamples } from "../store/sample_store.ts";
 import { createSampleWriter, type PendingSample } from "./sample_writer.ts";
-import { sampleFixture } from "./testing/samples.ts";
-import { openTempDatabase } from "./testing/temp_db.ts";
+import { sampleFixture } from "../testing/samples.ts";
+import { openTempDatabase } from "../testing/temp_db.ts";
 
 const AT = Date.UTC(2026, 3, 21, 12);
 const slow = await sampleFixture("slow");

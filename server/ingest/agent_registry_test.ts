@@ -1,16 +1,21 @@
 import assert from "node:assert/strict";
 import {
   type AgentConnection,
-  closeAllSessions,
-  createSessionRegistry,
-  revokeStaleSessions,
-  type SessionRegistry,
+  type AgentRegistry,
+  closeAllAgents,
+  createAgentRegistry,
+  revokeStaleAgents,
   startTokenWatch,
-} from "./agent_sessions.ts";
+} from "./agent_registry.ts";
 import { fakeClock } from "@proxmon/shared/fake_clock";
-import { createHost, type HostRow, removeHost, rotateToken } from "./hosts.ts";
-import { createMemoryLogger } from "./logger.ts";
-import { openTempDatabase } from "./testing/temp_db.ts";
+import {
+  createHost,
+  type HostRow,
+  removeHost,
+  rotateToken,
+} from "../store/hosts.ts";
+import { createMemoryLogger } from "../logger.ts";
+import { openTempDatabase } from "../testing/temp_db.ts";
 
 /** A connection that records how it was closed. */
 function connection(joined: AgentConnection["joined"] = null) {
@@ -30,47 +35,47 @@ function connection(joined: AgentConnection["joined"] = null) {
 }
 
 /** A connection of a stored host, added and claimed as its current one. */
-function joinedConnection(sessions: SessionRegistry, host: HostRow) {
+function joinedConnection(agents: AgentRegistry, host: HostRow) {
   const conn = connection({
     hostId: host.id,
     hostName: host.name,
     tokenHash: host.tokenHash,
   });
-  sessions.add(conn);
-  sessions.claim(host.id, conn);
+  agents.add(conn);
+  agents.claim(host.id, conn);
   return conn;
 }
 
 Deno.test("claim() makes a connection its host's current one and hands back the one it replaces", () => {
-  const sessions = createSessionRegistry();
+  const agents = createAgentRegistry();
   const a = connection({ hostId: 1, hostName: "a", tokenHash: "h" });
   const b = connection({ hostId: 1, hostName: "a", tokenHash: "h" });
-  sessions.add(a);
-  sessions.add(b);
-  assert.equal(sessions.claim(1, a), undefined);
-  assert.equal(sessions.claim(1, b), a);
-  assert.equal(sessions.current(1), b);
+  agents.add(a);
+  agents.add(b);
+  assert.equal(agents.claim(1, a), undefined);
+  assert.equal(agents.claim(1, b), a);
+  assert.equal(agents.current(1), b);
   assert.equal(
-    sessions.remove(a),
+    agents.remove(a),
     false,
     "a replaced connection is not current",
   );
-  assert.equal(sessions.current(1), b);
-  assert.equal(sessions.remove(b), true);
-  assert.equal(sessions.current(1), undefined);
-  assert.deepEqual(sessions.all(), []);
+  assert.equal(agents.current(1), b);
+  assert.equal(agents.remove(b), true);
+  assert.equal(agents.current(1), undefined);
+  assert.deepEqual(agents.all(), []);
 });
 
-Deno.test("closeAllSessions() closes joined and unjoined connections alike and waits for their close", async () => {
-  const sessions = createSessionRegistry();
+Deno.test("closeAllAgents() closes joined and unjoined connections alike and waits for their close", async () => {
+  const agents = createAgentRegistry();
   const joined = connection({ hostId: 1, hostName: "a", tokenHash: "h" });
   const waiting = connection();
-  sessions.add(joined);
-  sessions.add(waiting);
-  sessions.claim(1, joined);
+  agents.add(joined);
+  agents.add(waiting);
+  agents.claim(1, joined);
   const clock = fakeClock(0);
   let done = false;
-  const closing = closeAllSessions(sessions, "server_shutdown", 1001, {
+  const closing = closeAllAgents(agents, "server_shutdown", 1001, {
     clock,
     waitMs: 1000,
   }).then(() => done = true);
@@ -85,12 +90,12 @@ Deno.test("closeAllSessions() closes joined and unjoined connections alike and w
   assert.equal(clock.pending(), 0);
 });
 
-Deno.test("closeAllSessions() gives up waiting for a peer that never answers the close", async () => {
-  const sessions = createSessionRegistry();
+Deno.test("closeAllAgents() gives up waiting for a peer that never answers the close", async () => {
+  const agents = createAgentRegistry();
   const silent = connection();
-  sessions.add(silent);
+  agents.add(silent);
   const clock = fakeClock(0);
-  const closing = closeAllSessions(sessions, "server_shutdown", 1001, {
+  const closing = closeAllAgents(agents, "server_shutdown", 1001, {
     clock,
     waitMs: 1000,
   });
@@ -100,17 +105,17 @@ Deno.test("closeAllSessions() gives up waiting for a peer that never answers the
   assert.deepEqual(silent.closes, ["server_shutdown/1001"]);
 });
 
-Deno.test("revokeStaleSessions() closes connections of rotated and removed hosts only", async () => {
+Deno.test("revokeStaleAgents() closes connections of rotated and removed hosts only", async () => {
   await using t = await openTempDatabase();
   const made = await Promise.all(
     ["kept", "rotated", "removed"].map((n) => createHost(t.database, n, 0)),
   );
-  const sessions = createSessionRegistry();
-  const conns = made.map(({ host }) => joinedConnection(sessions, host));
-  assert.equal(await revokeStaleSessions(t.database, sessions), 0);
+  const agents = createAgentRegistry();
+  const conns = made.map(({ host }) => joinedConnection(agents, host));
+  assert.equal(await revokeStaleAgents(t.database, agents), 0);
   await rotateToken(t.database, "rotated");
   await removeHost(t.database, "removed");
-  assert.equal(await revokeStaleSessions(t.database, sessions), 2);
+  assert.equal(await revokeStaleAgents(t.database, agents), 2);
   assert.deepEqual(conns.map((c) => c.closes), [
     [],
     ["unauthorized/1008"],
@@ -121,13 +126,13 @@ Deno.test("revokeStaleSessions() closes connections of rotated and removed hosts
 Deno.test("startTokenWatch() checks every interval until stopped", async () => {
   await using t = await openTempDatabase();
   const { host } = await createHost(t.database, "pve-01", 0);
-  const sessions = createSessionRegistry();
-  const conn = joinedConnection(sessions, host);
+  const agents = createAgentRegistry();
+  const conn = joinedConnection(agents, host);
   const clock = fakeClock(0);
   const log = createMemoryLogger();
   const watch = startTokenWatch({
     database: t.database,
-    sessions,
+    agents,
     clock,
     log,
     intervalMs: 1000,

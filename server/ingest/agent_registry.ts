@@ -5,9 +5,9 @@
  */
 import type { ErrorReason } from "@proxmon/shared";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
-import type { Database } from "./db/client.ts";
-import { tokenHashes } from "./hosts.ts";
-import type { Logger } from "./logger.ts";
+import type { Database } from "../store/client.ts";
+import { tokenHashes } from "../store/hosts.ts";
+import type { Logger } from "../logger.ts";
 
 /** What the registry needs to know about one agent connection. */
 export interface AgentConnection {
@@ -24,7 +24,7 @@ export interface AgentConnection {
   readonly socketClosed: Promise<void>;
 }
 
-export interface SessionRegistry {
+export interface AgentRegistry {
   /** Tracks an open connection, joined or not. */
   add(conn: AgentConnection): void;
   /** Forgets a connection; true if it was its host's current one. */
@@ -40,7 +40,7 @@ export interface SessionRegistry {
 }
 
 /** Creates an empty registry. */
-export function createSessionRegistry(): SessionRegistry {
+export function createAgentRegistry(): AgentRegistry {
   const open = new Set<AgentConnection>();
   const byHost = new Map<number, AgentConnection>();
   return {
@@ -68,13 +68,13 @@ export function createSessionRegistry(): SessionRegistry {
  * and for each close handshake, up to `waitMs`: a process that exits
  * sooner can drop the error message and close frame still queued.
  */
-export async function closeAllSessions(
-  sessions: SessionRegistry,
+export async function closeAllAgents(
+  agents: AgentRegistry,
   reason: ErrorReason,
   code: number,
   { clock, waitMs }: { clock: Clock; waitMs: number },
 ): Promise<void> {
-  const conns = sessions.all();
+  const conns = agents.all();
   await Promise.all(conns.map((c) => c.terminate(reason, code)));
   let timer: TimerId | undefined;
   const timeout = new Promise<void>((resolve) => {
@@ -92,11 +92,11 @@ export async function closeAllSessions(
  * rotated since it joined. The CLI changes tokens from another process, so
  * the server learns of it only by looking. Returns how many were closed.
  */
-export async function revokeStaleSessions(
+export async function revokeStaleAgents(
   database: Database,
-  sessions: SessionRegistry,
+  agents: AgentRegistry,
 ): Promise<number> {
-  const live = sessions.joined();
+  const live = agents.joined();
   if (live.size === 0) return 0;
   const hashes = await tokenHashes(database, [...live.keys()]);
   const stale = [...live].filter(([hostId, conn]) =>
@@ -115,11 +115,11 @@ export interface TokenWatch {
   stop(): Promise<void>;
 }
 
-/** Runs {@link revokeStaleSessions} every `intervalMs` until stopped. */
+/** Runs {@link revokeStaleAgents} every `intervalMs` until stopped. */
 export function startTokenWatch(
-  { database, sessions, clock, log, intervalMs }: {
+  { database, agents, clock, log, intervalMs }: {
     database: Database;
-    sessions: SessionRegistry;
+    agents: AgentRegistry;
     clock: Clock;
     log: Logger;
     intervalMs: number;
@@ -129,7 +129,7 @@ export function startTokenWatch(
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
   const tick = () => {
-    running = revokeStaleSessions(database, sessions).then(
+    running = revokeStaleAgents(database, agents).then(
       (n) => {
         if (n > 0) {
           log.info(`closed ${n} agent connection(s) with a revoked token`);

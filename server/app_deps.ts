@@ -5,15 +5,18 @@
  */
 import type { UpgradeWebSocket } from "hono/ws";
 import {
-  createSessionRegistry,
-  type SessionRegistry,
-} from "./agent_sessions.ts";
+  type AgentRegistry,
+  createAgentRegistry,
+} from "./ingest/agent_registry.ts";
 import type { Clock } from "@proxmon/shared/clock";
 import type { ServerConfig } from "./config.ts";
-import type { Database } from "./db/client.ts";
-import { createEventBus, type EventBus } from "./events.ts";
+import type { Database } from "./store/client.ts";
+import { createEventBus, type EventBus } from "./ingest/event_bus.ts";
 import type { Logger } from "./logger.ts";
-import { createSampleWriter, type SampleWriter } from "./sample_writer.ts";
+import {
+  createSampleWriter,
+  type SampleWriter,
+} from "./ingest/sample_writer.ts";
 
 /** What the caller provides. */
 export interface BaseDeps {
@@ -34,7 +37,7 @@ export interface AppDeps extends BaseDeps {
   /** live updates: committed samples and status changes */
   events: EventBus;
   /** the live agent sockets of this process */
-  sessions: SessionRegistry;
+  agents: AgentRegistry;
   /** batched ingest */
   writer: SampleWriter;
 }
@@ -47,7 +50,7 @@ export function createAppDeps(base: BaseDeps): AppDeps {
   return {
     ...base,
     events,
-    sessions: createSessionRegistry(),
+    agents: createAgentRegistry(),
     writer: createSampleWriter({
       database: base.database,
       clock: base.clock,
