@@ -8,8 +8,39 @@
  * (playwright, drizzle-kit, ...), about 90 MB the agent never loads.
  */
 
-/** What the agent may touch on a PVE node, and nothing more. */
-export const AGENT_PERMISSIONS = [
+/**
+ * The agent's permissions: `--allow-all`, because Deno 2.9 allows nothing
+ * narrower that can read /proc.
+ *
+ * Deno treats every path under /proc, /sys and /dev as a "special file"
+ * (runtime/permissions, `check_special_file`): reading one needs the `all`
+ * permission, not read access. Only the bare `--allow-all` flag grants
+ * `all`; `--allow-read`, `--allow-read=/proc`, `--allow-read=/proc/stat`
+ * and even `--allow-all` plus any `--deny-*` flag all fail with
+ * `NotCapable: Requires all access to "/proc/stat"`. The exceptions are
+ * `/proc/pressure/*` (readable with `--allow-read` since Deno 2.5), pipes
+ * under /proc/self/fd, and /dev/null, /dev/zero, /dev/(u)random. The agent
+ * needs /proc/stat, meminfo, loadavg, uptime, net/dev, diskstats and
+ * spl/kstat/zfs/arcstats, so it needs `all`. packaging_test.ts checks both
+ * halves against this Deno: the narrow set cannot read /proc/stat, this one
+ * can; when a later Deno lets a narrower set through, that test fails and
+ * this list should shrink again.
+ *
+ * What that costs is small: the agent already needed unrestricted
+ * `--allow-run` (pvesh, zpool, zfs, pveversion, apt), and a process that may
+ * run any program as root may do anything; the systemd unit's sandboxing
+ * (proxmon-agent.service) is what actually limits it. `--allow-all` adds
+ * environment, FFI and the remaining `sys` calls, none of which it uses.
+ */
+export const AGENT_PERMISSIONS = ["--allow-all"] as const;
+
+/**
+ * The flags the agent needed before Deno counted /proc as special: read and
+ * write files, the server and the PVE API over the network, the PVE tools,
+ * and the hostname. Kept to show, in packaging_test.ts, that they are not
+ * enough on this Deno.
+ */
+export const NARROW_PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-net",

@@ -9,7 +9,9 @@ Collects Proxmox VE node metrics and streams them to a proxmon server.
 Options:
   --config PATH    agent config (default ${AGENT_DEFAULTS.configPath})
   --once           collect one sample per interval, print them as JSON
-                   ({"fast":…,"medium":…,"slow":…}) and exit; never connects
+                   ({"fast":…,"medium":…,"slow":…}) and exit; never connects.
+                   Says on stderr how many commands ran and which failed;
+                   exits 3 when no PVE or ZFS command produced data
   --node NAME      PVE node name (overrides the config; with --once, lets the
                    agent run without a config file)
   --proc-dir DIR   read host metrics from DIR instead of /proc

@@ -17,6 +17,8 @@ import { createConnection } from "./connection.ts";
 import { denoRunner } from "./deno_runner.ts";
 import { type Logger, stderrLogger } from "./log.ts";
 import { Outbox, OutboxFileError } from "./outbox.ts";
+import type { CommandRunner } from "./runner.ts";
+import { createSourceLedger } from "./source_ledger.ts";
 import { createReporter } from "./reporter.ts";
 import { AGENT_VERSION } from "./version.ts";
 
@@ -24,6 +26,9 @@ import { AGENT_VERSION } from "./version.ts";
 class StartupError extends Error {
   override name = "StartupError";
 }
+
+/** `--once` found no working PVE or ZFS command: a broken install. */
+export const EXIT_NO_PVE_DATA = 3;
 
 // How long a shutdown waits for running cycles, so their samples are saved
 // too; well inside systemd's default 90 s stop timeout.
@@ -65,9 +70,14 @@ async function readConfig(
   };
 }
 
-function createAgentCollectors(settings: CollectionSettings) {
+function createAgentCollectors(
+  settings: CollectionSettings,
+  log: Logger,
+  runner: CommandRunner = denoRunner,
+) {
   return createCollectors({
-    runner: denoRunner,
+    runner,
+    warn: (message) => log.warn(message),
     procDir: settings.procDir,
     node: settings.node,
     agentVersion: AGENT_VERSION,
@@ -92,7 +102,12 @@ async function runOnce(cli: CliArgs, log: Logger): Promise<number> {
       concurrency: AGENT_DEFAULTS.concurrency,
     };
   }
-  const collectors = createAgentCollectors(settings);
+  const ledger = createSourceLedger();
+  const collectors = createAgentCollectors(
+    settings,
+    log,
+    ledger.wrap(denoRunner),
+  );
   const nowMs = Date.now();
   const [fast, medium, slow] = await Promise.all([
     collectors.fast(nowMs),
@@ -100,6 +115,14 @@ async function runOnce(cli: CliArgs, log: Logger): Promise<number> {
     collectors.slow(nowMs),
   ]);
   console.log(JSON.stringify({ fast, medium, slow }, null, 2));
+  if (!ledger.pveOrZfsAnswered()) {
+    log.error(
+      `${ledger.summary()}; no PVE or ZFS command produced data ` +
+        "(is this a Proxmox VE node, and is the agent running as root?)",
+    );
+    return EXIT_NO_PVE_DATA;
+  }
+  log.info(ledger.summary());
   return 0;
 }
 
@@ -188,7 +211,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
     },
   });
   const reporter = createReporter({
-    collect: createAgentCollectors(config),
+    collect: createAgentCollectors(config, log),
     intervalsMs: config.intervalsMs,
     clock: systemClock,
     onSample: (sample) => {

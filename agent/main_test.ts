@@ -113,7 +113,12 @@ Deno.test("proxmon-agent --once works without a config file when given --node", 
       ["--once", "--node", "pve1", "--proc-dir", PROC_DIR],
       { path, cwd: dir },
     ).finished;
-    assert.equal(once.code, 0, once.stderr);
+    // No PVE or ZFS tool answered: exit 3, with the summary as last line.
+    assert.equal(once.code, 3, once.stderr);
+    assert.match(
+      once.stderr.trim().split("\n").at(-1) ?? "",
+      /^error: \d+ commands, \d+ failed: .*; no PVE or ZFS command produced data/,
+    );
     const json = JSON.parse(once.stdout);
     assert.deepEqual(Object.keys(json), ["fast", "medium", "slow"]);
     v.parse(FastPayload, json.fast);
@@ -135,6 +140,11 @@ Deno.test("proxmon-agent --once runs the PVE tools found on PATH and prints what
       { path },
     ).finished;
     assert.equal(once.code, 0, once.stderr);
+    // The two guest-agent calls the fixture node refuses.
+    assert.match(
+      once.stderr,
+      /^info: \d+ commands, 2 failed: pvesh \(exit 255\) ×2\n$/m,
+    );
     const printed = JSON.parse(once.stdout);
 
     const fast = v.parse(FastPayload, printed.fast);

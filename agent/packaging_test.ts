@@ -4,7 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { REPO_ROOT, spawnAgent } from "./testing/agent_process.ts";
-import { bundleArgs, bundleRunFlags, compileArgs, deno } from "./build.ts";
+import {
+  AGENT_PERMISSIONS,
+  bundleArgs,
+  bundleRunFlags,
+  compileArgs,
+  deno,
+  NARROW_PERMISSIONS,
+} from "./build.ts";
+import { startTestServer, TEST_TOKEN, until } from "./testing/test_server.ts";
+import { EXIT_NO_PVE_DATA } from "./main.ts";
 import { AGENT_DEFAULTS } from "./config.ts";
 import { AGENT_VERSION } from "./version.ts";
 
@@ -26,20 +35,34 @@ Deno.test("the agent takes nothing from npm but valibot and smol-toml (no native
   assert.deepEqual([...npm].sort(), ["smol-toml", "valibot"]);
 });
 
-Deno.test("the bundle runs --version and --once with the binary's flags, outside the repo", async () => {
+/** Bundles the agent into a temp dir with an empty bin/, runs `fn`, cleans up. */
+async function withBundle(
+  fn: (run: {
+    path: string;
+    script: string;
+    cwd: string;
+    runFlags: string[];
+  }) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "proxmon-bundle-test-" });
   try {
     const script = `${dir}/proxmon-agent.js`;
     await deno(bundleArgs(script), REPO_ROOT);
-
     // Run it from the temp dir: no deno.json, no node_modules around it.
     await Deno.mkdir(`${dir}/bin`);
-    const run = {
+    await fn({
       path: `${dir}/bin`,
       script,
       cwd: dir,
       runFlags: bundleRunFlags(),
-    };
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("the bundle runs --version and --once with the binary's flags, outside the repo", async () => {
+  await withBundle(async (run) => {
     const version = await spawnAgent(["--version"], run).finished;
     assert.deepEqual(version, {
       code: 0,
@@ -56,15 +79,113 @@ Deno.test("the bundle runs --version and --once with the binary's flags, outside
       ],
       run,
     ).finished;
-    assert.equal(once.code, 0, once.stderr);
+    // No PVE or ZFS tool on PATH: the sample is printed, and the exit code
+    // and the last line say the install is broken.
+    assert.equal(once.code, EXIT_NO_PVE_DATA, once.stderr);
     assert.deepEqual(Object.keys(JSON.parse(once.stdout)), [
       "fast",
       "medium",
       "slow",
     ]);
+    const last = once.stderr.trim().split("\n").at(-1) ?? "";
+    assert.match(
+      last,
+      /^error: \d+ commands, \d+ failed: .*zpool \(not found\).*pvesh \(not found\).*; no PVE or ZFS command produced data/,
+    );
+  });
+});
+
+/** Runs a one-line script reading /proc/stat under `flags`; says what happened. */
+async function readProcStatWith(flags: readonly string[]): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "proxmon-perm-test-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/read.js`,
+      `try { await Deno.readTextFile("/proc/stat"); console.log("ok"); } ` +
+        `catch (e) { console.log(e.name + ": " + e.message); }\n`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-config", ...flags, `${dir}/read.js`],
+      env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+// agent/build.ts explains the choice of --allow-all; this keeps it honest on
+// the Deno in use. When a later Deno lets the narrow set read /proc, the
+// first assertion fails: go back to the narrow set.
+Deno.test("only --allow-all reads /proc/stat on this Deno, so the agent ships with it", async () => {
+  assert.match(
+    await readProcStatWith(NARROW_PERMISSIONS),
+    /^NotCapable: Requires all access to "\/proc\/stat"/,
+  );
+  assert.match(
+    await readProcStatWith(["--allow-read=/proc"]),
+    /^NotCapable: Requires all access/,
+  );
+  assert.equal(await readProcStatWith(AGENT_PERMISSIONS), "ok");
+});
+
+Deno.test("the bundle under the shipped flags reports this machine's real /proc", async () => {
+  await withBundle(async (run) => {
+    const server = startTestServer({ validate: true });
+    const config = `${run.cwd}/agent.toml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        `server_url = "${server.url}"`,
+        `token = "${TEST_TOKEN}"`,
+        `host_id = "pve-01"`,
+        `node = "pve1"`,
+        `outbox_path = "${run.cwd}/outbox.json"`,
+        "[intervals]",
+        "fast_seconds = 1",
+        "",
+      ].join("\n"),
+    );
+    const agent = spawnAgent(["--config", config], run);
+    try {
+      const fast = () => server.stored.filter((m) => m.interval === "fast");
+      await until(() => fast().length >= 2, "two fast samples", 30_000);
+      const [first, second] = fast().map((m) =>
+        m.data as {
+          host: {
+            cpu_percent: number | null;
+            load1: number | null;
+            mem_total_bytes: number | null;
+            mem_available_bytes: number | null;
+            uptime_seconds: number | null;
+            disks: { device: string }[];
+            net: { iface: string }[];
+            errors: { tag: string }[];
+          };
+        }
+      );
+      for (const { host } of [first, second]) {
+        assert.equal(typeof host.load1, "number");
+        assert.ok((host.mem_total_bytes ?? 0) > 0);
+        assert.equal(typeof host.mem_available_bytes, "number");
+        assert.ok((host.uptime_seconds ?? 0) > 0);
+        assert.ok(host.disks.length >= 1, "at least one disk");
+        assert.ok(host.net.length >= 1, "at least one NIC");
+        assert.deepEqual(
+          host.errors.filter((e) => e.tag.startsWith("proc_")),
+          [],
+        );
+      }
+      assert.equal(typeof second.host.cpu_percent, "number");
+      assert.doesNotMatch(agent.stderr(), /cannot read/);
+    } finally {
+      agent.child.kill("SIGTERM");
+      await agent.finished;
+      await server.close();
+    }
+  });
 });
 
 Deno.test("the README's command for the bundle uses the binary's flags", async () => {

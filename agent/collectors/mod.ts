@@ -46,6 +46,8 @@ export interface CollectorDeps {
    * change (default 10 min; 0: every medium cycle).
    */
   configTtlMs?: number;
+  /** Where a collector says, once, that it cannot read a source. */
+  warn?: (message: string) => void;
 }
 
 export interface Collectors {
@@ -104,6 +106,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
   const host = createHostCollector({
     procDir: deps.procDir,
     rootFs: chooseRootFsProbe(exec),
+    warn: deps.warn,
   });
   const zfs = createZfsCollector(exec);
   const guestConfigs = createGuestConfigCache(

@@ -30,6 +30,11 @@ export interface HostCollectorDeps {
   procDir: string;
   rootFs: RootFsProbe;
   readFile?: ReadFile;
+  /**
+   * Told once per source that cannot be read (`cannot read /proc/stat: …`),
+   * the first time it fails: at start for a permission or a missing file.
+   */
+  warn?: (message: string) => void;
 }
 
 export interface HostCollector {
@@ -74,6 +79,12 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
   let prevCpu: CpuTimes | undefined;
   const netRates = counterTracker();
   const diskRates = counterTracker();
+  const warned = new Set<string>();
+  const warnOnce = (key: string, message: string) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    deps.warn?.(`cannot read ${message}`);
+  };
 
   return {
     async collect(nowMs) {
@@ -95,7 +106,10 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
       keys.forEach((key, i) => {
         const r = results[i];
         if (r.ok) text[key] = r.text;
-        else errors.push({ tag: `proc_${key}`, message: r.message });
+        else {
+          errors.push({ tag: `proc_${key}`, message: r.message });
+          warnOnce(key, r.message);
+        }
       });
       const unparsable = (key: FileKey) =>
         errors.push({

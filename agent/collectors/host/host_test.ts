@@ -165,3 +165,35 @@ Deno.test("dfRootFs() runs df through the runner with the command timeout", asyn
     assert.equal(out.ok, false);
   });
 });
+
+Deno.test("createHostCollector() reports an unreadable /proc file in errors every time and warns once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "proxmon-proc-" });
+  try {
+    const from = fixturePath("proc/pve_t0");
+    await Deno.mkdir(`${dir}/net`);
+    for (
+      const name of ["loadavg", "meminfo", "uptime", "net/dev", "diskstats"]
+    ) {
+      await Deno.copyFile(`${from}/${name}`, `${dir}/${name}`);
+    }
+    const warnings: string[] = [];
+    const collector = createHostCollector({
+      procDir: dir,
+      rootFs,
+      warn: (message) => warnings.push(message),
+    });
+    for (const nowMs of [0, 10_000, 20_000]) {
+      const host = await collector.collect(nowMs);
+      assert.deepEqual(host.errors.map((e) => e.tag), ["proc_stat"]);
+      assert.equal(host.cpu_percent, null);
+      assert.equal(host.load1, 1.5, "the other files are still read");
+    }
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.ok(
+      warnings[0].startsWith(`cannot read ${dir}/stat: `),
+      warnings[0],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -9,14 +9,19 @@ export type ReadResult =
 
 export type ReadFile = (path: string) => Promise<ReadResult>;
 
-/** Reads a text file; "not found" and "permission denied" become results. */
+/**
+ * Reads a text file; "not found", "permission denied" and Deno's own
+ * refusal (NotCapable, e.g. /proc without `--allow-all`) become results
+ * whose message starts with the path.
+ */
 export const readTextFileResult: ReadFile = async (path) => {
   try {
     return { ok: true, text: await Deno.readTextFile(path) };
   } catch (e) {
     if (
       e instanceof Deno.errors.NotFound ||
-      e instanceof Deno.errors.PermissionDenied
+      e instanceof Deno.errors.PermissionDenied ||
+      e instanceof Deno.errors.NotCapable
     ) {
       return { ok: false, message: `${path}: ${e.message}` };
     }
