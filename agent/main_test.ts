@@ -164,10 +164,8 @@ Deno.test("proxmon-agent --once runs the PVE tools found on PATH and prints what
       "rpool",
       "tank",
     ]);
-    assert.deepEqual(fast.host.root_fs, {
-      size_bytes: 100861726720,
-      used_bytes: 7954288640,
-    });
+    // statfs of this machine's real root filesystem, no df process.
+    assert.ok((fast.host.root_fs?.size_bytes ?? 0) > 0);
     assert.equal(fast.vms_runtime.vms.length, 8);
     assert.equal(slow.system_info.pve_version, "9.1.6");
 
@@ -181,11 +179,14 @@ Deno.test("proxmon-agent --once runs the PVE tools found on PATH and prints what
       commandTimeoutMs: 30_000,
       concurrency: 4,
     });
-    assert.deepEqual(printed, {
+    const inProcess = {
       fast: await collectors.fast(0),
       medium: await collectors.medium(0),
       slow: await collectors.slow(0),
-    });
+    };
+    // The root filesystem's usage may move between the two readings.
+    inProcess.fast.host.root_fs = printed.fast.host.root_fs;
+    assert.deepEqual(printed, inProcess);
   });
 });
 

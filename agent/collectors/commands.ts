@@ -21,7 +21,6 @@
  * | guests detail  | `pvesh get /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces --output-format json` |
  * | guests detail  | `pvesh get /nodes/{node}/lxc/{vmid}/interfaces --output-format json`         |
  * | system info    | `pveversion`, `zfs --version`, `apt list --upgradable`                       |
- * | host           | `df -B1 --output=size,used /` (only where `Deno.statfs` is missing)          |
  */
 import { commandLine } from "../runner.ts";
 
@@ -87,7 +86,6 @@ export const ZFS_LIST_TEXT = command(
 export const PVEVERSION = command("pveversion");
 export const ZFS_VERSION = command("zfs", "--version");
 export const APT_UPGRADABLE = command("apt", "list", "--upgradable");
-export const DF_ROOT = command("df", "-B1", "--output=size,used", "/");
 
 /** `pvesh get PATH --output-format json`: one line of JSON, the API's `data` member. */
 export function pveshGet(path: string): Command {

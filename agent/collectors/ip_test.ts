@@ -8,6 +8,13 @@ Deno.test("usableIp() keeps routable IPv4 and IPv6 and drops loopback, link-loca
     ["2001:db8::5/64", "2001:db8::5"],
     ["FD8C:4687:E88D:1BE3::293", "fd8c:4687:e88d:1be3::293"],
     ["::ffff:192.0.2.1", "::ffff:192.0.2.1"],
+    // IPv4-mapped loopback, link-local and unspecified, in both spellings.
+    ["::ffff:127.0.0.1", null],
+    ["::ffff:7f00:1", null],
+    ["::FFFF:169.254.1.1", null],
+    ["::ffff:0.0.0.0", null],
+    ["1.2.3.4.5", null],
+    ["", null],
     ["127.0.0.1", null],
     ["127.8.9.10", null],
     ["::1", null],

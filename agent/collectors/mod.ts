@@ -18,7 +18,7 @@ import type {
 import type { CommandRunner } from "../runner.ts";
 import type { Exec } from "./exec.ts";
 import { createHostCollector } from "./host/host.ts";
-import { chooseRootFsProbe } from "./host/root_fs.ts";
+import { type StatFs, statfsRootFs } from "./host/root_fs.ts";
 import { limitRunner } from "./concurrency_limit.ts";
 import {
   createGuestConfigCache,
@@ -46,6 +46,8 @@ export interface CollectorDeps {
    * change (default 10 min; 0: every medium cycle).
    */
   configTtlMs?: number;
+  /** statfs(2) for the root filesystem (default: node:fs/promises). */
+  statfs?: StatFs;
   /** Where a collector says, once, that it cannot read a source. */
   warn?: (message: string) => void;
 }
@@ -105,7 +107,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
   };
   const host = createHostCollector({
     procDir: deps.procDir,
-    rootFs: chooseRootFsProbe(exec),
+    rootFs: statfsRootFs(deps.statfs),
     warn: deps.warn,
   });
   const zfs = createZfsCollector(exec);

@@ -6,7 +6,6 @@
 import type { FakeAnswer } from "./fake_runner.ts";
 import {
   APT_UPGRADABLE,
-  DF_ROOT,
   guestConfig,
   guestList,
   lineOf,
@@ -68,7 +67,6 @@ export function pveNodeAnswers(): Record<string, FakeAnswer> {
       stderr:
         "\nWARNING: apt does not have a stable CLI interface. Use with caution in scripts.\n\n",
     },
-    [lineOf(DF_ROOT)]: readFixture("system/df_B1_root.txt"),
   };
   for (const vmid of [100, 101, 102, 103, 9000]) {
     answers[lineOf(guestConfig(NODE, "qemu", vmid))] = pvesh(

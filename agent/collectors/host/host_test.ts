@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { fakeRunner } from "../../testing/fake_runner.ts";
-import { DF_ROOT, lineOf } from "../commands.ts";
 import type { Outcome } from "../exec.ts";
-import { fixturePath, readFixture } from "../../testing/fixtures.ts";
+import { fixturePath } from "../../testing/fixtures.ts";
 import { createHostCollector } from "./host.ts";
 import type { RootFs } from "./proc_parsers.ts";
 import { readTextFileResult } from "./proc_reader.ts";
-import { dfRootFs } from "./root_fs.ts";
+import { rootFsFromStatfs, statfsRootFs } from "./root_fs.ts";
 
 const ROOT: Outcome<RootFs> = {
   ok: true,
@@ -137,33 +135,34 @@ Deno.test("createHostCollector() reports an unreadable file format and a failed 
   assert.equal(host.mem_total_bytes, 65536000 * 1024);
 });
 
-Deno.test("dfRootFs() runs df through the runner with the command timeout", async (t) => {
-  await t.step("parses df output", async () => {
-    const runner = fakeRunner({
-      [lineOf(DF_ROOT)]: readFixture("system/df_B1_root.txt"),
-    });
-    const probe = dfRootFs({ runner, timeoutMs: 1000 });
-    assert.deepEqual(await probe(), {
-      ok: true,
-      value: { size_bytes: 100861726720, used_bytes: 7954288640 },
-    });
-    assert.deepEqual(runner.calls, ["df -B1 --output=size,used /"]);
-  });
-  await t.step("a timeout is an error entry", async () => {
-    const runner = fakeRunner({
-      [lineOf(DF_ROOT)]: {
-        error: { kind: "timeout", timeoutMs: 1000, message: "killed" },
-      },
-    });
-    const out = await dfRootFs({ runner, timeoutMs: 1000 })();
-    assert.equal(out.ok, false);
-    assert.match(!out.ok ? out.error.message : "", /timed out after 1000 ms/);
-  });
-  await t.step("unexpected output is an error entry", async () => {
-    const runner = fakeRunner({ [lineOf(DF_ROOT)]: "df: /: No such file\n" });
-    const out = await dfRootFs({ runner, timeoutMs: 1000 })();
-    assert.equal(out.ok, false);
-  });
+Deno.test("statfsRootFs() reads the real root filesystem the way df counts it", async () => {
+  const out = await statfsRootFs()();
+  assert.ok(out.ok, !out.ok ? out.error.message : "");
+  const { size_bytes, used_bytes } = out.value;
+  assert.ok(size_bytes > 0 && used_bytes > 0 && used_bytes <= size_bytes);
+  // df's 1-byte blocks, read a moment later: the same to within 1 %.
+  const df = await new Deno.Command("df", {
+    args: ["-B1", "--output=size,used", "/"],
+    stdout: "piped",
+  }).output();
+  const [size, used] = new TextDecoder().decode(df.stdout).trim().split("\n")[1]
+    .trim().split(/\s+/).map(Number);
+  assert.equal(size_bytes, size);
+  assert.ok(
+    Math.abs(used_bytes - used) / used < 0.01,
+    `${used_bytes} vs ${used}`,
+  );
+});
+
+Deno.test("statfsRootFs() turns a failing statfs into a root_fs error entry", async () => {
+  const out = await statfsRootFs(undefined, "/no/such/dir")();
+  assert.equal(out.ok, false);
+  assert.equal(!out.ok && out.error.tag, "root_fs");
+  assert.match(!out.ok ? out.error.message : "", /^statfs \/no\/such\/dir: /);
+  assert.deepEqual(
+    rootFsFromStatfs({ blocks: 1000, bfree: 250, bsize: 4096 }),
+    { size_bytes: 4096000, used_bytes: 3072000 },
+  );
 });
 
 Deno.test("createHostCollector() reports an unreadable /proc file in errors every time and warns once", async () => {

@@ -157,13 +157,3 @@ export type RootFs = {
   size_bytes: number;
   used_bytes: number;
 };
-
-/** `df -B1 --output=size,used /`: a header line, then `SIZE USED` in bytes. */
-export function parseDf(text: string): RootFs | null {
-  const lines = text.trim().split("\n");
-  const [size, used] = (lines[1] ?? "").trim().split(/\s+/).map(Number);
-  if (lines.length < 2 || !Number.isFinite(size) || !Number.isFinite(used)) {
-    return null;
-  }
-  return { size_bytes: size, used_bytes: used };
-}

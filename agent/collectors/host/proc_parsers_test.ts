@@ -3,7 +3,6 @@ import { readFixture } from "../../testing/fixtures.ts";
 import {
   isWholeDisk,
   parseCpuTimes,
-  parseDf,
   parseDiskstats,
   parseLoadavg,
   parseMeminfo,
@@ -103,13 +102,6 @@ Deno.test("isWholeDisk() tells disks from partitions and virtual devices", async
   }
 });
 
-Deno.test("parseDf() reads size and used bytes from df -B1 --output=size,used", () => {
-  assert.deepEqual(parseDf(readFixture("system/df_B1_root.txt")), {
-    size_bytes: 100861726720,
-    used_bytes: 7954288640,
-  });
-});
-
 Deno.test("the /proc parsers return null for text the kernel would not print", async (t) => {
   await t.step(
     "stat without a cpu line",
@@ -121,10 +113,6 @@ Deno.test("the /proc parsers return null for text the kernel would not print", a
   );
   await t.step("empty loadavg", () => assert.equal(parseLoadavg(""), null));
   await t.step("empty uptime", () => assert.equal(parseUptime(""), null));
-  await t.step(
-    "df with only a header",
-    () => assert.equal(parseDf("1B-blocks Used\n"), null),
-  );
   await t.step(
     "meminfo without MemTotal",
     () => assert.equal(parseMeminfo("Foo: 1 kB\n").mem_total_bytes, null),
