@@ -4,8 +4,9 @@
  * samples. A healthy agent, whose outbox drains between checkpoints, writes
  * nothing: a write happens only when the queue changed and was or is non-empty.
  */
-import type { Clock, TimerId } from "@proxmon/shared/clock";
-import type { Logger } from "./log.ts";
+import type { Clock } from "@proxmon/shared/clock";
+import { type Periodic, startPeriodic } from "@proxmon/shared/periodic";
+import type { Logger } from "@proxmon/shared/logger";
 
 /** What the checkpoint needs of the outbox. */
 export interface CheckpointSource {
@@ -27,15 +28,18 @@ export interface Checkpoint {
   stop(): Promise<void>;
   /** Saves now if anything changed since the last save. */
   tick(): Promise<void>;
+  /** Resolves once no save is in progress (for tests on a fake clock). */
+  idle(): Promise<void>;
 }
 
 export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
   const { outbox, clock, intervalMs, log } = deps;
   let savedRevision = outbox.revision;
   let savedSize = outbox.size;
-  let timer: TimerId | undefined;
-  let running: Promise<void> = Promise.resolve();
-  let stopped = true;
+  let periodic: Periodic | undefined;
+  // Timer runs and tick() share one chain: two saves never overlap, since
+  // an append racing a rewrite would corrupt the journal.
+  let serial: Promise<void> = Promise.resolve();
 
   async function saveIfChanged(): Promise<void> {
     const revision = outbox.revision;
@@ -55,27 +59,25 @@ export function createCheckpoint(deps: CheckpointDeps): Checkpoint {
     }
   }
 
-  function schedule(): void {
-    timer = clock.setTimeout(() => {
-      running = saveIfChanged().finally(() => {
-        if (!stopped) schedule();
-      });
-    }, intervalMs);
-  }
-
+  const tick = () => serial = serial.then(saveIfChanged);
   return {
     start() {
-      stopped = false;
-      schedule();
+      periodic ??= startPeriodic({
+        clock,
+        intervalMs,
+        run: tick,
+        onError: (err) => log.error("outbox checkpoint failed:", err),
+      });
     },
     async stop() {
-      stopped = true;
-      if (timer !== undefined) clock.clearTimeout(timer);
-      await running;
+      await periodic?.stop();
+      periodic = undefined;
+      await serial;
     },
-    tick() {
-      running = running.then(saveIfChanged);
-      return running;
+    tick,
+    async idle() {
+      await serial;
+      await periodic?.idle();
     },
   };
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { createCheckpoint } from "./checkpoint.ts";
 import { fakeClock } from "@proxmon/shared/fake_clock";
-import { memoryLogger } from "./log.ts";
+import { memoryLogger } from "@proxmon/shared/logger";
 import { Outbox } from "./outbox.ts";
+import { OutboxFile } from "./outbox_file.ts";
 
 const sample = (i: number) => ({
   interval: "fast" as const,
@@ -21,7 +22,7 @@ async function setup() {
     outbox,
     save: async () => {
       saves++;
-      await outbox.save(path);
+      await new OutboxFile(path).rewrite(outbox);
     },
     clock,
     intervalMs: 60_000,
@@ -40,7 +41,7 @@ Deno.test("checkpoint saves unacked samples on its timer, so a crash loses at mo
   await t.clock.advance(1_000);
   assert.equal(t.saves(), 1);
   await t.checkpoint.stop(); // waits for the write in progress
-  const reloaded = await Outbox.load(t.path, 100, t.log);
+  const reloaded = await new OutboxFile(t.path).load(100, t.log);
   assert.deepEqual(reloaded.samples(), [sample(1), sample(2)]);
   await Deno.remove(t.dir, { recursive: true });
 });
@@ -64,13 +65,15 @@ Deno.test("checkpoint saves once more when the backlog empties, so acked samples
   const seq = t.outbox.add(sample(1));
   await t.clock.advance(60_000);
   assert.equal(t.saves(), 1);
+  await t.checkpoint.idle(); // the write itself is real file I/O
   t.outbox.ack(seq);
   await t.clock.advance(60_000);
   assert.equal(t.saves(), 2);
+  await t.checkpoint.idle();
   await t.clock.advance(120_000);
   assert.equal(t.saves(), 2, "no change, no write");
   await t.checkpoint.stop();
-  assert.equal((await Outbox.load(t.path, 100, t.log)).size, 0);
+  assert.equal((await new OutboxFile(t.path).load(100, t.log)).size, 0);
   await Deno.remove(t.dir, { recursive: true });
 });
 
@@ -80,7 +83,9 @@ Deno.test("checkpoint logs a failed save and tries again on the next tick", asyn
   const checkpoint = createCheckpoint({
     outbox: t.outbox,
     save: () =>
-      fail ? Promise.reject(new Error("disk full")) : t.outbox.save(t.path),
+      fail
+        ? Promise.reject(new Error("disk full"))
+        : new OutboxFile(t.path).rewrite(t.outbox),
     clock: t.clock,
     intervalMs: 1_000,
     log: t.log,
@@ -92,6 +97,6 @@ Deno.test("checkpoint logs a failed save and tries again on the next tick", asyn
   fail = false;
   await t.clock.advance(1_000);
   await checkpoint.stop();
-  assert.equal((await Outbox.load(t.path, 100, t.log)).size, 1);
+  assert.equal((await new OutboxFile(t.path).load(100, t.log)).size, 1);
   await Deno.remove(t.dir, { recursive: true });
 });

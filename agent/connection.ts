@@ -12,7 +12,7 @@ import {
   ServerMessage,
 } from "@proxmon/shared";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
-import type { Logger } from "./log.ts";
+import type { Logger } from "@proxmon/shared/logger";
 import type { Outbox } from "./outbox.ts";
 
 export interface ConnectionTiming {

@@ -13,7 +13,7 @@ import {
   formatDelay,
 } from "./connection.ts";
 import { fakeClock } from "@proxmon/shared/fake_clock";
-import { memoryLogger } from "./log.ts";
+import { memoryLogger } from "@proxmon/shared/logger";
 import { Outbox, type OutboxSample } from "./outbox.ts";
 import { createReporter } from "./reporter.ts";
 import {

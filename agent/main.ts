@@ -15,8 +15,10 @@ import {
 } from "./config.ts";
 import { createConnection } from "./connection.ts";
 import { denoRunner } from "./deno_runner.ts";
-import { type Logger, stderrLogger } from "./log.ts";
-import { Outbox, OutboxFileError } from "./outbox.ts";
+import { type Logger, stderrLogger } from "@proxmon/shared/logger";
+import { withTimeout } from "@proxmon/shared/timeout";
+import { Outbox } from "./outbox.ts";
+import { OutboxFile, OutboxFileError } from "./outbox_file.ts";
 import type { CommandRunner } from "./runner.ts";
 import { createSourceLedger } from "./source_ledger.ts";
 import { createReporter } from "./reporter.ts";
@@ -126,10 +128,14 @@ async function runOnce(cli: CliArgs, log: Logger): Promise<number> {
   return 0;
 }
 
-async function loadOutbox(config: AgentConfig, log: Logger): Promise<Outbox> {
-  const path = config.outboxPath;
+async function loadOutbox(
+  file: OutboxFile,
+  config: AgentConfig,
+  log: Logger,
+): Promise<Outbox> {
+  const path = file.path;
   try {
-    return await Outbox.load(path, config.outboxMaxSamples, log);
+    return await file.load(config.outboxMaxSamples, log);
   } catch (err) {
     if (!(err instanceof OutboxFileError)) throw err;
     // Keep the damaged file for a human instead of overwriting it later.
@@ -140,9 +146,10 @@ async function loadOutbox(config: AgentConfig, log: Logger): Promise<Outbox> {
   }
 }
 
-async function saveOutbox(outbox: Outbox, path: string): Promise<void> {
+async function saveOutbox(outbox: Outbox, file: OutboxFile): Promise<void> {
+  const path = file.path;
   try {
-    await outbox.save(path);
+    await file.rewrite(outbox);
   } catch (err) {
     if (
       err instanceof Deno.errors.PermissionDenied ||
@@ -172,16 +179,8 @@ function nextSignal(signals: Deno.Signal[]): Promise<Deno.Signal> {
 }
 
 /** Waits for `work` at most `ms`; says whether it finished. */
-async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([work.then(() => true), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return withTimeout(work.then(() => true), ms, () => false);
 }
 
 async function runService(cli: CliArgs, log: Logger): Promise<number> {
@@ -192,9 +191,10 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
       `${path}: not found; write it from agent.toml.example (server_url, token, host_id) or pass --config PATH`,
     );
   }
-  const outbox = await loadOutbox(config, log);
+  const file = new OutboxFile(config.outboxPath);
+  const outbox = await loadOutbox(file, config, log);
   // Write it now so an unwritable path fails at start, not at shutdown.
-  await saveOutbox(outbox, config.outboxPath);
+  await saveOutbox(outbox, file);
   const connection = createConnection({
     url: config.serverUrl,
     hostName: config.hostName,
@@ -222,7 +222,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
   });
   const checkpoint = createCheckpoint({
     outbox,
-    save: () => outbox.save(config.outboxPath),
+    save: () => file.checkpoint(outbox),
     clock: systemClock,
     intervalMs: CHECKPOINT_MS,
     log,
@@ -248,7 +248,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
   }
   await connection.stop();
   await checkpoint.stop();
-  await saveOutbox(outbox, config.outboxPath);
+  await saveOutbox(outbox, file);
   log.info(`saved ${outbox.size} unacked samples to ${config.outboxPath}`);
   return 0;
 }

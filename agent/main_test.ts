@@ -15,6 +15,7 @@ import {
   TEST_HOST,
   TEST_TOKEN,
 } from "./testing/test_server.ts";
+import { decodeOutbox } from "./outbox_journal.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 const PROC_DIR = `${REPO_ROOT}/fixtures/proc/pve_t0`;
@@ -209,21 +210,17 @@ command_timeout_seconds = 5
     await Deno.writeTextFile(`${dir}/away.toml`, config(away.url));
     const first = spawnAgent(["--config", `${dir}/away.toml`], { path });
     await first.waitForStderr(/running: host_id pve-01/);
-    first.child.kill("SIGTERM");
+    first.signal("SIGTERM");
     const stopped = await first.finished;
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.match(stopped.stderr, /info: SIGTERM: stopping/);
 
-    const saved = JSON.parse(await Deno.readTextFile(outboxPath));
-    const keys = saved.samples.map((
-      s: { interval: string; collected_at: string },
-    ) => `${s.interval}@${s.collected_at}`);
+    const saved = decodeOutbox(await Deno.readTextFile(outboxPath));
+    const keys = saved.samples.map((s) => `${s.interval}@${s.collected_at}`);
     assert.ok(keys.length >= 3, `saved: ${keys}`);
     for (const interval of ["fast", "medium", "slow"]) {
       assert.ok(
-        saved.samples.some((s: { interval: string }) =>
-          s.interval === interval
-        ),
+        saved.samples.some((s) => s.interval === interval),
         `a ${interval} sample was saved`,
       );
     }
@@ -245,7 +242,7 @@ command_timeout_seconds = 5
       while (server.stored.length < keys.length && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      second.child.kill("SIGTERM");
+      second.signal("SIGTERM");
       const done = await second.finished;
       assert.equal(done.code, 0, done.stderr);
       assert.deepEqual(server.nacks, [], "every payload passes the schemas");
@@ -255,13 +252,11 @@ command_timeout_seconds = 5
         ),
         keys,
       );
-      const after = JSON.parse(await Deno.readTextFile(outboxPath));
+      const after = decodeOutbox(await Deno.readTextFile(outboxPath));
       const left = new Set(
-        after.samples.map((s: { interval: string; collected_at: string }) =>
-          `${s.interval}@${s.collected_at}`
-        ),
+        after.samples.map((s) => `${s.interval}@${s.collected_at}`),
       );
-      assert.ok(keys.every((k: string) => !left.has(k)), "acked ones are gone");
+      assert.ok(keys.every((k) => !left.has(k)), "acked ones are gone");
     } finally {
       await server.close();
     }

@@ -1,12 +1,13 @@
 /**
  * The samples the server has not acked yet, oldest first. Bounded, so a long
- * outage costs the oldest samples instead of the agent's memory, and written
- * to disk on shutdown (and by `checkpoint.ts` while samples wait) so neither a
- * restart nor a crash loses what the server has not acked.
+ * outage costs the oldest samples instead of the agent's memory. It does no
+ * I/O: `outbox_file.ts` writes it to disk (on shutdown, and through
+ * `checkpoint.ts` while samples wait) from the changes it records, so
+ * neither a restart nor a crash loses what the server has not acked.
  */
 import * as v from "valibot";
 import { Interval } from "@proxmon/shared";
-import type { Logger } from "./log.ts";
+import type { Logger } from "@proxmon/shared/logger";
 
 export const OutboxSample = v.object({
   interval: Interval,
@@ -21,18 +22,10 @@ export interface OutboxEntry extends OutboxSample {
   seq: number;
 }
 
-const OutboxFile = v.object({
-  format: v.literal("proxmon-outbox"),
-  version: v.literal(1),
-  samples: v.array(OutboxSample),
-});
-
-/** An outbox file that exists but cannot be read back. */
-export class OutboxFileError extends Error {
-  constructor(readonly path: string, reason: string) {
-    super(`${path}: ${reason}`);
-    this.name = "OutboxFileError";
-  }
+/** What changed since the last {@link Outbox.takeChanges}. */
+export interface OutboxChanges {
+  added: OutboxEntry[];
+  removed: number[];
 }
 
 export interface OutboxStats {
@@ -50,6 +43,8 @@ export class Outbox {
   readonly #entries = new Map<number, OutboxSample>();
   #nextSeq = 0;
   readonly stats: OutboxStats = { added: 0, acked: 0, dropped: 0, nacked: 0 };
+  #added = new Map<number, OutboxSample>();
+  #removed: number[] = [];
 
   constructor(readonly maxSamples: number, private readonly log: Logger) {
     if (!Number.isInteger(maxSamples) || maxSamples < 1) {
@@ -73,6 +68,7 @@ export class Outbox {
     while (this.#entries.size >= this.maxSamples) this.#dropOldest();
     const seq = this.#nextSeq++;
     this.#entries.set(seq, sample);
+    this.#added.set(seq, sample);
     this.stats.added++;
     return seq;
   }
@@ -80,7 +76,10 @@ export class Outbox {
   /** Removes an acked sample. False if it was not queued (already gone). */
   ack(seq: number): boolean {
     const removed = this.#entries.delete(seq);
-    if (removed) this.stats.acked++;
+    if (removed) {
+      this.stats.acked++;
+      this.#forget(seq);
+    }
     return removed;
   }
 
@@ -89,6 +88,7 @@ export class Outbox {
     const sample = this.#entries.get(seq);
     if (!sample) return false;
     this.#entries.delete(seq);
+    this.#forget(seq);
     this.stats.nacked++;
     this.log.warn(
       `server refused ${sample.interval} sample from ${sample.collected_at}` +
@@ -115,6 +115,7 @@ export class Outbox {
   #dropOldest(): void {
     const [seq, sample] = this.#entries.entries().next().value!;
     this.#entries.delete(seq);
+    this.#forget(seq);
     this.stats.dropped++;
     const n = this.stats.dropped;
     if (n === 1 || n % DROP_LOG_EVERY === 0) {
@@ -126,69 +127,27 @@ export class Outbox {
     }
   }
 
-  /**
-   * Writes every queued sample to `path` atomically (a temp file, synced,
-   * then renamed), so a crash mid-write leaves the previous file intact.
-   */
-  async save(path: string): Promise<void> {
-    const dir = path.slice(0, path.lastIndexOf("/")) || "/";
-    await Deno.mkdir(dir, { recursive: true });
-    const body = JSON.stringify({
-      format: "proxmon-outbox",
-      version: 1,
-      samples: this.samples(),
-    });
-    const tmp = `${path}.tmp`;
-    const file = await Deno.open(tmp, {
-      write: true,
-      create: true,
-      truncate: true,
-      mode: 0o600,
-    });
-    try {
-      await file.write(new TextEncoder().encode(body));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
+  /** Every queued entry, oldest first. */
+  entries(): OutboxEntry[] {
+    return this.pending(-1, Infinity);
   }
 
   /**
-   * An outbox holding the samples saved at `path`, or an empty one when
-   * there is no file. Throws {@link OutboxFileError} for a damaged file.
+   * The samples added and the seqs removed since the last call, for a saver
+   * that appends changes instead of rewriting the queue. A sample added and
+   * removed in between appears in neither.
    */
-  static async load(
-    path: string,
-    maxSamples: number,
-    log: Logger,
-  ): Promise<Outbox> {
-    const outbox = new Outbox(maxSamples, log);
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return outbox;
-      throw err;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-      throw new OutboxFileError(path, `not valid JSON: ${err.message}`);
-    }
-    const parsed = v.safeParse(OutboxFile, json);
-    if (!parsed.success) {
-      const issue = parsed.issues[0];
-      throw new OutboxFileError(
-        path,
-        `not a proxmon outbox: ${
-          v.getDotPath(issue) ?? "file"
-        }: ${issue.message}`,
-      );
-    }
-    for (const sample of parsed.output.samples) outbox.add(sample);
-    return outbox;
+  takeChanges(): OutboxChanges {
+    const changes = {
+      added: [...this.#added].map(([seq, sample]) => ({ seq, ...sample })),
+      removed: this.#removed,
+    };
+    this.#added = new Map();
+    this.#removed = [];
+    return changes;
+  }
+
+  #forget(seq: number): void {
+    if (!this.#added.delete(seq)) this.#removed.push(seq);
   }
 }

@@ -180,7 +180,7 @@ Deno.test("the bundle under the shipped flags reports this machine's real /proc"
       assert.equal(typeof second.host.cpu_percent, "number");
       assert.doesNotMatch(agent.stderr(), /cannot read/);
     } finally {
-      agent.child.kill("SIGTERM");
+      agent.signal("SIGTERM");
       await agent.finished;
       await server.close();
     }

@@ -5,7 +5,7 @@
  */
 import { type Interval, INTERVALS } from "@proxmon/shared";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
-import type { Logger } from "./log.ts";
+import type { Logger } from "@proxmon/shared/logger";
 import type { OutboxSample } from "./outbox.ts";
 
 /** One collection per interval; `createCollectors()` returns this shape. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Interval } from "@proxmon/shared";
 import { fakeClock } from "@proxmon/shared/fake_clock";
-import { memoryLogger } from "./log.ts";
+import { memoryLogger } from "@proxmon/shared/logger";
 import type { OutboxSample } from "./outbox.ts";
 import { type CollectFns, createReporter } from "./reporter.ts";
 

@@ -12,7 +12,7 @@ import type { Clock } from "@proxmon/shared/clock";
 import type { ServerConfig } from "./config.ts";
 import type { Database } from "./store/client.ts";
 import { createEventBus, type EventBus } from "./ingest/event_bus.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "@proxmon/shared/logger";
 import {
   createSampleWriter,
   type SampleWriter,

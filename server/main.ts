@@ -3,7 +3,7 @@
  * server, and shuts it down cleanly on SIGINT or SIGTERM (exit 0).
  */
 import { resolveServerConfig } from "./config.ts";
-import { consoleLogger } from "./logger.ts";
+import { consoleLogger } from "@proxmon/shared/logger";
 import { startServer } from "./server.ts";
 
 // Deno.serve throws AddrInUse; node's server reports EADDRINUSE.

@@ -11,7 +11,7 @@ import type { ServerConfig } from "./config.ts";
 import { openDatabase } from "./store/client.ts";
 import { type AppDeps, createAppDeps } from "./app_deps.ts";
 import { markAllOffline } from "./store/hosts.ts";
-import { consoleLogger, type Logger } from "./logger.ts";
+import { consoleLogger, type Logger } from "@proxmon/shared/logger";
 import { startRetention } from "./store/retention.ts";
 import type { WriterStats } from "./ingest/sample_writer.ts";
 import { createWsAdapter, type WsAdapter } from "./ws/mod.ts";

@@ -4,7 +4,7 @@
  * (the server is not involved), and caches it under data/bench/ keyed by
  * every parameter and by the inputs' content, so reruns reuse it.
  */
-import { type Client } from "@libsql/client";
+import type { Client } from "@libsql/client";
 import type { Interval } from "@proxmon/shared";
 import { openDatabase } from "../../server/store/client.ts";
 import { summarize } from "../../server/store/summary.ts";

@@ -18,7 +18,7 @@
  */
 import { systemClock } from "../../shared/clock.ts";
 import { resolveServerConfig } from "../../server/config.ts";
-import { consoleLogger } from "../../server/logger.ts";
+import { consoleLogger } from "@proxmon/shared/logger";
 import {
   PRUNE_BATCH_SIZE,
   PRUNE_PAUSE_MS,

@@ -4,10 +4,12 @@
  * layer registers here; shutdown and token checks act on it.
  */
 import type { ErrorReason } from "@proxmon/shared";
-import type { Clock, TimerId } from "@proxmon/shared/clock";
+import type { Clock } from "@proxmon/shared/clock";
+import { type Periodic, startPeriodic } from "@proxmon/shared/periodic";
+import { withTimeout } from "@proxmon/shared/timeout";
 import type { Database } from "../store/client.ts";
 import { tokenHashes } from "../store/hosts.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "@proxmon/shared/logger";
 
 /** What the registry needs to know about one agent connection. */
 export interface AgentConnection {
@@ -76,15 +78,12 @@ export async function closeAllAgents(
 ): Promise<void> {
   const conns = agents.all();
   await Promise.all(conns.map((c) => c.terminate(reason, code)));
-  let timer: TimerId | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = clock.setTimeout(resolve, waitMs);
-  });
-  await Promise.race([
+  await withTimeout(
     Promise.all(conns.map((c) => c.socketClosed)),
-    timeout,
-  ]);
-  if (timer !== undefined) clock.clearTimeout(timer);
+    waitMs,
+    () => undefined,
+    clock,
+  );
 }
 
 /**
@@ -111,10 +110,6 @@ export async function revokeStaleAgents(
 /** Close code for refused connections (RFC 6455 "policy violation"). */
 export const CLOSE_POLICY = 1008;
 
-export interface TokenWatch {
-  stop(): Promise<void>;
-}
-
 /** Runs {@link revokeStaleAgents} every `intervalMs` until stopped. */
 export function startTokenWatch(
   { database, agents, clock, log, intervalMs }: {
@@ -124,28 +119,16 @@ export function startTokenWatch(
     log: Logger;
     intervalMs: number;
   },
-): TokenWatch {
-  let timer: TimerId | null = null;
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-  const tick = () => {
-    running = revokeStaleAgents(database, agents).then(
-      (n) => {
-        if (n > 0) {
-          log.info(`closed ${n} agent connection(s) with a revoked token`);
-        }
-      },
-      (err) => log.error("token check failed:", err),
-    ).finally(() => {
-      if (!stopped) timer = clock.setTimeout(tick, intervalMs);
-    });
-  };
-  timer = clock.setTimeout(tick, intervalMs);
-  return {
-    async stop() {
-      stopped = true;
-      if (timer !== null) clock.clearTimeout(timer);
-      await running;
+): Periodic {
+  return startPeriodic({
+    clock,
+    intervalMs,
+    run: async () => {
+      const n = await revokeStaleAgents(database, agents);
+      if (n > 0) {
+        log.info(`closed ${n} agent connection(s) with a revoked token`);
+      }
     },
-  };
+    onError: (err) => log.error("token check failed:", err),
+  });
 }

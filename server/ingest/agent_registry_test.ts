@@ -14,7 +14,7 @@ import {
   removeHost,
   rotateToken,
 } from "../store/hosts.ts";
-import { createMemoryLogger } from "../logger.ts";
+import { memoryLogger } from "@proxmon/shared/logger";
 import { openTempDatabase } from "../testing/temp_db.ts";
 
 /** A connection that records how it was closed. */
@@ -129,7 +129,7 @@ Deno.test("startTokenWatch() checks every interval until stopped", async () => {
   const agents = createAgentRegistry();
   const conn = joinedConnection(agents, host);
   const clock = fakeClock(0);
-  const log = createMemoryLogger();
+  const log = memoryLogger();
   const watch = startTokenWatch({
     database: t.database,
     agents,

@@ -26,7 +26,7 @@ import type { ServerConfig } from "../config.ts";
 import type { Database } from "../store/client.ts";
 import type { EventBus } from "./event_bus.ts";
 import { authenticateHost, markOffline, markOnline } from "../store/hosts.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "@proxmon/shared/logger";
 import type { SampleWriter } from "./sample_writer.ts";
 
 export const CLOSE = {

@@ -2,9 +2,10 @@
  * Retention: samples older than RETENTION_HOURS are deleted once at start-up
  * and then every hour, in batches so ingest never waits long for the lock.
  */
-import type { Clock, TimerId } from "@proxmon/shared/clock";
+import type { Clock } from "@proxmon/shared/clock";
+import { startPeriodic } from "@proxmon/shared/periodic";
 import type { Database } from "./client.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "@proxmon/shared/logger";
 import { deleteOlderThan } from "./sample_store.ts";
 
 export const RETENTION_INTERVAL_MS = 3_600_000;
@@ -66,34 +67,21 @@ export function startRetention(
   opts: PruneOptions & { log: Logger; intervalMs?: number },
 ): Retention {
   const { clock, log, intervalMs = RETENTION_INTERVAL_MS } = opts;
-  let timer: TimerId | null = null;
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-  const tick = () => {
-    timer = null;
-    running = pruneNow(opts).then(
-      ({ deleted, cutoffMs }) => {
-        if (deleted > 0) {
-          log.info(
-            `retention: deleted ${deleted} samples collected before ${
-              new Date(cutoffMs).toISOString()
-            }`,
-          );
-        }
-      },
-      // A failed run (say, the disk is full) is retried at the next hour.
-      (err) => log.error("retention: prune failed:", err),
-    ).finally(() => {
-      if (!stopped) timer = clock.setTimeout(tick, intervalMs);
-    });
-  };
-  timer = clock.setTimeout(tick, 0);
-  return {
-    idle: () => running,
-    async stop() {
-      stopped = true;
-      if (timer !== null) clock.clearTimeout(timer);
-      await running;
+  return startPeriodic({
+    clock,
+    intervalMs,
+    firstDelayMs: 0,
+    run: async () => {
+      const { deleted, cutoffMs } = await pruneNow(opts);
+      if (deleted > 0) {
+        log.info(
+          `retention: deleted ${deleted} samples collected before ${
+            new Date(cutoffMs).toISOString()
+          }`,
+        );
+      }
     },
-  };
+    // A failed run (say, the disk is full) is retried at the next hour.
+    onError: (err) => log.error("retention: prune failed:", err),
+  });
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fakeClock } from "@proxmon/shared/fake_clock";
 import { createHost } from "./hosts.ts";
-import { createMemoryLogger } from "../logger.ts";
+import { memoryLogger } from "@proxmon/shared/logger";
 import { allSamples, recordSamples, type SampleInput } from "./sample_store.ts";
 import { pruneNow, startRetention } from "./retention.ts";
 import { sampleFixture } from "../testing/samples.ts";
@@ -61,7 +61,7 @@ Deno.test("startRetention() prunes at start and then every hour", async () => {
   const { t, at } = await setup();
   await using _ = t;
   const clock = fakeClock(NOW);
-  const log = createMemoryLogger();
+  const log = memoryLogger();
   await recordSamples(t.database, [at(-49 * HOUR), at(-47.5 * HOUR)], NOW);
   const retention = startRetention({
     database: t.database,
@@ -93,7 +93,7 @@ Deno.test("a failed prune is logged and the schedule goes on", async () => {
   const { t } = await setup();
   await using _ = t;
   const clock = fakeClock(NOW);
-  const log = createMemoryLogger();
+  const log = memoryLogger();
   const retention = startRetention({
     database: t.database,
     clock,

@@ -1,3 +1,4 @@
+import { withTimeout } from "@proxmon/shared/timeout";
 /**
  * A plain WebSocket client that speaks the agent protocol by hand, so tests
  * can send anything, including what a real agent never would.
@@ -95,16 +96,9 @@ export class TestAgent {
 
   /** The close, or a failure after `timeoutMs`. */
   waitClosed(timeoutMs = 3000): Promise<Closed> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`socket still open after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+    return withTimeout(this.closed, timeoutMs, () => {
+      throw new Error(`socket still open after ${timeoutMs} ms`);
     });
-    return Promise.race([this.closed, timeout]).finally(() =>
-      clearTimeout(timer)
-    );
   }
 
   /** Closes from the client side and waits for the close to finish. */

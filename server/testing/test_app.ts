@@ -8,7 +8,7 @@ import { createApp } from "../app.ts";
 import { systemClock } from "@proxmon/shared/clock";
 import { resolveServerConfig } from "../config.ts";
 import { type AppDeps, createAppDeps } from "../app_deps.ts";
-import { createMemoryLogger, type MemoryLogger } from "../logger.ts";
+import { type MemoryLogger, memoryLogger } from "@proxmon/shared/logger";
 import { openTempDatabase, type TempDatabase } from "./temp_db.ts";
 
 export interface TestApp extends AsyncDisposable {
@@ -28,7 +28,7 @@ export async function createTestApp(
   const db = await openTempDatabase();
   const resolved = resolveServerConfig({ DATABASE_URL: db.url });
   if (!resolved.ok) throw new Error(resolved.error);
-  const log = createMemoryLogger();
+  const log = memoryLogger();
   const deps = createAppDeps({
     config: resolved.config,
     database: db.database,

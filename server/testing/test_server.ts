@@ -10,7 +10,7 @@ import {
 } from "../config.ts";
 import { type Database, openDatabase } from "../store/client.ts";
 import { createHost } from "../store/hosts.ts";
-import { createMemoryLogger, type MemoryLogger } from "../logger.ts";
+import { type MemoryLogger, memoryLogger } from "@proxmon/shared/logger";
 import { type RunningServer, startServer } from "../server.ts";
 
 export interface TestServer extends AsyncDisposable {
@@ -50,7 +50,7 @@ export async function startTestServer(
     ...opts.env,
   });
   if (!resolved.ok) throw new Error(resolved.error);
-  const log = createMemoryLogger();
+  const log = memoryLogger();
   const server = await startServer(resolved.config, { log, clock: opts.clock });
   const url = `http://127.0.0.1:${server.port}`;
   const extra: Database[] = [];

@@ -21,6 +21,7 @@ export const ASSETS: Record<string, AssetSource> = {
   "guests.js": { url: own("guests.js"), type: JS },
   "charts.js": { url: own("charts.js"), type: JS },
   "format.js": { url: own("format.js"), type: JS },
+  "dom.js": { url: own("dom.js"), type: JS },
   "uplot.js": {
     url: import.meta.resolve("uplot/dist/uPlot.iife.min.js"),
     type: JS,

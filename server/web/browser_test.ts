@@ -9,7 +9,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import type { FastPayload, Interval } from "@proxmon/shared";
 import { resolveServerConfig } from "../config.ts";
 import { createHost } from "../store/hosts.ts";
-import { createMemoryLogger } from "../logger.ts";
+import { memoryLogger } from "@proxmon/shared/logger";
 import { hashPassword } from "../auth/password.ts";
 import { type RunningServer, startServer } from "../server.ts";
 import { sampleFixture } from "../testing/samples.ts";
@@ -85,7 +85,7 @@ async function joinedAgent(
 async function start(env: Record<string, string>): Promise<RunningServer> {
   const resolved = resolveServerConfig({ HOSTNAME: "127.0.0.1", ...env });
   if (!resolved.ok) throw new Error(resolved.error);
-  return await startServer(resolved.config, { log: createMemoryLogger() });
+  return await startServer(resolved.config, { log: memoryLogger() });
 }
 
 async function shoot(page: Page, name: string, fullPage = false) {

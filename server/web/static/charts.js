@@ -1,8 +1,10 @@
+// @ts-check
 /**
  * History charts with uPlot, served by this server. Each chart asks the
  * history API for as many points as it is pixels wide, redraws when the
  * range or the colour scheme changes, and refreshes after new samples.
  */
+import { all, one } from "./dom.js";
 import {
   formatBytes,
   formatNumber,
@@ -10,15 +12,25 @@ import {
   formatRate,
 } from "./format.js";
 
-// uPlot's browser build, loaded by the page before this module; a global
-// because the file comes from node_modules, where an import cannot reach.
+/** @typedef {import("../../store/history.ts").History} History */
+/** @typedef {import("../../store/history.ts").HistoryUnit} HistoryUnit */
+/** @typedef {import("uplot")} UPlot */
+/** @typedef {import("uplot").Options} PlotOptions */
+/** @typedef {import("uplot").AlignedData} AlignedData */
+
+/**
+ * uPlot's browser build, loaded by the page before this module; a global
+ * because the file comes from node_modules, where an import cannot reach.
+ * @type {typeof import("uplot")}
+ */
+// @ts-ignore: the IIFE build sets this global; no declaration names it
 const uPlot = globalThis.uPlot;
-const main = document.querySelector("main[data-host]");
-const host = main?.dataset.host;
-const figures = [...document.querySelectorAll("figure.chart[data-metric]")];
+const host = one("main[data-host]", HTMLElement)?.dataset.host;
+const figures = all("figure.chart[data-metric]", HTMLElement);
 const HEIGHT = 190;
 const MIN_REFRESH_MS = 2000;
 
+/** @type {Record<HistoryUnit, (value: number | null) => string>} */
 const FORMAT = {
   percent: formatPercent,
   bytes: formatBytes,
@@ -29,14 +41,21 @@ const FORMAT = {
 // Byte axes step in powers of two, so ticks read 16 GiB, not 18.6 GiB.
 const BINARY_STEPS = Array.from({ length: 60 }, (_, i) => 2 ** i);
 
-let range = document.querySelector("input[name=range]:checked")?.value ?? "1h";
+let range = one("input[name=range]:checked", HTMLInputElement)?.value ?? "1h";
+/** @type {Map<string, UPlot>} */
 const plots = new Map();
 
+/** @param {string} name */
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name)
     .trim();
 }
 
+/**
+ * @param {History} history
+ * @param {number} width
+ * @returns {PlotOptions}
+ */
 function options(history, width) {
   const fmt = FORMAT[history.unit];
   const text = cssVar("--muted");
@@ -55,6 +74,7 @@ function options(history, width) {
     scales: {
       x: { time: true, range: () => [history.from, history.to] },
       y: {
+        /** @type {(u: UPlot, min: number, max: number) => [number, number]} */
         range: (_u, _min, max) =>
           fixedPercent ? [0, 100] : [0, max > 0 ? max * 1.1 : 1],
       },
@@ -66,6 +86,7 @@ function options(history, width) {
         stroke: cssVar(`--chart-${(i % 6) + 1}`),
         width: 1.5,
         spanGaps: false,
+        /** @type {(u: UPlot, v: number | null) => string} */
         value: (_u, v) => (v === null || v === undefined ? "–" : fmt(v)),
       })),
     ],
@@ -77,16 +98,19 @@ function options(history, width) {
         incrs: history.unit === "percent" || history.unit === "load"
           ? undefined
           : BINARY_STEPS,
+        /** @type {(u: UPlot, ticks: number[]) => string[]} */
         values: (_u, ticks) => ticks.map((v) => fmt(v)),
       },
     ],
   };
 }
 
+/** @param {HTMLElement} figure */
 async function load(figure) {
-  const metric = figure.dataset.metric;
-  const plotEl = figure.querySelector(".plot");
-  const status = figure.querySelector(".chart-status");
+  const metric = figure.dataset.metric ?? "";
+  const plotEl = one(".plot", HTMLElement, figure);
+  const status = one(".chart-status", HTMLElement, figure);
+  if (!host || !plotEl || !status) return;
   const width = Math.max(240, Math.floor(plotEl.clientWidth));
   const url =
     `/api/hosts/${encodeURIComponent(host)}/history?metric=${metric}` +
@@ -98,6 +122,7 @@ async function load(figure) {
     status.textContent = "Could not load the history.";
     return;
   }
+  /** @type {History} */
   const history = await res.json();
   const points = history.data[0].length;
   figure.dataset.points = String(points);
@@ -105,7 +130,9 @@ async function load(figure) {
   status.textContent = points > 0 ? "" : "No data in this range yet.";
   plots.get(metric)?.destroy();
   plotEl.replaceChildren();
-  plots.set(metric, new uPlot(options(history, width), history.data, plotEl));
+  // uPlot draws nulls as gaps; its AlignedData type says only numbers.
+  const data = /** @type {AlignedData} */ (history.data);
+  plots.set(metric, new uPlot(options(history, width), data, plotEl));
 }
 
 function loadAll() {
@@ -113,14 +140,15 @@ function loadAll() {
 }
 
 let lastRefresh = 0;
-let refreshTimer = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let refreshTimer;
 
 /** At most one refresh per MIN_REFRESH_MS, however fast samples arrive. */
 function scheduleRefresh() {
   if (refreshTimer) return;
   const wait = Math.max(0, lastRefresh + MIN_REFRESH_MS - Date.now());
   refreshTimer = setTimeout(() => {
-    refreshTimer = null;
+    refreshTimer = undefined;
     lastRefresh = Date.now();
     loadAll();
   }, wait);
@@ -129,14 +157,15 @@ function scheduleRefresh() {
 if (host && figures.length > 0) {
   lastRefresh = Date.now();
   loadAll();
-  document.querySelectorAll("input[name=range]").forEach((input) =>
+  all("input[name=range]", HTMLInputElement).forEach((input) =>
     input.addEventListener("change", () => {
       range = input.value;
       loadAll();
     })
   );
   document.addEventListener("proxmon:event", (e) => {
-    if (e.detail.type === "sample" && e.detail.interval === "fast") {
+    const detail = e instanceof CustomEvent ? e.detail : null;
+    if (detail?.type === "sample" && detail.interval === "fast") {
       scheduleRefresh();
     }
   });
@@ -144,17 +173,22 @@ if (host && figures.length > 0) {
     "change",
     () => loadAll(),
   );
-  let resizeTimer = null;
-  new ResizeObserver(() => {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let resizeTimer;
+  const resizing = new ResizeObserver(() => {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => {
       for (const f of figures) {
-        const plot = plots.get(f.dataset.metric);
-        const width = Math.floor(f.querySelector(".plot").clientWidth);
+        const plot = plots.get(f.dataset.metric ?? "");
+        const width = Math.floor(
+          one(".plot", HTMLElement, f)?.clientWidth ?? 0,
+        );
         if (plot && width > 0 && Math.abs(plot.width - width) > 8) {
           plot.setSize({ width, height: HEIGHT });
         }
       }
     }, 150);
-  }).observe(document.querySelector(".charts"));
+  });
+  const charts = one(".charts", HTMLElement);
+  if (charts) resizing.observe(charts);
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Human units for the dashboard. Plain JavaScript with JSDoc types, because
  * the server's views and the browser's chart script both import it: one copy

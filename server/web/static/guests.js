@@ -1,29 +1,38 @@
+// @ts-check
 /**
  * Sorting and filtering of the guests table, in the browser. Re-applied
  * after each live update, which replaces the rows.
  */
-const table = document.getElementById("guest-table");
-const filter = document.getElementById("guest-filter");
+import { one } from "./dom.js";
+
+const table = one("#guest-table", HTMLTableElement);
+const filter = one("#guest-filter", HTMLInputElement);
 let column = 0;
 let direction = 1;
 
+/**
+ * @param {HTMLTableRowElement} row
+ * @param {string | undefined} type
+ * @returns {number | string}
+ */
 function cellKey(row, type) {
   const cell = row.cells[column];
   if (!cell) return "";
   if (type === "number") return Number(cell.dataset.value ?? cell.textContent);
-  return cell.textContent.trim().toLowerCase();
+  return (cell.textContent ?? "").trim().toLowerCase();
 }
 
 function apply() {
-  const body = document.getElementById("guest-rows");
-  if (!table || !body) return;
+  const body = one("#guest-rows", HTMLTableSectionElement);
+  if (!table || !filter || !table.tHead || !body) return;
   const rows = [...body.rows].filter((r) => r.dataset.vmid);
   const query = filter.value.trim().toLowerCase();
   for (const row of rows) {
-    row.hidden = query !== "" && !row.textContent.toLowerCase().includes(query);
+    row.hidden = query !== "" &&
+      !(row.textContent ?? "").toLowerCase().includes(query);
   }
   const headers = table.tHead.rows[0].cells;
-  const type = headers[column].querySelector("button").dataset.sort;
+  const type = one("button", HTMLButtonElement, headers[column])?.dataset.sort;
   rows.sort((a, b) => {
     const x = cellKey(a, type);
     const y = cellKey(b, type);
@@ -37,10 +46,12 @@ function apply() {
   });
 }
 
-if (table && filter) {
+if (table?.tHead && filter) {
   table.tHead.addEventListener("click", (e) => {
-    const button = e.target.closest("button[data-col]");
-    if (!button) return;
+    const button = e.target instanceof Element
+      ? e.target.closest("button[data-col]")
+      : null;
+    if (!(button instanceof HTMLButtonElement)) return;
     const col = Number(button.dataset.col);
     direction = col === column ? -direction : 1;
     column = col;

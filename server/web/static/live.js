@@ -1,12 +1,16 @@
+// @ts-check
 /**
  * Live updates. The server pushes a small event over SSE after each stored
  * sample; this script fetches the changed host's fresh HTML fragment and
  * swaps the `[data-live]` elements in place, so the page never reloads and
  * never polls. A lost connection shows a banner and is retried with backoff.
  */
+import { all, one } from "./dom.js";
 import { formatAgo } from "./format.js";
 
-const main = document.querySelector("main[data-page]");
+/** @typedef {import("../../ingest/event_bus.ts").ServerEvent} ServerEvent */
+
+const main = one("main[data-page]", HTMLElement);
 const page = main?.dataset.page;
 const host = main?.dataset.host;
 const banner = document.getElementById("connection");
@@ -14,35 +18,39 @@ const banner = document.getElementById("connection");
 const BATCH_MS = 200;
 const MAX_RETRY_MS = 15_000;
 
+/** @param {string[]} hosts */
 function fragmentUrl(hosts) {
-  if (page === "host") return `/fragments/hosts/${encodeURIComponent(host)}`;
+  if (page === "host") {
+    return `/fragments/hosts/${encodeURIComponent(host ?? "")}`;
+  }
   const query = hosts.map((h) => `host=${encodeURIComponent(h)}`).join("&");
   return `/fragments/overview${query ? `?${query}` : ""}`;
 }
 
 /** Keeps problem hosts on top after rows changed. */
 function sortHostRows() {
-  const body = document.getElementById("host-rows");
+  const body = one("#host-rows", HTMLTableSectionElement);
   if (!body) return;
   const rows = [...body.rows];
+  const key = (/** @type {HTMLTableRowElement} */ row) =>
+    row.dataset.sort ?? "";
   const sorted = [...rows].sort((a, b) =>
-    a.dataset.sort < b.dataset.sort
-      ? -1
-      : a.dataset.sort > b.dataset.sort
-      ? 1
-      : 0
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
   );
   if (sorted.some((row, i) => row !== rows[i])) body.append(...sorted);
 }
 
 function updateAges() {
   const now = Date.now();
-  for (const el of document.querySelectorAll("time.ago[data-ts]")) {
+  for (const el of all("time.ago[data-ts]", HTMLTimeElement)) {
     el.textContent = formatAgo(Number(el.dataset.ts), now);
   }
 }
 
-/** Replaces every element of the page that has a fresher copy in `html`. */
+/**
+ * Replaces every element of the page that has a fresher copy in `html`.
+ * @param {string} html
+ */
 function patch(html) {
   const doc = new DOMParser().parseFromString(html, "text/html");
   let missing = false;
@@ -50,7 +58,7 @@ function patch(html) {
     const current = document.getElementById(fresh.id);
     if (current) current.replaceWith(document.adoptNode(fresh));
     else if (fresh.matches("tr.host")) {
-      const body = document.getElementById("host-rows");
+      const body = one("#host-rows", HTMLTableSectionElement);
       if (body) body.append(document.adoptNode(fresh));
       else missing = true;
     }
@@ -62,9 +70,12 @@ function patch(html) {
   document.dispatchEvent(new CustomEvent("proxmon:patched"));
 }
 
+/** @type {Set<string>} */
 const pending = new Set();
-let batchTimer = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let batchTimer;
 
+/** @param {string[]} hosts */
 async function refresh(hosts) {
   const res = await fetch(fragmentUrl(hosts), {
     headers: { accept: "text/html" },
@@ -74,10 +85,11 @@ async function refresh(hosts) {
   if (res.ok) patch(await res.text());
 }
 
+/** @param {string} name */
 function schedule(name) {
   pending.add(name);
   batchTimer ??= setTimeout(() => {
-    batchTimer = null;
+    batchTimer = undefined;
     const hosts = [...pending];
     pending.clear();
     refresh(hosts).catch(() => {});
@@ -89,7 +101,7 @@ let lost = false;
 
 function connect() {
   const url = page === "host"
-    ? `/events?host=${encodeURIComponent(host)}`
+    ? `/events?host=${encodeURIComponent(host ?? "")}`
     : "/events";
   const source = new EventSource(url);
   source.addEventListener("hello", () => {
@@ -102,6 +114,7 @@ function connect() {
   });
   for (const type of ["sample", "status"]) {
     source.addEventListener(type, (e) => {
+      /** @type {ServerEvent} */
       const event = JSON.parse(e.data);
       schedule(event.host);
       document.dispatchEvent(

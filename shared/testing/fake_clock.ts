@@ -2,7 +2,7 @@
  * A `Clock` for tests whose time moves only when told to, so schedules can
  * be checked without sleeping.
  */
-import type { Clock, TimerId } from "./clock.ts";
+import type { Clock, TimerId } from "../clock.ts";
 
 export interface FakeClock extends Clock {
   /**
