@@ -2,12 +2,8 @@
 import assert from "node:assert/strict";
 import { resolveAgentConfig } from "../agent/config.ts";
 import { openDatabase } from "./store/client.ts";
-import {
-  authenticateHost,
-  createHost,
-  findHost,
-  hashToken,
-} from "./store/hosts.ts";
+import { authenticateHost, createHost, findHost } from "./store/hosts.ts";
+import { hashToken } from "./auth/token_hash.ts";
 import { allSamples, recordSamples } from "./store/sample_store.ts";
 import { verifyPassword } from "./auth/password.ts";
 import { sampleFixture } from "./testing/samples.ts";

@@ -6,7 +6,7 @@
  */
 import { openDatabase } from "../../server/store/client.ts";
 import { hosts } from "../../server/store/schema.ts";
-import { generateToken, hashToken } from "../../server/store/hosts.ts";
+import { generateToken, hashToken } from "../../server/auth/token_hash.ts";
 import type { BenchHost } from "./load_plan.ts";
 
 const ROWS_PER_INSERT = 200;

@@ -7,12 +7,8 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../store/client.ts";
 import { apiTokens } from "../store/schema.ts";
-import {
-  generateToken,
-  hashToken,
-  nameProblem,
-  tokenMatches,
-} from "../store/hosts.ts";
+import { nameProblem } from "../store/hosts.ts";
+import { generateToken, hashToken, tokenMatches } from "./token_hash.ts";
 
 /** An API token operation refused for a reason to show as is. */
 export class ApiTokenError extends Error {

@@ -1,13 +1,12 @@
 /**
  * The host registry: which agents may connect, with what token, and whether
- * they are connected now. Tokens are 32 random bytes (base64url); only their
- * SHA-256 (hex) is stored, and checks compare hashes in constant time.
+ * they are connected now. Only a token's hash is stored
+ * (`auth/token_hash.ts`).
  */
-import { Buffer } from "node:buffer";
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { asc, eq, inArray } from "drizzle-orm";
 import * as v from "valibot";
 import { HostName } from "@proxmon/shared";
+import { generateToken, hashToken, tokenMatches } from "../auth/token_hash.ts";
 import type { Database } from "./client.ts";
 import { type HostRow, hosts } from "./schema.ts";
 
@@ -23,28 +22,9 @@ export class HostError extends Error {
   }
 }
 
-/** A fresh agent token: 32 random bytes as base64url (43 characters). */
-export function generateToken(): string {
-  return randomBytes(32).toString("base64url");
-}
-
-/** The stored form of a token: hex SHA-256. */
-export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
-
 // Compared against when the host does not exist, so an unknown host costs
 // the same hash and compare as a known one with a wrong token.
 const ABSENT_HASH = hashToken("proxmon: no such host");
-
-/** True when `token` hashes to `storedHash`, compared in constant time. */
-export function tokenMatches(token: string, storedHash: string): boolean {
-  const given = Buffer.from(hashToken(token), "hex");
-  const stored = Buffer.from(storedHash, "hex");
-  // A malformed stored hash still runs the compare so timing stays flat.
-  const same = stored.length === given.length;
-  return timingSafeEqual(given, same ? stored : given) && same;
-}
 
 /**
  * Why `name` breaks the host-name rules (which API token names follow too),

@@ -4,8 +4,6 @@ import {
   authenticateHost,
   createHost,
   findHost,
-  generateToken,
-  hashToken,
   HostError,
   listHosts,
   markAllOffline,
@@ -14,8 +12,8 @@ import {
   removeHost,
   rotateToken,
   tokenHashes,
-  tokenMatches,
 } from "./hosts.ts";
+import { generateToken, hashToken, tokenMatches } from "../auth/token_hash.ts";
 import { recordSamples } from "./sample_store.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Interval } from "@proxmon/shared";
-import { createHost, findHost, hashToken, rotateToken } from "./hosts.ts";
+import { createHost, findHost, rotateToken } from "./hosts.ts";
+import { hashToken } from "../auth/token_hash.ts";
 import {
   allSamples,
   deleteOlderThan,
