@@ -61,10 +61,8 @@ Deno.test("checkSample() maps each fault to its nack reason", async (t) => {
     ["no data", { data: undefined }, "missing_data"],
     ["unknown interval", { interval: "hourly" }, "invalid_interval"],
     ["no interval", { interval: undefined }, "invalid_interval"],
-    ["empty data", { data: {} }, "invalid_payload"],
-    ["medium data sent as fast", {
-      data: { zfs_datasets: { datasets: [], errors: [] } },
-    }, "invalid_payload"],
+    ["data a list", { data: [fast] }, "invalid_payload"],
+    ["data a string", { data: "fast" }, "invalid_payload"],
   ];
   for (const [name, over, reason] of cases) {
     await t.step(name, () => {
@@ -78,11 +76,28 @@ Deno.test("checkSample() maps each fault to its nack reason", async (t) => {
   }
 });
 
-Deno.test("checkSample() names the payload path that failed", () => {
+Deno.test("checkSample() accepts a wrong-typed field as null and names it in the collector's errors", () => {
   const host = { ...fast.host, cpu_percent: "high" };
   const result = checkSample(sample({ data: { ...fast, host } }));
-  assert.ok(!result.ok);
-  assert.match(result.message, /host\.cpu_percent/);
+  assert.ok(result.ok);
+  assert.equal(result.sample.interval, "fast");
+  if (result.sample.interval !== "fast") return;
+  assert.equal(result.sample.data.host.cpu_percent, null);
+  assert.equal(result.sample.data.host.load1, fast.host.load1);
+  const schema = result.sample.data.host.errors.filter((e) =>
+    e.tag === "schema"
+  );
+  assert.equal(schema.length, 1);
+  assert.match(schema[0].message, /^host\.cpu_percent: /);
+});
+
+Deno.test("checkSample() accepts an empty payload, every collector at its defaults", () => {
+  const result = checkSample(sample({ interval: "medium", data: {} }));
+  assert.ok(result.ok);
+  assert.deepEqual(result.sample.data, {
+    zfs_datasets: { datasets: [], errors: [] },
+    vms_detail: { vms: [], errors: [] },
+  });
 });
 
 Deno.test("HostName accepts registered names and refuses spaces, slashes and empty", () => {

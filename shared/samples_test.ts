@@ -56,19 +56,36 @@ Deno.test("payload schemas accept null for numbers a collector could not read", 
   assert.ok(v.is(PAYLOAD_SCHEMAS.fast, { ...fast, host }));
 });
 
-Deno.test("payload schemas refuse a missing collector and a string where a number belongs", async (t) => {
+Deno.test("payload schemas give a missing collector and missing fields their defaults", async () => {
   const fast = await fixture("fast");
-  await t.step("missing storage", () => {
-    const { storage: _, ...rest } = fast;
-    assert.equal(v.is(PAYLOAD_SCHEMAS.fast, rest), false);
+  const { storage: _, ...rest } = fast;
+  const parsed = v.parse(PAYLOAD_SCHEMAS.fast, {
+    ...rest,
+    host: { load1: 0.5 },
   });
+  assert.deepEqual(parsed.storage, { storages: [], errors: [] });
+  assert.equal(parsed.host.load1, 0.5);
+  assert.equal(parsed.host.load5, null);
+  assert.deepEqual(parsed.host.net, []);
+  assert.equal(parsed.host.root_fs, null);
+});
+
+Deno.test("payload schemas still refuse a wrong type, and what names a list item", async (t) => {
+  const fast = await fixture("fast");
+  const runtime = fast.vms_runtime as { vms: object[]; errors: [] };
   await t.step("vmid as a string", () => {
-    const runtime = fast.vms_runtime as { vms: object[]; errors: [] };
     const vms = [{ ...runtime.vms[0], vmid: "100" }];
+    assert.equal(
+      v.is(PAYLOAD_SCHEMAS.fast, { ...fast, vms_runtime: { ...runtime, vms } }),
+      false,
+    );
+  });
+  await t.step("no vmid", () => {
+    const { vmid: _, ...guest } = runtime.vms[0] as { vmid: number };
     assert.equal(
       v.is(PAYLOAD_SCHEMAS.fast, {
         ...fast,
-        vms_runtime: { ...runtime, vms },
+        vms_runtime: { ...runtime, vms: [guest] },
       }),
       false,
     );

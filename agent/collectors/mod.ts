@@ -165,6 +165,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
           pve_version: null,
           kernel: null,
           zfs_version: null,
+          zfs_kmod_version: null,
           pending_updates: null,
           agent_version: deps.agentVersion,
           errors,

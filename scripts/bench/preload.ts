@@ -9,7 +9,11 @@ import type { Interval } from "@proxmon/shared";
 import { openDatabase } from "../../server/store/client.ts";
 import { summarize } from "../../server/store/summary.ts";
 import { BENCH_DATA_DIR, REPO_ROOT } from "./paths.ts";
-import { loadSampleData, sampleFixturePath } from "./sample_fixtures.ts";
+import {
+  loadPayload,
+  loadSampleData,
+  sampleFixturePath,
+} from "./sample_fixtures.ts";
 
 export interface PreloadSpec {
   hosts: number;
@@ -220,7 +224,7 @@ async function fill(
   log: (msg: string) => void,
 ): Promise<Filled> {
   const data = {
-    fast: await loadSampleData("fast"),
+    fast: await loadPayload("fast"),
     medium: JSON.stringify(await loadSampleData("medium")),
     slow: JSON.stringify(await loadSampleData("slow")),
   };
@@ -237,7 +241,6 @@ async function fill(
 
   const rows: Record<Interval, number> = { fast: 0, medium: 0, slow: 0 };
   let payloadBytes = 0;
-  const fast = data.fast as { host: HostMutable };
   const rnd = names.map((_, i) => prng(i + 1));
   let batch: (string | number | null)[] = [];
   let inBatch = 0, inTx = 0;
@@ -281,13 +284,13 @@ async function fill(
       for (let h = 0; h < names.length; h++) {
         // Hosts start their cycles at different moments within the interval.
         const at = t - ((h * 137) % step);
-        wobble(fast.host, at, rnd[h]);
+        wobble(data.fast.host, at, rnd[h]);
         await add(
           h + 1,
           at,
           "fast",
           JSON.stringify(data.fast),
-          JSON.stringify(summarize("fast", data.fast)),
+          JSON.stringify(summarize({ interval: "fast", data: data.fast })),
         );
         if (sec % spec.intervals.medium === 0) {
           await add(h + 1, at, "medium", data.medium, null);

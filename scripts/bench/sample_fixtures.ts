@@ -3,7 +3,12 @@
  * sample fixtures (`fixtures/samples/{fast,medium,slow}.json`), which the
  * server's own tests use, so load looks like what a real agent sends.
  */
-import { type Interval, PAYLOAD_SCHEMAS } from "@proxmon/shared";
+import {
+  type Interval,
+  parsePayload,
+  PAYLOAD_SCHEMAS,
+  type PayloadFor,
+} from "@proxmon/shared";
 import * as v from "valibot";
 import { REPO_ROOT } from "./paths.ts";
 
@@ -32,4 +37,13 @@ export async function loadSampleData(
     );
   }
   return data as Record<string, unknown>;
+}
+
+/** One interval's fixture as the server parses it, typed. */
+export async function loadPayload<I extends Interval>(
+  interval: I,
+): Promise<PayloadFor<I>> {
+  const parsed = parsePayload(interval, await loadSampleData(interval));
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.payload;
 }

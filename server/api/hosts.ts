@@ -20,7 +20,11 @@ export interface HostSummary {
   cpu_percent: number | null;
   mem_used_bytes: number | null;
   mem_total_bytes: number | null;
-  pools: { name: string; health: string; capacity_percent: number | null }[];
+  pools: {
+    name: string;
+    health: string | null;
+    capacity_percent: number | null;
+  }[];
   /** true when every pool reports ONLINE */
   pools_healthy: boolean;
   guests_running: number;
@@ -31,8 +35,10 @@ const iso = (ms: number | null) =>
   ms === null ? null : new Date(ms).toISOString();
 
 /** The list view's numbers from a host's latest fast sample. */
-export function summarizeHost(sample: StoredSample): HostSummary {
-  const { host, zfs_pools, vms_runtime } = sample.payload as FastPayload;
+export function summarizeHost(
+  sample: StoredSample<FastPayload>,
+): HostSummary {
+  const { host, zfs_pools, vms_runtime } = sample.payload;
   const memUsed =
     host.mem_total_bytes !== null && host.mem_available_bytes !== null
       ? host.mem_total_bytes - host.mem_available_bytes

@@ -238,30 +238,26 @@ function createConnection(deps: AgentSocketDeps): Connection {
       const { ref, reason, message } = checked;
       return send({ type: "nack", ref, reason, message });
     }
-    const { ref, interval, collectedAtMs, data } = checked.sample;
+    const { ref } = checked.sample;
     const { hostId, hostName, tokenHash } = joined;
-    writer.submit({
-      hostId,
-      hostName,
-      tokenHash,
-      interval,
-      collectedAtMs,
-      data,
-    }).then((outcome) => {
-      if (outcome === "stored" || outcome === "duplicate") {
-        send({ type: "ack", ref });
-      } else if (outcome === "invalid_interval") {
-        send({ type: "nack", ref, reason: "invalid_interval" });
-      } else {
-        // token rotated or host removed since this socket joined
-        void refuse("unauthorized", CLOSE.refused);
-      }
-    }, (err) => {
-      // Not acked: the agent keeps the sample and replays it after the
-      // reconnect this close causes.
-      log.error(`storing a sample from ${hostName} failed:`, err);
-      drop(CLOSE.internal, "storage_failed");
-    });
+    writer.submit({ ...checked.sample, hostId, hostName, tokenHash }).then(
+      (outcome) => {
+        if (outcome === "stored" || outcome === "duplicate") {
+          send({ type: "ack", ref });
+        } else if (outcome === "invalid_interval") {
+          send({ type: "nack", ref, reason: "invalid_interval" });
+        } else {
+          // token rotated or host removed since this socket joined
+          void refuse("unauthorized", CLOSE.refused);
+        }
+      },
+      (err) => {
+        // Not acked: the agent keeps the sample and replays it after the
+        // reconnect this close causes.
+        log.error(`storing a sample from ${hostName} failed:`, err);
+        drop(CLOSE.internal, "storage_failed");
+      },
+    );
   }
 
   function dispatch(message: Record<string, unknown>): void | Promise<void> {

@@ -209,7 +209,8 @@ for (const adapter of ADAPTERS) {
       [{ collected_at: "21/04/2026 12:00" }, "invalid_collected_at"],
       [{ data: undefined }, "missing_data"],
       [{ interval: "weekly" }, "invalid_interval"],
-      [{ data: { host: DATA.fast.host } }, "invalid_payload"],
+      [{ data: [DATA.fast] }, "invalid_payload"],
+      [{ data: "fast" }, "invalid_payload"],
     ];
     for (const [i, [over, reason]] of cases.entries()) {
       agent.send(sample(i, over));

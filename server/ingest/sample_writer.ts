@@ -13,10 +13,10 @@ import {
   type SampleInput,
 } from "../store/sample_store.ts";
 
-export interface PendingSample extends SampleInput {
+export type PendingSample = SampleInput & {
   /** for the `sample` event published after commit */
   hostName: string;
-}
+};
 
 export interface WriterStats {
   received: number;

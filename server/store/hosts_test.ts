@@ -16,6 +16,7 @@ import {
 import { generateToken, hashToken, tokenMatches } from "../auth/token_hash.ts";
 import { recordSamples } from "./sample_store.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
+import { sampleFixture } from "../testing/samples.ts";
 
 const NOW = Date.UTC(2026, 3, 21, 12);
 
@@ -109,11 +110,12 @@ Deno.test("rotateToken() makes the old token fail and the new one work", async (
 
 Deno.test("removeHost() deletes the host and, by cascade, its metrics", async () => {
   await using t = await openTempDatabase();
+  const slow = await sampleFixture("slow");
   const { host } = await createHost(t.database, "pve-01", NOW);
   const { host: other } = await createHost(t.database, "pve-02", NOW);
   await recordSamples(t.database, [
-    { hostId: host.id, interval: "slow", collectedAtMs: NOW, data: {} },
-    { hostId: other.id, interval: "slow", collectedAtMs: NOW, data: {} },
+    { hostId: host.id, interval: "slow", collectedAtMs: NOW, data: slow },
+    { hostId: other.id, interval: "slow", collectedAtMs: NOW, data: slow },
   ], NOW);
   await removeHost(t.database, "pve-01");
   assert.equal(await findHost(t.database, "pve-01"), null);

@@ -6,22 +6,26 @@
  */
 import type { InStatement } from "@libsql/client";
 import * as v from "valibot";
-import { Interval } from "@proxmon/shared";
+import {
+  Interval,
+  parsePayload,
+  type PayloadFor,
+  type SamplePayload,
+} from "@proxmon/shared";
 import type { Database } from "./client.ts";
 import { summarize } from "./summary.ts";
 
-export interface SampleInput {
+/** A parsed sample to store; `data` is the payload of its interval. */
+export type SampleInput = SamplePayload & {
   hostId: number;
-  interval: Interval;
   collectedAtMs: number;
-  data: Record<string, unknown>;
   /**
    * The token hash the sender authenticated with. When set, the sample is
    * stored only if the host still has this hash, so a rotated token cannot
    * slip a write in between rotation and the socket being closed.
    */
   tokenHash?: string;
-}
+};
 
 /**
  * What happened to one sample: stored, or already there (a replay), or
@@ -35,12 +39,12 @@ export type RecordOutcome =
   | "token_changed"
   | "invalid_interval";
 
-export interface StoredSample {
+export interface StoredSample<P = PayloadFor<Interval>> {
   id: number;
   hostId: number;
   interval: Interval;
   collectedAtMs: number;
-  payload: unknown;
+  payload: P;
   summary: unknown;
   createdAtMs: number;
 }
@@ -78,7 +82,7 @@ export async function recordSamples(
   }];
   samples.forEach((s, i) => {
     if (!valid[i]) return;
-    const summary = summarize(s.interval, s.data);
+    const summary = summarize(s);
     statements.push({
       sql: INSERT_SQL,
       args: [
@@ -119,44 +123,62 @@ export async function recordSamples(
 
 type Row = Record<string, unknown>;
 
-function toStoredSample(row: Row): StoredSample {
+/**
+ * A row as a typed sample. The payload is parsed again, tolerantly, rather
+ * than cast: a row stored by an older server lacks the fields added since,
+ * and the parse gives them their defaults. (It never fails: what was stored
+ * was an object.)
+ */
+function toStoredSample<I extends Interval>(
+  row: Row,
+  interval: I,
+): StoredSample<PayloadFor<I>> {
+  const parsed = parsePayload(interval, JSON.parse(String(row.payload)));
+  if (!parsed.ok) {
+    throw new Error(`metrics row ${row.id}: ${parsed.message}`);
+  }
   return {
     id: Number(row.id),
     hostId: Number(row.host_id),
-    interval: row.interval_type as Interval,
+    interval,
     collectedAtMs: Number(row.collected_at),
-    payload: JSON.parse(String(row.payload)),
+    payload: parsed.payload,
     summary: row.summary === null ? null : JSON.parse(String(row.summary)),
     createdAtMs: Number(row.created_at),
   };
 }
 
+const rowInterval = (row: Row): Interval => {
+  const interval = v.parse(Interval, row.interval_type);
+  return interval;
+};
+
 const COLUMNS =
   "m.id, m.host_id, m.interval_type, m.collected_at, m.payload, m.summary, m.created_at";
 
 /** The most recent sample of a host for one interval, or null. */
-export async function latestSample(
+export async function latestSample<I extends Interval>(
   { client }: Database,
   hostId: number,
-  interval: Interval,
-): Promise<StoredSample | null> {
+  interval: I,
+): Promise<StoredSample<PayloadFor<I>> | null> {
   const rs = await client.execute({
     sql: `SELECT ${COLUMNS} FROM metrics m
       WHERE m.host_id = ? AND m.interval_type = ?
       ORDER BY m.collected_at DESC LIMIT 1`,
     args: [hostId, interval],
   });
-  return rs.rows.length === 0 ? null : toStoredSample(rs.rows[0]);
+  return rs.rows.length === 0 ? null : toStoredSample(rs.rows[0], interval);
 }
 
 /**
  * The most recent sample of every host for one interval, keyed by host id.
  * One index seek per host, so it stays cheap with a full retention window.
  */
-export async function latestSamplesByHost(
+export async function latestSamplesByHost<I extends Interval>(
   { client }: Database,
-  interval: Interval,
-): Promise<Map<number, StoredSample>> {
+  interval: I,
+): Promise<Map<number, StoredSample<PayloadFor<I>>>> {
   const rs = await client.execute({
     sql: `SELECT ${COLUMNS} FROM hosts h JOIN metrics m ON m.id = (
         SELECT id FROM metrics
@@ -164,7 +186,7 @@ export async function latestSamplesByHost(
         ORDER BY collected_at DESC LIMIT 1)`,
     args: [interval],
   });
-  const samples = rs.rows.map(toStoredSample);
+  const samples = rs.rows.map((row) => toStoredSample(row, interval));
   return new Map(samples.map((s) => [s.hostId, s]));
 }
 
@@ -175,7 +197,7 @@ export async function allSamples(
   const rs = await client.execute(
     `SELECT ${COLUMNS} FROM metrics m ORDER BY m.collected_at, m.id`,
   );
-  return rs.rows.map(toStoredSample);
+  return rs.rows.map((row) => toStoredSample(row, rowInterval(row)));
 }
 
 /** Waits `ms` (0: one turn of the event loop) between delete batches. */

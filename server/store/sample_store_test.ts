@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Interval } from "@proxmon/shared";
+import type { Interval, PayloadFor } from "@proxmon/shared";
 import { createHost, findHost, rotateToken } from "./hosts.ts";
 import { hashToken } from "../auth/token_hash.ts";
 import {
@@ -24,12 +24,13 @@ async function setup() {
   return { t, host, token, database: t.database };
 }
 
-const input = (
+// TypeScript cannot see that `interval` picks the type of `data` here.
+const input = <I extends Interval>(
   hostId: number,
-  interval: Interval,
+  interval: I,
   offsetMs: number,
-  data: Record<string, unknown>,
-): SampleInput => ({ hostId, interval, collectedAtMs: NOW + offsetMs, data });
+  data: PayloadFor<I>,
+) => ({ hostId, interval, collectedAtMs: NOW + offsetMs, data }) as SampleInput;
 
 Deno.test("recordSamples() inserts a metric row with the given payload", async () => {
   const { t, host, database } = await setup();
@@ -55,7 +56,7 @@ Deno.test("recordSamples() stores the chart summary of a fast sample beside it",
   const data = await sampleFixture("fast");
   await recordSamples(database, [input(host.id, "fast", 0, data)], NOW);
   const [row] = await allSamples(database);
-  assert.deepEqual(row.summary, summarize("fast", data));
+  assert.deepEqual(row.summary, summarize({ interval: "fast", data }));
   assert.deepEqual((row.summary as { pools: object }).pools, {
     rpool: 21,
     tank: 62,
@@ -92,7 +93,10 @@ Deno.test("recordSamples() stores a replayed sample once and reports the replay 
   const { t, host, database } = await setup();
   await using _ = t;
   const first = input(host.id, "slow", 0, await sampleFixture("slow"));
-  const changed = { ...first, data: { ...first.data, extra: true } };
+  const changed = input(host.id, "slow", 0, {
+    ...await sampleFixture("slow"),
+    extra: true,
+  });
   assert.deepEqual(await recordSamples(database, [first], NOW), ["stored"]);
   assert.deepEqual(
     await recordSamples(database, [changed, first], NOW),

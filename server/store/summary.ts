@@ -3,7 +3,7 @@
  * ingest and stored beside the payload. History queries read these small
  * objects instead of parsing whole payloads, which keeps a 48 h chart cheap.
  */
-import type { FastPayload, Interval } from "@proxmon/shared";
+import type { SamplePayload } from "@proxmon/shared";
 
 export interface FastSummary {
   cpu: number | null;
@@ -36,13 +36,10 @@ const sumOf = (xs: (number | null)[]): number | null =>
     ? xs.reduce<number>((a, x) => a + (x ?? 0), 0)
     : null;
 
-/** Summarises a validated sample; only fast samples carry chartable data. */
-export function summarize(
-  interval: Interval,
-  data: Record<string, unknown>,
-): FastSummary | null {
-  if (interval !== "fast") return null;
-  const { host, zfs_pools } = data as FastPayload;
+/** Summarises a parsed sample; only fast samples carry chartable data. */
+export function summarize(sample: SamplePayload): FastSummary | null {
+  if (sample.interval !== "fast") return null;
+  const { host, zfs_pools } = sample.data;
   const nics = host.net.filter((n) => isPhysicalIface(n.iface));
   const memUsed = host.mem_total_bytes !== null &&
       host.mem_available_bytes !== null

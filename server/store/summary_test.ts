@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
-import type { FastPayload } from "@proxmon/shared";
 import { isPhysicalIface, summarize } from "./summary.ts";
+import { sampleFixture } from "../testing/samples.ts";
 
-const fast: FastPayload = JSON.parse(
-  await Deno.readTextFile(
-    `${import.meta.dirname}/../../fixtures/samples/fast.json`,
-  ),
-);
+const fast = await sampleFixture("fast");
 
 Deno.test("isPhysicalIface() keeps NICs and drops bridges, guest ends, bonds and VLANs", async (t) => {
   for (const name of ["eno1", "enp3s0", "eth0", "ens18", "nic0"]) {
@@ -36,7 +32,7 @@ Deno.test("isPhysicalIface() keeps NICs and drops bridges, guest ends, bonds and
 });
 
 Deno.test("summarize() sums physical NIC rates only, so bridged traffic counts once", () => {
-  const sample: FastPayload = {
+  const sample = {
     ...fast,
     host: {
       ...fast.host,
@@ -48,13 +44,13 @@ Deno.test("summarize() sums physical NIC rates only, so bridged traffic counts o
       ],
     },
   };
-  const s = summarize("fast", sample);
+  const s = summarize({ interval: "fast", data: sample });
   assert.equal(s?.net_rx, 1005);
   assert.equal(s?.net_tx, 200);
 });
 
-Deno.test("summarize() derives used memory and keeps pool capacity by name", () => {
-  const s = summarize("fast", fast);
+Deno.test("summarize() derives used memory and keeps pool capacity by name", async () => {
+  const s = summarize({ interval: "fast", data: fast });
   assert.ok(s);
   assert.equal(
     s.mem_used,
@@ -64,5 +60,11 @@ Deno.test("summarize() derives used memory and keeps pool capacity by name", () 
     Object.keys(s.pools),
     fast.zfs_pools.pools.map((p) => p.name),
   );
-  assert.equal(summarize("medium", {}), null);
+  assert.equal(
+    summarize({
+      interval: "medium",
+      data: await sampleFixture("medium"),
+    }),
+    null,
+  );
 });

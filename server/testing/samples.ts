@@ -2,7 +2,7 @@
  * The sample payload fixtures (fixtures/samples/*.json), for tests and
  * benchmarks that need a valid `data` for each interval.
  */
-import type { Interval, PayloadFor } from "@proxmon/shared";
+import { type Interval, parsePayload, type PayloadFor } from "@proxmon/shared";
 
 const DIR = `${import.meta.dirname}/../../fixtures/samples`;
 
@@ -11,9 +11,19 @@ export function sampleFixtureText(interval: Interval): Promise<string> {
   return Deno.readTextFile(`${DIR}/${interval}.json`);
 }
 
-/** A fresh copy of the valid payload for an interval. */
+/**
+ * A fresh copy of the valid payload for an interval, as the server parses
+ * it (defaults filled in), so its type is true.
+ */
 export async function sampleFixture<I extends Interval>(
   interval: I,
 ): Promise<PayloadFor<I>> {
-  return JSON.parse(await sampleFixtureText(interval));
+  const parsed = parsePayload(
+    interval,
+    JSON.parse(await sampleFixtureText(interval)),
+  );
+  if (!parsed.ok) {
+    throw new Error(`fixtures/samples/${interval}.json: ${parsed.message}`);
+  }
+  return parsed.payload;
 }

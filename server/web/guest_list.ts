@@ -8,7 +8,8 @@ import type { GuestType, VmDetail, VmRuntime } from "@proxmon/shared";
 export interface GuestRow {
   vmid: number;
   type: GuestType;
-  name: string;
+  /** null when the agent did not report one */
+  name: string | null;
   status: string;
   template: boolean;
   cpuUsage: number | null;
@@ -31,7 +32,7 @@ export function mergeGuests(
     vmid: g.vmid,
     type: g.type,
     name: g.name,
-    status: g.status,
+    status: g.status ?? "unknown",
     template: g.template,
     cpuUsage: g.cpu_usage,
     cpus: g.cpus,

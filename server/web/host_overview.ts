@@ -72,6 +72,11 @@ const maxBy = <T>(xs: T[], key: (x: T) => number | null): T | null => {
   return best;
 };
 
+/** A pool's health in upper case; UNKNOWN when the agent did not say. */
+export function poolHealth(pool: ZfsPool): string {
+  return pool.health?.toUpperCase() ?? "UNKNOWN";
+}
+
 /** Storages that report a usage figure worth judging. */
 export function measuredStorages(storages: StorageEntry[]): StorageEntry[] {
   return storages.filter((s) =>
@@ -82,10 +87,10 @@ export function measuredStorages(storages: StorageEntry[]): StorageEntry[] {
 /** Every problem a pool shows, most serious first. */
 export function poolProblems(pool: ZfsPool, nowMs: number): Problem[] {
   const problems: Problem[] = [];
-  if (pool.health.toUpperCase() !== "ONLINE") {
+  if (poolHealth(pool) !== "ONLINE") {
     problems.push({
       severity: "critical",
-      text: `pool ${pool.name} is ${pool.health}`,
+      text: `pool ${pool.name} is ${poolHealth(pool)}`,
     });
   }
   if ((pool.error_count ?? 0) > 0) {
@@ -161,7 +166,7 @@ export function buildHostOverview(
     (a.severity === "critical" ? 0 : 1) - (b.severity === "critical" ? 0 : 1)
   );
 
-  const worst = maxBy(pools, (p) => -healthRank(p.health));
+  const worst = maxBy(pools, (p) => -healthRank(poolHealth(p)));
   const fullestPool = maxBy(pools, (p) => p.capacity_percent);
   const fullestStorage = maxBy(storages, (s) => s.used_fraction);
   return {
@@ -174,7 +179,7 @@ export function buildHostOverview(
       : null,
     memTotal: h?.mem_total_bytes ?? null,
     load: h ? [h.load1, h.load5, h.load15] : null,
-    worstPool: worst ? { name: worst.name, health: worst.health } : null,
+    worstPool: worst ? { name: worst.name, health: poolHealth(worst) } : null,
     fullestPool: fullestPool
       ? {
         name: fullestPool.name,

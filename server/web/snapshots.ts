@@ -3,7 +3,6 @@
  * the whole fleet in three queries (hosts, latest fast, latest slow), each
  * an index seek per host, instead of a query per host.
  */
-import type { FastPayload, MediumPayload, SlowPayload } from "@proxmon/shared";
 import type { Database } from "../store/client.ts";
 import { findHost, listHosts } from "../store/hosts.ts";
 import {
@@ -13,9 +12,8 @@ import {
 } from "../store/sample_store.ts";
 import type { HostSnapshot } from "./host_overview.ts";
 
-// Payloads were validated against the shared schemas when they arrived.
-function typed<P>(s: StoredSample | null | undefined) {
-  return s ? { collectedAtMs: s.collectedAtMs, payload: s.payload as P } : null;
+function latest<P>(s: StoredSample<P> | null | undefined) {
+  return s ? { collectedAtMs: s.collectedAtMs, payload: s.payload } : null;
 }
 
 /** Every host with its latest fast and slow samples (medium is not needed). */
@@ -27,9 +25,9 @@ export async function loadFleet(database: Database): Promise<HostSnapshot[]> {
   ]);
   return hosts.map((host) => ({
     host,
-    fast: typed<FastPayload>(fast.get(host.id)),
+    fast: latest(fast.get(host.id)),
     medium: null,
-    slow: typed<SlowPayload>(slow.get(host.id)),
+    slow: latest(slow.get(host.id)),
   }));
 }
 
@@ -47,8 +45,8 @@ export async function loadHostSnapshot(
   ]);
   return {
     host,
-    fast: typed<FastPayload>(fast),
-    medium: typed<MediumPayload>(medium),
-    slow: typed<SlowPayload>(slow),
+    fast: latest(fast),
+    medium: latest(medium),
+    slow: latest(slow),
   };
 }

@@ -20,15 +20,6 @@ import {
 } from "../values.ts";
 
 // Counters PVE adds where it has them (lxc always, qemu partly); left out when absent.
-const OPTIONAL_COUNTERS = [
-  ["disk", "disk_bytes"],
-  ["maxdisk", "max_disk_bytes"],
-  ["netin", "netin_bytes"],
-  ["netout", "netout_bytes"],
-  ["diskread", "diskread_bytes"],
-  ["diskwrite", "diskwrite_bytes"],
-] as const;
-
 function toRuntime(
   entry: Record<string, unknown>,
   type: GuestType,
@@ -46,6 +37,8 @@ function toRuntime(
   }
   const num = (key: string) =>
     toNumber(entry[key], `${vmid}.${key}`, tag, errors);
+  // PVE leaves these out for some guests and versions: null, not 0.
+  const counter = (key: string) => entry[key] === undefined ? null : num(key);
   const runtime: VmRuntime = {
     vmid,
     type,
@@ -57,13 +50,16 @@ function toRuntime(
     cpus: num("cpus"),
     mem_bytes: num("mem"),
     max_mem_bytes: num("maxmem"),
+    disk_bytes: counter("disk"),
+    max_disk_bytes: counter("maxdisk"),
+    netin_bytes: counter("netin"),
+    netout_bytes: counter("netout"),
+    diskread_bytes: counter("diskread"),
+    diskwrite_bytes: counter("diskwrite"),
     tags: splitList(entry.tags),
     // Present as 1 only on templates in PVE 9; PVE 6 sent "" for the rest.
     template: toFlag(entry.template),
   };
-  for (const [from, to] of OPTIONAL_COUNTERS) {
-    if (entry[from] !== undefined) runtime[to] = num(from);
-  }
   return runtime;
 }
 

@@ -9,6 +9,7 @@ import {
   type HostOverview,
   type HostSnapshot,
   POOL_CAPACITY_LIMIT,
+  poolHealth,
   poolProblems,
   STORAGE_USE_LIMIT,
 } from "../host_overview.ts";
@@ -116,7 +117,7 @@ export function HostNow(props: HostSectionsProps) {
           {h.root_fs
             ? (
               <UsageMeter
-                fraction={h.root_fs.size_bytes
+                fraction={h.root_fs.size_bytes && h.root_fs.used_bytes !== null
                   ? h.root_fs.used_bytes / h.root_fs.size_bytes
                   : null}
                 warnAt={STORAGE_USE_LIMIT}
@@ -143,12 +144,14 @@ export function HostNow(props: HostSectionsProps) {
 
 function scanText(pool: ZfsPool): string {
   const scan = pool.scan;
-  if (!scan || scan.function === "NONE") return "none";
+  if (!scan || scan.function === null || scan.function === "NONE") {
+    return "none";
+  }
   const what = scan.function.toLowerCase();
   if (scan.state === "SCANNING") {
     return `${what} running, ${formatPercent(scan.progress_percent)}`;
   }
-  return `${what} ${scan.state.toLowerCase()}`;
+  return `${what} ${scan.state?.toLowerCase() ?? "state unknown"}`;
 }
 
 function PoolRow(props: { pool: ZfsPool; now: number }) {
@@ -163,8 +166,8 @@ function PoolRow(props: { pool: ZfsPool; now: number }) {
     <tr class={level} data-pool={p.name}>
       <th scope="row" data-label="Pool">{p.name}</th>
       <td data-label="Health">
-        <span class={`badge ${p.health === "ONLINE" ? "ok" : "critical"}`}>
-          {p.health}
+        <span class={`badge ${poolHealth(p) === "ONLINE" ? "ok" : "critical"}`}>
+          {p.health ?? "unknown"}
         </span>
       </td>
       <td data-label="Capacity">
