@@ -158,7 +158,11 @@ Deno.test("proxmon-agent --once runs the PVE tools found on PATH and prints what
       fast.vms_runtime.errors,
       medium.zfs_datasets.errors,
       medium.vms_detail.errors,
+      medium.backups?.errors ?? ["no backups"],
+      medium.replication?.errors ?? ["no replication"],
+      medium.temperatures?.errors ?? ["no temperatures"],
       slow.system_info.errors,
+      slow.smart?.errors ?? ["no smart"],
     ].flat();
     assert.deepEqual(errors, [], "every fake tool answered");
     assert.deepEqual(fast.zfs_pools.pools.map((p) => p.name), [
@@ -171,7 +175,8 @@ Deno.test("proxmon-agent --once runs the PVE tools found on PATH and prints what
     assert.equal(slow.system_info.pve_version, "9.1.6");
 
     // Through real processes, the same values as the collectors produce from
-    // the same answers in-process.
+    // the same answers in-process (at the time the agent stamped its reads).
+    const nowMs = (medium.backups?.tasks_read_at_unix ?? 0) * 1000;
     const collectors = createCollectors({
       runner: fakeRunner(pveNodeAnswers()),
       procDir: PROC_DIR,
@@ -182,8 +187,8 @@ Deno.test("proxmon-agent --once runs the PVE tools found on PATH and prints what
     });
     const inProcess = {
       fast: await collectors.fast(0),
-      medium: await collectors.medium(0),
-      slow: await collectors.slow(0),
+      medium: await collectors.medium(nowMs),
+      slow: await collectors.slow(nowMs),
     };
     // The root filesystem's usage may move between the two readings.
     inProcess.fast.host.root_fs = printed.fast.host.root_fs;

@@ -209,9 +209,148 @@ export const VmsDetail = v.looseObject({
 });
 export type VmsDetail = v.InferOutput<typeof VmsDetail>;
 
+// ---- medium: backups and replication (issue 17) ----------------------------
+
+/** The outcome of a finished vzdump task: PVE's exit status, and whether it is `OK`. */
+export const TaskOutcome = v.looseObject({
+  upid: v.string(),
+  start_unix: num,
+  /** null while the task is still running */
+  end_unix: num,
+  /** PVE's exit status (`OK`, `WARNINGS: 1`, `job errors`, …), `running`, or null */
+  status: str,
+  /** true for `OK` and `WARNINGS: …`, false for any other ending, null while running */
+  ok: v.optional(v.nullable(v.boolean()), null),
+});
+export type TaskOutcome = v.InferOutput<typeof TaskOutcome>;
+
+export const BackupJob = v.looseObject({
+  id: v.string(),
+  enabled: flag,
+  schedule: str,
+  storage: str,
+  /** the job covers every guest (`all`), less `exclude` */
+  all: flag,
+  vmids: list(v.number()),
+  exclude: list(v.number()),
+  pool: str,
+  /** restricted to one node, or null for every node */
+  node: str,
+  next_run_unix: num,
+  /** the newest vzdump task this job started on this node, or null */
+  last_run: v.optional(v.nullable(TaskOutcome), null),
+});
+export type BackupJob = v.InferOutput<typeof BackupJob>;
+
+export const BackupArchive = v.looseObject({
+  storage: v.string(),
+  volid: v.string(),
+  ctime_unix: num,
+  size_bytes: num,
+  /** vma.zst, tar.zst, pbs-vm, pbs-ct, … */
+  format: str,
+  protected: flag,
+  /** PBS only: `ok` or `failed`; null when not verified or not PBS */
+  verification: str,
+  notes: str,
+});
+export type BackupArchive = v.InferOutput<typeof BackupArchive>;
+
+export const GuestBackup = v.looseObject({
+  vmid: v.number(),
+  /** the newest vzdump task for this guest on this node, or null if none is listed */
+  last_task: v.optional(v.nullable(TaskOutcome), null),
+  /** the newest archive of this guest across the listed backup storages */
+  newest: v.optional(v.nullable(BackupArchive), null),
+  /** archives of this guest across the listed storages */
+  archive_count: num,
+});
+export type GuestBackup = v.InferOutput<typeof GuestBackup>;
+
+export const UncoveredGuest = v.looseObject({
+  vmid: v.number(),
+  type: str,
+  name: str,
+});
+export type UncoveredGuest = v.InferOutput<typeof UncoveredGuest>;
+
+export const BackupStorageListing = v.looseObject({
+  storage: v.string(),
+  /** when this storage was last listed (listings are cached between cycles) */
+  listed_at_unix: num,
+  archive_count: num,
+});
+export type BackupStorageListing = v.InferOutput<typeof BackupStorageListing>;
+
+export const Backups = v.looseObject({
+  jobs: list(BackupJob),
+  not_backed_up: list(UncoveredGuest),
+  guests: list(GuestBackup),
+  storages: list(BackupStorageListing),
+  /** when the task list was last read (it is cached between cycles too) */
+  tasks_read_at_unix: num,
+  errors,
+});
+export type Backups = v.InferOutput<typeof Backups>;
+
+export const ReplicationJob = v.looseObject({
+  id: v.string(),
+  guest: v.number(),
+  target: str,
+  schedule: str,
+  enabled: flag,
+  last_sync_unix: num,
+  last_try_unix: num,
+  next_sync_unix: num,
+  duration_seconds: num,
+  fail_count: num,
+  error: str,
+});
+export type ReplicationJob = v.InferOutput<typeof ReplicationJob>;
+
+export const Replication = v.looseObject({
+  jobs: list(ReplicationJob),
+  read_at_unix: num,
+  errors,
+});
+export type Replication = v.InferOutput<typeof Replication>;
+
+export const NvmeTemperature = v.looseObject({
+  /** lm-sensors chip name (`nvme-pci-0100`) or hwmon device (`nvme0`) */
+  device: v.string(),
+  composite_c: num,
+});
+export type NvmeTemperature = v.InferOutput<typeof NvmeTemperature>;
+
+export const BoardTemperature = v.looseObject({
+  chip: v.string(),
+  label: v.string(),
+  celsius: num,
+});
+export type BoardTemperature = v.InferOutput<typeof BoardTemperature>;
+
+export const Temperatures = v.looseObject({
+  /** `sensors` (lm-sensors JSON), `hwmon` (/sys/class/hwmon), or null when neither gave readings */
+  source: v.optional(v.nullable(v.picklist(["sensors", "hwmon"])), null),
+  /** hottest CPU package (Intel `Package id N`, AMD `Tdie`/`Tctl`) */
+  cpu_package_c: num,
+  /** hottest core (Intel `Core N`) or core complex (AMD `Tccd N`) */
+  cpu_core_max_c: num,
+  nvme: list(NvmeTemperature),
+  board: list(BoardTemperature),
+  errors,
+});
+export type Temperatures = v.InferOutput<typeof Temperatures>;
+
 export const MediumPayload = v.looseObject({
   zfs_datasets: v.optional(ZfsDatasets, {}),
   vms_detail: v.optional(VmsDetail, {}),
+  // Issue 17. Without a default: absent means "this agent does not collect
+  // it" (older than these collectors), which the host page says, unlike an
+  // empty value from an agent that looked and found nothing.
+  backups: v.optional(Backups),
+  replication: v.optional(Replication),
+  temperatures: v.optional(Temperatures),
 });
 export type MediumPayload = v.InferOutput<typeof MediumPayload>;
 
@@ -230,8 +369,68 @@ export const SystemInfo = v.looseObject({
 });
 export type SystemInfo = v.InferOutput<typeof SystemInfo>;
 
+export const AtaHealth = v.looseObject({
+  /** attribute 5 raw value */
+  reallocated_sectors: num,
+  /** attribute 197 */
+  pending_sectors: num,
+  /** attribute 198 */
+  offline_uncorrectable: num,
+  /** attribute 199 */
+  crc_errors: num,
+});
+export type AtaHealth = v.InferOutput<typeof AtaHealth>;
+
+export const NvmeHealth = v.looseObject({
+  percentage_used: num,
+  available_spare: num,
+  media_errors: num,
+  unsafe_shutdowns: num,
+});
+export type NvmeHealth = v.InferOutput<typeof NvmeHealth>;
+
+/** The ZFS leaf vdev a disk backs, as `zpool status` names it. */
+export const DiskVdev = v.looseObject({
+  pool: v.string(),
+  /** the top-level vdev (`mirror-0`, `raidz1-0`) or the disk itself when it is one */
+  vdev: v.string(),
+  /** the leaf as zpool status names it (a by-id name, a path or `sda`) */
+  device: v.string(),
+  state: str,
+});
+export type DiskVdev = v.InferOutput<typeof DiskVdev>;
+
+export const SmartDisk = v.looseObject({
+  /** `/dev/sda`, `/dev/nvme0` */
+  device: v.string(),
+  /** smartctl device type (`sat`, `nvme`, `scsi`) */
+  type: str,
+  protocol: str,
+  model: str,
+  serial: str,
+  capacity_bytes: num,
+  /** the disk was spun down, so nothing else was read (smartctl -n standby) */
+  standby: flag,
+  /** null when unknown (standby, or smartctl could not tell) */
+  health_passed: v.optional(v.nullable(v.boolean()), null),
+  temperature_c: num,
+  power_on_hours: num,
+  ata: v.optional(v.nullable(AtaHealth), null),
+  nvme: v.optional(v.nullable(NvmeHealth), null),
+  vdev: v.optional(v.nullable(DiskVdev), null),
+});
+export type SmartDisk = v.InferOutput<typeof SmartDisk>;
+
+export const Smart = v.looseObject({
+  disks: list(SmartDisk),
+  errors,
+});
+export type Smart = v.InferOutput<typeof Smart>;
+
 export const SlowPayload = v.looseObject({
   system_info: v.optional(SystemInfo, {}),
+  // Issue 17; absent from older agents (see MediumPayload).
+  smart: v.optional(Smart),
 });
 export type SlowPayload = v.InferOutput<typeof SlowPayload>;
 

@@ -21,6 +21,10 @@
  * | guests detail  | `pvesh get /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces --output-format json` |
  * | guests detail  | `pvesh get /nodes/{node}/lxc/{vmid}/interfaces --output-format json`         |
  * | system info    | `pveversion`, `zfs --version`, `apt list --upgradable`                       |
+ * | backups        | `pvesh get /cluster/backup …`, `/cluster/backup-info/not-backed-up`, `/nodes/{node}/tasks --typefilter vzdump --limit 200`, `/nodes/{node}/tasks/{upid}/log --limit 100000`, `/nodes/{node}/storage --content backup`, `/nodes/{node}/storage/{id}/content --content backup` (see backup/pve_get.ts) |
+ * | replication    | `pvesh get /nodes/{node}/replication --output-format json`                   |
+ * | smart (slow)   | `smartctl --scan-open -j`, `smartctl -a -j -n standby -d {type} {device}`    |
+ * | temperatures   | `sensors -j` (else /sys/class/hwmon is read directly)                        |
  */
 import { commandLine } from "../runner.ts";
 
@@ -86,6 +90,21 @@ export const ZFS_LIST_TEXT = command(
 export const PVEVERSION = command("pveversion");
 export const ZFS_VERSION = command("zfs", "--version");
 export const APT_UPGRADABLE = command("apt", "list", "--upgradable");
+
+/** The disks smartctl can open, with their device types. */
+export const SMARTCTL_SCAN = command("smartctl", "--scan-open", "-j");
+
+/**
+ * One disk's SMART data. `-n standby` makes smartctl give up (exit bit 1)
+ * instead of spinning a sleeping disk up.
+ */
+export const smartctlRead = (device: string, type: string | null): Command =>
+  type === null
+    ? command("smartctl", "-a", "-j", "-n", "standby", device)
+    : command("smartctl", "-a", "-j", "-n", "standby", "-d", type, device);
+
+/** lm-sensors readings as JSON. */
+export const SENSORS_JSON = command("sensors", "-j");
 
 /** `pvesh get PATH --output-format json`: one line of JSON, the API's `data` member. */
 export function pveshGet(path: string): Command {

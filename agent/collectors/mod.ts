@@ -29,6 +29,11 @@ import { collectVmsRuntime } from "./pve/guest_lists.ts";
 import { collectStorage } from "./pve/storage.ts";
 import { collectSystemInfo } from "./system/system_info.ts";
 import { createZfsCollector } from "./zfs/zfs_collector.ts";
+import { createBackupCollector } from "./backup/backup_collector.ts";
+import { pveshSource } from "./backup/pve_get.ts";
+import { createReplicationCollector } from "./backup/replication.ts";
+import { createSmartCollector } from "./smart/smart_collector.ts";
+import { createTemperatureCollector } from "./sensors/temperature_collector.ts";
 
 export interface CollectorDeps {
   runner: CommandRunner;
@@ -50,14 +55,16 @@ export interface CollectorDeps {
   statfs?: StatFs;
   /** Where a collector says, once, that it cannot read a source. */
   warn?: (message: string) => void;
+  /** Where hwmon lives, for temperatures without lm-sensors (default `/sys/class/hwmon`). */
+  hwmonDir?: string;
 }
 
 export interface Collectors {
   /** host, zfs_pools, storage and vms_runtime, collected in parallel. `nowMs` times the host rates. */
   fast(nowMs: number): Promise<FastPayload>;
-  /** zfs_datasets and vms_detail. `nowMs` dates the cached guest configs. */
+  /** zfs_datasets, vms_detail, backups, replication and temperatures. `nowMs` dates the caches. */
   medium(nowMs: number): Promise<MediumPayload>;
-  /** system_info. */
+  /** system_info and smart (smartctl runs on this cycle only). */
   slow(nowMs: number): Promise<SlowPayload>;
 }
 
@@ -115,6 +122,19 @@ export function createCollectors(deps: CollectorDeps): Collectors {
     deps.configTtlMs ?? DEFAULT_GUEST_CONFIG_TTL_MS,
   );
   const { node } = deps;
+  // The node's guests as the latest fast cycle saw them, so backups list
+  // exactly those (a shared PBS storage also holds other nodes' guests).
+  let guestIds: number[] | null = null;
+  const pve = pveshSource(exec);
+  const backups = createBackupCollector(pve, {
+    node,
+    guestIds: () => guestIds,
+  });
+  const replication = createReplicationCollector(pve, node);
+  const temperatures = createTemperatureCollector(exec, {
+    hwmonDir: deps.hwmonDir ?? "/sys/class/hwmon",
+  });
+  const smart = createSmartCollector(exec, () => zfs.devices());
 
   return {
     async fast(nowMs) {
@@ -136,28 +156,65 @@ export function createCollectors(deps: CollectorDeps): Collectors {
           (errors) => ({ vms: [], errors }),
         ),
       ]);
+      if (vms_runtime.errors.length === 0) {
+        guestIds = vms_runtime.vms.map((vm) => vm.vmid);
+      }
       return { host: hostMetrics, zfs_pools, storage, vms_runtime };
     },
     async medium(nowMs) {
-      const [zfs_datasets, vms_detail] = await Promise.all([
-        guarded(
-          "zfs_datasets",
-          () => zfs.datasets(),
-          (errors) => ({ datasets: [], errors }),
-        ),
-        guarded(
-          "vms_detail",
-          () =>
-            collectVmsDetail(exec, node, deps.concurrency, {
-              cache: guestConfigs,
-              nowMs,
-            }),
-          (errors) => ({ vms: [], errors }),
-        ),
-      ]);
-      return { zfs_datasets, vms_detail };
+      const [zfs_datasets, vms_detail, backupsValue, replicationValue, temps] =
+        await Promise.all([
+          guarded(
+            "zfs_datasets",
+            () => zfs.datasets(),
+            (errors) => ({ datasets: [], errors }),
+          ),
+          guarded(
+            "vms_detail",
+            () =>
+              collectVmsDetail(exec, node, deps.concurrency, {
+                cache: guestConfigs,
+                nowMs,
+              }),
+            (errors) => ({ vms: [], errors }),
+          ),
+          guarded("backups", () => backups.collect(nowMs), (errors) => ({
+            jobs: [],
+            not_backed_up: [],
+            guests: [],
+            storages: [],
+            tasks_read_at_unix: null,
+            errors,
+          })),
+          guarded(
+            "replication",
+            () => replication.collect(nowMs),
+            (errors) => ({ jobs: [], read_at_unix: null, errors }),
+          ),
+          guarded("temperatures", () => temperatures.collect(), (errors) => ({
+            source: null,
+            cpu_package_c: null,
+            cpu_core_max_c: null,
+            nvme: [],
+            board: [],
+            errors,
+          })),
+        ]);
+      return {
+        zfs_datasets,
+        vms_detail,
+        backups: backupsValue,
+        replication: replicationValue,
+        temperatures: temps,
+      };
     },
     async slow() {
+      // smartctl runs here and nowhere else: the slow cycle (default 30 min).
+      const smartValue = guarded(
+        "smart",
+        () => smart.collect(),
+        (errors) => ({ disks: [], errors }),
+      );
       const system_info = await guarded(
         "system_info",
         () => collectSystemInfo(exec, deps.agentVersion),
@@ -171,7 +228,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
           errors,
         }),
       );
-      return { system_info };
+      return { system_info, smart: await smartValue };
     },
   };
 }
@@ -210,3 +267,29 @@ export {
   parsePveversion,
   parseZfsVersion,
 } from "./system/system_info.ts";
+export {
+  backupStorages,
+  createBackupCollector,
+  summarize as summarizeBackups,
+} from "./backup/backup_collector.ts";
+export {
+  jobCovers,
+  parseBackupContent,
+  parseBackupJobs,
+  parseNotBackedUp,
+} from "./backup/backup_config.ts";
+export { parseVzdumpLog, parseVzdumpTasks } from "./backup/vzdump_tasks.ts";
+export { parseReplication } from "./backup/replication.ts";
+export { pveshGetWith } from "./backup/pve_get.ts";
+export { parseSmartctl, parseSmartctlScan } from "./smart/smartctl.ts";
+export {
+  diskNames,
+  leafBase,
+  matchVdev,
+  poolDevices,
+} from "./smart/pool_devices.ts";
+export {
+  parseHwmon,
+  parseSensorsJson,
+  summarizeChips,
+} from "./sensors/temperatures.ts";

@@ -95,8 +95,9 @@ Deno.test("createCollectors() keeps vms_detail within the concurrency bound and 
   const collectors = createCollectors(deps(runner, 3));
   const medium = await collectors.medium(0);
   assert.equal(medium.vms_detail.vms.length, 8);
-  // 2 lists + 8 configs + 2 agent + 2 lxc interfaces + zfs list
-  assert.equal(calls.length, 15);
+  // 2 lists + 8 configs + 2 agent + 2 lxc interfaces + zfs list, plus
+  // backups (tasks, jobs, uncovered, storages, one listing), replication, sensors
+  assert.equal(calls.length, 15 + 7);
   assert.equal(seen.max, 3); // bounded, yet not one at a time
   assert.deepEqual([...seen.timeouts], [1234]);
 });
@@ -201,4 +202,26 @@ Deno.test("createCollectors() keeps guest configs between medium cycles for conf
       assert.deepEqual(second, first);
     });
   }
+});
+
+Deno.test("createCollectors() runs smartctl on the slow cycle only, and fills backups, replication, temperatures and smart", async () => {
+  const runner = fakeRunner(pveNodeAnswers());
+  const collectors = createCollectors(deps(runner));
+  await collectors.fast(0);
+  const medium = v.parse(MediumPayload, await collectors.medium(0));
+  await collectors.fast(10_000);
+  await collectors.medium(60_000);
+  assert.deepEqual(runner.calls.filter((c) => c.startsWith("smartctl")), []);
+  const slow = v.parse(SlowPayload, await collectors.slow(60_000));
+  assert.deepEqual(runner.calls.filter((c) => c.startsWith("smartctl")), [
+    "smartctl --scan-open -j",
+    "smartctl -a -j -n standby -d nvme /dev/nvme0",
+  ]);
+  assert.deepEqual(slow.smart?.errors, []);
+  assert.equal(slow.smart?.disks[0].nvme?.unsafe_shutdowns, 43);
+  assert.equal(medium.temperatures?.cpu_package_c, 37);
+  assert.deepEqual(medium.backups?.errors, []);
+  assert.equal(medium.backups?.jobs.length, 2);
+  assert.deepEqual(medium.replication?.errors, []);
+  assert.equal(medium.replication?.jobs.length, 3);
 });

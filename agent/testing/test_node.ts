@@ -22,6 +22,7 @@ import {
   ZPOOL_STATUS_TEXT,
 } from "../collectors/commands.ts";
 import { readFixture } from "./fixtures.ts";
+import { backupAnswers, hardwareAnswers } from "./health_answers.ts";
 
 export const NODE = "pve-01";
 
@@ -67,6 +68,8 @@ export function pveNodeAnswers(): Record<string, FakeAnswer> {
       stderr:
         "\nWARNING: apt does not have a stable CLI interface. Use with caution in scripts.\n\n",
     },
+    ...backupAnswers(NODE),
+    ...hardwareAnswers(),
   };
   for (const vmid of [100, 101, 102, 103, 9000]) {
     answers[lineOf(guestConfig(NODE, "qemu", vmid))] = pvesh(

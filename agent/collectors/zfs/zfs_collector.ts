@@ -3,7 +3,12 @@
  * OpenZFS 2.3+, the `-Hp`/`-p` text form on 2.2 (PVE 8), which refuses `-j`
  * with `invalid option 'j'` and exit code 2.
  */
-import type { CollectorError, ZfsDatasets, ZfsPools } from "@proxmon/shared";
+import type {
+  CollectorError,
+  DiskVdev,
+  ZfsDatasets,
+  ZfsPools,
+} from "@proxmon/shared";
 import type { CommandError } from "../../runner.ts";
 import {
   type Command,
@@ -23,8 +28,17 @@ import {
   type PoolUsage,
 } from "./pools.ts";
 import { type LocalTimeToUnix, systemLocalTime } from "./scan.ts";
-import { parseZpoolListJson, parseZpoolStatusJson } from "./zpool_json.ts";
-import { parseZpoolListText, parseZpoolStatusText } from "./zpool_text.ts";
+import {
+  parseZpoolListJson,
+  parseZpoolStatusJson,
+  zpoolStatusTreesJson,
+} from "./zpool_json.ts";
+import {
+  parseZpoolListText,
+  parseZpoolStatusText,
+  zpoolStatusTreesText,
+} from "./zpool_text.ts";
+import { poolDevices } from "../smart/pool_devices.ts";
 
 export type ZfsOutputMode = "json" | "text";
 
@@ -33,6 +47,8 @@ export interface ZfsCollector {
   pools(): Promise<ZfsPools>;
   /** zfs list -t all, summarised per filesystem and volume. */
   datasets(): Promise<ZfsDatasets>;
+  /** Every pool's leaf devices with their top-level vdev (for SMART, on the slow cycle). */
+  devices(): Promise<{ devices: DiskVdev[]; errors: CollectorError[] }>;
   /** The output form in use; starts as "json", switches to "text" for good on refusal. */
   mode(): ZfsOutputMode;
 }
@@ -114,6 +130,23 @@ export function createZfsCollector(
         pools: mergePools(usage.pools, status.pools),
         errors: [...usage.errors, ...status.errors],
       };
+    },
+    devices() {
+      type Devices = { devices: DiskVdev[]; errors: CollectorError[] };
+      const flatten = (
+        trees: ReturnType<typeof zpoolStatusTreesJson>,
+      ): Devices => ({
+        devices: trees.flatMap((t) => poolDevices(t.pool, t.roots)),
+        errors: [],
+      });
+      return run<Devices>({
+        tag: "zpool_status",
+        json: ZPOOL_STATUS_JSON,
+        text: ZPOOL_STATUS_TEXT,
+        fromJson: (stdout) => flatten(zpoolStatusTreesJson(stdout)),
+        fromText: (stdout) => flatten(zpoolStatusTreesText(stdout)),
+        empty: (error) => ({ devices: [], errors: [error] }),
+      });
     },
     datasets() {
       return run({

@@ -126,3 +126,14 @@ export function parseZpoolStatusJson(text: string): ParsedPools<PoolStatus> {
   });
   return { pools, errors };
 }
+
+/** Each pool's vdev tree from `zpool status -j`, for mapping disks to vdevs. */
+export function zpoolStatusTreesJson(
+  text: string,
+): { pool: string; roots: VdevNode[] }[] {
+  const errors: ErrorList = [];
+  return poolEntries(text, STATUS_TAG, errors).map(([name, pool]) => ({
+    pool: name,
+    roots: poolTree(name, pool),
+  }));
+}

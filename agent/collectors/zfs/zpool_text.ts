@@ -189,3 +189,22 @@ export function parseZpoolStatusText(
   }
   return { pools, errors };
 }
+
+/** Each pool's vdev tree from `zpool status -p`, for mapping disks to vdevs. */
+export function zpoolStatusTreesText(
+  text: string,
+): { pool: string; roots: VdevNode[] }[] {
+  const blocks: string[][] = [];
+  for (const line of text.split("\n")) {
+    if (/^ *pool: /.test(line)) blocks.push([]);
+    blocks.at(-1)?.push(line);
+  }
+  return blocks.map((block) => {
+    const secs = sections(block);
+    const config = secs.find((s) => s.key === "config");
+    return {
+      pool: secs.find((s) => s.key === "pool")!.lines[0].trim(),
+      roots: config ? configTree(config.lines) : [],
+    };
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * The slow-cycle SMART collector: `smartctl --scan-open -j`, then one
+ * `smartctl -a -j -n standby` per disk (through the shared command limit),
+ * each disk matched to the ZFS vdev that uses it. It runs only on the slow
+ * cycle (default 30 min), so a disk is read at most that often and a
+ * sleeping disk is never woken (`-n standby`).
+ *
+ * Failures a whole host shares (smartctl missing, no privileges) become one
+ * error entry per sample, not one per disk.
+ */
+import type {
+  CollectorError,
+  DiskVdev,
+  Smart,
+  SmartDisk,
+} from "@proxmon/shared";
+import { SMARTCTL_SCAN, smartctlRead } from "../commands.ts";
+import { describeFailure, type Exec, runCommand } from "../exec.ts";
+import { matchVdev } from "./pool_devices.ts";
+import {
+  parseSmartctl,
+  parseSmartctlScan,
+  type ScannedDisk,
+  SMART_TAG,
+} from "./smartctl.ts";
+
+export type PoolDeviceSource = () => Promise<
+  { devices: DiskVdev[]; errors: CollectorError[] }
+>;
+
+export interface SmartCollector {
+  collect(): Promise<Smart>;
+}
+
+export function createSmartCollector(
+  exec: Exec,
+  poolDevices: PoolDeviceSource,
+): SmartCollector {
+  async function readDisk(scanned: ScannedDisk) {
+    const command = smartctlRead(scanned.device, scanned.type);
+    const result = await runCommand(exec, command);
+    if (result.ok) return parseSmartctl(result.stdout, 0, scanned);
+    const error = result.error;
+    if (error.kind === "nonzero_exit" && error.stdout.trim() !== "") {
+      return parseSmartctl(error.stdout, error.code, scanned);
+    }
+    return {
+      disk: null,
+      wwn: null,
+      permissionDenied: false,
+      errors: [{ tag: SMART_TAG, message: describeFailure(command, error) }],
+    };
+  }
+
+  return {
+    async collect() {
+      const [scan, pools] = await Promise.all([
+        runCommand(exec, SMARTCTL_SCAN),
+        poolDevices(),
+      ]);
+      if (!scan.ok) {
+        const error = scan.error;
+        const message = error.kind === "enoent"
+          ? "smartctl not found: install smartmontools (apt install smartmontools) to see disk health"
+          : describeFailure(SMARTCTL_SCAN, error);
+        // --scan-open prints its JSON even when it exits non-zero
+        if (
+          !(error.kind === "nonzero_exit" &&
+            error.stdout.trim().startsWith("{"))
+        ) {
+          return { disks: [], errors: [{ tag: SMART_TAG, message }] };
+        }
+      }
+      const scanText = scan.ok
+        ? scan.stdout
+        : scan.error.kind === "nonzero_exit"
+        ? scan.error.stdout
+        : "";
+      const scanned = parseSmartctlScan(scanText);
+      const readings = await Promise.all(scanned.disks.map(readDisk));
+      const errors: CollectorError[] = [...scanned.errors, ...pools.errors];
+      const denied = readings.filter((r) => r.permissionDenied);
+      if (denied.length > 0) {
+        errors.push({
+          tag: `${SMART_TAG}_permission`,
+          message:
+            `smartctl: permission denied on ${denied.length} of ${readings.length} disks; the agent must run as root to read SMART data`,
+        });
+      }
+      const disks: SmartDisk[] = [];
+      for (const reading of readings) {
+        if (!reading.permissionDenied) errors.push(...reading.errors);
+        if (reading.disk === null) continue;
+        disks.push({
+          ...reading.disk,
+          vdev: matchVdev({ ...reading.disk, wwn: reading.wwn }, pools.devices),
+        });
+      }
+      return { disks, errors };
+    },
+  };
+}
