@@ -8,6 +8,7 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { bodyLimit } from "hono/body-limit";
 import { createAgentSocketRoutes } from "./ingest/agent_socket.ts";
 import { createHistoryApi } from "./api/history.ts";
 import { createHostsApi } from "./api/hosts.ts";
@@ -25,6 +26,20 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ error: "internal_error" }, 500);
   });
 
+  // Every body is capped; POST /login reads its limiter first and has its
+  // own, smaller cap after it (auth.tsx).
+  const capBody = bodyLimit({
+    maxSize: deps.config.maxBodyBytes,
+    onError: (c) => c.json({ error: "body_too_large" }, 413),
+  });
+  app.use(
+    "*",
+    (c, next) =>
+      c.req.method === "POST" && c.req.path === "/login"
+        ? next()
+        : capBody(c, next),
+  );
+
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/agent", createAgentSocketRoutes(deps));
 
@@ -33,6 +48,7 @@ export function createApp(deps: AppDeps): Hono {
     clock: deps.clock,
     config: deps.config,
     warn: (m) => deps.log.warn(m),
+    clientAddress: deps.clientAddress,
   });
   app.route("/", auth.routes);
 

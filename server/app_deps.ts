@@ -4,6 +4,13 @@
  * reaching for module state.
  */
 import type { UpgradeWebSocket } from "hono/ws";
+import { getConnInfo } from "hono/deno";
+import {
+  type ClientAddressOf,
+  createClientAddress,
+  peerAddress,
+  trustedProxyList,
+} from "./auth/client_address.ts";
 import {
   type AgentRegistry,
   createAgentRegistry,
@@ -31,9 +38,15 @@ export interface BaseDeps {
    * should end on it, and new agent sockets are refused from then on.
    */
   shutdown: AbortSignal;
+  /**
+   * The client a request came from (rate limits); defaults to the peer as
+   * `hono/deno` reports it, with TRUSTED_PROXIES applied.
+   */
+  clientAddress?: ClientAddressOf;
 }
 
 export interface AppDeps extends BaseDeps {
+  clientAddress: ClientAddressOf;
   /** live updates: committed samples and status changes */
   events: EventBus;
   /** the live agent sockets of this process */
@@ -49,6 +62,11 @@ export function createAppDeps(base: BaseDeps): AppDeps {
   );
   return {
     ...base,
+    clientAddress: base.clientAddress ??
+      createClientAddress(
+        peerAddress(getConnInfo),
+        trustedProxyList(base.config.trustedProxies),
+      ),
     events,
     agents: createAgentRegistry(),
     writer: createSampleWriter({

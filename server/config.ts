@@ -3,6 +3,7 @@
  * into a config where every field is set. `main.ts` is the only caller that
  * passes the real environment; tests pass plain objects.
  */
+import { isIP } from "node:net";
 import { parsePasswordHash } from "./auth/password.ts";
 
 export type ServerEnv = "development" | "production";
@@ -23,6 +24,20 @@ export interface ServerConfig {
   /** how often live agent sockets are checked against rotated or removed tokens */
   tokenCheckMs: number;
   wsAdapter: WsAdapterName;
+  // ---- edges (issue 12) ----
+  /** addresses/CIDRs whose X-Forwarded-For names the client */
+  trustedProxies: string[];
+  /** a connection must send a complete request head within this */
+  headerTimeoutMs: number;
+  /** a connection with no traffic for this long is closed */
+  idleTimeoutMs: number;
+  /** null: sized from the open-file limit (at most 4096) */
+  maxConnections: number | null;
+  maxConnectionsPerClient: number;
+  /** connections from one address that have not completed a request */
+  maxPendingPerClient: number;
+  /** largest request body; the login form has its own, smaller cap */
+  maxBodyBytes: number;
 }
 
 export type ConfigResult =
@@ -44,6 +59,11 @@ export const SERVER_DEFAULTS = {
   JOIN_TIMEOUT_MS: 10_000,
   TOKEN_CHECK_MS: 5_000,
   WS_ADAPTER: "deno",
+  HEADER_TIMEOUT_MS: 10_000,
+  IDLE_TIMEOUT_MS: 90_000,
+  MAX_CONNECTIONS_PER_CLIENT: 128,
+  MAX_PENDING_PER_CLIENT: 16,
+  MAX_BODY_BYTES: MIB,
 } as const;
 
 const MIN_SESSION_SECRET = 32;
@@ -120,6 +140,26 @@ function passwordHash(env: Env, mode: ServerEnv, warnings: string[]) {
   return hash;
 }
 
+/** TRUSTED_PROXIES: comma-separated IP addresses or CIDR ranges. */
+function trustedProxies(env: Env): string[] {
+  const raw = value(env, "TRUSTED_PROXIES");
+  if (raw === undefined) return [];
+  const entries = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const entry of entries) {
+    const [addr, bits, extra] = entry.split("/");
+    const family = isIP(addr);
+    const max = family === 4 ? 32 : 128;
+    const bitsOk = bits === undefined ||
+      (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || !bitsOk || extra !== undefined) {
+      throw new ConfigError(
+        `TRUSTED_PROXIES must list IP addresses or CIDR ranges (10.0.0.1, 10.0.0.0/8, ::1), got "${entry}"`,
+      );
+    }
+  }
+  return entries;
+}
+
 function sessionSecret(env: Env): string | null {
   const secret = value(env, "SESSION_SECRET") ?? null;
   if (secret !== null && secret.length < MIN_SESSION_SECRET) {
@@ -184,6 +224,45 @@ export function resolveServerConfig(env: Env): ConfigResult {
         "WS_ADAPTER",
         ["deno", "node"],
         SERVER_DEFAULTS.WS_ADAPTER,
+      ),
+      trustedProxies: trustedProxies(env),
+      headerTimeoutMs: integer(
+        env,
+        "HEADER_TIMEOUT_MS",
+        SERVER_DEFAULTS.HEADER_TIMEOUT_MS,
+        100,
+        600_000,
+      ),
+      idleTimeoutMs: integer(
+        env,
+        "IDLE_TIMEOUT_MS",
+        SERVER_DEFAULTS.IDLE_TIMEOUT_MS,
+        1000,
+        3_600_000,
+      ),
+      maxConnections: value(env, "MAX_CONNECTIONS") === undefined
+        ? null
+        : integer(env, "MAX_CONNECTIONS", 0, 8, 1_000_000),
+      maxConnectionsPerClient: integer(
+        env,
+        "MAX_CONNECTIONS_PER_CLIENT",
+        SERVER_DEFAULTS.MAX_CONNECTIONS_PER_CLIENT,
+        1,
+        1_000_000,
+      ),
+      maxPendingPerClient: integer(
+        env,
+        "MAX_PENDING_PER_CLIENT",
+        SERVER_DEFAULTS.MAX_PENDING_PER_CLIENT,
+        1,
+        1_000_000,
+      ),
+      maxBodyBytes: integer(
+        env,
+        "MAX_BODY_BYTES",
+        SERVER_DEFAULTS.MAX_BODY_BYTES,
+        1024,
+        256 * MIB,
       ),
     };
     return { ok: true, config, warnings };

@@ -38,6 +38,8 @@ export async function main(
     `proxmon listening on ${server.url} (agent socket at /agent/ws, database ${config.databaseUrl}, ${config.env}, ${config.wsAdapter} websockets)`,
   );
 
+  log.info(server.limits);
+
   const signal = await new Promise<Deno.Signal>((resolve) => {
     for (const sig of ["SIGINT", "SIGTERM"] as const) {
       Deno.addSignalListener(sig, () => resolve(sig));

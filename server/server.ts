@@ -15,12 +15,24 @@ import { consoleLogger, type Logger } from "@proxmon/shared/logger";
 import { startRetention } from "./store/retention.ts";
 import type { WriterStats } from "./ingest/sample_writer.ts";
 import { createWsAdapter, type WsAdapter } from "./ws/mod.ts";
+import {
+  createClientAddress,
+  peerAddress,
+  trustedProxyList,
+} from "./auth/client_address.ts";
+import { startTcpFront, type TcpFront } from "./edge/tcp_front.ts";
+import { connectionsFor, readFdLimit } from "./edge/fd_limit.ts";
+
+/** Connections at most when the file limit allows more (memory bound). */
+const MAX_CONNECTIONS_CAP = 4096;
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:4000 */
   url: string;
   port: number;
   deps: AppDeps;
+  /** one line on the connection limits in force, for the start-up log */
+  limits: string;
   /**
    * Refuses new agents, commits every sample received, closes the sockets
    * and the database. Safe to call twice.
@@ -51,6 +63,9 @@ export async function startServer(
   // No socket survives a restart, so any "online" left in the table is stale.
   await markAllOffline(database);
   const stopping = new AbortController();
+  // Set once the front listens; the app reads it per request, after that.
+  let front: TcpFront | null = null;
+  const trusted = trustedProxyList(config.trustedProxies);
   const deps = createAppDeps({
     config,
     database,
@@ -58,11 +73,41 @@ export async function startServer(
     log,
     upgradeWebSocket: adapter.upgradeWebSocket,
     shutdown: stopping.signal,
+    clientAddress: createClientAddress(
+      peerAddress(adapter.getConnInfo, (port) => front?.clientOf(port)),
+      trusted,
+    ),
   });
+  // The HTTP server listens on loopback only; the front takes the public
+  // address and guards it (see edge/tcp_front.ts).
   const served = await adapter.serve(createApp(deps), {
-    hostname: config.hostname,
-    port: config.port,
+    hostname: "127.0.0.1",
+    port: 0,
+    onError: (m) => log.error(m),
   });
+  const fdLimit = readFdLimit();
+  const maxConnections = config.maxConnections ??
+    connectionsFor(fdLimit, MAX_CONNECTIONS_CAP);
+  try {
+    front = startTcpFront({
+      hostname: config.hostname,
+      port: config.port,
+      upstreamPort: served.port,
+      headerTimeoutMs: config.headerTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxConnections,
+      maxConnectionsPerClient: config.maxConnectionsPerClient,
+      maxPendingPerClient: config.maxPendingPerClient,
+      exempt: trusted,
+      clock,
+      log,
+    });
+  } catch (err) {
+    await served.close();
+    database.close();
+    throw err;
+  }
+  const listening = front;
   const retention = startRetention({
     database,
     clock,
@@ -78,11 +123,11 @@ export async function startServer(
     intervalMs: config.tokenCheckMs,
   });
 
-  const shownHost = ["0.0.0.0", "::"].includes(served.hostname)
+  const shownHost = ["0.0.0.0", "::"].includes(listening.hostname)
     ? "localhost"
-    : served.hostname.includes(":")
-    ? `[${served.hostname}]`
-    : served.hostname;
+    : listening.hostname.includes(":")
+    ? `[${listening.hostname}]`
+    : listening.hostname;
   let stopped: Promise<WriterStats> | null = null;
   const shutdown = async (): Promise<WriterStats> => {
     stopping.abort();
@@ -95,14 +140,18 @@ export async function startServer(
       waitMs: 2000,
     });
     await served.close();
+    await listening.close();
     await deps.writer.close();
     database.close();
     return deps.writer.stats();
   };
   return {
-    url: `http://${shownHost}:${served.port}`,
-    port: served.port,
+    url: `http://${shownHost}:${listening.port}`,
+    port: listening.port,
     deps,
+    limits: `connections: at most ${maxConnections} (open-file limit ${
+      fdLimit?.soft ?? "unknown"
+    }), ${config.maxConnectionsPerClient} per client, ${config.maxPendingPerClient} per client before a complete request`,
     shutdown: () => stopped ??= shutdown(),
   };
 }

@@ -5,6 +5,8 @@
  * guard lets requests through and the pages show a "no password set" banner.
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getConnInfo } from "hono/deno";
 import * as v from "valibot";
 import type { Clock } from "@proxmon/shared/clock";
 import type { Database } from "../store/client.ts";
@@ -13,6 +15,11 @@ import { pageHeaders } from "../web/page_headers.ts";
 import { LoginPage } from "../web/views/login_page.tsx";
 import { verifyApiToken } from "./api_tokens.ts";
 import { createLoginLimiter, type LoginLimiter } from "./login_limiter.ts";
+import {
+  type ClientAddressOf,
+  createClientAddress,
+  peerAddress,
+} from "./client_address.ts";
 import {
   DEFAULT_SESSION_TTL_MS,
   endSession,
@@ -36,6 +43,14 @@ export interface AuthDeps {
   config: AuthConfig;
   /** defaults to 5 failed logins per minute per client */
   limiter?: LoginLimiter;
+  /** all clients together; defaults to 100 failed logins per minute */
+  globalLimiter?: LoginLimiter;
+  /** scrypt checks running at once, all clients together (default 2) */
+  maxConcurrentChecks?: number;
+  /** the password check; the real one unless a test counts its calls */
+  verify?: (password: string, hash: string) => Promise<boolean>;
+  /** defaults to the peer address as `hono/deno` reports it */
+  clientAddress?: ClientAddressOf;
   /** told once when the session secret had to be made up */
   warn?: (message: string) => void;
 }
@@ -55,20 +70,10 @@ const LoginForm = v.object({
   next: v.optional(v.pipe(v.string(), v.maxLength(2048))),
 });
 
-/**
- * The address a request came from, for rate limiting: Deno.serve passes it
- * as `remoteAddr`, @hono/node-server as the socket. Requests without one
- * (in-process `app.request`) share the key "unknown".
- */
-export function clientAddress(c: Context): string {
-  const env = c.env as {
-    remoteAddr?: { hostname?: string };
-    incoming?: { socket?: { remoteAddress?: string } };
-  } | undefined;
-  return env?.remoteAddr?.hostname ??
-    env?.incoming?.socket?.remoteAddress ??
-    "unknown";
-}
+/** The login form is a password and a path: a few hundred bytes. */
+export const LOGIN_BODY_BYTES = 8 * 1024;
+
+const GLOBAL = "*";
 
 /** Only a local path may follow a login; anything else could leave the site. */
 export function safeNext(next: string | undefined): string {
@@ -100,8 +105,16 @@ export function createAuth(deps: AuthDeps): Auth {
     ttlMs: config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
     now: () => clock.now(),
   };
-  const limiter = deps.limiter ??
-    createLoginLimiter({ now: () => clock.now() });
+  const now = () => clock.now();
+  const limiter = deps.limiter ?? createLoginLimiter({ now });
+  const globalLimiter = deps.globalLimiter ??
+    createLoginLimiter({ now, maxFailures: 100 });
+  const verify = deps.verify ?? verifyPassword;
+  const maxChecks = deps.maxConcurrentChecks ?? 2;
+  const clientAddress = deps.clientAddress ??
+    createClientAddress(peerAddress(getConnInfo), () => false);
+  // Clients whose password is being checked right now; one check each.
+  const checking = new Set<string>();
 
   const bearerOk = async (c: Context) => {
     const header = c.req.header("authorization") ?? "";
@@ -131,32 +144,77 @@ export function createAuth(deps: AuthDeps): Auth {
     return c.html(<LoginPage next={safeNext(c.req.query("next"))} />);
   });
 
-  routes.post("/login", async (c) => {
-    if (!passwordSet) return c.redirect("/", 303);
-    const form = v.safeParse(LoginForm, await c.req.parseBody());
-    const next = safeNext(form.success ? form.output.next : undefined);
-    const client = clientAddress(c);
-    const wait = limiter.retryAfterSeconds(client);
-    if (wait > 0) {
-      c.header("Retry-After", String(wait));
-      return c.html(
-        <LoginPage
-          next={next}
-          error={`Too many failed attempts. Try again in ${wait} s.`}
-        />,
-        429,
-      );
-    }
-    if (
-      form.success && await verifyPassword(form.output.password, passwordHash)
-    ) {
-      limiter.reset(client);
-      await startSession(c, session);
-      return c.redirect(next, 303);
-    }
-    limiter.recordFailure(client);
-    return c.html(<LoginPage next={next} error="Wrong password." />, 401);
-  });
+  const tooMany = (c: Context, wait: number) => {
+    c.header("Retry-After", String(wait));
+    return c.html(
+      <LoginPage
+        next={safeNext(c.req.query("next"))}
+        error={`Too many login attempts. Try again in ${wait} s.`}
+      />,
+      429,
+    );
+  };
+
+  /**
+   * Admits one attempt or says how long to wait. Synchronous, so admitting
+   * and counting happen with no other request in between: the attempt is
+   * counted as a failure before the slow check (and taken back if it
+   * passes), and parallel attempts cannot outrun the count.
+   */
+  const admit = (client: string): number => {
+    const wait = Math.max(
+      limiter.retryAfterSeconds(client),
+      globalLimiter.retryAfterSeconds(GLOBAL),
+    );
+    if (wait > 0) return wait;
+    // One check in flight per client, and a few in all: the guess rate is
+    // the limiter's, not the CPU's.
+    if (checking.has(client) || checking.size >= maxChecks) return 1;
+    return 0;
+  };
+
+  routes.post(
+    "/login",
+    // The limiter looks first, before a byte of the body is read.
+    async (c, next) => {
+      if (!passwordSet) return c.redirect("/", 303);
+      const wait = admit(clientAddress(c));
+      if (wait > 0) return tooMany(c, wait);
+      await next();
+    },
+    bodyLimit({
+      maxSize: LOGIN_BODY_BYTES,
+      onError: (c) => {
+        // An oversized form is a failed attempt too.
+        limiter.recordFailure(clientAddress(c));
+        globalLimiter.recordFailure(GLOBAL);
+        return c.text("login form too large", 413);
+      },
+    }),
+    async (c) => {
+      const client = clientAddress(c);
+      const wait = admit(client); // again: others may have got in meanwhile
+      if (wait > 0) return tooMany(c, wait);
+      checking.add(client);
+      limiter.recordFailure(client);
+      globalLimiter.recordFailure(GLOBAL);
+      try {
+        const form = v.safeParse(LoginForm, await c.req.parseBody());
+        const next = safeNext(form.success ? form.output.next : undefined);
+        if (
+          form.success && await verify(form.output.password, passwordHash!)
+        ) {
+          limiter.reset(client);
+          globalLimiter.forgetOne(GLOBAL);
+          await startSession(c, session);
+          return c.redirect(next, 303);
+        }
+        return c.html(<LoginPage next={next} error="Wrong password." />, 401);
+      } finally {
+        checking.delete(client);
+      }
+    },
+  );
 
   routes.post("/logout", (c) => {
     endSession(c);

@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { getConnInfo } from "hono/deno";
 import { fakeClock } from "@proxmon/shared/fake_clock";
 import type { Database } from "../store/client.ts";
-import { hashPassword } from "./password.ts";
+import { hashPassword, verifyPassword } from "./password.ts";
+import { createLoginLimiter } from "./login_limiter.ts";
+import {
+  createClientAddress,
+  peerAddress,
+  trustedProxyList,
+} from "./client_address.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
 import { createApiToken } from "./api_tokens.ts";
 import { type AuthConfig, createAuth, safeNext } from "./auth.tsx";
@@ -215,4 +222,201 @@ Deno.test("safeNext() keeps only local paths", () => {
   assert.equal(safeNext("/\\evil.example/"), "/");
   assert.equal(safeNext("https://evil.example/"), "/");
   assert.equal(safeNext(undefined), "/");
+});
+
+/** One login attempt from `ip` (and an optional X-Forwarded-For). */
+const attempt = (
+  app: Hono,
+  password: string,
+  ip: string,
+  forwardedFor?: string,
+) =>
+  login(
+    app,
+    password,
+    forwardedFor === undefined
+      ? {}
+      : { headers: { "x-forwarded-for": forwardedFor } },
+    { remoteAddr: { hostname: ip } },
+  );
+
+/** The real check, counting calls and how many run at once. */
+function countingVerify() {
+  const seen = { calls: 0, running: 0, maxRunning: 0 };
+  const verify = async (password: string, hash: string) => {
+    seen.calls++;
+    seen.maxRunning = Math.max(seen.maxRunning, ++seen.running);
+    try {
+      return await verifyPassword(password, hash);
+    } finally {
+      seen.running--;
+    }
+  };
+  return { seen, verify };
+}
+
+Deno.test("40 parallel attempts from one client: the right password as the 6th does not log in, and at most 5 are checked", async () => {
+  await using tmp = await openTempDatabase();
+  const { seen, verify } = countingVerify();
+  const auth = createAuth({
+    database: tmp.database,
+    clock: fakeClock(1_700_000_000_000),
+    config: { dashboardPasswordHash: HASH, sessionSecret: SECRET },
+    verify,
+  });
+  const app = new Hono().route("/", auth.routes);
+  const results = await Promise.all(
+    Array.from(
+      { length: 40 },
+      (_, i) => attempt(app, i === 5 ? PASSWORD : `guess-${i}`, "10.0.0.7"),
+    ),
+  );
+  const statuses = results.map((r) => r.status);
+  assert.ok(!statuses.includes(303), `logged in: ${statuses}`);
+  assert.ok(seen.calls <= 5, `${seen.calls} checked`);
+  assert.equal(seen.maxRunning, 1);
+  assert.equal(statuses.filter((s) => s === 401).length, seen.calls);
+  assert.equal(statuses.filter((s) => s === 429).length, 40 - seen.calls);
+  // Each checked guess was counted: five in all lock the client out.
+  for (let i = seen.calls; i < 5; i++) {
+    assert.equal((await attempt(app, "guess", "10.0.0.7")).status, 401);
+  }
+  assert.equal((await attempt(app, PASSWORD, "10.0.0.7")).status, 429);
+});
+
+Deno.test("parallel attempts from many clients: only a few scrypt checks run at once", async () => {
+  await using tmp = await openTempDatabase();
+  const { seen, verify } = countingVerify();
+  const auth = createAuth({
+    database: tmp.database,
+    clock: fakeClock(1_700_000_000_000),
+    config: { dashboardPasswordHash: HASH, sessionSecret: SECRET },
+    verify,
+  });
+  const app = new Hono().route("/", auth.routes);
+  const results = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => attempt(app, "x", `10.1.0.${i}`)),
+  );
+  assert.ok(seen.maxRunning <= 2, `${seen.maxRunning} at once`);
+  assert.ok(seen.calls >= 1);
+  for (const r of results) {
+    assert.ok([401, 429].includes(r.status));
+    if (r.status === 429) assert.equal(r.headers.get("retry-after"), "1");
+  }
+});
+
+Deno.test("failures are also limited globally, with a higher cap", async () => {
+  await using tmp = await openTempDatabase();
+  const clock = fakeClock(1_700_000_000_000);
+  const auth = createAuth({
+    database: tmp.database,
+    clock,
+    config: { dashboardPasswordHash: HASH, sessionSecret: SECRET },
+    globalLimiter: createLoginLimiter({ now: clock.now, maxFailures: 12 }),
+  });
+  const app = new Hono().route("/", auth.routes);
+  // 12 clients, one failure each: no client is at its own limit...
+  for (let i = 0; i < 12; i++) {
+    assert.equal((await attempt(app, "x", `10.2.0.${i}`)).status, 401);
+  }
+  // ...but together they reached the global one.
+  const limited = await attempt(app, PASSWORD, "10.2.0.99");
+  assert.equal(limited.status, 429);
+  await clock.advance(60_000);
+  assert.equal((await attempt(app, PASSWORD, "10.2.0.99")).status, 303);
+});
+
+Deno.test("TRUSTED_PROXIES: only a trusted peer's X-Forwarded-For picks the client", async () => {
+  await using tmp = await openTempDatabase();
+  const auth = createAuth({
+    database: tmp.database,
+    clock: fakeClock(1_700_000_000_000),
+    config: { dashboardPasswordHash: HASH, sessionSecret: SECRET },
+    clientAddress: createClientAddress(
+      peerAddress(getConnInfo),
+      trustedProxyList(["10.9.0.0/16", "::1"]),
+    ),
+  });
+  const app = new Hono().route("/", auth.routes);
+  // Behind the proxy, one user's failures do not lock out another user.
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await attempt(app, "x", "10.9.0.1", "1.2.3.4")).status, 401);
+  }
+  assert.equal(
+    (await attempt(app, PASSWORD, "10.9.0.1", "1.2.3.4")).status,
+    429,
+  );
+  assert.equal(
+    (await attempt(app, PASSWORD, "10.9.0.1", "1.2.3.5")).status,
+    303,
+  );
+  // An untrusted peer cannot escape its count by inventing addresses.
+  for (let i = 0; i < 5; i++) {
+    assert.equal(
+      (await attempt(app, "x", "192.0.2.1", `5.5.5.${i}`)).status,
+      401,
+    );
+  }
+  assert.equal(
+    (await attempt(app, PASSWORD, "192.0.2.1", "5.5.5.200")).status,
+    429,
+  );
+});
+
+Deno.test("createClientAddress() reads X-Forwarded-For from the right, past trusted hops only", () => {
+  const trusted = trustedProxyList(["10.0.0.0/8", "2001:db8::/32"]);
+  const of = (peer: string, xff?: string) =>
+    createClientAddress(() => peer, trusted)(
+      // the one part of a Context it reads
+      { req: { header: () => xff } } as unknown as Context,
+    );
+  assert.equal(of("192.0.2.7", "1.1.1.1"), "192.0.2.7");
+  assert.equal(of("10.0.0.1", "1.1.1.1"), "1.1.1.1");
+  assert.equal(of("10.0.0.1", "6.6.6.6, 1.1.1.1, 10.0.0.2"), "1.1.1.1");
+  assert.equal(of("10.0.0.1", "::ffff:1.1.1.1"), "1.1.1.1");
+  assert.equal(of("10.0.0.1", "not-an-ip"), "10.0.0.1");
+  assert.equal(of("10.0.0.1"), "10.0.0.1");
+  assert.equal(of("2001:db8::1", "2001:DB9::5"), "2001:db9::5");
+  assert.equal(of("10.0.0.1", "10.0.0.3, 10.0.0.2"), "10.0.0.3");
+});
+
+/** A body stream that counts how much of it was read. */
+function countedBody(totalBytes: number) {
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  const read = { bytes: 0 };
+  const stream = new ReadableStream<Uint8Array>({
+    pull(ctrl) {
+      if (read.bytes >= totalBytes) return ctrl.close();
+      read.bytes += chunk.length;
+      ctrl.enqueue(chunk);
+    },
+  });
+  return { read, stream };
+}
+
+Deno.test("POST /login: a locked-out client's body is not read, and any login body over 8 KiB is refused", async () => {
+  await withAuthApp({}, async ({ app }) => {
+    const from = { remoteAddr: { hostname: "10.3.0.1" } };
+    const big = countedBody(64 * 1024 * 1024);
+    const tooLarge = await app.request("http://dash/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: big.stream,
+      duplex: "half",
+    } as RequestInit, from);
+    assert.equal(tooLarge.status, 413);
+    assert.ok(big.read.bytes <= 2 * 64 * 1024, `${big.read.bytes} read`);
+    // The oversized attempt counted as one of the five.
+    for (let i = 0; i < 4; i++) {
+      assert.equal((await login(app, "x", {}, from)).status, 401);
+    }
+    const locked = countedBody(64 * 1024 * 1024);
+    const res = await app.request("http://dash/login", {
+      method: "POST",
+      body: locked.stream,
+      duplex: "half",
+    } as RequestInit, from);
+    assert.equal(res.status, 429);
+    assert.ok(locked.read.bytes <= 64 * 1024, `${locked.read.bytes} read`);
+  });
 });

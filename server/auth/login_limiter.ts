@@ -21,6 +21,8 @@ export interface LoginLimiter {
   recordFailure(client: string): void;
   /** Forgets `client`'s failures, after a successful login. */
   reset(client: string): void;
+  /** Takes back the latest failure of `client` (counted before a check that then passed). */
+  forgetOne(client: string): void;
 }
 
 /** Creates a limiter: by default 5 failures per minute per client. */
@@ -63,6 +65,11 @@ export function createLoginLimiter(opts: LoginLimiterOptions): LoginLimiter {
     },
     reset(client) {
       failures.delete(client);
+    },
+    forgetOne(client) {
+      const times = failures.get(client);
+      times?.pop();
+      if (times?.length === 0) failures.delete(client);
     },
   };
 }

@@ -31,15 +31,32 @@ export interface ServerProcess extends Child {
   port: number;
 }
 
+export interface ServerProcessOptions {
+  /** `ulimit -n` (soft and hard) for the server, as a service manager sets it */
+  maxOpenFiles?: number;
+}
+
 /**
  * Starts `server/main.ts` with PORT=0 and waits for its "listening on"
  * line, from which it takes the port.
  */
 export async function startServerProcess(
   env: Record<string, string>,
+  opts: ServerProcessOptions = {},
 ): Promise<ServerProcess> {
-  const child = spawnChild(Deno.execPath(), {
-    args: ["run", "-A", `${SERVER_DIR}/main.ts`],
+  const run = ["run", "-A", `${SERVER_DIR}/main.ts`];
+  // bash sets the limit, then becomes deno (exec), so signals reach it.
+  const [cmd, args] = opts.maxOpenFiles === undefined
+    ? [Deno.execPath(), run]
+    : ["bash", [
+      "-c",
+      `ulimit -n ${opts.maxOpenFiles} && exec "$@"`,
+      "bash",
+      Deno.execPath(),
+      ...run,
+    ]];
+  const child = spawnChild(cmd, {
+    args,
     env: { HOSTNAME: "127.0.0.1", PORT: "0", ...env },
   });
   const [, port] = await child.waitForLine(

@@ -7,6 +7,7 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { createNodeWebSocket } from "@hono/node-ws";
 import { Hono } from "hono";
 import type { WsAdapter } from "./adapter.ts";
@@ -27,9 +28,12 @@ export function createNodeAdapter(
   return {
     name: "node",
     upgradeWebSocket: nodeWs.upgradeWebSocket,
-    async serve(app, { hostname, port }) {
+    getConnInfo,
+    async serve(app, { hostname, port, onError }) {
       init.app = app;
       const server = serve({ fetch: app.fetch, hostname, port }) as Server;
+      // An unhandled 'error' event would end the process.
+      server.on("error", (err) => onError?.(`the HTTP server failed: ${err}`));
       nodeWs.injectWebSocket(server);
       await once(server, "listening");
       const addr = server.address() as AddressInfo;

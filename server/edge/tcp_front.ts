@@ -1,0 +1,357 @@
+/**
+ * The server's public TCP listener: our own accept loop in front of the HTTP
+ * server, which listens on 127.0.0.1 only.
+ *
+ * `Deno.serve` has no header timeout, no idle timeout and no hook for a
+ * connection that never sends a request, and its accept loop ends for good
+ * (the server stops serving) on the first `EMFILE`. `node:http` under Deno
+ * ignores `headersTimeout`. So every connection comes through here first:
+ *
+ * - accept errors are logged rate-limited and the loop goes on;
+ * - a connection that has not sent a complete request head within
+ *   `headerTimeoutMs` is closed, and one with no traffic either way for
+ *   `idleTimeoutMs` (keep-alive, dead sockets) too;
+ * - connections are capped in total (from the file limit) and per client
+ *   address, and so are the "pending" ones that have not completed a request
+ *   yet, so one unauthenticated client cannot hold the server's descriptors;
+ * - the upstream connection is only opened once the client sends its first
+ *   byte, so a silent connection costs one descriptor, not three.
+ *
+ * The HTTP server sees the loopback address of our upstream connection;
+ * {@link TcpFront.clientOf} maps it back to the real client.
+ */
+import type { Clock, TimerId } from "@proxmon/shared/clock";
+import type { Logger } from "../logger.ts";
+import { createLogLimiter } from "./log_limiter.ts";
+
+export interface TcpFrontLimits {
+  /** a connection must complete its first request head within this */
+  headerTimeoutMs: number;
+  /** a connection with no bytes either way for this long is closed */
+  idleTimeoutMs: number;
+  /** open connections at most, all clients together */
+  maxConnections: number;
+  /** open connections at most from one address */
+  maxConnectionsPerClient: number;
+  /** connections from one address that have not completed a request yet */
+  maxPendingPerClient: number;
+}
+
+export interface TcpFrontOptions extends TcpFrontLimits {
+  hostname: string;
+  port: number;
+  /** the HTTP server's port on 127.0.0.1 */
+  upstreamPort: number;
+  /** addresses the per-client caps do not apply to (trusted proxies) */
+  exempt?: (address: string) => boolean;
+  clock: Clock;
+  log: Logger;
+  /** how often timeouts are checked; defaults to 1 s */
+  sweepMs?: number;
+}
+
+export interface FrontStats {
+  open: number;
+  pending: number;
+  refused: number;
+  /** pending connections closed to make room for a new one */
+  evicted: number;
+  headerTimeouts: number;
+  idleTimeouts: number;
+  acceptErrors: number;
+}
+
+export interface ClientAddr {
+  address: string;
+  port: number;
+}
+
+export interface TcpFront {
+  hostname: string;
+  port: number;
+  /** The client behind the upstream connection from this local port. */
+  clientOf(upstreamPort: number): ClientAddr | undefined;
+  stats(): FrontStats;
+  /** Stops accepting and closes every connection. */
+  close(): Promise<void>;
+}
+
+interface Link {
+  client: Deno.TcpConn;
+  upstream: Deno.TcpConn | null;
+  upstreamPort: number | null;
+  address: string;
+  port: number;
+  openedAt: number;
+  lastActivity: number;
+  pending: boolean;
+  closed: boolean;
+}
+
+const REFUSAL = new TextEncoder().encode(
+  "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n" +
+    "connection: close\r\nretry-after: 10\r\ncontent-length: 21\r\n\r\n" +
+    "too many connections\n",
+);
+const HEAD_END = [13, 10, 13, 10];
+const ACCEPT_BACKOFF_MS = 100;
+const BUFFER_BYTES = 16 * 1024;
+
+/** `::ffff:10.0.0.1` is the IPv4 client 10.0.0.1. */
+export function normalizeAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? mapped[1] : address.toLowerCase();
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    offset += await conn.write(bytes.subarray(offset));
+  }
+}
+
+/** Listens on `hostname:port` and forwards to the upstream port. */
+export function startTcpFront(opts: TcpFrontOptions): TcpFront {
+  const { clock, log } = opts;
+  const limited = createLogLimiter((m) => log.warn(m), clock);
+  const listener = Deno.listen({
+    hostname: opts.hostname,
+    port: opts.port,
+    transport: "tcp",
+  });
+  const links = new Set<Link>();
+  // In arrival order, so the first is the oldest still without a request.
+  const pendingLinks = new Set<Link>();
+  const byUpstreamPort = new Map<number, Link>();
+  const perClient = new Map<string, { open: number; pending: number }>();
+  const stats: FrontStats = {
+    open: 0,
+    pending: 0,
+    refused: 0,
+    evicted: 0,
+    headerTimeouts: 0,
+    idleTimeouts: 0,
+    acceptErrors: 0,
+  };
+  let closing = false;
+  let sweepTimer: TimerId | undefined;
+
+  const countOf = (address: string) => {
+    let counts = perClient.get(address);
+    if (!counts) perClient.set(address, counts = { open: 0, pending: 0 });
+    return counts;
+  };
+
+  function settle(link: Link) {
+    if (!link.pending) return;
+    link.pending = false;
+    pendingLinks.delete(link);
+    stats.pending--;
+    countOf(link.address).pending--;
+  }
+
+  function close(link: Link) {
+    if (link.closed) return;
+    settle(link);
+    link.closed = true;
+    links.delete(link);
+    stats.open--;
+    const counts = countOf(link.address);
+    if (--counts.open === 0) perClient.delete(link.address);
+    if (link.upstreamPort !== null) byUpstreamPort.delete(link.upstreamPort);
+    for (const conn of [link.client, link.upstream]) {
+      try {
+        conn?.close();
+      } catch {
+        // already closed by the other direction
+      }
+    }
+  }
+
+  function refuse(conn: Deno.TcpConn, why: string) {
+    stats.refused++;
+    limited.log("refused", `connection refused: ${why}`);
+    conn.write(REFUSAL).catch(() => {}).finally(() => {
+      try {
+        conn.close();
+      } catch {
+        // the peer is gone already
+      }
+    });
+  }
+
+  /** Copies one direction; ends the write side when the read side ends. */
+  async function pump(
+    link: Link,
+    from: Deno.TcpConn,
+    to: Deno.TcpConn,
+    first?: Uint8Array,
+    scan?: (chunk: Uint8Array) => void,
+  ) {
+    if (first) await writeAll(to, first);
+    const buf = new Uint8Array(BUFFER_BYTES);
+    for (;;) {
+      const n = await from.read(buf);
+      if (n === null) break;
+      link.lastActivity = clock.now();
+      const chunk = buf.subarray(0, n);
+      if (scan && link.pending) scan(chunk);
+      await writeAll(to, chunk);
+    }
+    await to.closeWrite();
+  }
+
+  async function serve(link: Link) {
+    // Until the head is complete, look for its blank line (across chunks).
+    let matched = 0;
+    const scan = (chunk: Uint8Array) => {
+      for (let i = 0; i < chunk.length; i++) {
+        matched = chunk[i] === HEAD_END[matched]
+          ? matched + 1
+          : chunk[i] === 13
+          ? 1
+          : 0;
+        if (matched === 4) return settle(link);
+      }
+    };
+    const firstBuf = new Uint8Array(4096);
+    const n = await link.client.read(firstBuf);
+    if (n === null || link.closed) return close(link);
+    link.lastActivity = clock.now();
+    const first = firstBuf.subarray(0, n);
+    scan(first);
+    const upstream = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: opts.upstreamPort,
+    });
+    if (link.closed) {
+      upstream.close();
+      return;
+    }
+    link.upstream = upstream;
+    link.upstreamPort = upstream.localAddr.port;
+    // Registered before a byte goes up, so the HTTP server always finds it.
+    byUpstreamPort.set(link.upstreamPort, link);
+    let ends = 0;
+    const ended = () => {
+      if (++ends === 2) close(link);
+    };
+    const failed = () => close(link);
+    pump(link, link.client, upstream, first, scan).then(ended, failed);
+    pump(link, upstream, link.client).then(ended, failed);
+  }
+
+  function accepted(conn: Deno.TcpConn) {
+    const address = normalizeAddress(conn.remoteAddr.hostname);
+    const counts = perClient.get(address) ?? { open: 0, pending: 0 };
+    const exempt = opts.exempt?.(address) ?? false;
+    if (!exempt && counts.open >= opts.maxConnectionsPerClient) {
+      return refuse(conn, `${address} has ${counts.open} open, the limit`);
+    }
+    if (!exempt && counts.pending >= opts.maxPendingPerClient) {
+      return refuse(
+        conn,
+        `${address} has ${counts.pending} connections without a complete request, the limit`,
+      );
+    }
+    if (stats.open >= opts.maxConnections) {
+      // Full: make room by dropping the oldest connection that has not sent
+      // a request yet. A real client sends its request within milliseconds,
+      // so under a flood of silent connections from many addresses it is
+      // the flood that gets dropped.
+      const oldest = pendingLinks.values().next().value;
+      if (oldest === undefined) {
+        return refuse(conn, `${stats.open} open, the limit`);
+      }
+      stats.evicted++;
+      limited.log(
+        "evicted",
+        `${stats.open} connections open, the limit: closing the oldest without a request (${oldest.address})`,
+      );
+      close(oldest);
+    }
+    const now = clock.now();
+    const link: Link = {
+      client: conn,
+      upstream: null,
+      upstreamPort: null,
+      address,
+      port: conn.remoteAddr.port,
+      openedAt: now,
+      lastActivity: now,
+      pending: true,
+      closed: false,
+    };
+    links.add(link);
+    pendingLinks.add(link);
+    perClient.set(address, counts);
+    stats.open++;
+    stats.pending++;
+    counts.open++;
+    counts.pending++;
+    serve(link).catch((err) => {
+      if (!link.closed && !closing) {
+        limited.log("serve", `connection from ${address} failed: ${err}`);
+      }
+      close(link);
+    });
+  }
+
+  function sweep() {
+    const now = clock.now();
+    for (const link of links) {
+      if (link.pending && now - link.openedAt >= opts.headerTimeoutMs) {
+        stats.headerTimeouts++;
+        close(link);
+      } else if (now - link.lastActivity >= opts.idleTimeoutMs) {
+        stats.idleTimeouts++;
+        close(link);
+      }
+    }
+    sweepTimer = clock.setTimeout(sweep, opts.sweepMs ?? 1000);
+  }
+  sweepTimer = clock.setTimeout(sweep, opts.sweepMs ?? 1000);
+
+  const loop = (async () => {
+    while (!closing) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (err) {
+        if (closing || err instanceof Deno.errors.BadResource) return;
+        // EMFILE and friends: the connection stays in the kernel's queue;
+        // back off instead of spinning on it.
+        stats.acceptErrors++;
+        limited.log("accept", `accepting a connection failed: ${err}`);
+        await new Promise((r) =>
+          clock.setTimeout(() => r(null), ACCEPT_BACKOFF_MS)
+        );
+        continue;
+      }
+      if (closing) {
+        conn.close();
+        return;
+      }
+      accepted(conn);
+    }
+  })();
+
+  const addr = listener.addr;
+  return {
+    hostname: addr.hostname,
+    port: addr.port,
+    clientOf(upstreamPort) {
+      const link = byUpstreamPort.get(upstreamPort);
+      return link && { address: link.address, port: link.port };
+    },
+    stats: () => ({ ...stats }),
+    async close() {
+      if (closing) return;
+      closing = true;
+      clock.clearTimeout(sweepTimer);
+      listener.close();
+      await loop;
+      for (const link of [...links]) close(link);
+    },
+  };
+}

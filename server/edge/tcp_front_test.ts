@@ -1,0 +1,159 @@
+/**
+ * The public listener under hostile clients, over real sockets: connections
+ * that never send a request, half requests, idle keep-alive, one address
+ * holding many connections, and more connections than the server process
+ * has file descriptors.
+ */
+import assert from "node:assert/strict";
+import { startServerProcess } from "../testing/subprocess.ts";
+import { startTestServer } from "../testing/test_server.ts";
+import {
+  connectRaw,
+  type RawConn,
+  rawRequest,
+  settlesWithin,
+} from "../testing/raw_client.ts";
+import { connectionsFor, parseFdLimit } from "./fd_limit.ts";
+
+const HEALTH = "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+const HALF = "GET /healthz HTTP/1.1\r\nhost: x\r\n"; // no blank line: never done
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/healthz`, {
+      signal: AbortSignal.timeout(3000),
+    });
+    return res.status === 200 && (await res.json()).ok === true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("more idle connections than the file limit: the server survives, serves others, and closes them after the header timeout", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "proxmon-edge-test-" });
+  const maxOpenFiles = 256;
+  await using server = await startServerProcess({
+    DATABASE_URL: `file:${dir}/proxmon.db`,
+    HEADER_TIMEOUT_MS: "3000",
+  }, { maxOpenFiles });
+  const url = `http://127.0.0.1:${server.port}`;
+  assert.ok(await healthy(url));
+
+  // 400 connections (the limit is 256) from 40 addresses, 10 each: under the
+  // per-client caps, so only the total cap and the timeouts protect.
+  const flood: RawConn[] = [];
+  for (let a = 0; a < 40; a++) {
+    for (let i = 0; i < 10; i++) {
+      const conn = await connectRaw(server.port, `127.0.0.${10 + a}`);
+      if (i % 3 === 0) conn.socket.write(HALF);
+      flood.push(conn);
+    }
+  }
+  const floodedAt = Date.now();
+  // Other clients are served during the flood.
+  for (let i = 0; i < 5; i++) assert.ok(await healthy(url), `during, try ${i}`);
+
+  // Every flood connection is closed by the header timeout (or earlier, to
+  // make room), however much of a request it sent.
+  const allClosed = await settlesWithin(
+    Promise.all(flood.map((c) => c.closed)),
+    3000 + 4000 - (Date.now() - floodedAt),
+  );
+  assert.ok(allClosed, "flood connections still open after the timeout");
+  assert.ok(await healthy(url), "after the flood");
+
+  // Still the same process, and it said so in a few lines, not one per
+  // connection.
+  assert.equal(server.exited(), false, "the server exited");
+  const done = await server.stop({ sig: "SIGTERM" });
+  assert.equal(done.code, 0, done.stderr);
+  assert.doesNotMatch(done.stderr, /Too many open files|Uncaught/);
+  assert.ok(
+    done.stderr.split("\n").length < 30,
+    `log flooded:\n${done.stderr}`,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("one address: connections without a request are capped, others are still served", async () => {
+  await using server = await startTestServer({
+    env: { HEADER_TIMEOUT_MS: "2000", MAX_PENDING_PER_CLIENT: "8" },
+  });
+  const port = server.server.port;
+  const held: RawConn[] = [];
+  for (let i = 0; i < 8; i++) held.push(await connectRaw(port, "127.0.0.2"));
+  // The ninth from that address is refused with a reason; another address
+  // is served.
+  const refused = await rawRequest(port, "127.0.0.2", HEALTH);
+  assert.match(refused, /^HTTP\/1\.1 503 .*too many connections/s);
+  assert.match(await rawRequest(port, "127.0.0.3", HEALTH), /^HTTP\/1\.1 200/);
+  // None of the held ones was closed for it; the timeout closes them all.
+  assert.equal(await settlesWithin(held[0].closed, 100), false);
+  assert.ok(
+    await settlesWithin(Promise.all(held.map((c) => c.closed)), 2000 + 2000),
+  );
+  // Then that address may connect again.
+  assert.match(await rawRequest(port, "127.0.0.2", HEALTH), /^HTTP\/1\.1 200/);
+});
+
+Deno.test("a request head sent byte by byte is closed at the header timeout; an idle keep-alive after the idle timeout", async () => {
+  await using server = await startTestServer({
+    env: { HEADER_TIMEOUT_MS: "1500", IDLE_TIMEOUT_MS: "2500" },
+  });
+  const port = server.server.port;
+  const slow = await connectRaw(port, "127.0.0.4");
+  const trickle = setInterval(() => slow.socket.write("x"), 200);
+  slow.socket.write("GET /healthz HTTP/1.1\r\nx-pad: ");
+  try {
+    const started = Date.now();
+    assert.ok(await settlesWithin(slow.closed, 1500 + 1500));
+    assert.ok(Date.now() - started >= 1000, "closed before the timeout");
+  } finally {
+    clearInterval(trickle);
+  }
+
+  const keepAlive = await connectRaw(port, "127.0.0.5");
+  keepAlive.socket.write("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
+  const answered = Date.now();
+  assert.equal(await settlesWithin(keepAlive.closed, 1500), false);
+  assert.match(keepAlive.received(), /^HTTP\/1\.1 200/);
+  // Busy beyond the header timeout, idle only after the answer.
+  assert.ok(await settlesWithin(keepAlive.closed, 2500 + 1500));
+  assert.ok(Date.now() - answered >= 2000);
+});
+
+Deno.test("a WebSocket agent that keeps talking outlives the idle timeout", async () => {
+  await using server = await startTestServer({
+    env: { IDLE_TIMEOUT_MS: "1500" },
+  });
+  const ws = new WebSocket(server.wsUrl);
+  await new Promise((r) => ws.onopen = r);
+  let pongs = 0;
+  ws.onmessage = () => pongs++;
+  const closed = new Promise((r) => ws.onclose = r);
+  for (let i = 0; i < 6; i++) {
+    ws.send(JSON.stringify({ type: "ping" }));
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.equal(pongs, 6);
+  // Silent now: closed by the idle timeout.
+  assert.ok(await settlesWithin(closed, 1500 + 1500));
+});
+
+Deno.test("parseFdLimit() reads /proc/self/limits; connectionsFor() leaves room for three descriptors each", () => {
+  const text = Deno.readTextFileSync("/proc/self/limits");
+  const limit = parseFdLimit(text);
+  assert.ok(limit !== null && limit.soft > 0 && limit.hard >= limit.soft);
+  assert.deepEqual(
+    parseFdLimit(
+      "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n",
+    ),
+    { soft: 1024, hard: 524288 },
+  );
+  assert.equal(parseFdLimit("nothing here"), null);
+  assert.equal(connectionsFor({ soft: 256, hard: 256 }, 4096), 64);
+  assert.equal(
+    connectionsFor({ soft: 1_000_000, hard: 1_000_000 }, 4096),
+    4096,
+  );
+});
