@@ -33,6 +33,13 @@ Deno.test("resolveServerConfig() fills every default from an empty environment",
     joinTimeoutMs: 10_000,
     tokenCheckMs: 5_000,
     wsAdapter: "deno",
+    trustedProxies: [],
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 90_000,
+    maxConnections: null,
+    maxConnectionsPerClient: 128,
+    maxPendingPerClient: 16,
+    maxBodyBytes: 1024 * 1024,
   });
 });
 
@@ -64,6 +71,13 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
     JOIN_TIMEOUT_MS: "250",
     TOKEN_CHECK_MS: "100",
     WS_ADAPTER: "node",
+    TRUSTED_PROXIES: "10.0.0.1, 192.168.0.0/16,::1",
+    HEADER_TIMEOUT_MS: "5000",
+    IDLE_TIMEOUT_MS: "30000",
+    MAX_CONNECTIONS: "500",
+    MAX_CONNECTIONS_PER_CLIENT: "20",
+    MAX_PENDING_PER_CLIENT: "4",
+    MAX_BODY_BYTES: "65536",
   });
   assert.deepEqual(config, {
     hostname: "127.0.0.1",
@@ -78,6 +92,13 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
     joinTimeoutMs: 250,
     tokenCheckMs: 100,
     wsAdapter: "node",
+    trustedProxies: ["10.0.0.1", "192.168.0.0/16", "::1"],
+    headerTimeoutMs: 5000,
+    idleTimeoutMs: 30_000,
+    maxConnections: 500,
+    maxConnectionsPerClient: 20,
+    maxPendingPerClient: 4,
+    maxBodyBytes: 65536,
   });
 });
 
@@ -119,5 +140,26 @@ Deno.test("resolveServerConfig() names the bad setting and the bad value", async
     await t.step(JSON.stringify(env), () => {
       assert.match(refused(env), message);
     });
+  }
+});
+
+Deno.test("resolveServerConfig() refuses TRUSTED_PROXIES entries that are not addresses or ranges", () => {
+  for (
+    const bad of [
+      "proxy.lan",
+      "10.0.0.0/33",
+      "10.0.0.1/8/1",
+      "::1/129",
+      "10.0.0",
+    ]
+  ) {
+    assert.match(
+      refused({ TRUSTED_PROXIES: `10.0.0.1,${bad}` }),
+      new RegExp(
+        `^TRUSTED_PROXIES must list IP addresses or CIDR ranges .*"${
+          bad.replaceAll(".", "\\.")
+        }"`,
+      ),
+    );
   }
 });

@@ -1,7 +1,13 @@
 /** The benchmark driver's command line, parsed by a pure function. */
 import type { Adapter } from "./ingest_bench.ts";
 
-export const BENCHES = ["ingest", "api", "agent", "retention"] as const;
+export const BENCHES = [
+  "ingest",
+  "api",
+  "agent",
+  "retention",
+  "edges",
+] as const;
 export type BenchName = typeof BENCHES[number];
 
 export interface BenchArgs {
@@ -17,7 +23,7 @@ export type BenchArgsResult =
   | { ok: false; error: string };
 
 const USAGE =
-  "usage: main.ts <ingest|api|agent|retention|all> [--quick] [--adapters=deno,node] [--json=PATH]";
+  "usage: main.ts <ingest|api|agent|retention|edges|all> [--quick] [--adapters=deno,node] [--json=PATH]";
 
 /** Parses `Deno.args`; an unknown word gets the usage line as the error. */
 export function parseBenchArgs(argv: string[]): BenchArgsResult {

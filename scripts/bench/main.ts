@@ -10,6 +10,7 @@
 import { runAgentBench } from "./agent_bench.ts";
 import { runApiBench } from "./api_bench.ts";
 import { runIngestBench } from "./ingest_bench.ts";
+import { runEdgesBench } from "./edges_bench.ts";
 import { allPassed, type BenchReport } from "./report.ts";
 import { runRetentionBench } from "./retention_bench.ts";
 import { parseBenchArgs } from "./bench_args.ts";
@@ -44,6 +45,9 @@ async function main(): Promise<number> {
         break;
       case "retention":
         reports.push(await runRetentionBench({ quick: args.quick, log }));
+        break;
+      case "edges":
+        reports.push(await runEdgesBench({ quick: args.quick, log }));
         break;
       default:
         throw new Error(`${bench}: not built yet`);
