@@ -21,7 +21,7 @@
  * {@link TcpFront.clientOf} maps it back to the real client.
  */
 import type { Clock, TimerId } from "@proxmon/shared/clock";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "@proxmon/shared/logger";
 import { createLogLimiter } from "./log_limiter.ts";
 
 export interface TcpFrontLimits {
