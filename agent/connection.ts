@@ -8,19 +8,26 @@ import * as v from "valibot";
 import {
   type AgentMessage,
   encode,
+  type ErrorMessage,
+  formatProtocolRange,
   PROTOCOL_VERSION,
   ServerMessage,
 } from "@proxmon/shared";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Logger } from "@proxmon/shared/logger";
 import type { Outbox } from "./outbox.ts";
+import type { DeadLetterSink } from "./dead_letter.ts";
 
 export interface ConnectionTiming {
   /** First reconnect delay cap; doubles per failed attempt. */
   backoffInitialMs: number;
   backoffMaxMs: number;
-  /** Wait after the server rejected the token: retrying fast cannot help. */
-  unauthorizedRetryMs: number;
+  /**
+   * Wait after the server refused the agent (wrong token, a protocol it
+   * does not accept, another agent took over the host): retrying fast
+   * cannot help, and two agents of one host would swap in a tight loop.
+   */
+  refusedRetryMs: number;
   /** A ping goes out this often once joined. */
   heartbeatMs: number;
   /** Silence from the server for this long means the socket is dead. */
@@ -32,7 +39,7 @@ export interface ConnectionTiming {
 export const DEFAULT_TIMING: ConnectionTiming = {
   backoffInitialMs: 1_000,
   backoffMaxMs: 60_000,
-  unauthorizedRetryMs: 5 * 60_000,
+  refusedRetryMs: 5 * 60_000,
   heartbeatMs: 30_000,
   deadAfterMs: 90_000,
   maxInFlight: 100,
@@ -44,7 +51,7 @@ const STOP_GRACE_MS = 1_000;
 export type ConnectionEvent =
   | { type: "joined"; replaying: number }
   | { type: "disconnected"; reason: string }
-  | { type: "unauthorized" }
+  | { type: "refused"; reason: RefusalReason }
   | { type: "reconnect_scheduled"; attempt: number; delayMs: number };
 
 export interface ConnectionOptions {
@@ -55,6 +62,8 @@ export interface ConnectionOptions {
   /** Named in the message that tells the admin what to fix. */
   configPath: string;
   outbox: Outbox;
+  /** where samples the server refused go */
+  deadLetters: DeadLetterSink;
   clock: Clock;
   /** A number in [0, 1), like Math.random. */
   random: () => number;
@@ -95,6 +104,53 @@ export function formatDelay(ms: number): string {
   return `${Number((ms / 60_000).toFixed(1))} min`;
 }
 
+/** The errors after which the agent waits `refusedRetryMs`. */
+export type RefusalReason =
+  | "unauthorized"
+  | "protocol_unsupported"
+  | "replaced";
+
+/**
+ * The one log line for a refusal, or null when the error is no refusal (the
+ * agent then reconnects with the usual backoff).
+ */
+export function refusalLine(
+  msg: ErrorMessage,
+  opts: { url: string; hostName: string; configPath: string },
+  retryIn: string,
+): { reason: RefusalReason; line: string } | null {
+  switch (msg.reason) {
+    case "unauthorized":
+      return {
+        reason: msg.reason,
+        line: `server rejected host_id ${opts.hostName}: check token/host_id ` +
+          `in ${opts.configPath}; retrying in ${retryIn}`,
+      };
+    case "protocol_unsupported": {
+      const server = msg.protocol === undefined
+        ? ""
+        : ` (it speaks ${msg.protocol}${
+          msg.accepts ? `, accepts ${formatProtocolRange(msg.accepts)}` : ""
+        })`;
+      return {
+        reason: msg.reason,
+        line: `server at ${opts.url} does not accept this agent's protocol ` +
+          `${PROTOCOL_VERSION}${server}: upgrade proxmon-agent or the ` +
+          `server; retrying in ${retryIn}`,
+      };
+    }
+    case "replaced":
+      return {
+        reason: msg.reason,
+        line: `another agent connected as ${opts.hostName} (from ${
+          msg.by ?? "an unknown address"
+        }); retrying in ${retryIn}`,
+      };
+    default:
+      return null;
+  }
+}
+
 /** Creates the connection; nothing happens until `start()`. */
 export function createConnection(opts: ConnectionOptions): Connection {
   const t = { ...DEFAULT_TIMING, ...opts.timing };
@@ -106,8 +162,8 @@ export function createConnection(opts: ConnectionOptions): Connection {
   let stopping = false;
   let attempt = 0;
   let rejected = false;
-  // Said once per run of rejections: retrying cannot fix a wrong token.
-  let rejectionLogged = false;
+  // Said once per run of the same refusal: retrying cannot fix a wrong token.
+  let refusalLogged: RefusalReason | null = null;
   let lastHeardMs = 0;
   let lastSentSeq = -1;
   let lastError = "";
@@ -175,7 +231,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
       case "joined":
         joined = true;
         attempt = 0;
-        rejectionLogged = false;
+        refusalLogged = null;
         inFlight.clear();
         lastSentSeq = -1;
         log.info(
@@ -189,33 +245,32 @@ export function createConnection(opts: ConnectionOptions): Connection {
         outbox.ack(msg.ref);
         flush();
         break;
-      case "nack":
+      case "nack": {
         inFlight.delete(msg.ref);
-        outbox.nack(msg.ref, msg.reason, msg.message);
+        const sample = outbox.nack(msg.ref);
+        if (sample) opts.deadLetters.record(sample, msg.reason, msg.message);
         flush();
         break;
+      }
       case "pong":
         break;
-      case "error":
-        if (msg.reason === "unauthorized") {
+      case "error": {
+        const refusal = refusalLine(msg, opts, formatDelay(t.refusedRetryMs));
+        if (refusal) {
           rejected = true;
-          if (!rejectionLogged) {
-            rejectionLogged = true;
-            log.error(
-              `server rejected host_id ${opts.hostName}: check token/host_id ` +
-                `in ${opts.configPath}; retrying in ${
-                  formatDelay(t.unauthorizedRetryMs)
-                }`,
-            );
+          if (refusalLogged !== refusal.reason) {
+            refusalLogged = refusal.reason;
+            log.error(refusal.line);
           }
-          emit({ type: "unauthorized" });
-          lost(ws, "unauthorized");
+          emit({ type: "refused", reason: refusal.reason });
+          lost(ws, refusal.reason);
         } else {
           lastError = `server said ${msg.reason}${
             msg.message ? `: ${msg.message}` : ""
           }`;
         }
         break;
+      }
     }
   }
 
@@ -229,7 +284,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
     if (ws.readyState !== WebSocket.CLOSED) ws.close();
     if (stopping) return;
     emit({ type: "disconnected", reason });
-    const delayMs = rejected ? t.unauthorizedRetryMs : backoffDelayMs(
+    const delayMs = rejected ? t.refusedRetryMs : backoffDelayMs(
       attempt,
       opts.random,
       t.backoffInitialMs,

@@ -15,6 +15,11 @@ import {
 import { fakeClock } from "@proxmon/shared/fake_clock";
 import { memoryLogger } from "@proxmon/shared/logger";
 import { Outbox, type OutboxSample } from "./outbox.ts";
+import {
+  DeadLetters,
+  type DeadLetterSink,
+  readDeadLetters,
+} from "./dead_letter.ts";
 import { createReporter } from "./reporter.ts";
 import {
   startTestServer,
@@ -27,7 +32,7 @@ import {
 const TIMING: ConnectionTiming = {
   backoffInitialMs: 20,
   backoffMaxMs: 160,
-  unauthorizedRetryMs: 150,
+  refusedRetryMs: 150,
   heartbeatMs: 1_000,
   deadAfterMs: 3_000,
   maxInFlight: 100,
@@ -57,9 +62,15 @@ function agent(
   extra: {
     timing?: Partial<ConnectionTiming>;
     random?: () => number;
+    deadLetters?: DeadLetterSink;
   } = {},
 ) {
   const log = memoryLogger();
+  // Tests that expect no nack get a sink that fails them if one comes.
+  const deadLetters = extra.deadLetters ?? {
+    record: (_: OutboxSample, reason: string) =>
+      assert.fail(`unexpected nack: ${reason}`),
+  };
   const events: ConnectionEvent[] = [];
   const connection = createConnection({
     url,
@@ -68,6 +79,7 @@ function agent(
     agentVersion: "0.1.0-test",
     configPath: "/etc/proxmon/agent.toml",
     outbox,
+    deadLetters,
     clock: systemClock,
     random: extra.random ?? Math.random,
     log,
@@ -305,29 +317,40 @@ Deno.test("the heartbeat keeps a healthy connection and replaces a silent one", 
   );
 });
 
-Deno.test("a nacked sample is dropped with its reason logged; the rest are stored", async () => {
+Deno.test("a nacked sample goes to the dead letters with its reason, counted in its log line; the rest are stored", async () => {
   const server = startTestServer({
-    nack: (m: SampleMessage) => m.data.i === 1 ? "invalid_payload" : undefined,
+    nack: (m: SampleMessage) =>
+      m.data.i === 1 || m.data.i === 3 ? "invalid_payload" : undefined,
   });
+  const dir = await Deno.makeTempDir();
   const log = memoryLogger();
+  const path = `${dir}/outbox.dead_letters.jsonl`;
+  const deadLetters = new DeadLetters(path, log, systemClock);
   const outbox = new Outbox(10, log);
-  for (let i = 0; i < 3; i++) outbox.add(sample(i));
-  const { connection } = agent(server.url, outbox);
+  for (let i = 0; i < 4; i++) outbox.add(sample(i));
+  const { connection } = agent(server.url, outbox, { deadLetters });
   try {
     connection.start();
     await until(() => outbox.size === 0, "the outbox to drain");
+    await deadLetters.flushed();
     assert.deepEqual(server.stored.map((m) => m.data.i), [0, 2]);
-    assert.equal(outbox.stats.nacked, 1);
-    assert.ok(
-      log.lines.includes(
-        "warn: server refused fast sample from 2025-01-01T00:00:01.000Z " +
-          "(invalid_payload); dropped it",
-      ),
-      log.lines.join("\n"),
-    );
+    assert.equal(outbox.stats.nacked, 2);
+    assert.deepEqual(log.lines, [
+      "warn: server refused fast sample from 2025-01-01T00:00:01.000Z " +
+      `(invalid_payload); kept in ${path} (1 refused since start)`,
+      "warn: server refused fast sample from 2025-01-01T00:00:03.000Z " +
+      `(invalid_payload); kept in ${path} (2 refused since start)`,
+    ]);
+    const letters = await readDeadLetters(path);
+    assert.deepEqual(letters.map((l) => [l.reason, l.data]), [
+      ["invalid_payload", { i: 1 }],
+      ["invalid_payload", { i: 3 }],
+    ]);
+    assert.deepEqual(letters[0].collected_at, sample(1).collected_at);
   } finally {
     await connection.stop();
     await server.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

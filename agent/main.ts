@@ -14,6 +14,7 @@ import {
   resolveAgentConfig,
 } from "./config.ts";
 import { createConnection } from "./connection.ts";
+import { deadLetterPath, DeadLetters } from "./dead_letter.ts";
 import { denoRunner } from "./deno_runner.ts";
 import { type Logger, stderrLogger } from "@proxmon/shared/logger";
 import { withTimeout } from "@proxmon/shared/timeout";
@@ -195,6 +196,11 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
   const outbox = await loadOutbox(file, config, log);
   // Write it now so an unwritable path fails at start, not at shutdown.
   await saveOutbox(outbox, file);
+  const deadLetters = new DeadLetters(
+    deadLetterPath(config.outboxPath),
+    log,
+    systemClock,
+  );
   const connection = createConnection({
     url: config.serverUrl,
     hostName: config.hostName,
@@ -202,6 +208,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
     agentVersion: AGENT_VERSION,
     configPath: config.path,
     outbox,
+    deadLetters,
     clock: systemClock,
     random: Math.random,
     log,
@@ -247,6 +254,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
     );
   }
   await connection.stop();
+  await deadLetters.flushed();
   await checkpoint.stop();
   await saveOutbox(outbox, file);
   log.info(`saved ${outbox.size} unacked samples to ${config.outboxPath}`);

@@ -83,18 +83,18 @@ export class Outbox {
     return removed;
   }
 
-  /** Removes a sample the server refused; retrying it would fail again. */
-  nack(seq: number, reason: string, message?: string): boolean {
+  /**
+   * Removes a sample the server refused (retrying it would fail again) and
+   * returns it, for the dead letters (dead_letter.ts), which log it; or
+   * undefined if it was not queued.
+   */
+  nack(seq: number): OutboxSample | undefined {
     const sample = this.#entries.get(seq);
-    if (!sample) return false;
+    if (!sample) return undefined;
     this.#entries.delete(seq);
     this.#forget(seq);
     this.stats.nacked++;
-    this.log.warn(
-      `server refused ${sample.interval} sample from ${sample.collected_at}` +
-        ` (${reason}${message ? `: ${message}` : ""}); dropped it`,
-    );
-    return true;
+    return sample;
   }
 
   /** Up to `limit` queued entries with a seq above `afterSeq`, oldest first. */

@@ -114,7 +114,7 @@ Deno.test("host rotate closes a live agent connection of a running server, and i
   await using server = await startTestServer({ env: { TOKEN_CHECK_MS: "50" } });
   const oldToken = await server.register("pve-01");
   const agent = await TestAgent.connect(server.wsUrl);
-  assert.deepEqual(await agent.join("pve-01", oldToken), { type: "joined" });
+  assert.equal((await agent.join("pve-01", oldToken)).type, "joined");
 
   const run = await runScript("cli.ts", ["rotate", "pve-01"], {
     DATABASE_URL: server.config.databaseUrl,
@@ -132,7 +132,7 @@ Deno.test("host rotate closes a live agent connection of a running server, and i
   assert.equal((await retry.join("pve-01", oldToken)).reason, "unauthorized");
   await retry.waitClosed();
   await using fresh = await TestAgent.connect(server.wsUrl);
-  assert.deepEqual(await fresh.join("pve-01", newToken), { type: "joined" });
+  assert.equal((await fresh.join("pve-01", newToken)).type, "joined");
 });
 
 Deno.test("host remove deletes the host and its metrics", async () => {

@@ -10,7 +10,24 @@ import * as v from "valibot";
 import { Interval, type PayloadFor } from "./samples.ts";
 import { parsePayload } from "./payload_parser.ts";
 
+/** The protocol this build speaks. */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * The protocol versions a server of this build accepts from an agent. A
+ * server stays able to read the agents of the previous versions for as long
+ * as a rolling upgrade may take; it tells each agent the range in `joined`,
+ * and refuses one outside it with `protocol_unsupported`.
+ */
+export const ACCEPTED_PROTOCOLS = { min: 1, max: PROTOCOL_VERSION } as const;
+
+export const ProtocolRange = v.object({ min: v.number(), max: v.number() });
+export type ProtocolRange = v.InferOutput<typeof ProtocolRange>;
+
+/** "1" or "1–3", as a log line says it. */
+export function formatProtocolRange({ min, max }: ProtocolRange): string {
+  return min === max ? `${min}` : `${min}–${max}`;
+}
 
 /** A host name: what `deno task host register NAME` accepts. */
 export const HostName = v.pipe(
@@ -54,7 +71,13 @@ export type AgentMessage = JoinMessage | SampleMessage | PingMessage;
 
 // ---- server → agent --------------------------------------------------------
 
-export const JoinedMessage = v.object({ type: v.literal("joined") });
+export const JoinedMessage = v.object({
+  type: v.literal("joined"),
+  /** the server's protocol version; optional: servers before 0.2 omit it */
+  protocol: v.optional(v.number()),
+  /** the agent protocol versions the server accepts */
+  accepts: v.optional(ProtocolRange),
+});
 export type JoinedMessage = v.InferOutput<typeof JoinedMessage>;
 
 export const ErrorReason = v.picklist([
@@ -76,6 +99,11 @@ export const ErrorMessage = v.object({
   type: v.literal("error"),
   reason: ErrorReason,
   message: v.optional(v.string()),
+  /** with protocol_unsupported: what the server speaks and accepts */
+  protocol: v.optional(v.number()),
+  accepts: v.optional(ProtocolRange),
+  /** with replaced: the address of the agent that took over */
+  by: v.optional(v.string()),
 });
 export type ErrorMessage = v.InferOutput<typeof ErrorMessage>;
 

@@ -3,7 +3,7 @@
  * for each host the one joined connection that speaks for it. The socket
  * layer registers here; shutdown and token checks act on it.
  */
-import type { ErrorReason } from "@proxmon/shared";
+import type { ErrorMessage, ErrorReason } from "@proxmon/shared";
 import type { Clock } from "@proxmon/shared/clock";
 import { type Periodic, startPeriodic } from "@proxmon/shared/periodic";
 import { withTimeout } from "@proxmon/shared/timeout";
@@ -21,7 +21,11 @@ export interface AgentConnection {
    * Sends `{"type":"error","reason":…}`, closes the socket and settles the
    * host's status; resolves when that bookkeeping is written.
    */
-  terminate(reason: ErrorReason, code: number): Promise<void>;
+  terminate(
+    reason: ErrorReason,
+    code: number,
+    details?: Omit<ErrorMessage, "type" | "reason">,
+  ): Promise<void>;
   /** resolves once the socket itself reports closed (handshake done) */
   readonly socketClosed: Promise<void>;
 }

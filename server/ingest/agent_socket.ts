@@ -13,13 +13,18 @@ import { Hono } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
 import * as v from "valibot";
 import {
+  ACCEPTED_PROTOCOLS,
   checkSample,
   encode,
+  type ErrorMessage,
   type ErrorReason,
+  formatProtocolRange,
   JoinMessage,
   PROTOCOL_VERSION,
   type ServerMessage,
 } from "@proxmon/shared";
+import { clientAddress } from "../auth/auth.tsx";
+import { type AgentLog, createAgentLog } from "./rate_limited_log.ts";
 import type { AgentConnection, AgentRegistry } from "./agent_registry.ts";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { ServerConfig } from "../config.ts";
@@ -120,8 +125,17 @@ interface Connection extends AgentConnection {
   closed(): void;
 }
 
-function createConnection(deps: AgentSocketDeps): Connection {
+/** What an error message may carry beside its reason. */
+export type ErrorDetails = Omit<ErrorMessage, "type" | "reason">;
+
+function createConnection(
+  deps: AgentSocketDeps,
+  agentLog: AgentLog,
+  remote: string,
+): Connection {
   const { clock, log, agents, writer, database, events } = deps;
+  // The host name the join claimed, for log lines before it is verified.
+  let claimed: string | null = null;
   let wire: Wire | null = null;
   let state: "open" | "joining" | "joined" | "closed" = "open";
   let joined: Connection["joined"] = null;
@@ -135,14 +149,13 @@ function createConnection(deps: AgentSocketDeps): Connection {
   const send = (msg: ServerMessage) => {
     if (state !== "closed") wire?.send(encode(msg));
   };
-  const error = (reason: ErrorReason, message?: string) =>
-    send(
-      message === undefined ? { type: "error", reason } : {
-        type: "error",
-        reason,
-        message,
-      },
-    );
+  const error = (reason: ErrorReason, details: ErrorDetails = {}) =>
+    send({ type: "error", reason, ...details });
+  // Who the connection is, for log lines.
+  const who = () => {
+    const name = joined?.hostName ?? claimed;
+    return name === null ? `from ${remote}` : `${name} (from ${remote})`;
+  };
 
   /**
    * Closes without an error message: the protocol has no reason for "the
@@ -158,10 +171,16 @@ function createConnection(deps: AgentSocketDeps): Connection {
   function refuse(
     reason: ErrorReason,
     code: number,
-    message?: string,
+    details: ErrorDetails = {},
   ): Promise<void> {
     if (state === "closed") return finished ?? Promise.resolve();
-    error(reason, message);
+    agentLog.warn(
+      "refusal",
+      `agent ${who()} refused: ${reason}${
+        details.message ? ` (${details.message})` : ""
+      }`,
+    );
+    error(reason, details);
     wire?.close(code, reason);
     return finish();
   }
@@ -191,19 +210,24 @@ function createConnection(deps: AgentSocketDeps): Connection {
     const parsed = v.safeParse(JoinMessage, raw);
     if (!parsed.success) {
       const issue = parsed.issues[0];
-      return void refuse(
-        "invalid_message",
-        CLOSE.refused,
-        `join: ${v.getDotPath(issue) ?? "message"}: ${issue.message}`,
-      );
+      return void refuse("invalid_message", CLOSE.refused, {
+        message: `join: ${v.getDotPath(issue) ?? "message"}: ${issue.message}`,
+      });
     }
     const msg = parsed.output;
-    if (msg.protocol !== PROTOCOL_VERSION) {
-      return void refuse(
-        "protocol_unsupported",
-        CLOSE.refused,
-        `this server speaks protocol ${PROTOCOL_VERSION}`,
-      );
+    claimed = msg.host;
+    if (
+      msg.protocol < ACCEPTED_PROTOCOLS.min ||
+      msg.protocol > ACCEPTED_PROTOCOLS.max
+    ) {
+      return void refuse("protocol_unsupported", CLOSE.refused, {
+        message: `the agent speaks protocol ${msg.protocol}; this server ` +
+          `speaks ${PROTOCOL_VERSION} and accepts ${
+            formatProtocolRange(ACCEPTED_PROTOCOLS)
+          }`,
+        protocol: PROTOCOL_VERSION,
+        accepts: ACCEPTED_PROTOCOLS,
+      });
     }
     state = "joining";
     const host = await authenticateHost(database, msg.host, msg.token);
@@ -218,24 +242,42 @@ function createConnection(deps: AgentSocketDeps): Connection {
     };
     state = "joined";
     const previous = agents.claim(host.id, conn);
-    if (previous) await previous.terminate("replaced", CLOSE.replaced);
+    if (previous) {
+      // The replaced agent learns who took over, so an admin running a
+      // second agent by hand sees why the first keeps being dropped.
+      await previous.terminate("replaced", CLOSE.replaced, {
+        message: `another agent connected as ${host.name} (from ${remote})`,
+        by: remote,
+      });
+    }
     await markOnline(database, host.id, msg.agent_version, clock.now());
     if (state !== "joined") return;
-    send({ type: "joined" });
+    send({
+      type: "joined",
+      protocol: PROTOCOL_VERSION,
+      accepts: ACCEPTED_PROTOCOLS,
+    });
+    agentLog.info(
+      "join",
+      `agent ${who()} joined (agent ${msg.agent_version}, protocol ${msg.protocol})`,
+    );
     events.publish({ type: "status", host: host.name, status: "online" });
   }
 
   function sample(raw: Record<string, unknown>) {
-    if (!joined) return error("not_joined", "send join first");
+    if (!joined) return error("not_joined", { message: "send join first" });
     if (!isRef(raw.ref)) {
-      return error(
-        "invalid_message",
-        "a sample needs a non-negative integer ref",
-      );
+      return error("invalid_message", {
+        message: "a sample needs a non-negative integer ref",
+      });
     }
     const checked = checkSample({ ...raw, ref: raw.ref });
     if (!checked.ok) {
       const { ref, reason, message } = checked;
+      agentLog.warn(
+        "nack",
+        `nacked a sample of ${who()}: ${reason}: ${message}`,
+      );
       return send({ type: "nack", ref, reason, message });
     }
     const { ref } = checked.sample;
@@ -245,6 +287,10 @@ function createConnection(deps: AgentSocketDeps): Connection {
         if (outcome === "stored" || outcome === "duplicate") {
           send({ type: "ack", ref });
         } else if (outcome === "invalid_interval") {
+          agentLog.warn(
+            "nack",
+            `nacked a sample of ${who()}: invalid_interval`,
+          );
           send({ type: "nack", ref, reason: "invalid_interval" });
         } else {
           // token rotated or host removed since this socket joined
@@ -270,10 +316,11 @@ function createConnection(deps: AgentSocketDeps): Connection {
         if (joined) writer.touch(joined.hostId);
         return send({ type: "pong" });
       default:
-        return error(
-          "unknown_type",
-          `unknown message type ${JSON.stringify(message.type) ?? "(none)"}`,
-        );
+        return error("unknown_type", {
+          message: `unknown message type ${
+            JSON.stringify(message.type) ?? "(none)"
+          }`,
+        });
     }
   }
 
@@ -281,7 +328,7 @@ function createConnection(deps: AgentSocketDeps): Connection {
     get joined() {
       return joined;
     },
-    terminate: (reason, code) => refuse(reason, code),
+    terminate: (reason, code, details) => refuse(reason, code, details),
     socketClosed: socketClosed.promise,
     open(ws) {
       wire = ws;
@@ -296,9 +343,11 @@ function createConnection(deps: AgentSocketDeps): Connection {
       const decoded = decodeFrame(data, deps.config.maxFrameBytes);
       if (!decoded.ok) {
         if (decoded.reason === "frame_too_large") {
-          return void refuse(decoded.reason, CLOSE.tooLarge, decoded.message);
+          return void refuse(decoded.reason, CLOSE.tooLarge, {
+            message: decoded.message,
+          });
         }
-        return error(decoded.reason, decoded.message);
+        return error(decoded.reason, { message: decoded.message });
       }
       queue = queue.then(() => {
         if (state !== "closed") return dispatch(decoded.message);
@@ -322,6 +371,7 @@ function createConnection(deps: AgentSocketDeps): Connection {
  */
 export function createAgentSocketRoutes(deps: AgentSocketDeps): Hono {
   const app = new Hono();
+  const agentLog = createAgentLog(deps.log, deps.clock);
   app.get(
     "/ws",
     async (c, next) => {
@@ -330,8 +380,8 @@ export function createAgentSocketRoutes(deps: AgentSocketDeps): Hono {
       }
       await next();
     },
-    deps.upgradeWebSocket(() => {
-      const conn = createConnection(deps);
+    deps.upgradeWebSocket((c) => {
+      const conn = createConnection(deps, agentLog, clientAddress(c));
       return {
         onOpen: (_evt, ws) => conn.open(ws),
         onMessage: (evt) => conn.receive(evt.data),

@@ -16,6 +16,7 @@ import {
 } from "../testing/test_server.ts";
 
 const ADAPTERS: WsAdapterName[] = ["deno", "node"];
+const JOINED = { type: "joined", protocol: 1, accepts: { min: 1, max: 1 } };
 const AT = "2026-04-21T12:00:00.123Z";
 const AT_MS = Date.parse(AT);
 
@@ -44,7 +45,7 @@ async function setup(adapter: WsAdapterName, env: Record<string, string> = {}) {
   const connect = () => TestAgent.connect(t.wsUrl);
   const joinedAgent = async () => {
     const agent = await connect();
-    assert.deepEqual(await agent.join("pve-01", token), { type: "joined" });
+    assert.equal((await agent.join("pve-01", token)).type, "joined");
     return agent;
   };
   return { t, token, events, connect, joinedAgent };
@@ -69,9 +70,7 @@ for (const adapter of ADAPTERS) {
     await using agent = await connect();
     assert.deepEqual(
       await agent.join("pve-01", token, { agent_version: "0.3.1" }),
-      {
-        type: "joined",
-      },
+      JOINED,
     );
     const host = await findHost(t.database, "pve-01");
     assert.equal(host?.status, "online");
@@ -128,7 +127,12 @@ for (const adapter of ADAPTERS) {
     await using _ = t;
     const first = await joinedAgent();
     await using second = await joinedAgent();
-    assert.deepEqual(await first.next(), { type: "error", reason: "replaced" });
+    assert.deepEqual(await first.next(), {
+      type: "error",
+      reason: "replaced",
+      message: "another agent connected as pve-01 (from 127.0.0.1)",
+      by: "127.0.0.1",
+    });
     assert.deepEqual(await first.waitClosed(), {
       code: 1000,
       reason: "replaced",
@@ -221,6 +225,15 @@ for (const adapter of ADAPTERS) {
       assert.equal(typeof reply.message, "string");
     }
     assert.equal((await allSamples(t.database)).length, 0);
+    // One line each on the server, naming the host and the reason.
+    const nacks = t.log.lines.filter((l) => l.includes("nacked"));
+    assert.deepEqual(
+      nacks.map((l) =>
+        /^warn: nacked a sample of pve-01 \(from 127\.0\.0\.1\): (\w+): /
+          .exec(l)?.[1]
+      ),
+      cases.map(([, reason]) => reason),
+    );
     agent.send({ type: "ping" });
     assert.deepEqual(await agent.next(), { type: "pong" });
   });
@@ -321,7 +334,7 @@ for (const adapter of ADAPTERS) {
     const reply = await agent.next();
     assert.equal(reply.type, "error");
     assert.equal(reply.reason, "not_joined");
-    assert.deepEqual(await agent.join("pve-01", token), { type: "joined" });
+    assert.equal((await agent.join("pve-01", token)).type, "joined");
     assert.equal((await allSamples(t.database)).length, 0);
   });
 
@@ -337,7 +350,7 @@ for (const adapter of ADAPTERS) {
       protocol: 1,
     });
     agent.send(sample(9));
-    assert.deepEqual(await agent.take(2), [{ type: "joined" }, {
+    assert.deepEqual(await agent.take(2), [JOINED, {
       type: "ack",
       ref: 9,
     }]);
