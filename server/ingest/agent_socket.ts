@@ -23,7 +23,7 @@ import {
   PROTOCOL_VERSION,
   type ServerMessage,
 } from "@proxmon/shared";
-import { clientAddress } from "../auth/auth.tsx";
+import type { ClientAddressOf } from "../auth/client_address.ts";
 import { type AgentLog, createAgentLog } from "./rate_limited_log.ts";
 import type { AgentConnection, AgentRegistry } from "./agent_registry.ts";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
@@ -51,6 +51,8 @@ export interface AgentSocketDeps {
   writer: SampleWriter;
   config: Pick<ServerConfig, "maxFrameBytes" | "joinTimeoutMs">;
   upgradeWebSocket: UpgradeWebSocket;
+  /** the agent's address, for log lines and the replaced agent */
+  clientAddress: ClientAddressOf;
   /** aborted when the server begins to shut down: no new agents then */
   shutdown: AbortSignal;
 }
@@ -381,7 +383,7 @@ export function createAgentSocketRoutes(deps: AgentSocketDeps): Hono {
       await next();
     },
     deps.upgradeWebSocket((c) => {
-      const conn = createConnection(deps, agentLog, clientAddress(c));
+      const conn = createConnection(deps, agentLog, deps.clientAddress(c));
       return {
         onOpen: (_evt, ws) => conn.open(ws),
         onMessage: (evt) => conn.receive(evt.data),
