@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import {
+  escapeLabelValue,
+  formatValue,
+  renderExposition,
+} from "./exposition.ts";
+import type { FamilyDef } from "./metric_families.ts";
+
+const a: FamilyDef = {
+  name: "a_bytes",
+  type: "gauge",
+  help: "A \\ with\nnewline.",
+};
+const b: FamilyDef = { name: "b_total", type: "counter", help: "B." };
+
+Deno.test("renderExposition() writes one HELP/TYPE block per family with its series together", () => {
+  const text = renderExposition([
+    { family: a, labels: { host: "x" }, value: 1 },
+    { family: b, labels: {}, value: 2 },
+    { family: a, labels: { host: "y" }, value: 3.5 },
+  ]);
+  assert.equal(
+    text,
+    [
+      "# HELP a_bytes A \\\\ with\\nnewline.",
+      "# TYPE a_bytes gauge",
+      'a_bytes{host="x"} 1',
+      'a_bytes{host="y"} 3.5',
+      "# HELP b_total B.",
+      "# TYPE b_total counter",
+      "b_total 2",
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("escapeLabelValue() escapes backslash, double quote and newline only", () => {
+  assert.equal(escapeLabelValue('a\\b"c\nd é'), 'a\\\\b\\"c\\nd é');
+  assert.equal(escapeLabelValue("plain"), "plain");
+});
+
+Deno.test("formatValue() spells the special floats as the format does", () => {
+  assert.deepEqual(
+    [NaN, Infinity, -Infinity, 0.25, 1e21].map(formatValue),
+    ["NaN", "+Inf", "-Inf", "0.25", "1e+21"],
+  );
+});
