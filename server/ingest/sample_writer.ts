@@ -4,6 +4,7 @@
  * transaction; each caller's promise settles only after that commit, which
  * is what makes an `ack` mean "durably stored".
  */
+import type { InStatement } from "@libsql/client";
 import type { Clock } from "@proxmon/shared/clock";
 import type { Database } from "../store/client.ts";
 import type { EventBus } from "./event_bus.ts";
@@ -39,10 +40,28 @@ export interface SampleWriter {
   stats(): WriterStats;
 }
 
+/**
+ * Writes that ride along in a sample's transaction (remote_write's queue):
+ * `prepare` gives the statement for a sample, `stored` is told after the
+ * commit how much of what was prepared belonged to newly stored samples.
+ */
+export interface IngestTap {
+  prepare(
+    sample: PendingSample,
+  ): { statement: InStatement; samples: number } | null;
+  stored(samples: number): void;
+}
+
 export interface SampleWriterDeps {
   database: Database;
   clock: Clock;
   events: EventBus;
+  tap?: IngestTap | null;
+  /**
+   * Told, synchronously after each commit, which samples it stored (the
+   * in-memory latest state for /metrics). Must not throw.
+   */
+  onStored?: (samples: PendingSample[]) => void;
   /** most samples per transaction; more wait for the next one */
   maxBatch?: number;
   /**
@@ -63,8 +82,15 @@ interface Waiter {
 
 /** Creates the ingest writer. Nothing is written until something is submitted. */
 export function createSampleWriter(
-  { database, clock, events, maxBatch = 1000, defer = nextTurn }:
-    SampleWriterDeps,
+  {
+    database,
+    clock,
+    events,
+    tap = null,
+    onStored,
+    maxBatch = 1000,
+    defer = nextTurn,
+  }: SampleWriterDeps,
 ): SampleWriter {
   let queue: Waiter[] = [];
   const touched = new Set<number>();
@@ -85,10 +111,17 @@ export function createSampleWriter(
   async function writeBatch(batch: Waiter[], touch: number[]) {
     stats.batches++;
     let outcomes: RecordOutcome[];
+    let tapped: ReturnType<IngestTap["prepare"]>[] = [];
     try {
+      // Inside the try: a tap that throws fails the batch like a failed
+      // commit (nothing acked, agents replay), never the writer.
+      if (tap !== null) tapped = batch.map((w) => tap.prepare(w.sample));
       outcomes = await recordSamples(
         database,
-        batch.map((w) => w.sample),
+        batch.map((w, i) => {
+          const t = tapped[i];
+          return t ? { ...w.sample, afterInsert: t.statement } : w.sample;
+        }),
         clock.now(),
         touch,
       );
@@ -99,6 +132,16 @@ export function createSampleWriter(
       for (const w of batch) w.reject(err);
       return;
     }
+    if (tap !== null) {
+      let samples = 0;
+      outcomes.forEach((o, i) => {
+        if (o === "stored") samples += tapped[i]?.samples ?? 0;
+      });
+      if (samples > 0) tap.stored(samples);
+    }
+    onStored?.(
+      batch.filter((_, i) => outcomes[i] === "stored").map((w) => w.sample),
+    );
     batch.forEach((w, i) => {
       const outcome = outcomes[i];
       if (outcome === "stored") stats.stored++;

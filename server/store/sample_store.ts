@@ -25,6 +25,12 @@ export type SampleInput = SamplePayload & {
    * slip a write in between rotation and the socket being closed.
    */
   tokenHash?: string;
+  /**
+   * A statement for the same transaction, run right after this sample's
+   * insert (remote_write's queue row). Guard it with `WHERE changes() = 1`
+   * so it takes effect only when the sample was new.
+   */
+  afterInsert?: InStatement;
 };
 
 /**
@@ -97,6 +103,7 @@ export async function recordSamples(
         s.tokenHash ?? null,
       ],
     });
+    if (s.afterInsert) statements.push(s.afterInsert);
   });
   statements.push({
     sql: `UPDATE hosts SET last_seen_at = ? WHERE id IN (${
@@ -112,6 +119,7 @@ export async function recordSamples(
   return samples.map((s, i): RecordOutcome => {
     if (!valid[i]) return "invalid_interval";
     const inserted = results[next++].rowsAffected === 1;
+    if (s.afterInsert) next++;
     const hash = hashes.get(s.hostId);
     if (hash === undefined) return "unknown_host";
     if (s.tokenHash !== undefined && s.tokenHash !== hash) {

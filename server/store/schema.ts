@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  blob,
   check,
   index,
   integer,
@@ -74,6 +75,27 @@ export const apiTokens = sqliteTable("api_tokens", {
   tokenHash: text("token_hash").notNull(),
   createdAt: integer("created_at").notNull(),
 });
+
+/**
+ * remote_write's durable queue: one row per stored sample, holding that
+ * sample's series as a snappy-compressed remote_write WriteRequest, written
+ * in the sample's own transaction. Rows leave when the receiver accepted
+ * them or when they are older than REMOTE_WRITE_MAX_AGE_HOURS. No foreign
+ * key: a removed host's queued data is still pushed.
+ */
+export const remoteWriteQueue = sqliteTable(
+  "remote_write_queue",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** the sample's collected_at, which is every series' timestamp */
+    collectedAt: integer("collected_at").notNull(),
+    enqueuedAt: integer("enqueued_at").notNull(),
+    /** series in the body */
+    samples: integer("samples").notNull(),
+    body: blob("body", { mode: "buffer" }).notNull(),
+  },
+  (t) => [index("remote_write_queue_enqueued_at_idx").on(t.enqueuedAt)],
+);
 
 export type HostRow = typeof hosts.$inferSelect;
 export type MetricRow = typeof metrics.$inferSelect;

@@ -1,0 +1,141 @@
+/**
+ * The remote_write queue table (schema: `remoteWriteQueue`). Rows are
+ * appended in the ingest transaction and removed from the head only (sent,
+ * rejected or too old), so ids between the first and the last are all
+ * present and the queue's length is a primary-key lookup.
+ */
+import type { InStatement } from "@libsql/client";
+import type { Database } from "../../store/client.ts";
+
+export interface QueueEntry {
+  collectedAtMs: number;
+  enqueuedAtMs: number;
+  /** series in `body` */
+  samples: number;
+  /** snappy-compressed WriteRequest */
+  body: Uint8Array;
+}
+
+export interface QueuedRow {
+  id: number;
+  collectedAtMs: number;
+  enqueuedAtMs: number;
+  samples: number;
+  body: Uint8Array;
+}
+
+/**
+ * The insert for one entry, to run right after its sample's insert in the
+ * same transaction: `changes() = 1` makes it a no-op for a replayed sample.
+ */
+export function enqueueStatement(e: QueueEntry): InStatement {
+  return {
+    sql: `INSERT INTO remote_write_queue
+      (collected_at, enqueued_at, samples, body)
+      SELECT ?, ?, ?, ? WHERE changes() = 1`,
+    args: [e.collectedAtMs, e.enqueuedAtMs, e.samples, e.body],
+  };
+}
+
+const bytes = (v: unknown): Uint8Array =>
+  v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer);
+
+/**
+ * The oldest rows, up to `maxRows`, stopping once `maxSamples` series are
+ * reached (at least one row, however large).
+ */
+export async function readHead(
+  { client }: Database,
+  maxSamples: number,
+  maxRows: number,
+): Promise<QueuedRow[]> {
+  const rs = await client.execute({
+    sql: `SELECT id, collected_at, enqueued_at, samples, body
+      FROM remote_write_queue ORDER BY id LIMIT ?`,
+    args: [maxRows],
+  });
+  const out: QueuedRow[] = [];
+  let total = 0;
+  for (const r of rs.rows) {
+    const samples = Number(r.samples);
+    if (out.length > 0 && total + samples > maxSamples) break;
+    total += samples;
+    out.push({
+      id: Number(r.id),
+      collectedAtMs: Number(r.collected_at),
+      enqueuedAtMs: Number(r.enqueued_at),
+      samples,
+      body: bytes(r.body),
+    });
+  }
+  return out;
+}
+
+/** Removes every row up to and including `lastId`. */
+export async function deleteThrough(
+  { client }: Database,
+  lastId: number,
+): Promise<void> {
+  await client.execute({
+    sql: "DELETE FROM remote_write_queue WHERE id <= ?",
+    args: [lastId],
+  });
+}
+
+export interface Dropped {
+  rows: number;
+  samples: number;
+}
+
+/**
+ * Removes rows enqueued before `cutoffMs`, oldest first, in batches so a
+ * long backlog never holds the write lock for long.
+ */
+export async function dropEnqueuedBefore(
+  { client }: Database,
+  cutoffMs: number,
+  batchSize = 1_000,
+): Promise<Dropped> {
+  const dropped: Dropped = { rows: 0, samples: 0 };
+  for (;;) {
+    const rs = await client.execute({
+      sql: `DELETE FROM remote_write_queue WHERE id IN (
+          SELECT id FROM remote_write_queue WHERE enqueued_at < ?
+          ORDER BY id LIMIT ?)
+        RETURNING samples`,
+      args: [cutoffMs, batchSize],
+    });
+    dropped.rows += rs.rows.length;
+    for (const r of rs.rows) dropped.samples += Number(r.samples);
+    if (rs.rows.length < batchSize) return dropped;
+  }
+}
+
+export interface QueueHead {
+  rows: number;
+  /** enqueued_at of the oldest row, null when empty */
+  oldestEnqueuedAtMs: number | null;
+}
+
+/** Length and oldest row, from the primary key alone. */
+export async function queueHead({ client }: Database): Promise<QueueHead> {
+  const rs = await client.execute(
+    `SELECT q.id AS first, q.enqueued_at,
+        (SELECT MAX(id) FROM remote_write_queue) AS last
+      FROM remote_write_queue q ORDER BY q.id LIMIT 1`,
+  );
+  if (rs.rows.length === 0) return { rows: 0, oldestEnqueuedAtMs: null };
+  const r = rs.rows[0];
+  return {
+    rows: Number(r.last) - Number(r.first) + 1,
+    oldestEnqueuedAtMs: Number(r.enqueued_at),
+  };
+}
+
+/** Series in the whole queue; a full scan, so only at start-up. */
+export async function queuedSamples({ client }: Database): Promise<number> {
+  const rs = await client.execute(
+    "SELECT COALESCE(SUM(samples), 0) AS n FROM remote_write_queue",
+  );
+  return Number(rs.rows[0].n);
+}

@@ -1,0 +1,240 @@
+import assert from "node:assert/strict";
+import { systemClock } from "@proxmon/shared/clock";
+import { fakeClock } from "@proxmon/shared/fake_clock";
+import type { RemoteWriteConfig } from "../../config.ts";
+import { createEventBus } from "../../ingest/event_bus.ts";
+import { createSampleWriter } from "../../ingest/sample_writer.ts";
+import { createMemoryLogger } from "../../logger.ts";
+import { createHost } from "../../store/hosts.ts";
+import { sampleFixture } from "../../testing/samples.ts";
+import { openTempDatabase } from "../../testing/temp_db.ts";
+import { payloadSeries } from "../metric_families.ts";
+import { createRemoteWriter } from "./remote_writer.ts";
+import { queueHead } from "./remote_write_queue.ts";
+import {
+  decodeWriteRequest,
+  uncompress,
+  type WireSeries,
+} from "./write_request.ts";
+
+const fast = await sampleFixture("fast");
+const T0 = Date.UTC(2026, 0, 1, 12);
+
+/** A loopback remote_write receiver that answers `status()` and decodes what it took. */
+function receiver() {
+  const got: WireSeries[] = [];
+  const requests: { headers: Headers }[] = [];
+  let status = 204;
+  // Like Prometheus: one sample it refuses fails the whole request.
+  let refuse = (_: WireSeries) => false;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req) => {
+      const body = new Uint8Array(await req.arrayBuffer());
+      requests.push({ headers: req.headers });
+      const series = decodeWriteRequest(uncompress(body));
+      if (series.some(refuse)) {
+        return new Response("out of order sample", { status: 400 });
+      }
+      if (status < 300) got.push(...series);
+      return new Response(status < 300 ? null : "nope", { status });
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/api/v1/write`,
+    got,
+    requests,
+    answer(s: number) {
+      status = s;
+    },
+    refuseWhen(fn: (ts: WireSeries) => boolean) {
+      refuse = fn;
+    },
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
+
+async function setup(
+  config: Partial<RemoteWriteConfig> & { url: string },
+  clock = systemClock,
+) {
+  const db = await openTempDatabase();
+  const log = createMemoryLogger();
+  const rw = createRemoteWriter({
+    database: db.database,
+    clock,
+    log,
+    config: {
+      auth: null,
+      maxAgeMs: 24 * 3_600_000,
+      datasets: false,
+      ...config,
+    },
+    pollMs: 20,
+    maxBackoffMs: 50,
+  });
+  const writer = createSampleWriter({
+    database: db.database,
+    clock,
+    events: createEventBus(),
+    tap: rw,
+  });
+  const { host } = await createHost(db.database, "pve-01", T0);
+  const submit = (collectedAtMs: number, cpu = 10) =>
+    writer.submit({
+      hostId: host.id,
+      hostName: "pve-01",
+      interval: "fast",
+      collectedAtMs,
+      data: { ...fast, host: { ...fast.host, cpu_percent: cpu } },
+    });
+  return {
+    db,
+    log,
+    rw,
+    submit,
+    async [Symbol.asyncDispose]() {
+      await rw.stop();
+      await writer.close();
+      await db[Symbol.asyncDispose]();
+    },
+  };
+}
+
+async function until(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  ms = 10_000,
+) {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+Deno.test("a stored sample is queued in its own transaction, and a replay is not queued again", async () => {
+  await using s = await setup({ url: "http://127.0.0.1:9/unused" });
+  assert.equal(await s.submit(T0), "stored");
+  assert.equal(await s.submit(T0), "duplicate");
+  const head = await queueHead(s.db.database);
+  assert.equal(head.rows, 1);
+  const series = payloadSeries("pve-01", "fast", fast, { datasets: false });
+  const status = await s.rw.status();
+  assert.equal(status.pendingRequests, 1);
+  assert.equal(status.pendingSamples, series.length);
+});
+
+Deno.test("the pump sends the queued series with the samples' own timestamps and sorted labels", async () => {
+  await using r = receiver();
+  await using s = await setup({
+    url: r.url,
+    auth: { type: "bearer", token: "tok" },
+  });
+  await s.submit(T0, 11);
+  await s.submit(T0 + 10_000, 22);
+  await s.rw.start();
+  await until(
+    "both samples sent",
+    async () => (await s.rw.status()).pendingRequests === 0,
+  );
+  const cpu = r.got.filter((ts) =>
+    ts.labels.some((l) =>
+      l.name === "__name__" && l.value === "proxmon_host_cpu_ratio"
+    )
+  );
+  assert.deepEqual(cpu.map((ts) => ts.samples), [
+    [{ value: 0.11, timestamp: T0 }],
+    [{ value: 0.22, timestamp: T0 + 10_000 }],
+  ]);
+  for (const ts of r.got) {
+    const names = ts.labels.map((l) => l.name);
+    assert.deepEqual(names, [...names].sort());
+  }
+  const h = r.requests[0].headers;
+  assert.equal(h.get("content-encoding"), "snappy");
+  assert.equal(h.get("content-type"), "application/x-protobuf");
+  assert.equal(h.get("x-prometheus-remote-write-version"), "0.1.0");
+  assert.equal(h.get("authorization"), "Bearer tok");
+  const status = await s.rw.status();
+  assert.equal(status.sentSamples, r.got.length);
+  assert.equal(status.pendingSamples, 0);
+});
+
+Deno.test("a receiver answering 503 delays the data, which is delivered once it recovers", async () => {
+  await using r = receiver();
+  r.answer(503);
+  await using s = await setup({ url: r.url });
+  await s.submit(T0);
+  await s.rw.start();
+  await until(
+    "three failed tries",
+    async () => (await s.rw.status()).failedRequests >= 3,
+  );
+  assert.equal((await s.rw.status()).pendingRequests, 1);
+  assert.ok(
+    s.log.lines.some((l) => /cannot push to .*HTTP 503.*stays queued/.test(l)),
+  );
+  r.answer(200);
+  await until(
+    "delivery",
+    async () => (await s.rw.status()).pendingRequests === 0,
+  );
+  assert.ok(r.got.length > 0);
+  assert.ok(s.log.lines.some((l) => /reachable again/.test(l)));
+});
+
+Deno.test("a receiver refusing a request with 400 loses only the stored sample it refuses, counted and logged", async () => {
+  await using r = receiver();
+  // The sample collected at T0 + 10 s is refused, as an out-of-order one is.
+  r.refuseWhen((ts) => ts.samples.some((x) => x.timestamp === T0 + 10_000));
+  await using s = await setup({ url: r.url });
+  await s.submit(T0, 1);
+  await s.submit(T0 + 10_000, 2);
+  await s.submit(T0 + 20_000, 3);
+  await s.rw.start();
+  await until(
+    "the queue to empty",
+    async () => (await s.rw.status()).pendingRequests === 0,
+  );
+  const status = await s.rw.status();
+  const perSample =
+    payloadSeries("pve-01", "fast", fast, { datasets: false }).length;
+  assert.equal(status.droppedRejected, perSample);
+  assert.equal(status.sentSamples, 2 * perSample);
+  const times = new Set(
+    r.got.flatMap((ts) => ts.samples.map((x) => x.timestamp)),
+  );
+  assert.deepEqual([...times].sort(), [T0, T0 + 20_000]);
+  assert.ok(
+    s.log.lines.some((l) =>
+      l.includes(
+        `collected ${new Date(T0 + 10_000).toISOString()}) with HTTP 400`,
+      )
+    ),
+  );
+});
+
+Deno.test("data queued longer than the bound is dropped oldest first, counted and logged", async () => {
+  const clock = fakeClock(T0);
+  await using s = await setup(
+    { url: "http://127.0.0.1:9/unreachable", maxAgeMs: 3_600_000 },
+    clock,
+  );
+  await s.submit(T0);
+  clock.jump(30 * 60_000);
+  await s.submit(T0 + 30 * 60_000);
+  clock.jump(45 * 60_000); // the first is 75 min old, the second 45
+  await s.rw.start();
+  await until("the drop", async () => (await s.rw.status()).droppedTooOld > 0);
+  const status = await s.rw.status();
+  assert.equal(status.pendingRequests, 1, "only the entry past the bound goes");
+  assert.equal(status.droppedTooOld, status.pendingSamples);
+  assert.ok(
+    s.log.lines.some((l) =>
+      /dropped \d+ samples .* within REMOTE_WRITE_MAX_AGE_HOURS \(1 h\)/.test(l)
+    ),
+  );
+});
