@@ -4,7 +4,7 @@
  *
  * Layout: `/agent/ws` (agent socket, authenticated by its own join), `/api/*`
  * (JSON; put dashboard auth in front with `api.use(...)` before the routes),
- * `/healthz`. The dashboard's pages mount beside them.
+ * `/healthz`, `/metrics` (Prometheus; its own token check). The dashboard's pages mount beside them.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -15,6 +15,7 @@ import { createHostsApi } from "./api/hosts.ts";
 import { createAuth } from "./auth/auth.tsx";
 import type { AppDeps } from "./app_deps.ts";
 import { createDashboard } from "./web/dashboard.tsx";
+import { createMetricsRoute } from "./export/metrics_route.ts";
 
 /** Builds the server's HTTP app. */
 export function createApp(deps: AppDeps): Hono {
@@ -42,6 +43,8 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/agent", createAgentSocketRoutes(deps));
+  // Before the dashboard and its auth: /metrics has its own (token or public).
+  app.route("/metrics", createMetricsRoute(deps));
 
   const auth = createAuth({
     database: deps.database,

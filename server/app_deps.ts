@@ -24,6 +24,11 @@ import {
   createSampleWriter,
   type SampleWriter,
 } from "./ingest/sample_writer.ts";
+import { createLatestCache, type LatestState } from "./export/latest_state.ts";
+import {
+  createRemoteWriter,
+  type RemoteWriter,
+} from "./export/remote_write/remote_writer.ts";
 
 /** What the caller provides. */
 export interface BaseDeps {
@@ -53,6 +58,10 @@ export interface AppDeps extends BaseDeps {
   agents: AgentRegistry;
   /** batched ingest */
   writer: SampleWriter;
+  /** every host's latest samples, for `/metrics` */
+  latest: LatestState;
+  /** null unless REMOTE_WRITE_URL is set; `startServer` starts it */
+  remoteWrite: RemoteWriter | null;
 }
 
 /** Adds the in-process services to the caller's dependencies. */
@@ -60,6 +69,15 @@ export function createAppDeps(base: BaseDeps): AppDeps {
   const events = createEventBus((err) =>
     base.log.error("event listener failed:", err)
   );
+  const remoteWrite = base.config.remoteWrite === null
+    ? null
+    : createRemoteWriter({
+      database: base.database,
+      clock: base.clock,
+      log: base.log,
+      config: base.config.remoteWrite,
+    });
+  const latest = createLatestCache(base.database);
   return {
     ...base,
     clientAddress: base.clientAddress ??
@@ -73,6 +91,10 @@ export function createAppDeps(base: BaseDeps): AppDeps {
       database: base.database,
       clock: base.clock,
       events,
+      tap: remoteWrite,
+      onStored: (samples) => latest.observe(samples),
     }),
+    latest,
+    remoteWrite,
   };
 }

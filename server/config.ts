@@ -38,6 +38,23 @@ export interface ServerConfig {
   maxPendingPerClient: number;
   /** largest request body; the login form has its own, smaller cap */
   maxBodyBytes: number;
+  /** METRICS_PUBLIC=1: `/metrics` without an API token */
+  metricsPublic: boolean;
+  /** null unless REMOTE_WRITE_URL is set */
+  remoteWrite: RemoteWriteConfig | null;
+}
+
+export type RemoteWriteAuth =
+  | { type: "basic"; username: string; password: string }
+  | { type: "bearer"; token: string };
+
+export interface RemoteWriteConfig {
+  url: string;
+  auth: RemoteWriteAuth | null;
+  /** queued data older than this is dropped (REMOTE_WRITE_MAX_AGE_HOURS) */
+  maxAgeMs: number;
+  /** push per-dataset series too (REMOTE_WRITE_DATASETS=1) */
+  datasets: boolean;
 }
 
 export type ConfigResult =
@@ -64,6 +81,9 @@ export const SERVER_DEFAULTS = {
   MAX_CONNECTIONS_PER_CLIENT: 128,
   MAX_PENDING_PER_CLIENT: 16,
   MAX_BODY_BYTES: MIB,
+  METRICS_PUBLIC: "0",
+  REMOTE_WRITE_MAX_AGE_HOURS: 24,
+  REMOTE_WRITE_DATASETS: "0",
 } as const;
 
 const MIN_SESSION_SECRET = 32;
@@ -170,6 +190,56 @@ function sessionSecret(env: Env): string | null {
   return secret;
 }
 
+function flag(env: Env, key: string, fallback: "0" | "1"): boolean {
+  return oneOf(env, key, ["0", "1"], fallback) === "1";
+}
+
+function remoteWrite(env: Env): RemoteWriteConfig | null {
+  const url = value(env, "REMOTE_WRITE_URL");
+  if (url === undefined) return null;
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+  }
+  if (parsed === null || !/^https?:$/.test(parsed.protocol)) {
+    throw new ConfigError(
+      `REMOTE_WRITE_URL must be an http:// or https:// URL, got "${url}"`,
+    );
+  }
+  const username = value(env, "REMOTE_WRITE_USERNAME");
+  const password = value(env, "REMOTE_WRITE_PASSWORD");
+  const token = value(env, "REMOTE_WRITE_BEARER_TOKEN");
+  if ((username === undefined) !== (password === undefined)) {
+    throw new ConfigError(
+      "REMOTE_WRITE_USERNAME and REMOTE_WRITE_PASSWORD go together (basic auth)",
+    );
+  }
+  if (username !== undefined && token !== undefined) {
+    throw new ConfigError(
+      "set either REMOTE_WRITE_USERNAME/REMOTE_WRITE_PASSWORD or REMOTE_WRITE_BEARER_TOKEN, not both",
+    );
+  }
+  const auth: RemoteWriteAuth | null = username !== undefined
+    ? { type: "basic", username, password: password! }
+    : token !== undefined
+    ? { type: "bearer", token }
+    : null;
+  return {
+    url,
+    auth,
+    maxAgeMs: integer(
+      env,
+      "REMOTE_WRITE_MAX_AGE_HOURS",
+      SERVER_DEFAULTS.REMOTE_WRITE_MAX_AGE_HOURS,
+      1,
+      24 * 365,
+    ) * 3_600_000,
+    datasets: flag(env, "REMOTE_WRITE_DATASETS", "0"),
+  };
+}
+
 /**
  * Resolves the server's environment variables into a complete config, or a
  * one-line reason why it cannot start. Warnings are for the caller to log.
@@ -264,6 +334,12 @@ export function resolveServerConfig(env: Env): ConfigResult {
         1024,
         256 * MIB,
       ),
+      metricsPublic: flag(
+        env,
+        "METRICS_PUBLIC",
+        SERVER_DEFAULTS.METRICS_PUBLIC,
+      ),
+      remoteWrite: remoteWrite(env),
     };
     return { ok: true, config, warnings };
   } catch (err) {

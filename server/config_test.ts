@@ -40,6 +40,8 @@ Deno.test("resolveServerConfig() fills every default from an empty environment",
     maxConnectionsPerClient: 128,
     maxPendingPerClient: 16,
     maxBodyBytes: 1024 * 1024,
+    metricsPublic: false,
+    remoteWrite: null,
   });
 });
 
@@ -78,6 +80,11 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
     MAX_CONNECTIONS_PER_CLIENT: "20",
     MAX_PENDING_PER_CLIENT: "4",
     MAX_BODY_BYTES: "65536",
+    METRICS_PUBLIC: "1",
+    REMOTE_WRITE_URL: "https://vm.example.net/api/v1/write",
+    REMOTE_WRITE_BEARER_TOKEN: "rw-token",
+    REMOTE_WRITE_MAX_AGE_HOURS: "6",
+    REMOTE_WRITE_DATASETS: "1",
   });
   assert.deepEqual(config, {
     hostname: "127.0.0.1",
@@ -99,6 +106,13 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
     maxConnectionsPerClient: 20,
     maxPendingPerClient: 4,
     maxBodyBytes: 65536,
+    metricsPublic: true,
+    remoteWrite: {
+      url: "https://vm.example.net/api/v1/write",
+      auth: { type: "bearer", token: "rw-token" },
+      maxAgeMs: 6 * 3_600_000,
+      datasets: true,
+    },
   });
 });
 
@@ -162,4 +176,40 @@ Deno.test("resolveServerConfig() refuses TRUSTED_PROXIES entries that are not ad
       ),
     );
   }
+});
+
+Deno.test("resolveServerConfig() takes basic auth for remote_write and refuses half or double credentials", () => {
+  const url = "http://127.0.0.1:8428/api/v1/write";
+  const config = resolved({
+    REMOTE_WRITE_URL: url,
+    REMOTE_WRITE_USERNAME: "proxmon",
+    REMOTE_WRITE_PASSWORD: "secret",
+  });
+  assert.deepEqual(config.remoteWrite, {
+    url,
+    auth: { type: "basic", username: "proxmon", password: "secret" },
+    maxAgeMs: 24 * 3_600_000,
+    datasets: false,
+  });
+  assert.match(
+    refused({ REMOTE_WRITE_URL: url, REMOTE_WRITE_USERNAME: "proxmon" }),
+    /REMOTE_WRITE_USERNAME and REMOTE_WRITE_PASSWORD go together/,
+  );
+  assert.match(
+    refused({
+      REMOTE_WRITE_URL: url,
+      REMOTE_WRITE_USERNAME: "u",
+      REMOTE_WRITE_PASSWORD: "p",
+      REMOTE_WRITE_BEARER_TOKEN: "t",
+    }),
+    /not both/,
+  );
+  assert.match(
+    refused({ REMOTE_WRITE_URL: "vm:8428" }),
+    /REMOTE_WRITE_URL must be an http:\/\/ or https:\/\/ URL/,
+  );
+  assert.match(
+    refused({ METRICS_PUBLIC: "yes" }),
+    /METRICS_PUBLIC must be one of 0, 1/,
+  );
 });

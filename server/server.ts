@@ -115,6 +115,7 @@ export async function startServer(
     retentionHours: config.retentionHours,
     intervalMs: opts.retentionIntervalMs,
   });
+  await deps.remoteWrite?.start();
   const tokenWatch = startTokenWatch({
     database,
     agents: deps.agents,
@@ -142,6 +143,7 @@ export async function startServer(
     await served.close();
     await listening.close();
     await deps.writer.close();
+    await deps.remoteWrite?.stop();
     database.close();
     return deps.writer.stats();
   };

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { createApiToken } from "../auth/api_tokens.ts";
+import { createHost } from "../store/hosts.ts";
+import { createTestApp } from "../testing/test_app.ts";
+import { sampleFixture } from "../testing/samples.ts";
+
+async function storedFleet() {
+  const t = await createTestApp();
+  const { host: { id } } = await createHost(
+    t.deps.database,
+    "pve-01",
+    Date.now(),
+  );
+  for (const interval of ["fast", "medium", "slow"] as const) {
+    await t.deps.writer.submit({
+      hostId: id,
+      hostName: "pve-01",
+      interval,
+      collectedAtMs: Date.UTC(2026, 0, 1, 12),
+      data: await sampleFixture(interval),
+    });
+  }
+  return t;
+}
+
+Deno.test("GET /metrics without a token is refused with 401 and says how to authenticate", async () => {
+  await using t = await storedFleet();
+  const res = await t.app.request("/metrics");
+  assert.equal(res.status, 401);
+  assert.equal(res.headers.get("www-authenticate"), 'Bearer realm="proxmon"');
+  assert.ok((await res.text()).includes("METRICS_PUBLIC=1"));
+  const wrong = await t.app.request("/metrics", {
+    headers: { Authorization: "Bearer not-a-token" },
+  });
+  assert.equal(wrong.status, 401);
+  await wrong.body?.cancel();
+});
+
+Deno.test("GET /metrics with an API token serves the latest state in the text format", async () => {
+  await using t = await storedFleet();
+  const token = await createApiToken(t.deps.database, "prometheus", Date.now());
+  const res = await t.app.request("/metrics", {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  assert.equal(res.status, 200);
+  assert.match(
+    res.headers.get("content-type")!,
+    /^text\/plain; version=0\.0\.4/,
+  );
+  const text = await res.text();
+  assert.ok(text.includes('proxmon_host_cpu_ratio{host="pve-01"} 0.124\n'));
+  assert.ok(text.includes("# TYPE proxmon_zfs_pool_errors_total counter\n"));
+  assert.ok(
+    text.includes('proxmon_ingest_samples_total{outcome="stored"} 3\n'),
+  );
+  assert(!text.includes("proxmon_zfs_dataset_"), "datasets only on request");
+});
