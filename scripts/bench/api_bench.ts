@@ -1,7 +1,9 @@
 /**
  * API latency: a database preloaded with 48 h of 50 hosts at the default
  * intervals, a server on a copy of it, and a client process that requests
- * the host list, host details and 48 h CPU histories one at a time.
+ * the host list, host details and 48 h CPU histories one at a time. Then a
+ * second server on a fleet of 100 hosts x 50 guests answers `/metrics`
+ * scrapes with an API token, one at a time.
  */
 import type { ApiClientPlan, ApiRoundResult } from "./api_client.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
@@ -18,11 +20,13 @@ import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { freePort, startServer } from "./server_process.ts";
 import { distribution, round } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
+import { buildMetricsFleet } from "./metrics_fleet.ts";
 
 export const API_TARGETS = {
   hostP99Ms: 10,
   listP99Ms: 20,
   historyMs: 50,
+  metricsP99Ms: 50,
 } as const;
 
 /** The longest retention the server accepts: nothing preloaded is pruned. */
@@ -35,6 +39,7 @@ interface Plan {
   hostRequests: number;
   listRequests: number;
   historyRequests: number;
+  metrics: { hosts: number; guests: number; requests: number };
 }
 
 const FULL: Plan = {
@@ -47,6 +52,7 @@ const FULL: Plan = {
   hostRequests: 1_000,
   listRequests: 500,
   historyRequests: 200,
+  metrics: { hosts: 100, guests: 50, requests: 200 },
 };
 
 const QUICK: Plan = {
@@ -59,6 +65,7 @@ const QUICK: Plan = {
   hostRequests: 200,
   listRequests: 100,
   historyRequests: 40,
+  metrics: { hosts: 100, guests: 50, requests: 40 },
 };
 
 /** The history query the dashboard makes for a 48 h CPU chart. */
@@ -95,6 +102,36 @@ async function runClient(plan: ApiClientPlan, logPath: string) {
     throw new Error(`api client failed (exit ${status.code}), see ${logPath}`);
   }
   return JSON.parse(out.value) as ApiRoundResult[];
+}
+
+/** `/metrics` on its own server over a fleet of hosts x guests. */
+async function runMetricsRound(
+  spec: Plan["metrics"],
+  dir: string,
+  log: (msg: string) => void,
+): Promise<ApiRoundResult[]> {
+  const dbPath = `${dir}/metrics.db`;
+  const fleet = await buildMetricsFleet(dbPath, { ...spec, nowMs: Date.now() });
+  log(`api: /metrics over ${spec.hosts} hosts x ${spec.guests} guests`);
+  const server = await startServer({
+    dbPath,
+    port: freePort(),
+    retentionHours: KEEP_EVERYTHING_HOURS,
+    logPath: `${dir}/metrics-server.log`,
+  });
+  try {
+    return await runClient({
+      baseUrl: server.baseUrl,
+      rounds: [{
+        label: "metrics",
+        paths: cycle(["/metrics"], spec.requests + 10),
+        warmup: 10,
+        headers: { Authorization: `Bearer ${fleet.token}` },
+      }],
+    }, `${dir}/metrics-client.log`);
+  } finally {
+    await server.stop();
+  }
 }
 
 const cycle = <T>(xs: T[], n: number): T[] =>
@@ -153,9 +190,13 @@ export async function runApiBench(
       await sampler.stop();
       await server.stop();
     }
+    results.push(
+      ...await runMetricsRound(plan.metrics, dir, opts.log),
+    );
     const byLabel = new Map(results.map((r) => [r.label, r]));
     const dist = (l: string) => distribution(byLabel.get(l)!.latenciesMs);
     const host = dist("host"), list = dist("list"), history = dist("history");
+    const metrics = dist("metrics");
     const days = pre.spec.hours / 24;
     const perHostDay = pre.fileBytes / pre.spec.hosts / days;
     const rawPerHostDay = pre.payloadBytes / pre.spec.hosts / days;
@@ -206,6 +247,22 @@ export async function runApiBench(
         "<=",
         API_TARGETS.historyMs,
       ),
+      targetFigure(
+        "GET /metrics p99",
+        metrics.p99,
+        "ms",
+        "<=",
+        API_TARGETS.metricsP99Ms,
+        `${plan.metrics.hosts} hosts x ${plan.metrics.guests} guests, API token`,
+      ),
+      targetFigure(
+        "GET /metrics p50",
+        metrics.p50,
+        "ms",
+        "<=",
+        API_TARGETS.metricsP99Ms,
+        "judged against the p99 target",
+      ),
       baselineFigure(
         "DB size per host per day",
         perHostDay / 2 ** 20,
@@ -232,14 +289,14 @@ export async function runApiBench(
           rowsTotal: pre.rows.fast + pre.rows.medium + pre.rows.slow,
           fileMiB: round(pre.fileBytes / 2 ** 20),
         },
-        latencyMs: { host, list, history },
+        latencyMs: { host, list, history, metrics },
         responseBytes: Object.fromEntries(
           results.map((r) => [r.label, r.meanBytes]),
         ),
         serverPeakRssMb: round(use.peakRssMb),
         failures,
       },
-      headline: [figures[0], figures[1], figures[2], figures[6]],
+      headline: [figures[0], figures[1], figures[2], figures[6], figures[8]],
       extra: failures.length ? `${failures.length} failed requests` : undefined,
     });
   });

@@ -10,6 +10,8 @@ export interface ApiRound {
   /** requested in order, each once; the first `warmup` are not counted */
   paths: string[];
   warmup: number;
+  /** sent with every request of the round (e.g. Authorization) */
+  headers?: Record<string, string>;
 }
 
 export interface ApiClientPlan {
@@ -34,7 +36,7 @@ async function runRound(
   let bytes = 0;
   for (let i = 0; i < round.paths.length; i++) {
     const t = performance.now();
-    const res = await fetch(base + round.paths[i]);
+    const res = await fetch(base + round.paths[i], { headers: round.headers });
     const body = await res.arrayBuffer();
     const ms = performance.now() - t;
     if (res.status !== 200) {
