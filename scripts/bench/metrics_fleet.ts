@@ -9,7 +9,7 @@ import { createApiToken } from "../../server/auth/api_tokens.ts";
 import { openDatabase } from "../../server/store/client.ts";
 import { createHost } from "../../server/store/hosts.ts";
 import { recordSamples } from "../../server/store/sample_store.ts";
-import { loadSampleData } from "./sample_fixtures.ts";
+import { loadPayload } from "./sample_fixtures.ts";
 
 export interface MetricsFleet {
   token: string;
@@ -48,9 +48,9 @@ export async function buildMetricsFleet(
 ): Promise<MetricsFleet> {
   const database = await openDatabase(`file:${path}`);
   try {
-    const fast = await loadSampleData("fast") as FastPayload;
-    const medium = await loadSampleData("medium");
-    const slow = await loadSampleData("slow");
+    const fast = await loadPayload("fast");
+    const medium = await loadPayload("medium");
+    const slow = await loadPayload("slow");
     for (let h = 0; h < spec.hosts; h++) {
       const name = `pve-${String(h + 1).padStart(3, "0")}`;
       const { host } = await createHost(database, name, spec.nowMs);

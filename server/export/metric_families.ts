@@ -352,7 +352,8 @@ function fastSeries(host: string, p: FastPayload, push: Push): void {
 
   for (const pool of p.zfs_pools.pools) {
     const l = { host, pool: pool.name };
-    const health = pool.health.toUpperCase();
+    // A pool whose health was not reported counts as UNKNOWN, not ONLINE.
+    const health = pool.health?.toUpperCase() ?? "UNKNOWN";
     for (const state of POOL_STATES) {
       push(FAMILIES.poolHealth, { ...l, state }, state === health ? 1 : 0);
     }
@@ -377,7 +378,7 @@ function fastSeries(host: string, p: FastPayload, push: Push): void {
     );
     push(FAMILIES.scrubLastEnd, l, pool.last_scrub_end);
     const scan = pool.scan;
-    if (scan !== null && scan.function !== "NONE") {
+    if (scan !== null && scan.function !== null && scan.function !== "NONE") {
       const sl = { ...l, function: scan.function.toLowerCase() };
       push(FAMILIES.scanActive, sl, scan.state === "SCANNING" ? 1 : 0);
       push(FAMILIES.scanProgress, sl, percentRatio(scan.progress_percent));
@@ -385,7 +386,7 @@ function fastSeries(host: string, p: FastPayload, push: Push): void {
   }
 
   for (const s of p.storage.storages) {
-    const l = { host, storage: s.name, type: s.type };
+    const l = { host, storage: s.name, type: s.type ?? "" };
     push(FAMILIES.storageActive, l, s.active && s.enabled ? 1 : 0);
     push(FAMILIES.storageUsed, l, s.used_bytes);
     push(FAMILIES.storageSize, l, s.total_bytes);
@@ -395,19 +396,19 @@ function fastSeries(host: string, p: FastPayload, push: Push): void {
   for (const g of p.vms_runtime.vms) {
     // Templates never run; leaving them out keeps the budget for guests.
     if (g.template) continue;
-    const l = { host, vmid: String(g.vmid), name: g.name, type: g.type };
+    const l = { host, vmid: String(g.vmid), name: g.name ?? "", type: g.type };
     push(FAMILIES.guestUp, l, g.status === "running" ? 1 : 0);
     push(FAMILIES.guestCpu, l, g.cpu_usage);
     push(FAMILIES.guestCpus, l, g.cpus);
     push(FAMILIES.guestMem, l, g.mem_bytes);
     push(FAMILIES.guestMemMax, l, g.max_mem_bytes);
     push(FAMILIES.guestUptime, l, g.uptime_seconds);
-    push(FAMILIES.guestDiskUsed, l, g.disk_bytes ?? null);
-    push(FAMILIES.guestDiskSize, l, g.max_disk_bytes ?? null);
-    push(FAMILIES.guestNetRx, l, g.netin_bytes ?? null);
-    push(FAMILIES.guestNetTx, l, g.netout_bytes ?? null);
-    push(FAMILIES.guestDiskRead, l, g.diskread_bytes ?? null);
-    push(FAMILIES.guestDiskWrite, l, g.diskwrite_bytes ?? null);
+    push(FAMILIES.guestDiskUsed, l, g.disk_bytes);
+    push(FAMILIES.guestDiskSize, l, g.max_disk_bytes);
+    push(FAMILIES.guestNetRx, l, g.netin_bytes);
+    push(FAMILIES.guestNetTx, l, g.netout_bytes);
+    push(FAMILIES.guestDiskRead, l, g.diskread_bytes);
+    push(FAMILIES.guestDiskWrite, l, g.diskwrite_bytes);
   }
 }
 
@@ -419,7 +420,7 @@ function mediumSeries(
 ): void {
   if (!opts.datasets) return;
   for (const d of p.zfs_datasets.datasets) {
-    const l = { host, dataset: d.name, type: d.type };
+    const l = { host, dataset: d.name, type: d.type ?? "" };
     push(FAMILIES.datasetUsed, l, d.used_bytes);
     push(FAMILIES.datasetAvailable, l, d.available_bytes);
     push(FAMILIES.datasetSnapshotsUsed, l, d.usedbysnapshots_bytes);
@@ -436,7 +437,7 @@ function slowSeries(host: string, p: SlowPayload, push: Push): void {
     pve_version: s.pve_version ?? "",
     kernel: s.kernel ?? "",
     zfs_version: s.zfs_version ?? "",
-    agent_version: s.agent_version,
+    agent_version: s.agent_version ?? "",
   }, 1);
 }
 

@@ -11,15 +11,26 @@ async function storedFleet() {
     "pve-01",
     Date.now(),
   );
-  for (const interval of ["fast", "medium", "slow"] as const) {
-    await t.deps.writer.submit({
-      hostId: id,
-      hostName: "pve-01",
-      interval,
-      collectedAtMs: Date.UTC(2026, 0, 1, 12),
-      data: await sampleFixture(interval),
-    });
-  }
+  const at = {
+    hostId: id,
+    hostName: "pve-01",
+    collectedAtMs: Date.UTC(2026, 0, 1, 12),
+  };
+  await t.deps.writer.submit({
+    ...at,
+    interval: "fast",
+    data: await sampleFixture("fast"),
+  });
+  await t.deps.writer.submit({
+    ...at,
+    interval: "medium",
+    data: await sampleFixture("medium"),
+  });
+  await t.deps.writer.submit({
+    ...at,
+    interval: "slow",
+    data: await sampleFixture("slow"),
+  });
   return t;
 }
 

@@ -17,7 +17,7 @@ import type { Interval, PayloadFor } from "@proxmon/shared";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { RemoteWriteConfig } from "../../config.ts";
 import type { Database } from "../../store/client.ts";
-import type { Logger } from "../../logger.ts";
+import type { Logger } from "@proxmon/shared/logger";
 import { payloadSeries } from "../metric_families.ts";
 import {
   compress,

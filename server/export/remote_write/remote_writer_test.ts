@@ -4,7 +4,7 @@ import { fakeClock } from "@proxmon/shared/fake_clock";
 import type { RemoteWriteConfig } from "../../config.ts";
 import { createEventBus } from "../../ingest/event_bus.ts";
 import { createSampleWriter } from "../../ingest/sample_writer.ts";
-import { createMemoryLogger } from "../../logger.ts";
+import { memoryLogger } from "@proxmon/shared/logger";
 import { createHost } from "../../store/hosts.ts";
 import { sampleFixture } from "../../testing/samples.ts";
 import { openTempDatabase } from "../../testing/temp_db.ts";
@@ -61,7 +61,7 @@ async function setup(
   clock = systemClock,
 ) {
   const db = await openTempDatabase();
-  const log = createMemoryLogger();
+  const log = memoryLogger();
   const rw = createRemoteWriter({
     database: db.database,
     clock,
