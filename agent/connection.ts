@@ -7,6 +7,7 @@
 import * as v from "valibot";
 import {
   type AgentMessage,
+  closeName,
   encode,
   type ErrorMessage,
   formatProtocolRange,
@@ -328,8 +329,11 @@ export function createConnection(opts: ConnectionOptions): Connection {
     };
     ws.onclose = (e) => {
       resolveClosed();
+      const name = closeName(e.code);
       const why = lastError ||
-        `closed with code ${e.code}${e.reason ? `: ${e.reason}` : ""}`;
+        `closed with code ${e.code}${name ? ` (${name})` : ""}${
+          e.reason ? `: ${e.reason}` : ""
+        }`;
       lost(ws, why);
     };
     heartbeat(ws);

@@ -3,8 +3,8 @@
  * retention and token checks. `main.ts` calls this with the real
  * environment's config; tests call it with a temporary database and port 0.
  */
+import { CLOSE_CODES } from "@proxmon/shared";
 import { closeAllAgents, startTokenWatch } from "./ingest/agent_registry.ts";
-import { CLOSE } from "./ingest/agent_socket.ts";
 import { createApp } from "./app.ts";
 import { type Clock, systemClock } from "@proxmon/shared/clock";
 import type { ServerConfig } from "./config.ts";
@@ -136,7 +136,7 @@ export async function startServer(
     // Commit first, so the samples already received are acked before their
     // sockets close; whatever arrives meanwhile is committed by close().
     await deps.writer.flush();
-    await closeAllAgents(deps.agents, "server_shutdown", CLOSE.shutdown, {
+    await closeAllAgents(deps.agents, "server_shutdown", CLOSE_CODES.shutdown, {
       clock,
       waitMs: 2000,
     });

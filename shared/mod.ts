@@ -2,3 +2,4 @@
 export * from "./protocol.ts";
 export * from "./samples.ts";
 export * from "./payload_parser.ts";
+export * from "./close_codes.ts";

@@ -134,7 +134,7 @@ export type Storage = v.InferOutput<typeof Storage>;
 export const GuestType = v.picklist(["qemu", "lxc"]);
 export type GuestType = v.InferOutput<typeof GuestType>;
 
-export const VmRuntime = v.looseObject({
+export const GuestRuntime = v.looseObject({
   /** always a number, even where PVE sends a string */
   vmid: v.number(),
   type: GuestType,
@@ -155,19 +155,19 @@ export const VmRuntime = v.looseObject({
   tags: list(v.string()),
   template: flag,
 });
-export type VmRuntime = v.InferOutput<typeof VmRuntime>;
+export type GuestRuntime = v.InferOutput<typeof GuestRuntime>;
 
-export const VmsRuntime = v.looseObject({
-  vms: list(VmRuntime),
+export const GuestsRuntime = v.looseObject({
+  vms: list(GuestRuntime),
   errors,
 });
-export type VmsRuntime = v.InferOutput<typeof VmsRuntime>;
+export type GuestsRuntime = v.InferOutput<typeof GuestsRuntime>;
 
 export const FastPayload = v.looseObject({
   host: v.optional(HostMetrics, {}),
   zfs_pools: v.optional(ZfsPools, {}),
   storage: v.optional(Storage, {}),
-  vms_runtime: v.optional(VmsRuntime, {}),
+  vms_runtime: v.optional(GuestsRuntime, {}),
 });
 export type FastPayload = v.InferOutput<typeof FastPayload>;
 
@@ -192,7 +192,7 @@ export const ZfsDatasets = v.looseObject({
 });
 export type ZfsDatasets = v.InferOutput<typeof ZfsDatasets>;
 
-export const VmDetail = v.looseObject({
+export const GuestDetail = v.looseObject({
   vmid: v.number(),
   type: GuestType,
   name: str,
@@ -201,13 +201,13 @@ export const VmDetail = v.looseObject({
   ips: list(v.string()),
   errors,
 });
-export type VmDetail = v.InferOutput<typeof VmDetail>;
+export type GuestDetail = v.InferOutput<typeof GuestDetail>;
 
-export const VmsDetail = v.looseObject({
-  vms: list(VmDetail),
+export const GuestsDetail = v.looseObject({
+  vms: list(GuestDetail),
   errors,
 });
-export type VmsDetail = v.InferOutput<typeof VmsDetail>;
+export type GuestsDetail = v.InferOutput<typeof GuestsDetail>;
 
 // ---- medium: backups and replication (issue 17) ----------------------------
 
@@ -344,7 +344,7 @@ export type Temperatures = v.InferOutput<typeof Temperatures>;
 
 export const MediumPayload = v.looseObject({
   zfs_datasets: v.optional(ZfsDatasets, {}),
-  vms_detail: v.optional(VmsDetail, {}),
+  vms_detail: v.optional(GuestsDetail, {}),
   // Issue 17. Without a default: absent means "this agent does not collect
   // it" (older than these collectors), which the host page says, unlike an
   // empty value from an agent that looked and found nothing.
@@ -449,3 +449,24 @@ export type PayloadFor<I extends Interval> = I extends "fast" ? FastPayload
 export type SamplePayload = {
   [I in Interval]: { interval: I; data: PayloadFor<I> };
 }[Interval];
+
+// ---- old names -------------------------------------------------------------
+// "guest" is the one word for a VM or container (ARCHITECTURE.md). These
+// aliases let branches written before the rename compile; remove them once
+// nothing imports them.
+/** @deprecated use {@link GuestRuntime} */
+export const VmRuntime = GuestRuntime;
+/** @deprecated use {@link GuestRuntime} */
+export type VmRuntime = GuestRuntime;
+/** @deprecated use {@link GuestsRuntime} */
+export const VmsRuntime = GuestsRuntime;
+/** @deprecated use {@link GuestsRuntime} */
+export type VmsRuntime = GuestsRuntime;
+/** @deprecated use {@link GuestDetail} */
+export const VmDetail = GuestDetail;
+/** @deprecated use {@link GuestDetail} */
+export type VmDetail = GuestDetail;
+/** @deprecated use {@link GuestsDetail} */
+export const VmsDetail = GuestsDetail;
+/** @deprecated use {@link GuestsDetail} */
+export type VmsDetail = GuestsDetail;

@@ -26,6 +26,7 @@
  * | smart (slow)   | `smartctl --scan-open -j`, `smartctl -a -j -n standby -d {type} {device}`    |
  * | temperatures   | `sensors -j` (else /sys/class/hwmon is read directly)                        |
  */
+import type { GuestType } from "@proxmon/shared";
 import { commandLine } from "../runner.ts";
 
 /** A program and its arguments, run without a shell. */
@@ -115,16 +116,14 @@ export function pveshGet(path: string): Command {
 export const storageList = (node: string): Command =>
   pveshGet(`/nodes/${node}/storage`);
 
-export type GuestKind = "qemu" | "lxc";
-
-/** All VMs or all containers of the node, with runtime figures, in one call. */
-export const guestList = (node: string, kind: GuestKind): Command =>
+/** All guests of one type (VMs or containers) of the node, with runtime figures, in one call. */
+export const guestList = (node: string, kind: GuestType): Command =>
   pveshGet(`/nodes/${node}/${kind}`);
 
 /** One guest's current config. */
 export const guestConfig = (
   node: string,
-  kind: GuestKind,
+  kind: GuestType,
   vmid: number,
 ): Command => pveshGet(`/nodes/${node}/${kind}/${vmid}/config`);
 

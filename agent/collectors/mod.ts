@@ -24,8 +24,8 @@ import {
   createGuestConfigCache,
   DEFAULT_GUEST_CONFIG_TTL_MS,
 } from "./pve/guest_config_cache.ts";
-import { collectVmsDetail } from "./pve/guest_detail.ts";
-import { collectVmsRuntime } from "./pve/guest_lists.ts";
+import { collectGuestsDetail } from "./pve/guest_detail.ts";
+import { collectGuestsRuntime } from "./pve/guest_lists.ts";
 import { collectStorage } from "./pve/storage.ts";
 import { collectSystemInfo } from "./system/system_info.ts";
 import { createZfsCollector } from "./zfs/zfs_collector.ts";
@@ -152,7 +152,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
         ),
         guarded(
           "vms_runtime",
-          () => collectVmsRuntime(exec, node),
+          () => collectGuestsRuntime(exec, node),
           (errors) => ({ vms: [], errors }),
         ),
       ]);
@@ -172,7 +172,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
           guarded(
             "vms_detail",
             () =>
-              collectVmsDetail(exec, node, deps.concurrency, {
+              collectGuestsDetail(exec, node, deps.concurrency, {
                 cache: guestConfigs,
                 nowMs,
               }),

@@ -5,6 +5,7 @@
  */
 import {
   checkSample,
+  CLOSE_CODES,
   type JoinMessage,
   type NackReason,
   type SampleMessage,
@@ -103,7 +104,7 @@ export function startTestServer(opts: TestServerOptions = {}): TestServer {
         state.joins.push(msg);
         if (msg.type !== "join" || hosts[msg.host] !== msg.token) {
           reply(ws, { type: "error", reason: "unauthorized" });
-          ws.close(1008, "unauthorized");
+          ws.close(CLOSE_CODES.refused, "unauthorized");
           return;
         }
         joined = true;
@@ -150,7 +151,9 @@ export function startTestServer(opts: TestServerOptions = {}): TestServer {
     },
     async close() {
       for (const ws of sockets) {
-        if (ws.readyState <= WebSocket.OPEN) ws.close(1001, "going away");
+        if (ws.readyState <= WebSocket.OPEN) {
+          ws.close(CLOSE_CODES.shutdown, "going away");
+        }
       }
       await Promise.all(socketClosed);
       await server.shutdown();

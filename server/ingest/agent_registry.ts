@@ -3,7 +3,11 @@
  * for each host the one joined connection that speaks for it. The socket
  * layer registers here; shutdown and token checks act on it.
  */
-import type { ErrorMessage, ErrorReason } from "@proxmon/shared";
+import {
+  CLOSE_CODES,
+  type ErrorMessage,
+  type ErrorReason,
+} from "@proxmon/shared";
 import type { Clock } from "@proxmon/shared/clock";
 import { type Periodic, startPeriodic } from "@proxmon/shared/periodic";
 import { withTimeout } from "@proxmon/shared/timeout";
@@ -106,13 +110,12 @@ export async function revokeStaleAgents(
     hashes.get(hostId) !== conn.joined?.tokenHash
   );
   await Promise.all(
-    stale.map(([, conn]) => conn.terminate("unauthorized", CLOSE_POLICY)),
+    stale.map(([, conn]) =>
+      conn.terminate("unauthorized", CLOSE_CODES.refused)
+    ),
   );
   return stale.length;
 }
-
-/** Close code for refused connections (RFC 6455 "policy violation"). */
-export const CLOSE_POLICY = 1008;
 
 /** Runs {@link revokeStaleAgents} every `intervalMs` until stopped. */
 export function startTokenWatch(

@@ -6,8 +6,7 @@
  * Every bad frame gets an error reply and never an exception, and a host has
  * at most one live connection: a new join replaces the old one.
  *
- * Close codes: 1000 replaced, 1001 server shutdown, 1008 refused (unauthorized,
- * join timeout, protocol), 1009 frame too large, 1011 storage failure.
+ * Close codes: the table in shared/close_codes.ts.
  */
 import { Hono } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
@@ -15,6 +14,7 @@ import * as v from "valibot";
 import {
   ACCEPTED_PROTOCOLS,
   checkSample,
+  CLOSE_CODES,
   encode,
   type ErrorMessage,
   type ErrorReason,
@@ -34,13 +34,7 @@ import { authenticateHost, markOffline, markOnline } from "../store/hosts.ts";
 import type { Logger } from "@proxmon/shared/logger";
 import type { SampleWriter } from "./sample_writer.ts";
 
-export const CLOSE = {
-  replaced: 1000,
-  shutdown: 1001,
-  refused: 1008,
-  tooLarge: 1009,
-  internal: 1011,
-} as const;
+const CLOSE = CLOSE_CODES;
 
 export interface AgentSocketDeps {
   database: Database;

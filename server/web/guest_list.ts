@@ -3,7 +3,7 @@
  * and IPs from the medium one. They are collected at different times, so a
  * guest may be in one and not yet in the other.
  */
-import type { GuestType, VmDetail, VmRuntime } from "@proxmon/shared";
+import type { GuestDetail, GuestRuntime, GuestType } from "@proxmon/shared";
 
 export interface GuestRow {
   vmid: number;
@@ -24,8 +24,8 @@ export interface GuestRow {
 
 /** Joins runtime and detail by vmid, ordered by vmid. */
 export function mergeGuests(
-  runtime: VmRuntime[],
-  detail: VmDetail[],
+  runtime: GuestRuntime[],
+  detail: GuestDetail[],
 ): GuestRow[] {
   const ipsById = new Map(detail.map((d) => [d.vmid, d.ips]));
   const rows: GuestRow[] = runtime.map((g) => ({

@@ -21,7 +21,7 @@
  * The cache lives in the object `createCollectors` returns; time comes in as
  * `nowMs` (any clock, as long as it is the same one every cycle).
  */
-import type { GuestType, VmRuntime } from "@proxmon/shared";
+import type { GuestRuntime, GuestType } from "@proxmon/shared";
 
 /** How long a cached config is used before its scheduled refresh. */
 export const DEFAULT_GUEST_CONFIG_TTL_MS = 10 * 60_000;
@@ -43,16 +43,16 @@ export interface GuestConfigCache {
    * The cached config of `guest`, or `undefined` when it must be fetched:
    * not cached, due, or changed since (an entry that changed is dropped).
    */
-  get(guest: VmRuntime, nowMs: number): GuestConfig | undefined;
+  get(guest: GuestRuntime, nowMs: number): GuestConfig | undefined;
   /** Keeps a config just fetched for `guest` and schedules its refresh. */
-  set(guest: VmRuntime, config: GuestConfig, nowMs: number): void;
+  set(guest: GuestRuntime, config: GuestConfig, nowMs: number): void;
   /** Forgets a guest, e.g. after a failed fetch, so the next cycle retries. */
   delete(vmid: number): void;
   /**
    * Forgets the guests of the `listed` types that are not in `guests`: those
    * lists answered, and the guests are gone.
    */
-  retain(guests: readonly VmRuntime[], listed: readonly GuestType[]): void;
+  retain(guests: readonly GuestRuntime[], listed: readonly GuestType[]): void;
   /** How many configs are cached. */
   readonly size: number;
 }
@@ -74,7 +74,7 @@ export function nextRefreshMs(
   return phase + (Math.floor((afterMs - phase) / ttlMs) + 1) * ttlMs;
 }
 
-function identityOf(guest: VmRuntime): string {
+function identityOf(guest: GuestRuntime): string {
   return JSON.stringify([
     guest.type,
     guest.name,
@@ -87,7 +87,7 @@ function identityOf(guest: VmRuntime): string {
   ]);
 }
 
-function restarted(entry: Entry, guest: VmRuntime): boolean {
+function restarted(entry: Entry, guest: GuestRuntime): boolean {
   return entry.uptimeSeconds !== null && guest.uptime_seconds !== null &&
     guest.uptime_seconds < entry.uptimeSeconds;
 }

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
-import type { VmRuntime } from "@proxmon/shared";
+import type { GuestRuntime } from "@proxmon/shared";
 import { createGuestConfigCache, nextRefreshMs } from "./guest_config_cache.ts";
 
 const MINUTE = 60_000;
 const TTL = 10 * MINUTE;
 
-function guest(vmid: number, changes: Partial<VmRuntime> = {}): VmRuntime {
+function guest(
+  vmid: number,
+  changes: Partial<GuestRuntime> = {},
+): GuestRuntime {
   return {
     vmid,
     type: "qemu",
@@ -35,7 +38,7 @@ function guest(vmid: number, changes: Partial<VmRuntime> = {}): VmRuntime {
  */
 function runCycles(
   cache: ReturnType<typeof createGuestConfigCache>,
-  guests: VmRuntime[],
+  guests: GuestRuntime[],
   fromMs: number,
   cycles: number,
 ): number[][] {
@@ -80,7 +83,7 @@ Deno.test("createGuestConfigCache() answers a stored config until it is due", ()
 });
 
 Deno.test("createGuestConfigCache() drops a config once the guest's list entry shows an edit or a restart", async (t) => {
-  const changes: [string, Partial<VmRuntime>][] = [
+  const changes: [string, Partial<GuestRuntime>][] = [
     ["renamed", { name: "renamed" }],
     ["stopped", { status: "stopped" }],
     ["made a template", { template: true }],
@@ -120,11 +123,11 @@ Deno.test("createGuestConfigCache() retain() evicts the unlisted guests of the l
   const cache = createGuestConfigCache(TTL);
   const vm = guest(100);
   const ct = guest(200, { type: "lxc" });
-  const goneVm = guest(101);
-  for (const g of [vm, ct, goneVm]) cache.set(g, { vmid: g.vmid }, 0);
+  const goneGuest = guest(101);
+  for (const g of [vm, ct, goneGuest]) cache.set(g, { vmid: g.vmid }, 0);
   cache.retain([vm], ["qemu"]); // the lxc list failed: its guests stay
   assert.equal(cache.size, 2);
-  assert.equal(cache.get(goneVm, MINUTE), undefined);
+  assert.equal(cache.get(goneGuest, MINUTE), undefined);
   assert.deepEqual(cache.get(ct, MINUTE), { vmid: 200 });
   cache.retain([vm], ["qemu", "lxc"]);
   assert.equal(cache.size, 1);

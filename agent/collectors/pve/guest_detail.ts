@@ -7,11 +7,11 @@
  */
 import type {
   CollectorError,
+  GuestDetail,
+  GuestRuntime,
+  GuestsDetail,
+  GuestsRuntime,
   GuestType,
-  VmDetail,
-  VmRuntime,
-  VmsDetail,
-  VmsRuntime,
 } from "@proxmon/shared";
 import type { CommandError } from "../../runner.ts";
 import {
@@ -36,7 +36,7 @@ import {
   parseLxcInterfaces,
   qemuAgentEnabled,
 } from "./guest_ips.ts";
-import { collectVmsRuntime } from "./guest_lists.ts";
+import { collectGuestsRuntime } from "./guest_lists.ts";
 
 /** Where guest configs come from: the cache and the time of this cycle. */
 export interface GuestConfigSource {
@@ -78,7 +78,7 @@ async function liveIps(
 async function configOf(
   exec: Exec,
   node: string,
-  guest: VmRuntime,
+  guest: GuestRuntime,
   { cache, nowMs }: GuestConfigSource,
   errors: CollectorError[],
 ): Promise<GuestConfig> {
@@ -110,9 +110,9 @@ async function configOf(
 async function guestDetail(
   exec: Exec,
   node: string,
-  guest: VmRuntime,
+  guest: GuestRuntime,
   configs: GuestConfigSource,
-): Promise<VmDetail> {
+): Promise<GuestDetail> {
   const errors: CollectorError[] = [];
   const { vmid, type, name } = guest;
   const config = await configOf(exec, node, guest, configs, errors);
@@ -148,7 +148,7 @@ async function guestDetail(
  * The guest types whose list said which guests exist. A list that failed as a
  * whole gives no guests and an error; its guests are not known to be gone.
  */
-function listedTypes(runtime: VmsRuntime): GuestType[] {
+function listedTypes(runtime: GuestsRuntime): GuestType[] {
   return (["qemu", "lxc"] as const).filter((type) =>
     runtime.vms.some((g) => g.type === type) ||
     !runtime.errors.some((e) => e.tag === `${type}_list`)
@@ -162,7 +162,7 @@ function listedTypes(runtime: VmsRuntime): GuestType[] {
  * Configs come from `configs.cache` where it has them (without `configs`,
  * every config is fetched); guests no longer listed are evicted from it.
  */
-export async function collectVmsDetail(
+export async function collectGuestsDetail(
   exec: Exec,
   node: string,
   concurrency: number,
@@ -170,8 +170,8 @@ export async function collectVmsDetail(
     cache: createGuestConfigCache(),
     nowMs: 0,
   },
-): Promise<VmsDetail> {
-  const runtime = await collectVmsRuntime(exec, node);
+): Promise<GuestsDetail> {
+  const runtime = await collectGuestsRuntime(exec, node);
   configs.cache.retain(runtime.vms, listedTypes(runtime));
   const vms = await mapPool(
     runtime.vms,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { VmDetail } from "@proxmon/shared";
+import type { GuestDetail } from "@proxmon/shared";
 import { type FakeAnswer, fakeRunner } from "../../testing/fake_runner.ts";
 import {
   guestConfig,
@@ -11,17 +11,21 @@ import {
 import { readFixture } from "../../testing/fixtures.ts";
 import { NODE, pveNodeAnswers } from "../../testing/test_node.ts";
 import { createGuestConfigCache } from "./guest_config_cache.ts";
-import { collectVmsDetail } from "./guest_detail.ts";
+import { collectGuestsDetail } from "./guest_detail.ts";
 
 async function detail(answers = pveNodeAnswers()) {
   const runner = fakeRunner(answers);
-  const sample = await collectVmsDetail({ runner, timeoutMs: 1000 }, NODE, 4);
-  const byId = (vmid: number): VmDetail =>
+  const sample = await collectGuestsDetail(
+    { runner, timeoutMs: 1000 },
+    NODE,
+    4,
+  );
+  const byId = (vmid: number): GuestDetail =>
     sample.vms.find((v) => v.vmid === vmid)!;
   return { runner, sample, byId };
 }
 
-Deno.test("collectVmsDetail() returns per-guest config and IPs (seed values)", async () => {
+Deno.test("collectGuestsDetail() returns per-guest config and IPs (seed values)", async () => {
   const { sample, byId } = await detail();
   assert.deepEqual(sample.errors, []);
   const nginx = byId(100);
@@ -40,7 +44,7 @@ Deno.test("collectVmsDetail() returns per-guest config and IPs (seed values)", a
   assert.ok(mc.ips.includes("10.0.0.5"));
 });
 
-Deno.test("collectVmsDetail() records a guest agent that is not running in that guest's errors, with no IPs", async () => {
+Deno.test("collectGuestsDetail() records a guest agent that is not running in that guest's errors, with no IPs", async () => {
   const { byId } = await detail();
   const win = byId(102);
   assert.deepEqual(win.ips, []);
@@ -50,7 +54,7 @@ Deno.test("collectVmsDetail() records a guest agent that is not running in that 
   assert.equal(win.config.name, "win-desktop"); // the rest of the guest is still there
 });
 
-Deno.test("collectVmsDetail() asks the guest agent only of running, non-template VMs whose config enables it", async () => {
+Deno.test("collectGuestsDetail() asks the guest agent only of running, non-template VMs whose config enables it", async () => {
   const { runner } = await detail();
   const agentCalls = runner.calls.filter((c) => c.includes("/agent/"));
   // 101 stopped, 103 has no agent, 9000 is a template
@@ -60,7 +64,7 @@ Deno.test("collectVmsDetail() asks the guest agent only of running, non-template
   ]);
 });
 
-Deno.test("collectVmsDetail() unites live LXC interfaces with the config's static addresses", async () => {
+Deno.test("collectGuestsDetail() unites live LXC interfaces with the config's static addresses", async () => {
   const { byId, runner } = await detail();
   // live: 10.0.0.5, 2001:db8:200::5, 172.17.0.1 (docker0); config adds nothing new
   assert.deepEqual(byId(200).ips, [
@@ -73,14 +77,14 @@ Deno.test("collectVmsDetail() unites live LXC interfaces with the config's stati
   assert.ok(!runner.calls.includes(lineOf(lxcInterfaces(NODE, 202))));
 });
 
-Deno.test("collectVmsDetail() falls back to config IPs where PVE has no LXC interfaces endpoint", async () => {
+Deno.test("collectGuestsDetail() falls back to config IPs where PVE has no LXC interfaces endpoint", async () => {
   const { byId } = await detail();
   const pihole = byId(201);
   assert.deepEqual(pihole.ips, ["192.168.1.53"]); // ip6=auto names no address
   assert.deepEqual(pihole.errors, []);
 });
 
-Deno.test("collectVmsDetail() keeps going when single calls fail", async (t) => {
+Deno.test("collectGuestsDetail() keeps going when single calls fail", async (t) => {
   await t.step(
     "a config that times out: empty config and an error for that guest only",
     async () => {
@@ -153,7 +157,7 @@ function cachedCycles(answers = pveNodeAnswers(), ttlMs = TTL) {
     cache,
     async cycle(nowMs: number) {
       const from = runner.calls.length;
-      const sample = await collectVmsDetail(
+      const sample = await collectGuestsDetail(
         { runner, timeoutMs: 1000 },
         NODE,
         4,
@@ -191,7 +195,7 @@ function changeListed(
   );
 }
 
-Deno.test("collectVmsDetail() with a config cache runs no config commands within the TTL, but every IP command", async () => {
+Deno.test("collectGuestsDetail() with a config cache runs no config commands within the TTL, but every IP command", async () => {
   const { cycle } = cachedCycles();
   const first = await cycle(0);
   assert.deepEqual(first.configs, ALL_VMIDS);
@@ -201,7 +205,7 @@ Deno.test("collectVmsDetail() with a config cache runs no config commands within
   assert.deepEqual(second.ips, [...IP_CALLS].sort());
 });
 
-Deno.test("collectVmsDetail() payload from cached configs deep-equals a fresh collection", async () => {
+Deno.test("collectGuestsDetail() payload from cached configs deep-equals a fresh collection", async () => {
   const { cycle } = cachedCycles();
   await cycle(0);
   const cached = await cycle(MINUTE);
@@ -210,7 +214,7 @@ Deno.test("collectVmsDetail() payload from cached configs deep-equals a fresh co
   assert.deepEqual(cached.sample, fresh);
 });
 
-Deno.test("collectVmsDetail() refetches configs after the TTL, a few guests per cycle", async () => {
+Deno.test("collectGuestsDetail() refetches configs after the TTL, a few guests per cycle", async () => {
   const { cycle } = cachedCycles();
   await cycle(0);
   const perCycle: number[][] = [];
@@ -229,7 +233,7 @@ Deno.test("collectVmsDetail() refetches configs after the TTL, a few guests per 
   assert.deepEqual(lastTtl, ALL_VMIDS);
 });
 
-Deno.test("collectVmsDetail() refetches at once the config of a guest renamed or restarted", async (t) => {
+Deno.test("collectGuestsDetail() refetches at once the config of a guest renamed or restarted", async (t) => {
   const cases: [string, "qemu" | "lxc", number, Record<string, unknown>][] = [
     ["renamed VM", "qemu", 100, { name: "nginx-edge" }],
     ["restarted VM (uptime went back)", "qemu", 100, { uptime: 12 }],
@@ -247,7 +251,7 @@ Deno.test("collectVmsDetail() refetches at once the config of a guest renamed or
   }
 });
 
-Deno.test("collectVmsDetail() retries a failed config fetch in the next cycle, reporting it as before", async () => {
+Deno.test("collectGuestsDetail() retries a failed config fetch in the next cycle, reporting it as before", async () => {
   const answers = pveNodeAnswers();
   const config100 = lineOf(guestConfig(NODE, "qemu", 100));
   const good = answers[config100];
@@ -277,7 +281,7 @@ Deno.test("collectVmsDetail() retries a failed config fetch in the next cycle, r
   assert.deepEqual((await cycle(3 * MINUTE)).configs, []);
 });
 
-Deno.test("collectVmsDetail() evicts a guest that left the list, but not the guests of a list that failed", async () => {
+Deno.test("collectGuestsDetail() evicts a guest that left the list, but not the guests of a list that failed", async () => {
   const { answers, cache, cycle } = cachedCycles();
   await cycle(0);
   changeListed(answers, "qemu", 101, null);

@@ -4,9 +4,9 @@
  */
 import type {
   CollectorError,
+  GuestRuntime,
+  GuestsRuntime,
   GuestType,
-  VmRuntime,
-  VmsRuntime,
 } from "@proxmon/shared";
 import { guestList } from "../commands.ts";
 import { type Exec, parseJson, runText } from "../exec.ts";
@@ -25,7 +25,7 @@ function toRuntime(
   type: GuestType,
   tag: string,
   errors: ErrorList,
-): VmRuntime | null {
+): GuestRuntime | null {
   // PVE 6 sent vmid as a string ("101"); it is always a number on the wire.
   const vmid = toNumber(entry.vmid, "vmid", tag, []);
   if (vmid === null || !Number.isInteger(vmid)) {
@@ -39,7 +39,7 @@ function toRuntime(
     toNumber(entry[key], `${vmid}.${key}`, tag, errors);
   // PVE leaves these out for some guests and versions: null, not 0.
   const counter = (key: string) => entry[key] === undefined ? null : num(key);
-  const runtime: VmRuntime = {
+  const runtime: GuestRuntime = {
     vmid,
     type,
     name: stringOr(entry.name) ??
@@ -63,7 +63,7 @@ function toRuntime(
   return runtime;
 }
 
-function parseGuestList(text: string, type: GuestType): VmsRuntime {
+function parseGuestList(text: string, type: GuestType): GuestsRuntime {
   const tag = `${type}_list`;
   const errors: CollectorError[] = [];
   const parsed = parseJson(text, tag, `${type} list`);
@@ -82,20 +82,20 @@ function parseGuestList(text: string, type: GuestType): VmsRuntime {
 }
 
 /** Parses `pvesh get /nodes/{node}/qemu --output-format json`. */
-export function parseQemuList(text: string): VmsRuntime {
+export function parseQemuList(text: string): GuestsRuntime {
   return parseGuestList(text, "qemu");
 }
 
 /** Parses `pvesh get /nodes/{node}/lxc --output-format json`. */
-export function parseLxcList(text: string): VmsRuntime {
+export function parseLxcList(text: string): GuestsRuntime {
   return parseGuestList(text, "lxc");
 }
 
 /** Runs both lists concurrently; guests come back sorted by vmid (PVE's order is hash order). */
-export async function collectVmsRuntime(
+export async function collectGuestsRuntime(
   exec: Exec,
   node: string,
-): Promise<VmsRuntime> {
+): Promise<GuestsRuntime> {
   const lists = await Promise.all(
     (["qemu", "lxc"] as const).map(async (type) => {
       const out = await runText(exec, guestList(node, type), `${type}_list`);
