@@ -16,6 +16,7 @@ import { createAuth } from "./auth/auth.tsx";
 import type { AppDeps } from "./app_deps.ts";
 import { createDashboard } from "./web/dashboard.tsx";
 import { createMetricsRoute } from "./export/metrics_route.ts";
+import { tierRetention } from "./store/tiers.ts";
 
 /** Builds the server's HTTP app. */
 export function createApp(deps: AppDeps): Hono {
@@ -58,7 +59,10 @@ export function createApp(deps: AppDeps): Hono {
   const api = new Hono();
   api.use("*", auth.requireApi);
   api.route("/hosts", createHostsApi(deps));
-  api.route("/hosts", createHistoryApi(deps));
+  api.route(
+    "/hosts",
+    createHistoryApi({ ...deps, retention: tierRetention(deps.config) }),
+  );
   app.route("/api", api);
 
   app.route(

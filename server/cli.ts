@@ -33,6 +33,7 @@ import {
 } from "./store/hosts.ts";
 import { hashPassword } from "./auth/password.ts";
 import { pruneNow } from "./store/retention.ts";
+import { tierRetention } from "./store/tiers.ts";
 
 const USAGE =
   "usage: deno task host register NAME | list | rotate NAME | remove NAME | prune | api-token NAME | revoke-api-token NAME; deno task hash-password";
@@ -140,12 +141,16 @@ async function hostCommand(
     case "list":
       return formatHosts(await listHosts(database));
     case "prune": {
-      const { deleted, cutoffMs } = await pruneNow({
+      const { blocks, headRows, cutoffMs } = await pruneNow({
         database,
-        clock: systemClock,
-        retentionHours: config.retentionHours,
+        nowMs: systemClock.now(),
+        retention: tierRetention(config),
       });
-      return `deleted ${deleted} samples collected before ${iso(cutoffMs)}\n`;
+      return `deleted ${headRows} samples and ${blocks.raw} raw, ${
+        blocks["1m"]
+      } 1-minute and ${blocks["1h"]} hourly blocks (raw before ${
+        iso(cutoffMs)
+      })\n`;
     }
     case "api-token": {
       const tokenName = name(args, command);

@@ -14,7 +14,12 @@ export interface ServerConfig {
   port: number;
   databaseUrl: string;
   databaseAuthToken: string | null;
+  /** raw tier of the series store (RETENTION_HOURS) */
   retentionHours: number;
+  /** 1-minute rollups (ROLLUP_1M_RETENTION_DAYS) */
+  rollupMinuteRetentionDays: number;
+  /** hourly rollups (ROLLUP_1H_RETENTION_DAYS) */
+  rollupHourRetentionDays: number;
   env: ServerEnv;
   /** scrypt hash from `deno task hash-password`; null only in development */
   dashboardPasswordHash: string | null;
@@ -71,6 +76,8 @@ export const SERVER_DEFAULTS = {
   PORT: 4000,
   DATABASE_URL: "file:data/proxmon.db",
   RETENTION_HOURS: 48,
+  ROLLUP_1M_RETENTION_DAYS: 30,
+  ROLLUP_1H_RETENTION_DAYS: 365,
   PROXMON_ENV: "development",
   MAX_FRAME_BYTES: MIB,
   JOIN_TIMEOUT_MS: 10_000,
@@ -264,6 +271,20 @@ export function resolveServerConfig(env: Env): ConfigResult {
         SERVER_DEFAULTS.RETENTION_HOURS,
         1,
         24 * 365 * 10,
+      ),
+      rollupMinuteRetentionDays: integer(
+        env,
+        "ROLLUP_1M_RETENTION_DAYS",
+        SERVER_DEFAULTS.ROLLUP_1M_RETENTION_DAYS,
+        1,
+        3650,
+      ),
+      rollupHourRetentionDays: integer(
+        env,
+        "ROLLUP_1H_RETENTION_DAYS",
+        SERVER_DEFAULTS.ROLLUP_1H_RETENTION_DAYS,
+        1,
+        36500,
       ),
       env: mode,
       dashboardPasswordHash: passwordHash(env, mode, warnings),

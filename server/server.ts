@@ -12,7 +12,9 @@ import { openDatabase } from "./store/client.ts";
 import { type AppDeps, createAppDeps } from "./app_deps.ts";
 import { markAllOffline } from "./store/hosts.ts";
 import { consoleLogger, type Logger } from "@proxmon/shared/logger";
-import { startRetention } from "./store/retention.ts";
+import { startMaintenance } from "./store/maintenance.ts";
+import { importLegacyMetrics } from "./store/legacy_import.ts";
+import { tierRetention } from "./store/tiers.ts";
 import type { WriterStats } from "./ingest/sample_writer.ts";
 import { createWsAdapter, type WsAdapter } from "./ws/mod.ts";
 import {
@@ -45,8 +47,8 @@ export interface StartOptions {
   log?: Logger;
   /** defaults to the one config.wsAdapter names */
   adapter?: WsAdapter;
-  /** retention schedule; defaults to hourly */
-  retentionIntervalMs?: number;
+  /** compaction, rollups and retention; defaults to every 5 minutes */
+  maintenanceIntervalMs?: number;
 }
 
 /** Opens the database (migrating it), then serves the app. */
@@ -62,6 +64,23 @@ export async function startServer(
   });
   // No socket survives a restart, so any "online" left in the table is stale.
   await markAllOffline(database);
+  // A database of the first version is converted before anything reads it.
+  const imported = await importLegacyMetrics(
+    database,
+    clock.now(),
+    (done, total) => {
+      if (done % 50_000 < 1000) {
+        log.info(`store: converting samples, ${done}/${total}`);
+      }
+    },
+  );
+  if (imported) {
+    log.info(
+      `store: converted ${imported.samples} stored samples of ${imported.hosts} hosts into ${imported.series} series (${imported.blocks} blocks) and ${imported.stateChanges} state changes, with the latest state of each host, in ${
+        (imported.ms / 1000).toFixed(1)
+      } s`,
+    );
+  }
   const stopping = new AbortController();
   // Set once the front listens; the app reads it per request, after that.
   let front: TcpFront | null = null;
@@ -108,12 +127,12 @@ export async function startServer(
     throw err;
   }
   const listening = front;
-  const retention = startRetention({
+  const maintenance = startMaintenance({
     database,
     clock,
     log,
-    retentionHours: config.retentionHours,
-    intervalMs: opts.retentionIntervalMs,
+    retention: tierRetention(config),
+    intervalMs: opts.maintenanceIntervalMs,
   });
   await deps.remoteWrite?.start();
   const tokenWatch = startTokenWatch({
@@ -132,7 +151,7 @@ export async function startServer(
   let stopped: Promise<WriterStats> | null = null;
   const shutdown = async (): Promise<WriterStats> => {
     stopping.abort();
-    await Promise.all([retention.stop(), tokenWatch.stop()]);
+    await Promise.all([maintenance.stop(), tokenWatch.stop()]);
     // Commit first, so the samples already received are acked before their
     // sockets close; whatever arrives meanwhile is committed by close().
     await deps.writer.flush();

@@ -7,7 +7,6 @@
 import type { Client } from "@libsql/client";
 import type { Interval } from "@proxmon/shared";
 import { openDatabase } from "../../server/store/client.ts";
-import { summarize } from "../../server/store/summary.ts";
 import { BENCH_DATA_DIR, REPO_ROOT } from "./paths.ts";
 import {
   loadPayload,
@@ -290,7 +289,9 @@ async function fill(
           at,
           "fast",
           JSON.stringify(data.fast),
-          JSON.stringify(summarize({ interval: "fast", data: data.fast })),
+          // The legacy table's summary column; the time-series store
+          // derives everything from the payload when it converts the rows.
+          null,
         );
         if (sec % spec.intervals.medium === 0) {
           await add(h + 1, at, "medium", data.medium, null);

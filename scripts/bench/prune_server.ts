@@ -112,13 +112,20 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGUSR1", () => {
     pruning ??= (async () => {
       const startMs = systemClock.now();
-      const { deleted, cutoffMs } = await pruneNow({
+      const year = 365 * 24 * 3_600_000;
+      const pruned = await pruneNow({
         database: server.deps.database,
-        clock: systemClock,
-        retentionHours: (startMs - cutoff) / 3_600_000,
+        nowMs: startMs,
+        retention: {
+          rawMs: startMs - cutoff,
+          oneMinuteMs: year,
+          oneHourMs: year,
+        },
         batchSize,
         pauseMs,
       });
+      const { cutoffMs } = pruned;
+      const deleted = pruned.headRows + pruned.blocks.raw;
       const report: PruneReport = {
         startMs,
         endMs: systemClock.now(),

@@ -17,7 +17,7 @@ import type {
   PayloadFor,
   SlowPayload,
 } from "@proxmon/shared";
-import { isPhysicalIface } from "../store/summary.ts";
+import { isPhysicalIface } from "../store/series_catalog.ts";
 import { memoryBreakdown } from "./memory.ts";
 
 export type MetricType = "gauge" | "counter";

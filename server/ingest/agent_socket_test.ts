@@ -7,7 +7,7 @@ import type { Interval } from "@proxmon/shared";
 import type { WsAdapterName } from "../config.ts";
 import type { ServerEvent } from "./event_bus.ts";
 import { findHost, rotateToken } from "../store/hosts.ts";
-import { allSamples, latestSample } from "../store/sample_store.ts";
+import { headSamples, latestSample } from "../store/sample_store.ts";
 import { sampleFixture } from "../testing/samples.ts";
 import { TestAgent } from "../testing/test_agent.ts";
 import {
@@ -193,7 +193,7 @@ for (const adapter of ADAPTERS) {
     for (let ref = 0; ref < 20; ref++) {
       assert.deepEqual(await agent.next(), { type: "ack", ref });
       const rows = await other.client.execute({
-        sql: "SELECT count(*) AS n FROM metrics WHERE collected_at = ?",
+        sql: "SELECT count(*) AS n FROM series_head WHERE collected_at = ?",
         args: [AT_MS + ref * 1000],
       });
       assert.equal(
@@ -224,7 +224,7 @@ for (const adapter of ADAPTERS) {
       assert.equal(reply.reason, reason);
       assert.equal(typeof reply.message, "string");
     }
-    assert.equal((await allSamples(t.database)).length, 0);
+    assert.equal((await headSamples(t.database)).length, 0);
     // One line each on the server, naming the host and the reason.
     const nacks = t.log.lines.filter((l) => l.includes("nacked"));
     assert.deepEqual(
@@ -255,7 +255,7 @@ for (const adapter of ADAPTERS) {
     assert.deepEqual(await agent.next(), { type: "ack", ref: 1 });
     agent.send(sample(2));
     assert.deepEqual(await agent.next(), { type: "ack", ref: 2 });
-    assert.equal((await allSamples(t.database)).length, 1);
+    assert.equal((await headSamples(t.database)).length, 1);
   });
 
   test("a replay after reconnecting is acked and stored once", async () => {
@@ -268,7 +268,7 @@ for (const adapter of ADAPTERS) {
     await using again = await joinedAgent();
     again.send(sample(1));
     assert.deepEqual(await again.next(), { type: "ack", ref: 1 });
-    assert.equal((await allSamples(t.database)).length, 1);
+    assert.equal((await headSamples(t.database)).length, 1);
   });
 
   test("a frame over MAX_FRAME_BYTES gets frame_too_large and a 1009 close; one at the limit passes", async () => {
@@ -335,7 +335,7 @@ for (const adapter of ADAPTERS) {
     assert.equal(reply.type, "error");
     assert.equal(reply.reason, "not_joined");
     assert.equal((await agent.join("pve-01", token)).type, "joined");
-    assert.equal((await allSamples(t.database)).length, 0);
+    assert.equal((await headSamples(t.database)).length, 0);
   });
 
   test("a sample sent right behind the join waits for the join instead of being refused", async () => {
@@ -417,7 +417,7 @@ for (const adapter of ADAPTERS) {
       reason: "unauthorized",
     });
     assert.equal((await agent.waitClosed()).code, 1008);
-    assert.equal((await allSamples(t.database)).length, 0);
+    assert.equal((await headSamples(t.database)).length, 0);
   });
 
   test("ping is answered with pong and counts as contact (last_seen_at)", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { systemClock } from "@proxmon/shared/clock";
 import { createEventBus, type ServerEvent } from "./event_bus.ts";
 import { createHost } from "../store/hosts.ts";
-import { allSamples } from "../store/sample_store.ts";
+import { headSamples } from "../store/sample_store.ts";
 import { createSampleWriter, type PendingSample } from "./sample_writer.ts";
 import { sampleFixture } from "../testing/samples.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
@@ -40,7 +40,7 @@ Deno.test("samples submitted together are committed in one transaction", async (
   );
   assert.deepEqual(outcomes, Array(50).fill("stored"));
   assert.equal(writer.stats().batches, 1);
-  assert.equal((await allSamples(t.database)).length, 50);
+  assert.equal((await headSamples(t.database)).length, 50);
 });
 
 Deno.test("a batch never holds more than maxBatch samples", async () => {
@@ -50,7 +50,7 @@ Deno.test("a batch never holds more than maxBatch samples", async () => {
     Array.from({ length: 250 }, (_, i) => writer.submit(pending(i))),
   );
   assert.equal(writer.stats().batches, 3);
-  assert.equal((await allSamples(t.database)).length, 250);
+  assert.equal((await headSamples(t.database)).length, 250);
 });
 
 Deno.test("submit() resolves only once the row can be read back", async () => {
@@ -58,7 +58,7 @@ Deno.test("submit() resolves only once the row can be read back", async () => {
   await using _ = t;
   const outcome = await writer.submit(pending(0));
   assert.equal(outcome, "stored");
-  assert.equal((await allSamples(t.database)).length, 1);
+  assert.equal((await headSamples(t.database)).length, 1);
 });
 
 Deno.test("a duplicate in the same batch is stored once and reported as such", async () => {
@@ -104,5 +104,5 @@ Deno.test("close() commits what was queued and refuses what comes after", async 
   await writer.close();
   assert.equal(await queued, "stored");
   await assert.rejects(writer.submit(pending(1)), /closed/);
-  assert.equal((await allSamples(t.database)).length, 1);
+  assert.equal((await headSamples(t.database)).length, 1);
 });

@@ -7,6 +7,7 @@ import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import * as schema from "./schema.ts";
+import { createStoreCache, type StoreCache } from "./store_cache.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 
@@ -14,6 +15,8 @@ export interface Database {
   db: Db;
   client: Client;
   url: string;
+  /** ingest's per-host memory of series ids and latest samples */
+  cache: StoreCache;
   close(): void;
 }
 
@@ -59,5 +62,11 @@ export async function openDatabase(
   await client.execute("PRAGMA foreign_keys = ON");
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
-  return { db, client, url, close: () => client.close() };
+  return {
+    db,
+    client,
+    url,
+    cache: createStoreCache(),
+    close: () => client.close(),
+  };
 }

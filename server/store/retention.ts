@@ -1,87 +1,97 @@
 /**
- * Retention: samples older than RETENTION_HOURS are deleted once at start-up
- * and then every hour, in batches so ingest never waits long for the lock.
+ * Retention of the series store: each tier's blocks are deleted once their
+ * whole window is older than that tier's retention; head rows older than
+ * the raw retention and state changes older than the hourly retention go
+ * too. Deletes run in batches, pausing between them, so ingest never waits
+ * long for the lock (the local driver is synchronous; see BENCHMARKS.md).
  */
-import type { Clock } from "@proxmon/shared/clock";
-import { startPeriodic } from "@proxmon/shared/periodic";
 import type { Database } from "./client.ts";
-import type { Logger } from "@proxmon/shared/logger";
-import { deleteOlderThan } from "./sample_store.ts";
+import { retentionOf, type TierRetention, TIERS } from "./tiers.ts";
 
-export const RETENTION_INTERVAL_MS = 3_600_000;
-// Measured by `deno task bench:retention` (24 h of 50 hosts pruned while
-// 1,000 agents send 2,000 samples/s). The driver is synchronous, so a delete
-// batch blocks the event loop, and each turn of the loop reads at most ~128
-// WebSocket frames; the prune must leave most turns to ingest. 5,000 rows
-// with only setTimeout(0) between batches held acks back for seconds (p99
-// 9 s); 1,000 rows with 20 ms pauses still reached 0.5-1.6 s on a busy
-// machine; 500 rows with 50 ms pauses (about a fifth of the loop) kept p99
-// at 0.1-0.25 s. The hourly prune (about an hour of rows) stays a few
-// seconds. See BENCHMARKS.md.
 export const PRUNE_BATCH_SIZE = 500;
 export const PRUNE_PAUSE_MS = 50;
 
 export interface PruneOptions {
   database: Database;
-  clock: Clock;
-  retentionHours: number;
+  nowMs: number;
+  retention: TierRetention;
   batchSize?: number;
   /** pause between batches, so ingest gets the event loop */
   pauseMs?: number;
 }
 
 export interface PruneResult {
-  deleted: number;
+  /** blocks deleted per tier name */
+  blocks: Record<"raw" | "1m" | "1h", number>;
+  headRows: number;
+  stateChanges: number;
+  /** the raw tier's cutoff */
   cutoffMs: number;
 }
 
-/** Deletes every sample collected more than `retentionHours` ago, now. */
+const pause = (ms: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function deleteInBatches(
+  database: Database,
+  sql: string,
+  args: number[],
+  batchSize: number,
+  pauseMs: number,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rs = await database.client.execute({
+      sql,
+      args: [...args, batchSize],
+    });
+    total += rs.rowsAffected;
+    if (rs.rowsAffected < batchSize) return total;
+    await pause(pauseMs);
+  }
+}
+
+/** Deletes whatever has outlived its tier's retention, now. */
 export async function pruneNow(
   {
     database,
-    clock,
-    retentionHours,
+    nowMs,
+    retention,
     batchSize = PRUNE_BATCH_SIZE,
     pauseMs = PRUNE_PAUSE_MS,
   }: PruneOptions,
 ): Promise<PruneResult> {
-  const cutoffMs = clock.now() - retentionHours * 3_600_000;
-  const deleted = await deleteOlderThan(
+  const blocks = { raw: 0, "1m": 0, "1h": 0 };
+  for (const spec of TIERS) {
+    // A block goes when its whole window is past the cutoff.
+    const cutoff = nowMs - retentionOf(retention, spec.tier) - spec.blockMs;
+    blocks[spec.name] = await deleteInBatches(
+      database,
+      `DELETE FROM series_blocks WHERE (series_id, tier, start_ms) IN (
+        SELECT series_id, tier, start_ms FROM series_blocks
+        WHERE tier = ? AND start_ms < ? LIMIT ?)`,
+      [spec.tier, cutoff],
+      batchSize,
+      pauseMs,
+    );
+  }
+  const cutoffMs = nowMs - retention.rawMs;
+  const headRows = await deleteInBatches(
     database,
-    cutoffMs,
+    `DELETE FROM series_head WHERE (host_id, interval_type, collected_at) IN (
+      SELECT host_id, interval_type, collected_at FROM series_head
+      WHERE collected_at < ? LIMIT ?)`,
+    [cutoffMs],
     batchSize,
     pauseMs,
   );
-  return { deleted, cutoffMs };
-}
-
-export interface Retention {
-  /** Resolves when the prune in progress, if any, has finished. */
-  idle(): Promise<void>;
-  /** Cancels the schedule and waits for a running prune. */
-  stop(): Promise<void>;
-}
-
-/** Starts pruning: once right away, then every `intervalMs`. */
-export function startRetention(
-  opts: PruneOptions & { log: Logger; intervalMs?: number },
-): Retention {
-  const { clock, log, intervalMs = RETENTION_INTERVAL_MS } = opts;
-  return startPeriodic({
-    clock,
-    intervalMs,
-    firstDelayMs: 0,
-    run: async () => {
-      const { deleted, cutoffMs } = await pruneNow(opts);
-      if (deleted > 0) {
-        log.info(
-          `retention: deleted ${deleted} samples collected before ${
-            new Date(cutoffMs).toISOString()
-          }`,
-        );
-      }
-    },
-    // A failed run (say, the disk is full) is retried at the next hour.
-    onError: (err) => log.error("retention: prune failed:", err),
-  });
+  const stateChanges = await deleteInBatches(
+    database,
+    `DELETE FROM state_changes WHERE id IN (
+      SELECT id FROM state_changes WHERE at < ? LIMIT ?)`,
+    [nowMs - retention.oneHourMs],
+    batchSize,
+    pauseMs,
+  );
+  return { blocks, headRows, stateChanges, cutoffMs };
 }

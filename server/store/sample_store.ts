@@ -1,8 +1,10 @@
 /**
- * Sample storage. One row per (host, interval, collected_at); the payload is
- * the sample's `data` as JSON text, with a small chartable summary beside it.
- * Writes go through `recordSamples`, which commits a whole batch in one
- * transaction so ingest stays fast under many agents.
+ * Ingest into the time-series store. One write transaction per batch puts,
+ * for each sample: one row in the head table (its chartable numbers, packed),
+ * the newest full payload per host and interval in `latest_samples`, and one
+ * `state_changes` row per non-numeric value that changed. The transaction is
+ * what makes an ack mean "durable"; compaction later moves head rows into
+ * compressed blocks (compaction.ts).
  */
 import type { InStatement } from "@libsql/client";
 import * as v from "valibot";
@@ -13,7 +15,18 @@ import {
   type SamplePayload,
 } from "@proxmon/shared";
 import type { Database } from "./client.ts";
-import { summarize } from "./summary.ts";
+import { encodeHeadPoints, type HeadPoint } from "./head_codec.ts";
+import {
+  diffStates,
+  extractPoints,
+  extractStates,
+  metricSpec,
+  type Point,
+  type SeriesKey,
+  seriesKeyString,
+  type StateValue,
+} from "./series_catalog.ts";
+import type { CachedLatest, HostCache } from "./store_cache.ts";
 
 /** A parsed sample to store; `data` is the payload of its interval. */
 export type SampleInput = SamplePayload & {
@@ -45,23 +58,174 @@ export type RecordOutcome =
   | "token_changed"
   | "invalid_interval";
 
+/** A host's newest sample of one interval, as `latest_samples` holds it. */
 export interface StoredSample<P = PayloadFor<Interval>> {
-  id: number;
   hostId: number;
   interval: Interval;
   collectedAtMs: number;
   payload: P;
-  summary: unknown;
-  createdAtMs: number;
 }
 
-const INSERT_SQL = `INSERT INTO metrics
-  (host_id, collected_at, interval_type, payload, summary, created_at)
-  SELECT ?, ?, ?, ?, ?, ?
-  WHERE EXISTS (SELECT 1 FROM hosts WHERE id = ? AND (? IS NULL OR token_hash = ?))
-  ON CONFLICT DO NOTHING`;
-
 const placeholders = (n: number) => Array(n).fill("?").join(", ");
+const GUARD =
+  `EXISTS (SELECT 1 FROM hosts WHERE id = ? AND (? IS NULL OR token_hash = ?))`;
+
+/** Scales a value to its series' precision (an integer). */
+export function scaleValue(key: SeriesKey, value: number): number {
+  return Math.round(value * 10 ** metricSpec(key).precision);
+}
+
+/** Loads a host's series ids and latest samples into the cache, once. */
+export async function hostCache(
+  { client, cache }: Database,
+  hostId: number,
+): Promise<HostCache> {
+  const known = cache.hosts.get(hostId);
+  if (known) return known;
+  const [series, latest] = await client.batch([
+    {
+      sql: "SELECT id, kind, object, metric FROM series WHERE host_id = ?",
+      args: [hostId],
+    },
+    {
+      sql:
+        "SELECT interval_type, collected_at, payload FROM latest_samples WHERE host_id = ?",
+      args: [hostId],
+    },
+  ], "read");
+  const entry: HostCache = { series: new Map(), latest: {} };
+  for (const r of series.rows) {
+    entry.series.set(
+      seriesKeyString({
+        kind: r.kind as SeriesKey["kind"],
+        object: String(r.object),
+        metric: String(r.metric),
+      }),
+      Number(r.id),
+    );
+  }
+  for (const r of latest.rows) {
+    const interval = r.interval_type as Interval;
+    const payload = JSON.parse(String(r.payload));
+    entry.latest[interval] = {
+      collectedAtMs: Number(r.collected_at),
+      payload,
+      states: extractStates(interval, payload),
+    };
+  }
+  // Another call may have loaded it meanwhile; keep the first.
+  const again = cache.hosts.get(hostId);
+  if (again) return again;
+  cache.hosts.set(hostId, entry);
+  return entry;
+}
+
+/** Gives every key a series id, inserting the new series first. */
+async function ensureSeries(
+  database: Database,
+  hostId: number,
+  entry: HostCache,
+  keys: SeriesKey[],
+): Promise<void> {
+  const missing = keys.filter((k) => !entry.series.has(seriesKeyString(k)));
+  if (missing.length === 0) return;
+  const unique = [
+    ...new Map(missing.map((k) => [seriesKeyString(k), k])).values(),
+  ];
+  const statements: InStatement[] = unique.map((k) => ({
+    sql: `INSERT INTO series (host_id, kind, object, metric)
+      SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM hosts WHERE id = ?)
+      ON CONFLICT DO NOTHING`,
+    args: [hostId, k.kind, k.object, k.metric, hostId],
+  }));
+  statements.push({
+    sql: "SELECT id, kind, object, metric FROM series WHERE host_id = ?",
+    args: [hostId],
+  });
+  const results = await database.client.batch(statements, "write");
+  for (const r of results[results.length - 1].rows) {
+    entry.series.set(
+      seriesKeyString({
+        kind: r.kind as SeriesKey["kind"],
+        object: String(r.object),
+        metric: String(r.metric),
+      }),
+      Number(r.id),
+    );
+  }
+}
+
+interface Prepared {
+  index: number;
+  sample: SampleInput;
+  points: Point[];
+  /** set when the sample is the newest of its interval: becomes latest */
+  latest: CachedLatest | null;
+  changes: { change: StateValue; previous: string | null }[];
+}
+
+/**
+ * Works out each sample's points and state changes, in time order per
+ * host, against the cache plus the batch's earlier samples.
+ */
+async function prepare(
+  database: Database,
+  samples: { index: number; sample: SampleInput }[],
+): Promise<Prepared[]> {
+  const sorted = [...samples].sort((a, b) =>
+    a.sample.collectedAtMs - b.sample.collectedAtMs
+  );
+  const overlay = new Map<number, Partial<Record<Interval, CachedLatest>>>();
+  const out: Prepared[] = [];
+  for (const { index, sample } of sorted) {
+    const entry = await hostCache(database, sample.hostId);
+    const mine = overlay.get(sample.hostId) ?? {};
+    overlay.set(sample.hostId, mine);
+    const current = mine[sample.interval] ?? entry.latest[sample.interval];
+    const prevFast = mine.fast ?? entry.latest.fast ?? null;
+    const newer = !current || sample.collectedAtMs > current.collectedAtMs;
+    // Guest rates need the previous fast sample; an older replay gets none.
+    const points = extractPoints(
+      sample.interval,
+      sample.data,
+      sample.collectedAtMs,
+      newer && prevFast && prevFast.collectedAtMs < sample.collectedAtMs
+        ? prevFast
+        : null,
+    );
+    let latest: CachedLatest | null = null;
+    const changes: Prepared["changes"] = [];
+    if (newer) {
+      const states = extractStates(sample.interval, sample.data);
+      const before = new Map(
+        (current?.states ?? []).map((s) => [`${s.kind}\t${s.object}`, s.value]),
+      );
+      for (const change of diffStates(current?.states ?? null, states)) {
+        changes.push({
+          change,
+          previous: before.get(`${change.kind}\t${change.object}`) ?? null,
+        });
+      }
+      latest = {
+        collectedAtMs: sample.collectedAtMs,
+        payload: sample.data,
+        states,
+      };
+      mine[sample.interval] = latest;
+    }
+    out.push({ index, sample, points, latest, changes });
+  }
+  await Promise.all(
+    [...new Set(out.map((p) => p.sample.hostId))].map(async (hostId) => {
+      const entry = await hostCache(database, hostId);
+      const keys = out.filter((p) => p.sample.hostId === hostId).flatMap((p) =>
+        p.points.map((x) => x.key)
+      );
+      await ensureSeries(database, hostId, entry, keys);
+    }),
+  );
+  return out;
+}
 
 /**
  * Stores samples in one write transaction and returns one outcome per input,
@@ -70,63 +234,138 @@ const placeholders = (n: number) => Array(n).fill("?").join(", ");
  * id in `touch`, gets `last_seen_at = now` in the same transaction.
  */
 export async function recordSamples(
-  { client }: Database,
+  database: Database,
   samples: SampleInput[],
   now: number,
   touch: Iterable<number> = [],
+  /** false when importing old samples: last_seen_at stays as it is */
+  opts: { touchHosts?: boolean } = {},
 ): Promise<RecordOutcome[]> {
+  const { client } = database;
   const valid = samples.map((s) => v.is(Interval, s.interval));
   const hostIds = [
     ...new Set([...samples.map((s) => s.hostId), ...touch]),
   ];
   if (hostIds.length === 0) return [];
-  const statements: InStatement[] = [{
+  const hostsSql = {
     sql: `SELECT id, token_hash FROM hosts WHERE id IN (${
       placeholders(hostIds.length)
     })`,
     args: hostIds,
-  }];
-  samples.forEach((s, i) => {
-    if (!valid[i]) return;
-    const summary = summarize(s);
+  };
+  // Points and changes are only worked out for samples that can be stored;
+  // the guards in the write below catch a host removed meanwhile.
+  const before = new Map(
+    (await client.execute(hostsSql)).rows.map((
+      r,
+    ) => [Number(r.id), String(r.token_hash)]),
+  );
+  const storable = samples.flatMap((sample, index) => {
+    const hash = before.get(sample.hostId);
+    if (!valid[index] || hash === undefined) return [];
+    if (sample.tokenHash !== undefined && sample.tokenHash !== hash) return [];
+    return [{ index, sample }];
+  });
+  const prepared = await prepare(database, storable);
+
+  const statements: InStatement[] = [hostsSql];
+  const headAt = new Map<number, number>();
+  for (const p of prepared) {
+    const { sample } = p;
+    const entry = database.cache.hosts.get(sample.hostId)!;
+    const guard = [
+      sample.hostId,
+      sample.tokenHash ?? null,
+      sample.tokenHash ?? null,
+    ];
+    const headPoints: HeadPoint[] = [];
+    for (const pt of p.points) {
+      const id = entry.series.get(seriesKeyString(pt.key));
+      if (id !== undefined) {
+        headPoints.push({ seriesId: id, scaled: scaleValue(pt.key, pt.value) });
+      }
+    }
+    headAt.set(p.index, statements.length);
     statements.push({
-      sql: INSERT_SQL,
+      sql:
+        `INSERT INTO series_head (host_id, interval_type, collected_at, points)
+        SELECT ?, ?, ?, ? WHERE ${GUARD} ON CONFLICT DO NOTHING`,
       args: [
-        s.hostId,
-        s.collectedAtMs,
-        s.interval,
-        JSON.stringify(s.data),
-        summary === null ? null : JSON.stringify(summary),
-        now,
-        s.hostId,
-        s.tokenHash ?? null,
-        s.tokenHash ?? null,
+        sample.hostId,
+        sample.interval,
+        sample.collectedAtMs,
+        encodeHeadPoints(headPoints),
+        ...guard,
       ],
     });
-    if (s.afterInsert) statements.push(s.afterInsert);
-  });
-  statements.push({
-    sql: `UPDATE hosts SET last_seen_at = ? WHERE id IN (${
-      placeholders(hostIds.length)
-    })`,
-    args: [now, ...hostIds],
-  });
+    if (sample.afterInsert) statements.push(sample.afterInsert);
+    if (p.latest) {
+      statements.push({
+        sql:
+          `INSERT INTO latest_samples (host_id, interval_type, collected_at, payload)
+          SELECT ?, ?, ?, ? WHERE ${GUARD}
+          ON CONFLICT (host_id, interval_type) DO UPDATE
+          SET collected_at = excluded.collected_at, payload = excluded.payload
+          WHERE excluded.collected_at > latest_samples.collected_at`,
+        args: [
+          sample.hostId,
+          sample.interval,
+          sample.collectedAtMs,
+          JSON.stringify(sample.data),
+          ...guard,
+        ],
+      });
+    }
+    for (const { change, previous } of p.changes) {
+      statements.push({
+        sql:
+          `INSERT INTO state_changes (host_id, at, kind, object, value, previous)
+          SELECT ?, ?, ?, ?, ?, ? WHERE ${GUARD}`,
+        args: [
+          sample.hostId,
+          sample.collectedAtMs,
+          change.kind,
+          change.object,
+          change.value,
+          previous,
+          ...guard,
+        ],
+      });
+    }
+  }
+  if (opts.touchHosts !== false) {
+    statements.push({
+      sql: `UPDATE hosts SET last_seen_at = ? WHERE id IN (${
+        placeholders(hostIds.length)
+      })`,
+      args: [now, ...hostIds],
+    });
+  }
   const results = await client.batch(statements, "write");
   const hashes = new Map(
     results[0].rows.map((r) => [Number(r.id), String(r.token_hash)]),
   );
-  let next = 1;
-  return samples.map((s, i): RecordOutcome => {
+  const outcomes = samples.map((s, i): RecordOutcome => {
     if (!valid[i]) return "invalid_interval";
-    const inserted = results[next++].rowsAffected === 1;
-    if (s.afterInsert) next++;
     const hash = hashes.get(s.hostId);
     if (hash === undefined) return "unknown_host";
     if (s.tokenHash !== undefined && s.tokenHash !== hash) {
       return "token_changed";
     }
-    return inserted ? "stored" : "duplicate";
+    const at = headAt.get(i);
+    if (at === undefined) return "token_changed";
+    return results[at].rowsAffected === 1 ? "stored" : "duplicate";
   });
+  // The commit happened: the cache may now follow it.
+  for (const p of prepared) {
+    if (!p.latest || outcomes[p.index] !== "stored") continue;
+    const entry = database.cache.hosts.get(p.sample.hostId)!;
+    const cur = entry.latest[p.sample.interval];
+    if (!cur || cur.collectedAtMs < p.latest.collectedAtMs) {
+      entry.latest[p.sample.interval] = p.latest;
+    }
+  }
+  return outcomes;
 }
 
 type Row = Record<string, unknown>;
@@ -143,26 +382,17 @@ function toStoredSample<I extends Interval>(
 ): StoredSample<PayloadFor<I>> {
   const parsed = parsePayload(interval, JSON.parse(String(row.payload)));
   if (!parsed.ok) {
-    throw new Error(`metrics row ${row.id}: ${parsed.message}`);
+    throw new Error(
+      `latest ${interval} sample of host ${row.host_id}: ${parsed.message}`,
+    );
   }
   return {
-    id: Number(row.id),
     hostId: Number(row.host_id),
     interval,
     collectedAtMs: Number(row.collected_at),
     payload: parsed.payload,
-    summary: row.summary === null ? null : JSON.parse(String(row.summary)),
-    createdAtMs: Number(row.created_at),
   };
 }
-
-const rowInterval = (row: Row): Interval => {
-  const interval = v.parse(Interval, row.interval_type);
-  return interval;
-};
-
-const COLUMNS =
-  "m.id, m.host_id, m.interval_type, m.collected_at, m.payload, m.summary, m.created_at";
 
 /** The most recent sample of a host for one interval, or null. */
 export async function latestSample<I extends Interval>(
@@ -171,71 +401,47 @@ export async function latestSample<I extends Interval>(
   interval: I,
 ): Promise<StoredSample<PayloadFor<I>> | null> {
   const rs = await client.execute({
-    sql: `SELECT ${COLUMNS} FROM metrics m
-      WHERE m.host_id = ? AND m.interval_type = ?
-      ORDER BY m.collected_at DESC LIMIT 1`,
+    sql: `SELECT host_id, interval_type, collected_at, payload
+      FROM latest_samples WHERE host_id = ? AND interval_type = ?`,
     args: [hostId, interval],
   });
   return rs.rows.length === 0 ? null : toStoredSample(rs.rows[0], interval);
 }
 
-/**
- * The most recent sample of every host for one interval, keyed by host id.
- * One index seek per host, so it stays cheap with a full retention window.
- */
+/** The most recent sample of every host for one interval, keyed by host id. */
 export async function latestSamplesByHost<I extends Interval>(
   { client }: Database,
   interval: I,
 ): Promise<Map<number, StoredSample<PayloadFor<I>>>> {
   const rs = await client.execute({
-    sql: `SELECT ${COLUMNS} FROM hosts h JOIN metrics m ON m.id = (
-        SELECT id FROM metrics
-        WHERE host_id = h.id AND interval_type = ?
-        ORDER BY collected_at DESC LIMIT 1)`,
+    sql: `SELECT host_id, interval_type, collected_at, payload
+      FROM latest_samples WHERE interval_type = ?`,
     args: [interval],
   });
   const samples = rs.rows.map((row) => toStoredSample(row, interval));
   return new Map(samples.map((s) => [s.hostId, s]));
 }
 
-/** Every sample row, oldest first; for tests and small exports. */
-export async function allSamples(
-  { client }: Database,
-): Promise<StoredSample[]> {
-  const rs = await client.execute(
-    `SELECT ${COLUMNS} FROM metrics m ORDER BY m.collected_at, m.id`,
-  );
-  return rs.rows.map((row) => toStoredSample(row, rowInterval(row)));
+/** A sample that ingest holds in the head table, not yet compacted. */
+export interface HeadSample {
+  hostId: number;
+  interval: Interval;
+  collectedAtMs: number;
+  points: Uint8Array;
 }
 
-/** Waits `ms` (0: one turn of the event loop) between delete batches. */
-const pause = (ms: number) =>
-  new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Deletes samples collected before `cutoffMs`, at most `batchSize` rows per
- * transaction, pausing `pauseMs` between batches. The local SQLite driver is
- * synchronous, so a batch blocks the event loop while it runs, and one turn
- * of the loop reads only so many WebSocket frames: small batches with pauses
- * let ingest keep up (see BENCHMARKS.md, retention). Returns the number of
- * rows deleted.
- */
-export async function deleteOlderThan(
+/** Every head row, oldest first; for tests and the compactor's checks. */
+export async function headSamples(
   { client }: Database,
-  cutoffMs: number,
-  batchSize = 5_000,
-  pauseMs = 0,
-): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const rs = await client.execute({
-      sql: `DELETE FROM metrics WHERE id IN (
-          SELECT id FROM metrics WHERE collected_at < ?
-          ORDER BY collected_at LIMIT ?)`,
-      args: [cutoffMs, batchSize],
-    });
-    total += rs.rowsAffected;
-    if (rs.rowsAffected < batchSize) return total;
-    await pause(pauseMs);
-  }
+): Promise<HeadSample[]> {
+  const rs = await client.execute(
+    `SELECT host_id, interval_type, collected_at, points FROM series_head
+      ORDER BY collected_at, host_id, interval_type`,
+  );
+  return rs.rows.map((r) => ({
+    hostId: Number(r.host_id),
+    interval: r.interval_type as Interval,
+    collectedAtMs: Number(r.collected_at),
+    points: new Uint8Array(r.points as ArrayBuffer),
+  }));
 }

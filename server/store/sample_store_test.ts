@@ -1,22 +1,23 @@
 import assert from "node:assert/strict";
 import type { Interval, PayloadFor } from "@proxmon/shared";
-import { createHost, findHost, rotateToken } from "./hosts.ts";
+import { createHost, rotateToken } from "./hosts.ts";
 import { hashToken } from "../auth/token_hash.ts";
 import {
-  allSamples,
-  deleteOlderThan,
+  headSamples,
   latestSample,
   latestSamplesByHost,
   recordSamples,
   type SampleInput,
 } from "./sample_store.ts";
-import { summarize } from "./summary.ts";
+import { openDatabase } from "./client.ts";
+import { forEachHeadPoint } from "./head_codec.ts";
+import { listSeries } from "./series_query.ts";
+import { queryStateChanges } from "./state_changes.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
 import { sampleFixture } from "../testing/samples.ts";
 
 const NOW = Date.UTC(2026, 3, 21, 12);
 const SEC = 1000;
-const HOUR = 3600 * SEC;
 
 async function setup() {
   const t = await openTempDatabase();
@@ -32,7 +33,7 @@ const input = <I extends Interval>(
   data: PayloadFor<I>,
 ) => ({ hostId, interval, collectedAtMs: NOW + offsetMs, data }) as SampleInput;
 
-Deno.test("recordSamples() inserts a metric row with the given payload", async () => {
+Deno.test("recordSamples() keeps the payload as latest state and the numbers in the head", async () => {
   const { t, host, database } = await setup();
   await using _ = t;
   const data = await sampleFixture("fast");
@@ -42,186 +43,170 @@ Deno.test("recordSamples() inserts a metric row with the given payload", async (
     NOW + 5,
   );
   assert.deepEqual(outcomes, ["stored"]);
-  const [row] = await allSamples(database);
-  assert.equal(row.hostId, host.id);
-  assert.equal(row.interval, "fast");
-  assert.deepEqual(row.payload, data);
-  assert.equal(row.collectedAtMs, NOW);
-  assert.equal(row.createdAtMs, NOW + 5);
-});
-
-Deno.test("recordSamples() stores the chart summary of a fast sample beside it", async () => {
-  const { t, host, database } = await setup();
-  await using _ = t;
-  const data = await sampleFixture("fast");
-  await recordSamples(database, [input(host.id, "fast", 0, data)], NOW);
-  const [row] = await allSamples(database);
-  assert.deepEqual(row.summary, summarize({ interval: "fast", data }));
-  assert.deepEqual((row.summary as { pools: object }).pools, {
-    rpool: 21,
-    tank: 62,
+  const latest = await latestSample(database, host.id, "fast");
+  assert.deepEqual(latest?.payload, data);
+  assert.equal(latest?.collectedAtMs, NOW);
+  const [head] = await headSamples(database);
+  assert.equal(head.collectedAtMs, NOW);
+  const series = await listSeries(database, host.id);
+  const byId = new Map(series.map((s) => [s.id, s]));
+  const values = new Map<string, number>();
+  forEachHeadPoint(head.points, (id, scaled) => {
+    const s = byId.get(id)!;
+    values.set(`${s.kind}/${s.object}/${s.metric}`, scaled);
   });
+  // precision: percent to 0.01 (scaled by 100), bytes whole
+  assert.equal(
+    values.get("host//cpu"),
+    Math.round(data.host.cpu_percent! * 100),
+  );
+  assert.equal(values.get("pool/tank/capacity"), 62 * 100);
+  assert.equal(values.get("guest/100/cpu"), Math.round(0.0312 * 100 * 100));
+  assert.equal(values.get("storage/local/used"), 7954198528);
+  // guest rates need a previous sample
+  assert.equal(values.has("guest/100/net_in"), false);
 });
 
-Deno.test("recordSamples() rejects an unknown interval without touching the rest of the batch", async () => {
+Deno.test("recordSamples() derives guest rates from the previous fast sample's counters", async () => {
   const { t, host, database } = await setup();
   await using _ = t;
-  const slow = await sampleFixture("slow");
-  const bad = { ...input(host.id, "slow", 0, slow), interval: "nope" };
-  const outcomes = await recordSamples(
-    database,
-    [bad as SampleInput, input(host.id, "slow", 1, slow)],
-    NOW,
-  );
-  assert.deepEqual(outcomes, ["invalid_interval", "stored"]);
-  assert.equal((await allSamples(database)).length, 1);
-});
-
-Deno.test("recordSamples() rejects an unknown host id", async () => {
-  const { t, database } = await setup();
-  await using _ = t;
-  const outcomes = await recordSamples(
-    database,
-    [input(999_999, "slow", 0, await sampleFixture("slow"))],
-    NOW,
-  );
-  assert.deepEqual(outcomes, ["unknown_host"]);
-  assert.equal((await allSamples(database)).length, 0);
-});
-
-Deno.test("recordSamples() stores a replayed sample once and reports the replay as duplicate", async () => {
-  const { t, host, database } = await setup();
-  await using _ = t;
-  const first = input(host.id, "slow", 0, await sampleFixture("slow"));
-  const changed = input(host.id, "slow", 0, {
-    ...await sampleFixture("slow"),
-    extra: true,
+  const a = await sampleFixture("fast");
+  const b = structuredClone(a);
+  const g = b.vms_runtime.vms[0];
+  g.netin_bytes = g.netin_bytes! + 10_000 * 10; // 10 kB/s over 10 s
+  g.diskwrite_bytes = g.diskwrite_bytes! - 1; // a counter reset: no rate
+  await recordSamples(database, [input(host.id, "fast", 0, a)], NOW);
+  await recordSamples(database, [input(host.id, "fast", 10 * SEC, b)], NOW);
+  const series = await listSeries(database, host.id, {
+    kind: "guest",
+    object: "100",
   });
-  assert.deepEqual(await recordSamples(database, [first], NOW), ["stored"]);
-  assert.deepEqual(
-    await recordSamples(database, [changed, first], NOW),
-    ["duplicate", "duplicate"],
+  const id = (m: string) => series.find((s) => s.metric === m)?.id;
+  const [, second] = await headSamples(database);
+  const got = new Map<number, number>();
+  forEachHeadPoint(second.points, (i, v) => got.set(i, v));
+  assert.equal(got.get(id("net_in")!), 10_000);
+  assert.equal(
+    id("disk_write") === undefined || !got.has(id("disk_write")!),
+    true,
   );
-  const rows = await allSamples(database);
-  assert.equal(rows.length, 1);
-  assert.deepEqual(rows[0].payload, first.data);
 });
 
-Deno.test("recordSamples() keeps (host, interval, collected_at) unique but allows the same instant for another interval", async () => {
+Deno.test("recordSamples() reports a replay as duplicate and keeps one head row", async () => {
   const { t, host, database } = await setup();
   await using _ = t;
-  const outcomes = await recordSamples(database, [
-    input(host.id, "fast", 0, await sampleFixture("fast")),
-    input(host.id, "medium", 0, await sampleFixture("medium")),
-    input(host.id, "slow", 0, await sampleFixture("slow")),
-  ], NOW);
-  assert.deepEqual(outcomes, ["stored", "stored", "stored"]);
+  const data = await sampleFixture("medium");
+  const s = input(host.id, "medium", 0, data);
+  assert.deepEqual(await recordSamples(database, [s], NOW), ["stored"]);
+  assert.deepEqual(await recordSamples(database, [s, s], NOW), [
+    "duplicate",
+    "duplicate",
+  ]);
+  assert.equal((await headSamples(database)).length, 1);
 });
 
-Deno.test("recordSamples() refuses a sample whose token hash no longer matches the host's", async () => {
+Deno.test("recordSamples() refuses unknown hosts, rotated tokens and bad intervals", async () => {
   const { t, host, token, database } = await setup();
   await using _ = t;
-  const slow = await sampleFixture("slow");
-  const sent = {
-    ...input(host.id, "slow", 0, slow),
-    tokenHash: hashToken(token),
-  };
+  const data = await sampleFixture("slow");
   await rotateToken(database, "pve-01");
-  assert.deepEqual(await recordSamples(database, [sent], NOW), [
+  const outcomes = await recordSamples(database, [
+    { ...input(host.id, "slow", 0, data), tokenHash: await hashToken(token) },
+    input(host.id + 99, "slow", 0, data),
+    input(host.id, "hourly" as Interval, 0, data),
+  ], NOW);
+  assert.deepEqual(outcomes, [
     "token_changed",
+    "unknown_host",
+    "invalid_interval",
   ]);
-  assert.equal((await allSamples(database)).length, 0);
+  assert.equal((await headSamples(database)).length, 0);
+  assert.equal(await latestSample(database, host.id, "slow"), null);
 });
 
-Deno.test("recordSamples() sets last_seen_at of the hosts it wrote for and of touched hosts", async () => {
+Deno.test("recordSamples() keeps the newest payload as latest when an older one is replayed", async () => {
   const { t, host, database } = await setup();
   await using _ = t;
-  const { host: idle } = await createHost(database, "pve-02", NOW);
-  await recordSamples(
-    database,
-    [input(host.id, "slow", 0, await sampleFixture("slow"))],
-    NOW + 42,
-    [idle.id],
-  );
-  assert.equal((await findHost(database, "pve-01"))?.lastSeenAt, NOW + 42);
-  assert.equal((await findHost(database, "pve-02"))?.lastSeenAt, NOW + 42);
-});
-
-Deno.test("latestSample() returns the most recent sample for a host and interval", async () => {
-  const { t, host, database } = await setup();
-  await using _ = t;
-  const slow = await sampleFixture("slow");
-  const version = (v: string) => ({
-    system_info: { ...slow.system_info, agent_version: v },
-  });
-  await recordSamples(database, [
-    input(host.id, "slow", -60 * SEC, version("1")),
-    input(host.id, "slow", -10 * SEC, version("3")),
-    input(host.id, "slow", -30 * SEC, version("2")),
-    input(host.id, "fast", 0, await sampleFixture("fast")),
-  ], NOW);
-  const latest = await latestSample(database, host.id, "slow");
-  assert.deepEqual(latest?.payload, version("3"));
-  assert.equal(latest?.collectedAtMs, NOW - 10 * SEC);
-});
-
-Deno.test("latestSample() returns null when no samples exist", async () => {
-  const { t, host, database } = await setup();
-  await using _ = t;
-  assert.equal(await latestSample(database, host.id, "fast"), null);
-});
-
-Deno.test("latestSamplesByHost() gives each host's newest sample of one interval", async () => {
-  const { t, host, database } = await setup();
-  await using _ = t;
-  const { host: other } = await createHost(database, "pve-02", NOW);
-  await createHost(database, "pve-03", NOW);
   const fast = await sampleFixture("fast");
-  await recordSamples(database, [
-    input(host.id, "fast", -20 * SEC, fast),
-    input(host.id, "fast", -10 * SEC, fast),
-    input(other.id, "fast", -5 * SEC, fast),
-  ], NOW);
-  const latest = await latestSamplesByHost(database, "fast");
-  assert.deepEqual(
-    [...latest].map(([id, s]) => [id, s.collectedAtMs]).sort(),
-    [[host.id, NOW - 10 * SEC], [other.id, NOW - 5 * SEC]].sort(),
+  const older = structuredClone(fast);
+  older.host.cpu_percent = 99;
+  await recordSamples(database, [input(host.id, "fast", 10 * SEC, fast)], NOW);
+  await recordSamples(database, [input(host.id, "fast", 0, older)], NOW);
+  const latest = await latestSample(database, host.id, "fast");
+  assert.equal(latest?.collectedAtMs, NOW + 10 * SEC);
+  assert.equal(
+    latest?.payload.host.cpu_percent,
+    fast.host.cpu_percent,
   );
+  assert.equal((await headSamples(database)).length, 2);
+  const byHost = await latestSamplesByHost(database, "fast");
+  assert.equal(byHost.get(host.id)?.collectedAtMs, NOW + 10 * SEC);
 });
 
-Deno.test("deleteOlderThan() deletes samples with collected_at before the cutoff", async () => {
+Deno.test("recordSamples() records state changes once, and a guest that disappears", async () => {
   const { t, host, database } = await setup();
   await using _ = t;
-  const slow = await sampleFixture("slow");
+  const a = await sampleFixture("fast");
+  const b = structuredClone(a);
+  b.vms_runtime.vms[0].status = "stopped";
+  const c = structuredClone(b);
+  const gone = c.vms_runtime.vms.pop()!.vmid;
+  c.zfs_pools.pools[0].health = "DEGRADED";
+  await recordSamples(database, [input(host.id, "fast", 0, a)], NOW);
+  await recordSamples(database, [input(host.id, "fast", 10 * SEC, a)], NOW);
+  // b and c in one batch, in reverse order: changes are still worked out in time order
   await recordSamples(database, [
-    input(host.id, "slow", -50 * HOUR, slow),
-    input(host.id, "slow", -60 * SEC, slow),
+    input(host.id, "fast", 30 * SEC, c),
+    input(host.id, "fast", 20 * SEC, b),
   ], NOW);
-  const deleted = await deleteOlderThan(database, NOW - 48 * HOUR);
-  assert.equal(deleted, 1);
-  const remaining = await allSamples(database);
-  assert.deepEqual(remaining.map((r) => r.collectedAtMs), [NOW - 60 * SEC]);
+  const status = await queryStateChanges(database, {
+    hostId: host.id,
+    kind: "guest.status",
+    object: "100",
+  });
+  assert.deepEqual(status.map((e) => [e.at - NOW, e.value, e.previous]), [
+    [20 * SEC, "stopped", "running"],
+    [0, "running", null],
+  ]);
+  const goneEvents = await queryStateChanges(database, {
+    hostId: host.id,
+    kind: "guest",
+    object: String(gone),
+  });
+  assert.equal(goneEvents[0].at, NOW + 30 * SEC);
+  assert.equal(goneEvents[0].value, null);
+  const health = await queryStateChanges(database, {
+    hostId: host.id,
+    kind: "pool.health",
+    object: a.zfs_pools.pools[0].name,
+  });
+  assert.equal(health[0].value, "DEGRADED");
 });
 
-Deno.test("deleteOlderThan() works through more rows than one batch and keeps the cutoff row", async () => {
+Deno.test("recordSamples() after a restart compares with the stored latest state, not with nothing", async () => {
   const { t, host, database } = await setup();
   await using _ = t;
-  const slow = await sampleFixture("slow");
-  const old = Array.from(
-    { length: 25 },
-    (_, i) => input(host.id, "slow", -HOUR - i * SEC, slow),
-  );
-  await recordSamples(database, [
-    ...old,
-    input(host.id, "slow", -HOUR + 1, slow),
-  ], NOW);
-  await recordSamples(database, [
-    input(host.id, "fast", -HOUR, await sampleFixture("fast")),
-  ], NOW);
-  const deleted = await deleteOlderThan(database, NOW - HOUR, 4);
-  assert.equal(deleted, 24);
-  assert.deepEqual(
-    (await allSamples(database)).map((r) => r.collectedAtMs),
-    [NOW - HOUR, NOW - HOUR, NOW - HOUR + 1],
-  );
+  const a = await sampleFixture("fast");
+  await recordSamples(database, [input(host.id, "fast", 0, a)], NOW);
+  const reopened = await openDatabase(t.url);
+  try {
+    const b = structuredClone(a);
+    b.vms_runtime.vms[0].netin_bytes = b.vms_runtime.vms[0].netin_bytes! +
+      50_000;
+    await recordSamples(reopened, [input(host.id, "fast", 10 * SEC, b)], NOW);
+    const status = await queryStateChanges(reopened, {
+      hostId: host.id,
+      kind: "guest.status",
+      object: "100",
+    });
+    assert.equal(status.length, 1, "no second 'running' after a restart");
+    const net = (await listSeries(reopened, host.id, {
+      kind: "guest",
+      object: "100",
+      metric: "net_in",
+    }))[0];
+    assert.ok(net, "the rate came from the stored previous sample");
+  } finally {
+    reopened.close();
+  }
 });

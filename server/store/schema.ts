@@ -8,6 +8,7 @@ import {
   check,
   index,
   integer,
+  primaryKey,
   sqliteTable,
   text,
   uniqueIndex,
@@ -26,6 +27,11 @@ export const hosts = sqliteTable("hosts", {
   createdAt: integer("created_at").notNull(),
 });
 
+/**
+ * The sample store of the first version: one JSON blob per sample. Kept only
+ * so a database written by it can be converted at start (legacy_import.ts);
+ * nothing writes here any more, and the conversion empties it.
+ */
 export const metrics = sqliteTable(
   "metrics",
   {
@@ -68,6 +74,84 @@ export const metrics = sqliteTable(
   ],
 );
 
+const hostRef = () =>
+  integer("host_id").notNull().references(() => hosts.id, {
+    onDelete: "cascade",
+  });
+
+/** The newest full payload of each host and interval; pages and the API read it. */
+export const latestSamples = sqliteTable("latest_samples", {
+  hostId: hostRef(),
+  intervalType: text("interval_type", { enum: ["fast", "medium", "slow"] })
+    .notNull(),
+  collectedAt: integer("collected_at").notNull(),
+  /** the sample's `data`, as JSON text */
+  payload: text("payload").notNull(),
+}, (t) => [primaryKey({ columns: [t.hostId, t.intervalType] })]);
+
+/** One row per series of a host: (kind, object, metric), see series_catalog.ts. */
+export const series = sqliteTable("series", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  hostId: hostRef(),
+  kind: text("kind").notNull(),
+  object: text("object").notNull(),
+  metric: text("metric").notNull(),
+}, (t) => [
+  uniqueIndex("series_key_uq").on(t.hostId, t.kind, t.object, t.metric),
+]);
+
+/**
+ * New samples, one row each, until compaction moves their numbers into
+ * blocks. `points` packs (series id, scaled value) pairs (head_codec.ts).
+ * The key is what makes replays idempotent. WITHOUT ROWID (in the SQL
+ * migration) keeps an insert to one b-tree.
+ */
+export const seriesHead = sqliteTable("series_head", {
+  hostId: hostRef(),
+  intervalType: text("interval_type", { enum: ["fast", "medium", "slow"] })
+    .notNull(),
+  collectedAt: integer("collected_at").notNull(),
+  points: blob("points", { mode: "buffer" }).notNull(),
+}, (t) => [primaryKey({ columns: [t.hostId, t.intervalType, t.collectedAt] })]);
+
+/**
+ * Compacted series: one row per series, tier and time window. Tier 0 holds
+ * raw points, tier 1 one-minute and tier 2 one-hour rollups (min, avg, max,
+ * last, count); `data` is a block_codec.ts blob. WITHOUT ROWID in the SQL.
+ */
+export const seriesBlocks = sqliteTable("series_blocks", {
+  seriesId: integer("series_id").notNull().references(() => series.id, {
+    onDelete: "cascade",
+  }),
+  tier: integer("tier").notNull(),
+  startMs: integer("start_ms").notNull(),
+  /** the last point's time, inclusive */
+  endMs: integer("end_ms").notNull(),
+  count: integer("count").notNull(),
+  data: blob("data", { mode: "buffer" }).notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.seriesId, t.tier, t.startMs] }),
+  // rollup building and retention look blocks up by tier and time
+  index("series_blocks_tier_start_idx").on(t.tier, t.startMs),
+]);
+
+/** Non-numeric state, one row each time a value changes. */
+export const stateChanges = sqliteTable("state_changes", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  hostId: hostRef(),
+  at: integer("at").notNull(),
+  /** e.g. guest.status, pool.health, host.pve_version */
+  kind: text("kind").notNull(),
+  /** vmid, pool or storage name; "" for the host itself */
+  object: text("object").notNull(),
+  /** null when the object disappeared */
+  value: text("value"),
+  previous: text("previous"),
+}, (t) => [
+  index("state_changes_host_at_idx").on(t.hostId, t.at),
+  index("state_changes_object_idx").on(t.hostId, t.kind, t.object, t.at),
+]);
+
 /** Tokens for scripts that read `/api/*` without a dashboard session. */
 export const apiTokens = sqliteTable("api_tokens", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -99,4 +183,6 @@ export const remoteWriteQueue = sqliteTable(
 
 export type HostRow = typeof hosts.$inferSelect;
 export type MetricRow = typeof metrics.$inferSelect;
+export type SeriesRow = typeof series.$inferSelect;
+export type StateChangeRow = typeof stateChanges.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;

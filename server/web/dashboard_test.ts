@@ -265,7 +265,15 @@ Deno.test("GET /api/hosts/:name/history validates its query", async () => {
     };
     assert.deepEqual(await bad("metric=bogus"), [400, "invalid_query"]);
     assert.deepEqual(await bad("metric=cpu&points=1"), [400, "invalid_query"]);
-    assert.deepEqual(await bad("metric=cpu&range=7d"), [400, "invalid_query"]);
+    assert.deepEqual(await bad("metric=cpu&range=2y"), [400, "invalid_query"]);
+    assert.deepEqual(await bad("metric=guest_cpu&range=7d"), [
+      400,
+      "invalid_query",
+    ]);
+    assert.deepEqual(await bad("metric=cpu&stat=median"), [
+      400,
+      "invalid_query",
+    ]);
     assert.deepEqual(await bad("metric=cpu&from=yesterday"), [
       400,
       "invalid_query",

@@ -21,7 +21,7 @@ import {
   formatPercent,
   formatRate,
 } from "../static/format.js";
-import { isPhysicalIface } from "../../store/summary.ts";
+import { isPhysicalIface } from "../../store/series_catalog.ts";
 import { UsageMeter } from "./meter.tsx";
 
 export interface HostSectionsProps {

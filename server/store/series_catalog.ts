@@ -1,0 +1,442 @@
+/**
+ * Which numbers of a sample become series, and which non-numeric fields
+ * become state changes. Pure functions of a validated payload (and, for
+ * rates of guest counters, the previous fast payload of the same host).
+ *
+ * A series is named by (kind, object, metric): `host`/""/`cpu`,
+ * `guest`/"101"/`net_in`, `pool`/"tank"/`capacity`. Each metric has a
+ * precision in decimal places; values are stored as integers at that
+ * precision, which is also the precision the history API rounds to.
+ */
+import type { Interval } from "@proxmon/shared";
+
+export type SeriesKind = "host" | "guest" | "pool" | "storage" | "dataset";
+
+/** The name of one series within a host. `object` is "" for the host. */
+export interface SeriesKey {
+  kind: SeriesKind;
+  object: string;
+  metric: string;
+}
+
+export type SeriesUnit =
+  | "percent"
+  | "bytes"
+  | "bytes_per_s"
+  | "load"
+  | "count";
+
+export interface MetricSpec {
+  unit: SeriesUnit;
+  /** decimal places kept */
+  precision: number;
+}
+
+const PCT: MetricSpec = { unit: "percent", precision: 2 };
+const BYTES: MetricSpec = { unit: "bytes", precision: 0 };
+const RATE: MetricSpec = { unit: "bytes_per_s", precision: 0 };
+const LOAD: MetricSpec = { unit: "load", precision: 2 };
+const COUNT: MetricSpec = { unit: "count", precision: 0 };
+
+/** Every metric per kind, with its unit and precision. */
+export const METRICS: Record<SeriesKind, Record<string, MetricSpec>> = {
+  host: {
+    cpu: PCT,
+    mem_used: BYTES,
+    mem_total: BYTES,
+    arc_size: BYTES,
+    swap_used: BYTES,
+    swap_total: BYTES,
+    load1: LOAD,
+    load5: LOAD,
+    load15: LOAD,
+    net_rx: RATE,
+    net_tx: RATE,
+    disk_read: RATE,
+    disk_write: RATE,
+    rootfs_used: BYTES,
+    rootfs_size: BYTES,
+    psi_cpu_some: PCT,
+    psi_mem_some: PCT,
+    psi_mem_full: PCT,
+    psi_io_some: PCT,
+    psi_io_full: PCT,
+    pending_updates: COUNT,
+  },
+  guest: {
+    cpu: PCT,
+    mem: BYTES,
+    mem_max: BYTES,
+    net_in: RATE,
+    net_out: RATE,
+    disk_read: RATE,
+    disk_write: RATE,
+    disk_used: BYTES,
+  },
+  pool: {
+    allocated: BYTES,
+    size: BYTES,
+    capacity: PCT,
+    fragmentation: PCT,
+    errors: COUNT,
+    degraded_vdevs: COUNT,
+  },
+  storage: { used: BYTES, total: BYTES },
+  dataset: { used: BYTES, snapshots: COUNT },
+};
+
+/** The spec of a metric, or a plain count for one this server does not know. */
+export function metricSpec(key: SeriesKey): MetricSpec {
+  return METRICS[key.kind]?.[key.metric] ?? COUNT;
+}
+
+/** One string per series key, for maps. */
+export function seriesKeyString(k: SeriesKey): string {
+  return `${k.kind}\t${k.object}\t${k.metric}`;
+}
+
+export interface Point {
+  key: SeriesKey;
+  value: number;
+}
+
+/** One non-numeric field of one object, as its current text (null: gone). */
+export interface StateValue {
+  /** e.g. `guest.status`, `pool.health`, `host.pve_version` */
+  kind: string;
+  /** vmid, pool or storage name; "" for the host */
+  object: string;
+  value: string | null;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj =>
+  typeof x === "object" && x !== null && !Array.isArray(x);
+const num = (x: unknown): number | null =>
+  typeof x === "number" && Number.isFinite(x) ? x : null;
+const list = (x: unknown): Obj[] => Array.isArray(x) ? x.filter(isObj) : [];
+const sumOf = (xs: (number | null)[]): number | null =>
+  xs.some((x) => x !== null)
+    ? xs.reduce<number>((a, x) => a + (x ?? 0), 0)
+    : null;
+
+// On a PVE node a packet crosses the NIC, the bridge and the guest's tap or
+// veth device, so summing every interface would count it several times. The
+// host total counts physical NICs only: no bridges, bonds, VLANs or guest ends.
+const VIRTUAL_IFACE =
+  /^(lo|tap|veth|fwbr|fwpr|fwln|vmbr|bond|docker|br-|virbr|vxlan|tun|wg)|\./;
+
+/** True for an interface whose traffic the host's network total counts. */
+export function isPhysicalIface(name: string): boolean {
+  return !VIRTUAL_IFACE.test(name);
+}
+
+/**
+ * Memory used by processes: total − available − ARC size, never below 0.
+ * ZFS's ARC counts as used in MemAvailable, but the kernel gives it back
+ * under pressure, so charting it as used memory alarms for nothing.
+ */
+export function memUsedBytes(host: Obj): number | null {
+  const total = num(host.mem_total_bytes);
+  const avail = num(host.mem_available_bytes);
+  if (total === null || avail === null) return null;
+  const arc = isObj(host.arc) ? num(host.arc.size_bytes) ?? 0 : 0;
+  return Math.max(0, total - avail - arc);
+}
+
+/** Samples further apart than this give no guest rate (the agent was away). */
+const MAX_RATE_GAP_MS = 5 * 60_000;
+
+/** A per-second rate from two counter readings; null across a reset. */
+function rate(
+  curr: unknown,
+  prev: unknown,
+  elapsedMs: number,
+): number | null {
+  const c = num(curr);
+  const p = num(prev);
+  if (c === null || p === null || elapsedMs <= 0) return null;
+  if (elapsedMs > MAX_RATE_GAP_MS || c < p) return null;
+  return ((c - p) * 1000) / elapsedMs;
+}
+
+export interface PreviousFast {
+  collectedAtMs: number;
+  payload: Obj;
+}
+
+function hostPoints(host: Obj, out: Point[]) {
+  const h = (metric: string, value: number | null) => {
+    if (value !== null) {
+      out.push({ key: { kind: "host", object: "", metric }, value });
+    }
+  };
+  const nics = list(host.net).filter((n) =>
+    typeof n.iface === "string" && isPhysicalIface(n.iface)
+  );
+  const disks = list(host.disks);
+  h("cpu", num(host.cpu_percent));
+  h("mem_used", memUsedBytes(host));
+  h("mem_total", num(host.mem_total_bytes));
+  h("arc_size", isObj(host.arc) ? num(host.arc.size_bytes) : null);
+  h("swap_used", num(host.swap_used_bytes));
+  h("swap_total", num(host.swap_total_bytes));
+  h("load1", num(host.load1));
+  h("load5", num(host.load5));
+  h("load15", num(host.load15));
+  h("net_rx", sumOf(nics.map((n) => num(n.rx_bytes_per_s))));
+  h("net_tx", sumOf(nics.map((n) => num(n.tx_bytes_per_s))));
+  h("disk_read", sumOf(disks.map((d) => num(d.read_bytes_per_s))));
+  h("disk_write", sumOf(disks.map((d) => num(d.write_bytes_per_s))));
+  if (isObj(host.root_fs)) {
+    h("rootfs_used", num(host.root_fs.used_bytes));
+    h("rootfs_size", num(host.root_fs.size_bytes));
+  }
+  if (isObj(host.psi)) {
+    const psi = host.psi;
+    const p = (x: unknown, field: string) => isObj(x) ? num(x[field]) : null;
+    h("psi_cpu_some", p(psi.cpu, "some_avg10"));
+    h("psi_mem_some", p(psi.memory, "some_avg10"));
+    h("psi_mem_full", p(psi.memory, "full_avg10"));
+    h("psi_io_some", p(psi.io, "some_avg10"));
+    h("psi_io_full", p(psi.io, "full_avg10"));
+  }
+}
+
+function guestPoints(
+  vms: Obj[],
+  prev: PreviousFast | null,
+  collectedAtMs: number,
+  out: Point[],
+) {
+  const before = new Map<number, Obj>();
+  if (prev) {
+    const pv = isObj(prev.payload.vms_runtime) ? prev.payload.vms_runtime : {};
+    for (const g of list(pv.vms)) {
+      const id = num(g.vmid);
+      if (id !== null) before.set(id, g);
+    }
+  }
+  const elapsed = prev ? collectedAtMs - prev.collectedAtMs : 0;
+  for (const g of vms) {
+    const vmid = num(g.vmid);
+    if (vmid === null || g.template === true) continue;
+    const object = String(vmid);
+    const p = before.get(vmid);
+    const put = (metric: string, value: number | null) => {
+      if (value !== null) {
+        out.push({ key: { kind: "guest", object, metric }, value });
+      }
+    };
+    const cpu = num(g.cpu_usage);
+    put("cpu", cpu === null ? null : cpu * 100);
+    put("mem", num(g.mem_bytes));
+    put("mem_max", num(g.max_mem_bytes));
+    put("disk_used", num(g.disk_bytes));
+    if (p) {
+      put("net_in", rate(g.netin_bytes, p.netin_bytes, elapsed));
+      put("net_out", rate(g.netout_bytes, p.netout_bytes, elapsed));
+      put("disk_read", rate(g.diskread_bytes, p.diskread_bytes, elapsed));
+      put("disk_write", rate(g.diskwrite_bytes, p.diskwrite_bytes, elapsed));
+    }
+  }
+}
+
+/**
+ * The chartable numbers of one sample. `prev` is the host's previous fast
+ * sample, for guest rates (PVE reports guest net and disk as counters);
+ * without it, or across a gap or a counter reset, those rates are left out.
+ */
+export function extractPoints(
+  interval: Interval,
+  data: Obj,
+  collectedAtMs: number,
+  prev: PreviousFast | null,
+): Point[] {
+  const out: Point[] = [];
+  if (interval === "fast") {
+    if (isObj(data.host)) hostPoints(data.host, out);
+    const pools = isObj(data.zfs_pools) ? list(data.zfs_pools.pools) : [];
+    for (const p of pools) {
+      if (typeof p.name !== "string") continue;
+      const put = (metric: string, value: number | null) => {
+        if (value !== null) {
+          out.push({
+            key: { kind: "pool", object: p.name as string, metric },
+            value,
+          });
+        }
+      };
+      put("allocated", num(p.allocated_bytes));
+      put("size", num(p.size_bytes));
+      put("capacity", num(p.capacity_percent));
+      put("fragmentation", num(p.fragmentation_percent));
+      put("errors", num(p.error_count));
+      put("degraded_vdevs", num(p.degraded_vdev_count));
+    }
+    const storages = isObj(data.storage) ? list(data.storage.storages) : [];
+    for (const s of storages) {
+      if (typeof s.name !== "string") continue;
+      const object = s.name;
+      const used = num(s.used_bytes);
+      const total = num(s.total_bytes);
+      if (used !== null) {
+        out.push({
+          key: { kind: "storage", object, metric: "used" },
+          value: used,
+        });
+      }
+      if (total !== null) {
+        out.push({
+          key: { kind: "storage", object, metric: "total" },
+          value: total,
+        });
+      }
+    }
+    const vms = isObj(data.vms_runtime) ? list(data.vms_runtime.vms) : [];
+    guestPoints(vms, prev, collectedAtMs, out);
+  } else if (interval === "medium") {
+    const ds = isObj(data.zfs_datasets) ? list(data.zfs_datasets.datasets) : [];
+    for (const d of ds) {
+      if (typeof d.name !== "string") continue;
+      const object = d.name;
+      const used = num(d.used_bytes);
+      const snaps = num(d.snapshot_count);
+      if (used !== null) {
+        out.push({
+          key: { kind: "dataset", object, metric: "used" },
+          value: used,
+        });
+      }
+      if (snaps !== null) {
+        out.push({
+          key: { kind: "dataset", object, metric: "snapshots" },
+          value: snaps,
+        });
+      }
+    }
+  } else {
+    const info = isObj(data.system_info) ? data.system_info : {};
+    const pending = num(info.pending_updates);
+    if (pending !== null) {
+      out.push({
+        key: { kind: "host", object: "", metric: "pending_updates" },
+        value: pending,
+      });
+    }
+  }
+  return out;
+}
+
+const text = (x: unknown): string | null =>
+  x === null || x === undefined
+    ? null
+    : typeof x === "string"
+    ? x
+    : JSON.stringify(x);
+
+/** FNV-1a over a string, as 8 hex digits: a cheap digest of a guest config. */
+function digest(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+/**
+ * The non-numeric state of one sample, as (kind, object) -> text. Objects
+ * missing from the sample are absent here; the caller compares with the
+ * previous sample of the same interval to find changes and disappearances.
+ */
+export function extractStates(interval: Interval, data: Obj): StateValue[] {
+  const out: StateValue[] = [];
+  const put = (kind: string, object: string, value: unknown) =>
+    out.push({ kind, object, value: text(value) });
+  if (interval === "fast") {
+    const vms = isObj(data.vms_runtime) ? list(data.vms_runtime.vms) : [];
+    for (const g of vms) {
+      const vmid = num(g.vmid);
+      if (vmid === null) continue;
+      put("guest.status", String(vmid), g.status ?? null);
+      if ("lock" in g) put("guest.lock", String(vmid), g.lock ?? null);
+    }
+    const pools = isObj(data.zfs_pools) ? list(data.zfs_pools.pools) : [];
+    for (const p of pools) {
+      if (typeof p.name !== "string") continue;
+      put("pool.health", p.name, p.health ?? null);
+      const scan = isObj(p.scan) ? p.scan : null;
+      put(
+        "pool.scan",
+        p.name,
+        scan ? `${scan.function ?? "?"} ${scan.state ?? "?"}` : "none",
+      );
+    }
+    const storages = isObj(data.storage) ? list(data.storage.storages) : [];
+    for (const s of storages) {
+      if (typeof s.name !== "string") continue;
+      put(
+        "storage.active",
+        s.name,
+        s.active === undefined ? null : String(s.active),
+      );
+    }
+  } else if (interval === "medium") {
+    const vms = isObj(data.vms_detail) ? list(data.vms_detail.vms) : [];
+    for (const g of vms) {
+      const vmid = num(g.vmid);
+      if (vmid === null) continue;
+      const object = String(vmid);
+      const ips = Array.isArray(g.ips) ? [...g.ips].map(String).sort() : [];
+      put("guest.ips", object, ips.join(" "));
+      const config = isObj(g.config) ? g.config : {};
+      const configText = JSON.stringify(
+        Object.fromEntries(
+          Object.entries(config).sort(([a], [b]) => a < b ? -1 : 1),
+        ),
+      );
+      put(
+        "guest.config_digest",
+        object,
+        typeof config.digest === "string" ? config.digest : digest(configText),
+      );
+      if ("lock" in config) put("guest.lock", object, config.lock ?? null);
+    }
+  } else {
+    const info = isObj(data.system_info) ? data.system_info : {};
+    for (const f of ["pve_version", "kernel", "zfs_version", "agent_version"]) {
+      if (f in info) put(`host.${f}`, "", info[f] ?? null);
+    }
+    if ("pending_updates" in info) {
+      put("host.pending_updates", "", info.pending_updates ?? null);
+    }
+  }
+  return out;
+}
+
+/**
+ * The changes from `before` to `after` (both from `extractStates` of the same
+ * interval): new or changed values, and null for objects that disappeared.
+ * With no `before` (the host's first sample) every value is a change.
+ */
+export function diffStates(
+  before: StateValue[] | null,
+  after: StateValue[],
+): StateValue[] {
+  const key = (s: StateValue) => `${s.kind}\t${s.object}`;
+  const prev = new Map((before ?? []).map((s) => [key(s), s.value]));
+  const changes: StateValue[] = [];
+  const seen = new Set<string>();
+  for (const s of after) {
+    const k = key(s);
+    seen.add(k);
+    if (!prev.has(k) || prev.get(k) !== s.value) changes.push(s);
+  }
+  for (const s of before ?? []) {
+    if (!seen.has(key(s)) && s.value !== null) {
+      changes.push({ ...s, value: null });
+    }
+  }
+  return changes;
+}

@@ -1,0 +1,30 @@
+/**
+ * What ingest keeps in memory per open database: each host's series ids,
+ * and its latest sample of each interval with the state derived from it
+ * (for change detection and guest rates). Loaded from the database the
+ * first time a host is seen, updated only after a commit, so a failed
+ * batch leaves it as the database is.
+ */
+import type { Interval } from "@proxmon/shared";
+import type { StateValue } from "./series_catalog.ts";
+
+export interface CachedLatest {
+  collectedAtMs: number;
+  payload: Record<string, unknown>;
+  states: StateValue[];
+}
+
+export interface HostCache {
+  /** seriesKeyString -> series id */
+  series: Map<string, number>;
+  latest: Partial<Record<Interval, CachedLatest>>;
+}
+
+export interface StoreCache {
+  hosts: Map<number, HostCache>;
+}
+
+/** An empty cache; `openDatabase` makes one per connection. */
+export function createStoreCache(): StoreCache {
+  return { hosts: new Map() };
+}
