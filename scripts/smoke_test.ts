@@ -196,7 +196,7 @@ async function samplesOf(
 ): Promise<{ interval: string; at: number }[]> {
   const res = await db.execute({
     sql:
-      "SELECT m.interval_type AS interval, m.collected_at AS at FROM metrics m " +
+      "SELECT m.interval_type AS interval, m.collected_at AS at FROM series_head m " +
       "JOIN hosts h ON h.id = m.host_id WHERE h.name = ? ORDER BY m.collected_at",
     args: [host],
   });

@@ -245,7 +245,7 @@ async function soak(
   try {
     const rs = await database.client.execute({
       sql:
-        "SELECT interval_type AS i, count(*) AS n FROM metrics WHERE collected_at <= ? GROUP BY interval_type",
+        "SELECT interval_type AS i, count(*) AS n FROM series_head WHERE collected_at <= ? GROUP BY interval_type",
       args: [endMs],
     });
     for (const r of rs.rows) stored[r.i as Interval] = Number(r.n);

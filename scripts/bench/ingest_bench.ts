@@ -157,7 +157,7 @@ async function runAdapter(
   }
   const database = await openDatabase(`file:${dbPath}`);
   const rows = Number(
-    (await database.client.execute("SELECT count(*) AS n FROM metrics"))
+    (await database.client.execute("SELECT count(*) AS n FROM series_head"))
       .rows[0].n,
   );
   database.close();

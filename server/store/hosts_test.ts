@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { hosts as hostsTable, metrics as metricsTable } from "./schema.ts";
+import {
+  hosts as hostsTable,
+  latestSamples,
+  series,
+  seriesHead,
+  stateChanges,
+} from "./schema.ts";
 import {
   authenticateHost,
   createHost,
@@ -119,8 +125,10 @@ Deno.test("removeHost() deletes the host and, by cascade, its metrics", async ()
   ], NOW);
   await removeHost(t.database, "pve-01");
   assert.equal(await findHost(t.database, "pve-01"), null);
-  const left = await t.database.db.select().from(metricsTable);
-  assert.deepEqual(left.map((m) => m.hostId), [other.id]);
+  for (const table of [seriesHead, latestSamples, series, stateChanges]) {
+    const left = await t.database.db.select().from(table);
+    assert.deepEqual([...new Set(left.map((m) => m.hostId))], [other.id]);
+  }
   await assert.rejects(
     removeHost(t.database, "pve-01"),
     (err) => err instanceof HostError && err.code === "not_found",

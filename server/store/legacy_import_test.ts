@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parsePayload } from "@proxmon/shared";
 import { openDatabase } from "./client.ts";
 import { findHost } from "./hosts.ts";
 import { importLegacyMetrics } from "./legacy_import.ts";
@@ -90,7 +91,12 @@ Deno.test("importLegacyMetrics() turns a first-version database into series, sta
         const newest = rows[rows.length - 1];
         const latest = await latestSample(database, host.id, interval);
         assert.equal(latest?.collectedAtMs, Number(newest.collected_at));
-        assert.deepEqual(latest?.payload, JSON.parse(String(newest.payload)));
+        const parsed = parsePayload(
+          interval,
+          JSON.parse(String(newest.payload)),
+        );
+        assert.ok(parsed.ok);
+        assert.deepEqual(latest?.payload, parsed.payload);
       }
       // "when did VM 100 stop"
       const [stopped] = await queryStateChanges(database, {

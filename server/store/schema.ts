@@ -46,7 +46,7 @@ export const metrics = sqliteTable(
     payload: text("payload").notNull(),
     /**
      * A few chartable numbers pulled out of the payload at ingest (see
-     * server/summary.ts), so history queries never parse whole payloads.
+     * the first version), so history queries never parsed whole payloads.
      */
     summary: text("summary"),
     createdAt: integer("created_at").notNull(),

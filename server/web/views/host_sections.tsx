@@ -88,7 +88,7 @@ export function HostNow(props: HostSectionsProps) {
     );
   }
   const memUsed = props.overview.memUsed;
-  // The same NICs-only total as the network chart (see summary.ts).
+  // The same NICs-only total as the network chart (see series_catalog.ts).
   const nics = h.net.filter((n) => isPhysicalIface(n.iface));
   const sum = (xs: (number | null)[]) =>
     xs.reduce<number>((a, x) => a + (x ?? 0), 0);
