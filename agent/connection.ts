@@ -35,6 +35,8 @@ export interface ConnectionTiming {
   deadAfterMs: number;
   /** Samples sent but not yet acked, at most. */
   maxInFlight: number;
+  /** Samples refused as from the future (clock_skew) are sent again this often. */
+  skewRetryMs: number;
 }
 
 export const DEFAULT_TIMING: ConnectionTiming = {
@@ -44,7 +46,18 @@ export const DEFAULT_TIMING: ConnectionTiming = {
   heartbeatMs: 30_000,
   deadAfterMs: 90_000,
   maxInFlight: 100,
+  skewRetryMs: 60_000,
 };
+
+/** The agent warns when its clock and the server's differ by more. */
+export const CLOCK_WARN_MS = 30_000;
+
+/** "45 s ahead of", "2.5 min behind": a clock offset as an admin reads it. */
+function describeOffset(agentMinusServerMs: number): string {
+  return `${formatDelay(Math.abs(Math.round(agentMinusServerMs)))} ${
+    agentMinusServerMs > 0 ? "ahead of" : "behind"
+  }`;
+}
 
 const STOP_GRACE_MS = 1_000;
 
@@ -172,6 +185,12 @@ export function createConnection(opts: ConnectionOptions): Connection {
   let heartbeatTimer: TimerId | undefined;
   let reconnectTimer: TimerId | undefined;
   let closed: Promise<void> = Promise.resolve();
+  // server clock − ours, from the last joined that said (0 until then)
+  let serverOffsetMs = 0;
+  // Samples the server refused as ahead of its clock: kept, sent again later.
+  const heldForSkew = new Set<number>();
+  let skewRetryTimer: TimerId | undefined;
+  let skewWarned = false;
 
   function send(ws: WebSocket, msg: AgentMessage): void {
     ws.send(encode(msg));
@@ -192,6 +211,73 @@ export function createConnection(opts: ConnectionOptions): Connection {
       });
       inFlight.add(entry.seq);
       lastSentSeq = entry.seq;
+    }
+  }
+
+  /** Warns when this host's clock is more than 30 s off the server's. */
+  function checkClock(serverTime: string): void {
+    const serverMs = Date.parse(serverTime);
+    if (!Number.isFinite(serverMs)) return;
+    serverOffsetMs = serverMs - clock.now();
+    if (Math.abs(serverOffsetMs) > CLOCK_WARN_MS) {
+      log.warn(
+        `this host's clock is ${
+          describeOffset(-serverOffsetMs)
+        } the server's (server ${serverTime}); samples carry this host's time, so fix its clock (NTP)`,
+      );
+    }
+  }
+
+  /**
+   * Keeps a sample the server refused as ahead of its clock, to send again
+   * once the clocks agree: true when kept. One from the past (older than
+   * the server's retention) can never be accepted and is dropped.
+   */
+  function holdForSkew(seq: number, message?: string): boolean {
+    const entry = outbox.pending(seq - 1, 1)[0];
+    if (entry?.seq !== seq) return true; // gone already; nothing to drop
+    const aheadMs = Date.parse(entry.collected_at) -
+      (clock.now() + serverOffsetMs);
+    if (!(aheadMs > 0)) return false;
+    heldForSkew.add(seq);
+    if (!skewWarned) {
+      skewWarned = true;
+      log.warn(
+        `the server refused a sample from ${entry.collected_at} as ahead of its clock (${
+          message ?? "clock_skew"
+        }): this host's clock is ${
+          describeOffset(-serverOffsetMs)
+        } the server's; keeping such samples and sending them again every ${
+          formatDelay(t.skewRetryMs)
+        }`,
+      );
+    }
+    if (skewRetryTimer === undefined) {
+      skewRetryTimer = clock.setTimeout(retrySkewed, t.skewRetryMs);
+    }
+    return true;
+  }
+
+  function retrySkewed(): void {
+    skewRetryTimer = undefined;
+    const ws = socket;
+    if (!ws || !joined || ws.readyState !== WebSocket.OPEN) {
+      // sent again after the next join anyway (it replays the outbox)
+      heldForSkew.clear();
+      return;
+    }
+    for (const seq of [...heldForSkew].sort((a, b) => a - b)) {
+      heldForSkew.delete(seq);
+      const entry = outbox.pending(seq - 1, 1)[0];
+      if (entry?.seq !== seq) continue;
+      send(ws, {
+        type: "sample",
+        ref: seq,
+        interval: entry.interval,
+        collected_at: entry.collected_at,
+        data: entry.data,
+      });
+      inFlight.add(seq);
     }
   }
 
@@ -230,11 +316,14 @@ export function createConnection(opts: ConnectionOptions): Connection {
     const msg = parsed.output;
     switch (msg.type) {
       case "joined":
+        if (msg.server_time !== undefined) checkClock(msg.server_time);
         joined = true;
         attempt = 0;
         refusalLogged = null;
         inFlight.clear();
         lastSentSeq = -1;
+        // The replay below sends the held samples again too.
+        heldForSkew.clear();
         log.info(
           `connected to ${opts.url} as ${opts.hostName}; ${outbox.size} samples to send`,
         );
@@ -243,13 +332,20 @@ export function createConnection(opts: ConnectionOptions): Connection {
         break;
       case "ack":
         inFlight.delete(msg.ref);
+        if (heldForSkew.size === 0) skewWarned = false; // clocks agree again
         outbox.ack(msg.ref);
         flush();
         break;
       case "nack": {
         inFlight.delete(msg.ref);
-        const sample = outbox.nack(msg.ref);
-        if (sample) opts.deadLetters.record(sample, msg.reason, msg.message);
+        if (
+          msg.reason !== "clock_skew" || !holdForSkew(msg.ref, msg.message)
+        ) {
+          const sample = outbox.nack(msg.ref);
+          if (sample) {
+            opts.deadLetters.record(sample, msg.reason, msg.message);
+          }
+        }
         flush();
         break;
       }
@@ -351,6 +447,8 @@ export function createConnection(opts: ConnectionOptions): Connection {
     async stop() {
       stopping = true;
       clock.clearTimeout(reconnectTimer);
+      clock.clearTimeout(skewRetryTimer);
+      skewRetryTimer = undefined;
       const ws = socket;
       if (ws) lost(ws, "stopping");
       // A dead peer may never answer the close; give it a moment, not forever.

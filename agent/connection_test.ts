@@ -36,6 +36,7 @@ const TIMING: ConnectionTiming = {
   heartbeatMs: 1_000,
   deadAfterMs: 3_000,
   maxInFlight: 100,
+  skewRetryMs: 200,
 };
 
 const key = (s: { interval: string; collected_at: string }) =>

@@ -28,6 +28,8 @@ export type ProtocolRange = v.InferOutput<typeof ProtocolRange>;
 export function formatProtocolRange({ min, max }: ProtocolRange): string {
   return min === max ? `${min}` : `${min}–${max}`;
 }
+/** How far ahead of the server's clock a sample may be (5 min). */
+export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
 
 /** A host name: what `deno task host register NAME` accepts. */
 export const HostName = v.pipe(
@@ -46,7 +48,15 @@ export const JoinMessage = v.object({
   type: v.literal("join"),
   host: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
   token: v.pipe(v.string(), v.minLength(1), v.maxLength(512)),
-  agent_version: v.pipe(v.string(), v.maxLength(64)),
+  agent_version: v.pipe(
+    v.string(),
+    v.maxLength(64),
+    // A NUL or newline would be stored but shown cut or split.
+    v.regex(
+      /^[^\p{Cc}]*$/u,
+      "agent_version must not contain control characters",
+    ),
+  ),
   protocol: v.number(),
 });
 export type JoinMessage = v.InferOutput<typeof JoinMessage>;
@@ -77,6 +87,11 @@ export const JoinedMessage = v.object({
   protocol: v.optional(v.number()),
   /** the agent protocol versions the server accepts */
   accepts: v.optional(ProtocolRange),
+  /**
+   * The server's clock when it accepted the join (ISO-8601), so the agent
+   * can warn when its own clock is off. Optional: older servers omit it.
+   */
+  server_time: v.optional(v.string()),
 });
 export type JoinedMessage = v.InferOutput<typeof JoinedMessage>;
 
@@ -119,6 +134,12 @@ export const NackReason = v.picklist([
   "missing_data",
   "invalid_interval",
   "invalid_payload",
+  /**
+   * `collected_at` is more than {@link MAX_CLOCK_AHEAD_MS} ahead of the
+   * server's clock, or older than its retention. Not a bad sample: an agent
+   * keeps one from the future and sends it again later.
+   */
+  "clock_skew",
 ]);
 export type NackReason = v.InferOutput<typeof NackReason>;
 

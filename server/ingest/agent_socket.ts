@@ -33,6 +33,7 @@ import type { EventBus } from "./event_bus.ts";
 import { authenticateHost, markOffline, markOnline } from "../store/hosts.ts";
 import type { Logger } from "@proxmon/shared/logger";
 import type { SampleWriter } from "./sample_writer.ts";
+import { sampleClockProblem } from "./sample_clock.ts";
 
 const CLOSE = CLOSE_CODES;
 
@@ -43,7 +44,10 @@ export interface AgentSocketDeps {
   events: EventBus;
   agents: AgentRegistry;
   writer: SampleWriter;
-  config: Pick<ServerConfig, "maxFrameBytes" | "joinTimeoutMs">;
+  config: Pick<
+    ServerConfig,
+    "maxFrameBytes" | "joinTimeoutMs" | "retentionHours"
+  >;
   upgradeWebSocket: UpgradeWebSocket;
   /** the agent's address, for log lines and the replaced agent */
   clientAddress: ClientAddressOf;
@@ -252,6 +256,7 @@ function createConnection(
       type: "joined",
       protocol: PROTOCOL_VERSION,
       accepts: ACCEPTED_PROTOCOLS,
+      server_time: new Date(clock.now()).toISOString(),
     });
     agentLog.info(
       "join",
@@ -276,7 +281,16 @@ function createConnection(
       );
       return send({ type: "nack", ref, reason, message });
     }
-    const { ref } = checked.sample;
+    const { ref, collectedAtMs } = checked.sample;
+    const skew = sampleClockProblem(
+      collectedAtMs,
+      clock.now(),
+      deps.config.retentionHours,
+    );
+    if (skew !== null) {
+      agentLog.warn("nack", `nacked a sample of ${who()}: clock_skew: ${skew}`);
+      return send({ type: "nack", ref, reason: "clock_skew", message: skew });
+    }
     const { hostId, hostName, tokenHash } = joined;
     writer.submit({ ...checked.sample, hostId, hostName, tokenHash }).then(
       (outcome) => {

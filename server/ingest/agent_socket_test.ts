@@ -17,7 +17,11 @@ import {
 
 const ADAPTERS: WsAdapterName[] = ["deno", "node"];
 const JOINED = { type: "joined", protocol: 1, accepts: { min: 1, max: 1 } };
-const AT = "2026-04-21T12:00:00.123Z";
+// An hour ago: inside retention and behind the server's clock, as a real
+// sample's time is (the server refuses others with clock_skew).
+const AT = new Date(
+  Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 123,
+).toISOString();
 const AT_MS = Date.parse(AT);
 
 const DATA = {
@@ -68,10 +72,14 @@ for (const adapter of ADAPTERS) {
     const { t, token, events, connect } = await setup(adapter);
     await using _ = t;
     await using agent = await connect();
-    assert.deepEqual(
-      await agent.join("pve-01", token, { agent_version: "0.3.1" }),
-      JOINED,
-    );
+    const before = Date.now();
+    const { server_time, ...joined } = await agent.join("pve-01", token, {
+      agent_version: "0.3.1",
+    });
+    assert.deepEqual(joined, JOINED);
+    // joined carries the server's clock, for the agent's skew warning
+    const serverTime = Date.parse(String(server_time));
+    assert.ok(serverTime >= before - 1 && serverTime <= Date.now() + 1);
     const host = await findHost(t.database, "pve-01");
     assert.equal(host?.status, "online");
     assert.equal(host?.agentVersion, "0.3.1");
@@ -97,6 +105,34 @@ for (const adapter of ADAPTERS) {
     assert.deepEqual(wrongClose, { code: 1008, reason: "unauthorized" });
     assert.deepEqual(unknownClose, wrongClose);
     assert.equal((await findHost(t.database, "pve-01"))?.status, "offline");
+  });
+
+  test("an agent_version with control characters is refused at join, and nothing is stored", async () => {
+    const { t, token, connect } = await setup(adapter);
+    await using _ = t;
+    for (
+      const version of [
+        "0.1\u0000evil",
+        "0.1\nx",
+        "0.1\u001b[31m",
+        "0.1\u007f",
+        "0.1\u0085",
+      ]
+    ) {
+      const agent = await connect();
+      const reply = await agent.join("pve-01", token, {
+        agent_version: version,
+      });
+      assert.equal(reply.reason, "invalid_message", JSON.stringify(version));
+      assert.match(
+        String(reply.message),
+        /agent_version must not contain control characters/,
+      );
+      assert.equal((await agent.waitClosed()).code, 1008);
+    }
+    const host = await findHost(t.database, "pve-01");
+    assert.equal(host?.status, "offline");
+    assert.equal(host?.agentVersion ?? null, null);
   });
 
   test("a socket that does not join in time gets join_timeout and is closed", async () => {
@@ -350,10 +386,9 @@ for (const adapter of ADAPTERS) {
       protocol: 1,
     });
     agent.send(sample(9));
-    assert.deepEqual(await agent.take(2), [JOINED, {
-      type: "ack",
-      ref: 9,
-    }]);
+    const [{ server_time: _time, ...joined }, ack] = await agent.take(2);
+    assert.deepEqual(joined, JOINED);
+    assert.deepEqual(ack, { type: "ack", ref: 9 });
   });
 
   test("a second join on a joined socket gets already_joined", async () => {
