@@ -9,11 +9,21 @@ import { pveversion } from "./tools/pveversion.ts";
 import { fail, type ToolResult } from "./tools/tool_result.ts";
 import { zfs } from "./tools/zfs.ts";
 import { zpool } from "./tools/zpool.ts";
+import { smartctl } from "./tools/smartctl.ts";
+import { sensors } from "./tools/sensors.ts";
 
 export type { ToolResult };
 
 /** The tools this fake node provides, by executable name. */
-export const TOOLS = ["pvesh", "zpool", "zfs", "pveversion", "apt"] as const;
+export const TOOLS = [
+  "pvesh",
+  "zpool",
+  "zfs",
+  "pveversion",
+  "apt",
+  "smartctl",
+  "sensors",
+] as const;
 export type ToolName = typeof TOOLS[number];
 
 /** Answers `tool args…` on the simulated node at `nowMs`. */
@@ -34,6 +44,10 @@ export function answer(
       return pveversion(model, args);
     case "apt":
       return apt(model, args);
+    case "smartctl":
+      return smartctl(model, args, nowMs);
+    case "sensors":
+      return sensors(model, args, nowMs);
     default:
       return fail(`fake node: unknown tool '${tool}'\n`, 127);
   }

@@ -14,6 +14,7 @@ import type {
   UpdateDef,
 } from "./node_profile.ts";
 import { eui64, guid64, hash32, proxmoxMac, unit } from "./waves.ts";
+import { buildHealthModel, type HealthModel } from "./health_model.ts";
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -127,6 +128,8 @@ export interface NodeModel {
   pools: PoolModel[];
   storages: StorageDef[];
   updates: UpdateDef[];
+  /** disks, temperatures, backups and replication (health_model.ts) */
+  health: HealthModel;
 }
 
 /** Builds the model of a node from its validated profile. */
@@ -169,6 +172,7 @@ export function buildNodeModel(profile: NodeProfile): NodeModel {
     updates: [...profile.updates].sort((a, b) =>
       a.package < b.package ? -1 : a.package > b.package ? 1 : 0
     ),
+    health: buildHealthModel(profile, pools),
   };
 }
 

@@ -113,6 +113,70 @@ const Host = v.strictObject({
   disks: v.optional(v.array(v.string()), ["nvme0n1", "sda"]),
 });
 
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+/** SMART overrides for one disk; disks come from the pools (by-id names) unless listed. */
+const Disk = v.strictObject({
+  /** a pool disk's by-id name, or a new one (`ata-<model>_<serial>`, `nvme-<model>_<serial>`) */
+  name: v.string(),
+  health: v.optional(v.picklist(["passed", "failed"]), "passed"),
+  /** spun down: smartctl -n standby answers "Device is in STANDBY mode" */
+  standby: v.optional(v.boolean(), false),
+  temperature: v.optional(v.number(), 34),
+  power_on_hours: v.optional(count, 18_000),
+  reallocated: v.optional(count, 0),
+  /** one more reallocated sector every N minutes since 00:00 UTC (0: never) */
+  reallocated_every_minutes: v.optional(count, 0),
+  pending: v.optional(count, 0),
+  crc_errors: v.optional(count, 0),
+  /** NVMe only */
+  percentage_used: v.optional(count, 3),
+  media_errors: v.optional(count, 0),
+  unsafe_shutdowns: v.optional(count, 12),
+});
+
+const Temps = v.strictObject({
+  vendor: v.optional(v.picklist(["intel", "amd"]), "intel"),
+  package: v.optional(v.number(), 48),
+  /** NVMe composite temperatures, in the order of the nvme disks */
+  nvme: v.optional(v.array(v.number()), []),
+  board: v.optional(v.number(), 33),
+});
+
+const BackupJobDef = v.strictObject({
+  id: v.string(),
+  /** the hour (UTC) the job runs every day */
+  hour: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(23)),
+    2,
+  ),
+  storage: v.string(),
+  all: v.optional(v.boolean(), false),
+  vmids: v.optional(v.array(vmid), []),
+  exclude: v.optional(v.array(vmid), []),
+  enabled: v.optional(v.boolean(), true),
+});
+
+const Backups = v.strictObject({
+  jobs: v.optional(v.array(BackupJobDef), []),
+  /** guests whose backup fails in every run (the job ends with "job errors") */
+  failing: v.optional(v.array(vmid), []),
+  /** days of history in the task list and on the storages */
+  days: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(14)),
+    3,
+  ),
+});
+
+const ReplicationDef = v.strictObject({
+  guest: vmid,
+  target: v.string(),
+  schedule: v.optional(v.string(), "*/15"),
+  fail_count: v.optional(count, 0),
+  error: v.optional(v.string()),
+  disabled: v.optional(v.boolean(), false),
+});
+
 export const NodeProfileSchema = v.strictObject({
   node: v.pipe(v.string(), v.regex(/^[a-zA-Z0-9-]+$/, "invalid node name")),
   pve_version: v.optional(v.string(), "9.0.10"),
@@ -130,6 +194,13 @@ export const NodeProfileSchema = v.strictObject({
   updates: v.optional(v.array(Update), []),
   guests: v.optional(v.array(Guest), []),
   generate: v.optional(Generate, {}),
+  // issue 17: backups, replication, SMART and temperatures
+  disks: v.optional(v.array(Disk), []),
+  temperatures: v.optional(Temps, {}),
+  backups: v.optional(Backups, {}),
+  replication: v.optional(v.array(ReplicationDef), []),
+  /** leave smartctl / sensors out, as on a node without smartmontools / lm-sensors */
+  missing_tools: v.optional(v.array(v.picklist(["smartctl", "sensors"])), []),
 });
 
 export type NodeProfile = v.InferOutput<typeof NodeProfileSchema>;
@@ -139,6 +210,8 @@ export type PoolDef = v.InferOutput<typeof Pool>;
 export type FaultDef = v.InferOutput<typeof Fault>;
 export type StorageDef = v.InferOutput<typeof StorageDef>;
 export type UpdateDef = v.InferOutput<typeof Update>;
+export type DiskDef = v.InferOutput<typeof Disk>;
+export type BackupJobDef = v.InferOutput<typeof BackupJobDef>;
 
 /**
  * Parses and validates a profile's TOML text. Throws a `TypeError` naming

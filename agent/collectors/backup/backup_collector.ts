@@ -268,8 +268,12 @@ function guestOutcomes(
       if (out.has(run.vmid)) continue;
       out.set(run.vmid, {
         ...outcome,
-        // the guest's own ending; a job with errors may still have backed this one up
-        status: run.ok === false ? (run.error ?? task.status) : task.status,
+        // the guest's own ending: a job with errors may still have backed this one up
+        status: run.ok === false
+          ? (run.error ?? task.status)
+          : run.ok === true
+          ? "OK"
+          : task.status,
         ok: run.ok ?? task.ok,
       });
     }

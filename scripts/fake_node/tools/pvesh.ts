@@ -14,6 +14,7 @@ import {
 } from "../node_model.ts";
 import { counter, hash32, level } from "../waves.ts";
 import { fail, ok, type ToolResult } from "./tool_result.ts";
+import { healthRoute } from "./pvesh_health.ts";
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -44,13 +45,20 @@ export function pvesh(
   }
   const format = readFormat(rest);
   if (!format.ok) return fail(format.message, PVESH_ERROR);
+  const health = healthRoute(
+    model,
+    path.replace(/\/+$/, ""),
+    format.params,
+    nowMs / 1000,
+  );
   if (format.value !== "json" && format.value !== "json-pretty") {
     return fail(
       `fake pvesh: --output-format ${format.value} is not simulated; use json\n`,
       2,
     );
   }
-  const answer = route(model, path.replace(/\/+$/, ""), nowMs / 1000);
+  const answer: Answer = health ??
+    route(model, path.replace(/\/+$/, ""), nowMs / 1000);
   if ("error" in answer) return fail(answer.error, PVESH_ERROR);
   const text = format.value === "json"
     ? jsonText(answer.data, { sortKeys: true })
@@ -60,10 +68,16 @@ export function pvesh(
 
 type Answer = { data: JsonValue; warnings?: string } | { error: string };
 
+// The API parameters the simulated endpoints take, as `--name value`.
+const PARAMS = new Set(["typefilter", "limit", "content", "guest", "start"]);
+
 function readFormat(
   rest: string[],
-): { ok: true; value: string } | { ok: false; message: string } {
+):
+  | { ok: true; value: string; params: Record<string, string> }
+  | { ok: false; message: string } {
   let value = "text";
+  const params: Record<string, string> = {};
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const m = /^--?([a-z-]+)(?:=(.*))?$/.exec(arg);
@@ -71,6 +85,14 @@ function readFormat(
       return { ok: false, message: `400 too many arguments\n` };
     }
     const [, name, inline] = m;
+    if (PARAMS.has(name)) {
+      const given = inline ?? rest[++i];
+      if (given === undefined) {
+        return { ok: false, message: `missing value for '${name}'\n` };
+      }
+      params[name] = given;
+      continue;
+    }
     if (name !== "output-format") {
       return {
         ok: false,
@@ -85,7 +107,7 @@ function readFormat(
     }
     value = v;
   }
-  return { ok: true, value };
+  return { ok: true, value, params };
 }
 
 function route(model: NodeModel, path: string, now: number): Answer {

@@ -1,0 +1,148 @@
+/**
+ * The fake node's issue-17 tools (smartctl, sensors and the pvesh backup and
+ * replication paths) read back through the agent's own parsers, so the fake
+ * and the parsers agree on the real formats. Pure: `answer()` in-process.
+ */
+import assert from "node:assert/strict";
+import { answer } from "./answer.ts";
+import { buildNodeModel } from "./node_model.ts";
+import { loadNodeProfile } from "./node_profile.ts";
+import {
+  parseBackupContent,
+  parseNotBackedUp,
+  parseReplication,
+  parseSensorsJson,
+  parseSmartctl,
+  parseSmartctlScan,
+  parseVzdumpLog,
+  parseVzdumpTasks,
+  summarizeChips,
+} from "../../agent/collectors/mod.ts";
+
+const dir = import.meta.dirname!;
+const lab = buildNodeModel(
+  await loadNodeProfile(`${dir}/profiles/degraded_zfs23.toml`),
+);
+const NOW = Date.parse("2026-03-28T12:00:00Z");
+
+const json = (tool: string, ...args: string[]) => {
+  const r = answer(lab, tool, [...args, "--output-format", "json"], NOW);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+};
+
+Deno.test("fake smartctl: every pool disk is scanned; the degraded disk's reallocated count grows with time", () => {
+  const scan = parseSmartctlScan(
+    answer(lab, "smartctl", ["--scan-open", "-j"], NOW).stdout,
+  );
+  assert.equal(scan.disks.length, 8);
+  const read = (nowMs: number) => {
+    const sdb = scan.disks.find((d) => d.device === "/dev/sdb")!;
+    const r = answer(lab, "smartctl", [
+      "-a",
+      "-j",
+      "-n",
+      "standby",
+      "-d",
+      "sat",
+      "/dev/sdb",
+    ], nowMs);
+    return parseSmartctl(r.stdout, r.code, sdb).disk!;
+  };
+  const before = read(NOW);
+  const after = read(NOW + 30 * 60_000);
+  assert.equal(before.serial, "WD-CA1L07QZ");
+  assert.ok(after.ata!.reallocated_sectors! > before.ata!.reallocated_sectors!);
+  assert.equal(before.ata?.pending_sectors, 2);
+});
+
+Deno.test("fake smartctl: the spare is in standby (exit 2); an unknown device cannot be opened", () => {
+  const spare = answer(lab, "smartctl", [
+    "-a",
+    "-j",
+    "-n",
+    "standby",
+    "-d",
+    "sat",
+    "/dev/sdf",
+  ], NOW);
+  assert.equal(spare.code, 2);
+  assert.equal(
+    parseSmartctl(spare.stdout, 2, {
+      device: "/dev/sdf",
+      type: "sat",
+      protocol: "ATA",
+    }).disk?.standby,
+    true,
+  );
+  const none = answer(lab, "smartctl", ["-a", "-j", "/dev/sdz"], NOW);
+  assert.equal(
+    parseSmartctl(none.stdout, none.code, {
+      device: "/dev/sdz",
+      type: null,
+      protocol: null,
+    }).disk,
+    null,
+  );
+});
+
+Deno.test("fake sensors -j: Intel package, the warm second NVMe, board without its unwired input", () => {
+  const r = answer(lab, "sensors", ["-j"], NOW);
+  const s = summarizeChips(parseSensorsJson(r.stdout).chips, "sensors");
+  assert.ok(Math.abs(s.cpu_package_c! - 54) < 2);
+  assert.equal(s.nvme.length, 2);
+  assert.ok(s.nvme[1].composite_c! > 58);
+  assert.deepEqual(s.board.map((b) => b.label), ["SYSTIN", "CPUTIN"]);
+});
+
+Deno.test("fake pvesh: a nightly job run with errors for VM 103, archives for the others, CT 104 uncovered", () => {
+  const { tasks } = parseVzdumpTasks(
+    json(
+      "pvesh",
+      "get",
+      "/nodes/pve-lab/tasks",
+      "--typefilter",
+      "vzdump",
+      "--limit",
+      "200",
+    ),
+    "t",
+  );
+  assert.ok(tasks.length >= 3);
+  assert.deepEqual([tasks[0].status, tasks[0].ok], ["job errors", false]);
+  const runs = parseVzdumpLog(
+    json(
+      "pvesh",
+      "get",
+      `/nodes/pve-lab/tasks/${encodeURIComponent(tasks[0].upid)}/log`,
+      "--limit",
+      "100000",
+    ),
+  );
+  assert.deepEqual(runs.filter((r) => r.ok === false).map((r) => r.vmid), [
+    103,
+  ]);
+  assert.ok(runs.some((r) => r.vmid === 100 && r.ok));
+  const { archives } = parseBackupContent(
+    json(
+      "pvesh",
+      "get",
+      "/nodes/pve-lab/storage/tank-backups/content",
+      "--content",
+      "backup",
+    ),
+    "tank-backups",
+    "t",
+  );
+  assert.ok(archives.some((a) => a.vmid === 100));
+  assert.ok(!archives.some((a) => a.vmid === 103 || a.vmid === 104));
+  const { guests } = parseNotBackedUp(
+    json("pvesh", "get", "/cluster/backup-info/not-backed-up"),
+    "t",
+  );
+  assert.deepEqual(guests.map((g) => g.vmid), [104]);
+  const repl = parseReplication(
+    json("pvesh", "get", "/nodes/pve-lab/replication"),
+  );
+  assert.deepEqual(repl.jobs.map((j) => [j.id, j.fail_count]), [["100-0", 0]]);
+});
