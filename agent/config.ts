@@ -12,6 +12,8 @@ export const AGENT_DEFAULTS = {
   fastSeconds: 10,
   mediumSeconds: 60,
   slowSeconds: 1800,
+  /** SMART is read on the slow cycle, at most this often */
+  smartSeconds: 1800,
   commandTimeoutSeconds: 30,
   heartbeatSeconds: 30,
   procDir: "/proc",
@@ -33,6 +35,8 @@ export interface AgentConfig {
   /** The PVE node name used in `pvesh` paths; defaults to the short hostname. */
   node: string;
   intervalsMs: Record<Interval, number>;
+  /** How often the slow cycle reads SMART (smartctl), at most. */
+  smartIntervalMs: number;
   commandTimeoutMs: number;
   heartbeatMs: number;
   outboxMaxSamples: number;
@@ -103,6 +107,7 @@ const Intervals = v.object({
   fast_seconds: v.optional(seconds),
   medium_seconds: v.optional(seconds),
   slow_seconds: v.optional(seconds),
+  smart_seconds: v.optional(seconds),
 }, "must be a table");
 
 const AgentToml = v.object({
@@ -199,6 +204,7 @@ export function resolveAgentConfig(
       // PVE names a node after the hostname up to its first dot.
       node: toml.node ?? env.hostname.split(".")[0],
       intervalsMs,
+      smartIntervalMs: (toml.intervals?.smart_seconds ?? d.smartSeconds) * 1000,
       commandTimeoutMs:
         (toml.command_timeout_seconds ?? d.commandTimeoutSeconds) * 1000,
       heartbeatMs: (toml.heartbeat_seconds ?? d.heartbeatSeconds) * 1000,

@@ -35,6 +35,7 @@ Deno.test("resolveAgentConfig() fills every default from a minimal file", () => 
     hostName: "pve-01",
     node: "pve-a",
     intervalsMs: { fast: 10_000, medium: 60_000, slow: 1_800_000 },
+    smartIntervalMs: 1_800_000,
     commandTimeoutMs: 30_000,
     heartbeatMs: 30_000,
     outboxMaxSamples: 8640 + 1440 + 48,
@@ -69,6 +70,7 @@ concurrency = 8
 fast_seconds = 5
 medium_seconds = 30
 slow_seconds = 600
+smart_seconds = 3600
 `,
     PATH,
     ENV,
@@ -80,6 +82,7 @@ slow_seconds = 600
     medium: 30_000,
     slow: 600_000,
   });
+  assert.equal(config.smartIntervalMs, 3_600_000);
   assert.equal(config.commandTimeoutMs, 5000);
   assert.equal(config.heartbeatMs, 15_000);
   assert.equal(config.outboxMaxSamples, 500);

@@ -42,7 +42,7 @@ const CHECKPOINT_MS = 30_000;
 /** The settings `--once` needs; all of them when a config file exists. */
 type CollectionSettings = Pick<
   AgentConfig,
-  "node" | "procDir" | "commandTimeoutMs" | "concurrency"
+  "node" | "procDir" | "commandTimeoutMs" | "concurrency" | "smartIntervalMs"
 >;
 
 async function readConfig(
@@ -86,6 +86,7 @@ function createAgentCollectors(
     agentVersion: AGENT_VERSION,
     commandTimeoutMs: settings.commandTimeoutMs,
     concurrency: settings.concurrency,
+    smartEveryMs: settings.smartIntervalMs,
   });
 }
 
@@ -103,6 +104,7 @@ async function runOnce(cli: CliArgs, log: Logger): Promise<number> {
       procDir: cli.procDir ?? AGENT_DEFAULTS.procDir,
       commandTimeoutMs: AGENT_DEFAULTS.commandTimeoutSeconds * 1000,
       concurrency: AGENT_DEFAULTS.concurrency,
+      smartIntervalMs: AGENT_DEFAULTS.smartSeconds * 1000,
     };
   }
   const ledger = createSourceLedger();

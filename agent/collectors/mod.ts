@@ -55,6 +55,8 @@ export interface CollectorDeps {
   statfs?: StatFs;
   /** Where a collector says, once, that it cannot read a source. */
   warn?: (message: string) => void;
+  /** How often SMART is read, on the slow cycle (default 30 min). */
+  smartEveryMs?: number;
   /** Where hwmon lives, for temperatures without lm-sensors (default `/sys/class/hwmon`). */
   hwmonDir?: string;
 }
@@ -134,7 +136,11 @@ export function createCollectors(deps: CollectorDeps): Collectors {
   const temperatures = createTemperatureCollector(exec, {
     hwmonDir: deps.hwmonDir ?? "/sys/class/hwmon",
   });
-  const smart = createSmartCollector(exec, () => zfs.devices());
+  const smart = createSmartCollector(
+    exec,
+    () => zfs.devices(),
+    deps.smartEveryMs,
+  );
 
   return {
     async fast(nowMs) {
@@ -208,11 +214,11 @@ export function createCollectors(deps: CollectorDeps): Collectors {
         temperatures: temps,
       };
     },
-    async slow() {
+    async slow(nowMs) {
       // smartctl runs here and nowhere else: the slow cycle (default 30 min).
       const smartValue = guarded(
         "smart",
-        () => smart.collect(),
+        () => smart.collect(nowMs),
         (errors) => ({ disks: [], errors }),
       );
       const system_info = await guarded(

@@ -225,3 +225,20 @@ Deno.test("createCollectors() runs smartctl on the slow cycle only, and fills ba
   assert.deepEqual(medium.replication?.errors, []);
   assert.equal(medium.replication?.jobs.length, 3);
 });
+
+Deno.test("createCollectors() reads SMART at most every smartEveryMs, however short the slow cycle", async () => {
+  const runner = fakeRunner(pveNodeAnswers());
+  const collectors = createCollectors({
+    ...deps(runner),
+    smartEveryMs: 600_000,
+  });
+  const scans = () =>
+    runner.calls.filter((c) => c === "smartctl --scan-open -j").length;
+  const first = await collectors.slow(0);
+  await collectors.slow(300_000);
+  assert.equal(scans(), 1);
+  const cached = await collectors.slow(599_999);
+  assert.deepEqual(cached.smart, first.smart);
+  await collectors.slow(600_000);
+  assert.equal(scans(), 2);
+});

@@ -1,9 +1,9 @@
 /**
  * The slow-cycle SMART collector: `smartctl --scan-open -j`, then one
- * `smartctl -a -j -n standby` per disk (through the shared command limit),
- * each disk matched to the ZFS vdev that uses it. It runs only on the slow
- * cycle (default 30 min), so a disk is read at most that often and a
- * sleeping disk is never woken (`-n standby`).
+ * `smartctl -a -j -n standby` per disk (two at a time, inside the shared
+ * command limit), each disk matched to the ZFS vdev that uses it. It runs
+ * only on the slow cycle and at most every `smart_seconds` (default 30 min,
+ * the slow cycle's default), and never wakes a sleeping disk (`-n standby`).
  *
  * Failures a whole host shares (smartctl missing, no privileges) become one
  * error entry per sample, not one per disk.
@@ -16,6 +16,7 @@ import type {
 } from "@proxmon/shared";
 import { SMARTCTL_SCAN, smartctlRead } from "../commands.ts";
 import { describeFailure, type Exec, runCommand } from "../exec.ts";
+import { limitRunner } from "../concurrency_limit.ts";
 import { matchVdev } from "./pool_devices.ts";
 import {
   parseSmartctl,
@@ -29,16 +30,29 @@ export type PoolDeviceSource = () => Promise<
 >;
 
 export interface SmartCollector {
-  collect(): Promise<Smart>;
+  /** Reads the disks when `everyMs` has passed since the last read, else returns that read. */
+  collect(nowMs: number): Promise<Smart>;
 }
+
+/** SMART's own period: the slow cycle's default, also when slow_seconds is shorter. */
+export const SMART_EVERY_MS = 30 * 60_000;
+
+/** Disks read at once: SMART reads never take every command slot from the fast cycle. */
+const SMART_CONCURRENCY = 2;
 
 export function createSmartCollector(
   exec: Exec,
   poolDevices: PoolDeviceSource,
+  everyMs = SMART_EVERY_MS,
 ): SmartCollector {
+  const diskExec: Exec = {
+    runner: limitRunner(exec.runner, SMART_CONCURRENCY),
+    timeoutMs: exec.timeoutMs,
+  };
+  let last: { atMs: number; value: Smart } | null = null;
   async function readDisk(scanned: ScannedDisk) {
     const command = smartctlRead(scanned.device, scanned.type);
-    const result = await runCommand(exec, command);
+    const result = await runCommand(diskExec, command);
     if (result.ok) return parseSmartctl(result.stdout, 0, scanned);
     const error = result.error;
     if (error.kind === "nonzero_exit" && error.stdout.trim() !== "") {
@@ -52,51 +66,57 @@ export function createSmartCollector(
     };
   }
 
+  async function read(): Promise<Smart> {
+    const [scan, pools] = await Promise.all([
+      runCommand(exec, SMARTCTL_SCAN),
+      poolDevices(),
+    ]);
+    if (!scan.ok) {
+      const error = scan.error;
+      const message = error.kind === "enoent"
+        ? "smartctl not found: install smartmontools (apt install smartmontools) to see disk health"
+        : describeFailure(SMARTCTL_SCAN, error);
+      // --scan-open prints its JSON even when it exits non-zero
+      if (
+        !(error.kind === "nonzero_exit" &&
+          error.stdout.trim().startsWith("{"))
+      ) {
+        return { disks: [], errors: [{ tag: SMART_TAG, message }] };
+      }
+    }
+    const scanText = scan.ok
+      ? scan.stdout
+      : scan.error.kind === "nonzero_exit"
+      ? scan.error.stdout
+      : "";
+    const scanned = parseSmartctlScan(scanText);
+    const readings = await Promise.all(scanned.disks.map(readDisk));
+    const errors: CollectorError[] = [...scanned.errors, ...pools.errors];
+    const denied = readings.filter((r) => r.permissionDenied);
+    if (denied.length > 0) {
+      errors.push({
+        tag: `${SMART_TAG}_permission`,
+        message:
+          `smartctl: permission denied on ${denied.length} of ${readings.length} disks; the agent must run as root to read SMART data`,
+      });
+    }
+    const disks: SmartDisk[] = [];
+    for (const reading of readings) {
+      if (!reading.permissionDenied) errors.push(...reading.errors);
+      if (reading.disk === null) continue;
+      disks.push({
+        ...reading.disk,
+        vdev: matchVdev({ ...reading.disk, wwn: reading.wwn }, pools.devices),
+      });
+    }
+    return { disks, errors };
+  }
+
   return {
-    async collect() {
-      const [scan, pools] = await Promise.all([
-        runCommand(exec, SMARTCTL_SCAN),
-        poolDevices(),
-      ]);
-      if (!scan.ok) {
-        const error = scan.error;
-        const message = error.kind === "enoent"
-          ? "smartctl not found: install smartmontools (apt install smartmontools) to see disk health"
-          : describeFailure(SMARTCTL_SCAN, error);
-        // --scan-open prints its JSON even when it exits non-zero
-        if (
-          !(error.kind === "nonzero_exit" &&
-            error.stdout.trim().startsWith("{"))
-        ) {
-          return { disks: [], errors: [{ tag: SMART_TAG, message }] };
-        }
-      }
-      const scanText = scan.ok
-        ? scan.stdout
-        : scan.error.kind === "nonzero_exit"
-        ? scan.error.stdout
-        : "";
-      const scanned = parseSmartctlScan(scanText);
-      const readings = await Promise.all(scanned.disks.map(readDisk));
-      const errors: CollectorError[] = [...scanned.errors, ...pools.errors];
-      const denied = readings.filter((r) => r.permissionDenied);
-      if (denied.length > 0) {
-        errors.push({
-          tag: `${SMART_TAG}_permission`,
-          message:
-            `smartctl: permission denied on ${denied.length} of ${readings.length} disks; the agent must run as root to read SMART data`,
-        });
-      }
-      const disks: SmartDisk[] = [];
-      for (const reading of readings) {
-        if (!reading.permissionDenied) errors.push(...reading.errors);
-        if (reading.disk === null) continue;
-        disks.push({
-          ...reading.disk,
-          vdev: matchVdev({ ...reading.disk, wwn: reading.wwn }, pools.devices),
-        });
-      }
-      return { disks, errors };
+    async collect(nowMs) {
+      if (last !== null && nowMs - last.atMs < everyMs) return last.value;
+      last = { atMs: nowMs, value: await read() };
+      return last.value;
     },
   };
 }
