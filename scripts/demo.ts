@@ -30,7 +30,8 @@ const NODES = [
 ];
 
 // quicker than the agent's defaults (10 s / 60 s / 30 min), so the demo moves
-const INTERVALS = { fast: 5, medium: 30, slow: 300 };
+// SMART every slow cycle, so pve-lab's growing sector count shows within minutes
+const INTERVALS = { fast: 5, medium: 30, slow: 300, smart: 300 };
 
 const say = (line: string) => console.log(`demo: ${line}`);
 const prefixed = (name: string) => (line: string) =>

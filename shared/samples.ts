@@ -418,6 +418,14 @@ export const SmartDisk = v.looseObject({
   ata: v.optional(v.nullable(AtaHealth), null),
   nvme: v.optional(v.nullable(NvmeHealth), null),
   vdev: v.optional(v.nullable(DiskVdev), null),
+  /**
+   * How far the reallocated and pending sector counts rose since this agent's
+   * previous reading of the disk; null on its first reading (or for NVMe).
+   */
+  sectors_rising: v.optional(
+    v.nullable(v.looseObject({ reallocated: num, pending: num })),
+    null,
+  ),
 });
 export type SmartDisk = v.InferOutput<typeof SmartDisk>;
 

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { answer } from "./answer.ts";
 import { buildNodeModel } from "./node_model.ts";
 import { loadNodeProfile } from "./node_profile.ts";
+import type { CommandRunner } from "../../agent/runner.ts";
 import {
+  createCollectors,
   parseBackupContent,
   parseNotBackedUp,
   parseReplication,
@@ -145,4 +147,48 @@ Deno.test("fake pvesh: a nightly job run with errors for VM 103, archives for th
     json("pvesh", "get", "/nodes/pve-lab/replication"),
   );
   assert.deepEqual(repl.jobs.map((j) => [j.id, j.fail_count]), [["100-0", 0]]);
+});
+
+Deno.test("the agent's SMART collector on the fake node: vdevs mapped, the spare in standby, the degraded disk's sectors rising between reads", async () => {
+  let nowMs = NOW;
+  const runner: CommandRunner = {
+    run(cmd, args) {
+      const r = answer(lab, cmd, args, nowMs);
+      return Promise.resolve(
+        r.code === 0 ? { ok: true, stdout: r.stdout, stderr: r.stderr } : {
+          ok: false,
+          error: {
+            kind: "nonzero_exit",
+            code: r.code,
+            stdout: r.stdout,
+            stderr: r.stderr,
+            message: `exit ${r.code}`,
+          },
+        },
+      );
+    },
+  };
+  const collectors = createCollectors({
+    runner,
+    procDir: "/nonexistent",
+    node: lab.node,
+    agentVersion: "test",
+    commandTimeoutMs: 5000,
+    concurrency: 4,
+    smartEveryMs: 60_000,
+  });
+  const first = (await collectors.slow(nowMs)).smart!;
+  assert.deepEqual(first.errors, []);
+  const sdb = (s: typeof first) =>
+    s.disks.find((d) => d.serial === "WD-CA1L07QZ")!;
+  assert.deepEqual(
+    [sdb(first).vdev?.pool, sdb(first).vdev?.vdev, sdb(first).vdev?.state],
+    ["tank", "mirror-0", "DEGRADED"],
+  );
+  assert.equal(sdb(first).sectors_rising, null);
+  assert.ok(first.disks.some((d) => d.standby && d.vdev === null));
+  assert.ok(first.disks.filter((d) => d.vdev?.pool === "rpool").length === 2);
+  nowMs += 15 * 60_000;
+  const second = (await collectors.slow(nowMs)).smart!;
+  assert.equal(sdb(second).sectors_rising?.reallocated, 3);
 });

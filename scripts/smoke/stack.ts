@@ -106,7 +106,8 @@ export interface AgentSettings {
   node: string;
   procDir: string;
   outboxPath: string;
-  intervals: { fast: number; medium: number; slow: number };
+  /** `smart` (seconds between SMART reads) defaults to the agent's 30 min */
+  intervals: { fast: number; medium: number; slow: number; smart?: number };
   commandTimeoutSeconds?: number;
 }
 
@@ -119,7 +120,8 @@ export function agentToml(registered: string, s: AgentSettings): string {
     `outbox_path = ${JSON.stringify(s.outboxPath)}\n` +
     `command_timeout_seconds = ${s.commandTimeoutSeconds ?? 20}\n` +
     `\n[intervals]\nfast_seconds = ${s.intervals.fast}\n` +
-    `medium_seconds = ${s.intervals.medium}\nslow_seconds = ${s.intervals.slow}\n`;
+    `medium_seconds = ${s.intervals.medium}\nslow_seconds = ${s.intervals.slow}\n` +
+    (s.intervals.smart ? `smart_seconds = ${s.intervals.smart}\n` : "");
 }
 
 export interface SimulatedNode {

@@ -50,6 +50,23 @@ export function createSmartCollector(
     timeoutMs: exec.timeoutMs,
   };
   let last: { atMs: number; value: Smart } | null = null;
+  // The previous sector counts per disk, to tell when they go up.
+  const counts = new Map<string, { reallocated: number; pending: number }>();
+  function rising(disk: SmartDisk): SmartDisk["sectors_rising"] {
+    if (disk.ata === null || disk.standby) return null;
+    const key = disk.serial ?? disk.device;
+    const now = {
+      reallocated: disk.ata.reallocated_sectors ?? 0,
+      pending: disk.ata.pending_sectors ?? 0,
+    };
+    const before = counts.get(key);
+    counts.set(key, now);
+    if (before === undefined) return null;
+    return {
+      reallocated: Math.max(0, now.reallocated - before.reallocated),
+      pending: Math.max(0, now.pending - before.pending),
+    };
+  }
   async function readDisk(scanned: ScannedDisk) {
     const command = smartctlRead(scanned.device, scanned.type);
     const result = await runCommand(diskExec, command);
@@ -107,6 +124,7 @@ export function createSmartCollector(
       disks.push({
         ...reading.disk,
         vdev: matchVdev({ ...reading.disk, wwn: reading.wwn }, pools.devices),
+        sectors_rising: rising(reading.disk),
       });
     }
     return { disks, errors };
