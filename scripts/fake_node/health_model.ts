@@ -52,7 +52,7 @@ const defaults = (name: string): DiskDef => ({
   temperature: 34,
   power_on_hours: 18_000,
   reallocated: 0,
-  reallocated_every_minutes: 0,
+  reallocated_every_seconds: 0,
   pending: 0,
   crc_errors: 0,
   percentage_used: 3,
@@ -107,10 +107,10 @@ export function buildHealthModel(
 
 /** The reallocated count now: grows by one every N minutes since 00:00 UTC. */
 export function reallocatedAt(def: DiskDef, nowUnix: number): number {
-  if (def.reallocated_every_minutes <= 0) return def.reallocated;
+  if (def.reallocated_every_seconds <= 0) return def.reallocated;
   const sinceMidnight = nowUnix % 86_400;
   return def.reallocated +
-    Math.floor(sinceMidnight / (def.reallocated_every_minutes * 60));
+    Math.floor(sinceMidnight / def.reallocated_every_seconds);
 }
 
 // ---- backups ---------------------------------------------------------------

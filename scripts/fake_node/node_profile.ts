@@ -125,8 +125,8 @@ const Disk = v.strictObject({
   temperature: v.optional(v.number(), 34),
   power_on_hours: v.optional(count, 18_000),
   reallocated: v.optional(count, 0),
-  /** one more reallocated sector every N minutes since 00:00 UTC (0: never) */
-  reallocated_every_minutes: v.optional(count, 0),
+  /** one more reallocated sector every N seconds since 00:00 UTC (0: never) */
+  reallocated_every_seconds: v.optional(count, 0),
   pending: v.optional(count, 0),
   crc_errors: v.optional(count, 0),
   /** NVMe only */

@@ -11,6 +11,7 @@ import type {
   ZfsPool,
 } from "@proxmon/shared";
 import type { HostRow } from "../store/schema.ts";
+import { healthFindings } from "../health/health_findings.ts";
 
 /** Pool capacity, in percent, from which a pool counts as too full. */
 export const POOL_CAPACITY_LIMIT = 80;
@@ -161,6 +162,25 @@ export function buildHostOverview(
   for (const s of storages) {
     const p = storageProblem(s);
     if (p) problems.push(p);
+  }
+  // Backups, replication, SMART and temperatures (the overview loads no
+  // medium sample, so its rows show the SMART ones; the host page all).
+  const names = new Map(
+    (fast?.vms_runtime.vms ?? []).map((g) => [g.vmid, g.name]),
+  );
+  for (
+    const f of healthFindings(
+      {
+        backups: snap.medium?.payload.backups,
+        replication: snap.medium?.payload.replication,
+        temperatures: snap.medium?.payload.temperatures,
+        smart: snap.slow?.payload.smart,
+      },
+      nowMs,
+      (vmid) => names.get(vmid) ?? null,
+    )
+  ) {
+    problems.push({ severity: f.severity, text: f.text });
   }
   problems.sort((a, b) =>
     (a.severity === "critical" ? 0 : 1) - (b.severity === "critical" ? 0 : 1)

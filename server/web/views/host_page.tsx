@@ -2,6 +2,12 @@
 import { HISTORY_RANGES } from "../../store/history.ts";
 import { Layout } from "./layout.tsx";
 import {
+  HostBackups,
+  HostDisks,
+  HostReplication,
+  HostTemperatures,
+} from "./host_health_sections.tsx";
+import {
   GuestCount,
   GuestRows,
   HostDatasets,
@@ -124,9 +130,13 @@ export function HostPage(props: HostSectionsProps & { passwordSet: boolean }) {
         <HostNow {...props} />
         <History />
         <HostPools {...props} />
+        <HostDisks {...props} />
         <HostDatasets {...props} />
         <HostStorages {...props} />
         <Guests {...props} />
+        <HostBackups {...props} />
+        <HostReplication {...props} />
+        <HostTemperatures {...props} />
         <HostSystem {...props} />
         <HostErrors {...props} />
       </main>

@@ -23,6 +23,12 @@ import {
 } from "../static/format.js";
 import { isPhysicalIface } from "../../store/series_catalog.ts";
 import { UsageMeter } from "./meter.tsx";
+import {
+  HostBackups,
+  HostDisks,
+  HostReplication,
+  HostTemperatures,
+} from "./host_health_sections.tsx";
 
 export interface HostSectionsProps {
   snap: HostSnapshot;
@@ -429,6 +435,10 @@ export function HostErrors(props: HostSectionsProps) {
     ...(medium?.payload.zfs_datasets.errors ?? []),
     ...(medium?.payload.vms_detail.errors ?? []),
     ...(slow?.payload.system_info.errors ?? []),
+    ...(medium?.payload.backups?.errors ?? []),
+    ...(medium?.payload.replication?.errors ?? []),
+    ...(medium?.payload.temperatures?.errors ?? []),
+    ...(slow?.payload.smart?.errors ?? []),
   ];
   return (
     <section id="host-errors" data-live hidden={errors.length === 0}>
@@ -466,8 +476,12 @@ export function HostLiveSections(props: HostSectionsProps) {
       <HostHeader {...props} />
       <HostNow {...props} />
       <HostPools {...props} />
+      <HostDisks {...props} />
       <HostDatasets {...props} />
       <HostStorages {...props} />
+      <HostBackups {...props} />
+      <HostReplication {...props} />
+      <HostTemperatures {...props} />
       <GuestCount guests={props.guests} />
       <table>
         <GuestRows guests={props.guests} />
