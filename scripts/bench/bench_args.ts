@@ -7,6 +7,7 @@ export const BENCHES = [
   "agent",
   "retention",
   "edges",
+  "remote-write",
 ] as const;
 export type BenchName = typeof BENCHES[number];
 
@@ -23,7 +24,7 @@ export type BenchArgsResult =
   | { ok: false; error: string };
 
 const USAGE =
-  "usage: main.ts <ingest|api|agent|retention|edges|all> [--quick] [--adapters=deno,node] [--json=PATH]";
+  "usage: main.ts <ingest|api|agent|retention|edges|remote-write|all> [--quick] [--adapters=deno,node] [--json=PATH]";
 
 /** Parses `Deno.args`; an unknown word gets the usage line as the error. */
 export function parseBenchArgs(argv: string[]): BenchArgsResult {

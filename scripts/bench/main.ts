@@ -1,7 +1,7 @@
 /**
  * Benchmark driver.
  *
- *   deno run -A scripts/bench/main.ts <ingest|api|agent|retention|all> [--quick]
+ *   deno run -A scripts/bench/main.ts <ingest|api|agent|retention|edges|remote-write|all> [--quick]
  *     [--adapters=deno,node] [--json=PATH]
  *
  * Progress goes to stderr; stdout gets the JSON summary, then one line per
@@ -13,6 +13,7 @@ import { runIngestBench } from "./ingest_bench.ts";
 import { runEdgesBench } from "./edges_bench.ts";
 import { allPassed, type BenchReport } from "./report.ts";
 import { runRetentionBench } from "./retention_bench.ts";
+import { runRemoteWriteBench } from "./remote_write_bench.ts";
 import { parseBenchArgs } from "./bench_args.ts";
 
 async function main(): Promise<number> {
@@ -48,6 +49,9 @@ async function main(): Promise<number> {
         break;
       case "edges":
         reports.push(await runEdgesBench({ quick: args.quick, log }));
+        break;
+      case "remote-write":
+        reports.push(await runRemoteWriteBench({ quick: args.quick, log }));
         break;
       default:
         throw new Error(`${bench}: not built yet`);

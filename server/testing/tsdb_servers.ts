@@ -183,7 +183,7 @@ export interface VictoriaMetricsProcess extends TsdbProcess {
  */
 export async function startVictoriaMetrics(
   /** `logPath`.out and .err get the process's output */
-  opts: { dataDir: string; logPath: string; port?: number },
+  opts: { dataDir: string; logPath: string; port?: number; args?: string[] },
 ): Promise<VictoriaMetricsProcess> {
   const bin = requireBinary("victoriaMetrics");
   const port = opts.port ?? freePort();
@@ -191,6 +191,7 @@ export async function startVictoriaMetrics(
     `-storageDataPath=${opts.dataDir}`,
     `-httpListenAddr=127.0.0.1:${port}`,
     "-retentionPeriod=100y",
+    ...(opts.args ?? []),
   ], opts.logPath);
   const url = `http://127.0.0.1:${port}`;
   try {

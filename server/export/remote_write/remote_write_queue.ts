@@ -49,26 +49,31 @@ export async function readHead(
   maxSamples: number,
   maxRows: number,
 ): Promise<QueuedRow[]> {
-  const rs = await client.execute({
-    sql: `SELECT id, collected_at, enqueued_at, samples, body
-      FROM remote_write_queue ORDER BY id LIMIT ?`,
+  // Sizes first, bodies only for the rows that fit.
+  const sizes = await client.execute({
+    sql: "SELECT id, samples FROM remote_write_queue ORDER BY id LIMIT ?",
     args: [maxRows],
   });
-  const out: QueuedRow[] = [];
-  let total = 0;
-  for (const r of rs.rows) {
+  if (sizes.rows.length === 0) return [];
+  let total = 0, last = Number(sizes.rows[0].id);
+  for (const r of sizes.rows) {
     const samples = Number(r.samples);
-    if (out.length > 0 && total + samples > maxSamples) break;
+    if (total > 0 && total + samples > maxSamples) break;
     total += samples;
-    out.push({
-      id: Number(r.id),
-      collectedAtMs: Number(r.collected_at),
-      enqueuedAtMs: Number(r.enqueued_at),
-      samples,
-      body: bytes(r.body),
-    });
+    last = Number(r.id);
   }
-  return out;
+  const rs = await client.execute({
+    sql: `SELECT id, collected_at, enqueued_at, samples, body
+      FROM remote_write_queue WHERE id BETWEEN ? AND ? ORDER BY id`,
+    args: [Number(sizes.rows[0].id), last],
+  });
+  return rs.rows.map((r) => ({
+    id: Number(r.id),
+    collectedAtMs: Number(r.collected_at),
+    enqueuedAtMs: Number(r.enqueued_at),
+    samples: Number(r.samples),
+    body: bytes(r.body),
+  }));
 }
 
 /** Removes every row up to and including `lastId`. */

@@ -21,10 +21,9 @@ import type { Logger } from "@proxmon/shared/logger";
 import { payloadSeries } from "../metric_families.ts";
 import {
   compress,
-  concatRequests,
+  concatCompressed,
   encodeSeries,
   REMOTE_WRITE_HEADERS,
-  uncompress,
 } from "./write_request.ts";
 import {
   deleteThrough,
@@ -161,7 +160,7 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
     if (rows.length === 0) return "empty";
     if (rows[0].id <= isolateThrough) rows = rows.slice(0, 1);
     const samples = rows.reduce((n, r) => n + r.samples, 0);
-    const body = compress(concatRequests(rows.map((r) => uncompress(r.body))));
+    const body = concatCompressed(rows.map((r) => r.body));
     const lastId = rows[rows.length - 1].id;
     let problem: string;
     try {

@@ -238,3 +238,30 @@ Deno.test("data queued longer than the bound is dropped oldest first, counted an
     ),
   );
 });
+
+Deno.test("concatCompressed() joins compressed WriteRequests into one that decodes to all their series, without recompressing", async () => {
+  const { concatCompressed, compress, encodeSeries } = await import(
+    "./write_request.ts"
+  );
+  const a = payloadSeries("pve-01", "fast", fast, { datasets: false });
+  const b = payloadSeries("pve-02", "fast", fast, { datasets: false });
+  const joined = concatCompressed([
+    compress(encodeSeries(a, T0)),
+    compress(encodeSeries(b, T0 + 1)),
+  ]);
+  const decoded = decodeWriteRequest(uncompress(joined));
+  assert.equal(decoded.length, a.length + b.length);
+  assert.deepEqual(decoded[0].labels[0], {
+    name: "__name__",
+    value: a[0].family.name,
+  });
+  assert.deepEqual(decoded[a.length].samples, [{
+    value: b[0].value,
+    timestamp: T0 + 1,
+  }]);
+  assert.ok(
+    decoded[a.length].labels.some((l) =>
+      l.name === "host" && l.value === "pve-02"
+    ),
+  );
+});

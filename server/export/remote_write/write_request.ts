@@ -4,12 +4,13 @@
  *
  * Repeated fields concatenate: two encoded WriteRequests joined byte for
  * byte decode as one request holding both lists of series. The queue relies
- * on this to store each sample's request once and send many in one body.
+ * on this to store each sample's request once (compressed) and send many in
+ * one body (`concatCompressed`).
  */
 import protobuf from "protobufjs";
 // @ts-types="./snappyjs.d.ts"
 import snappy from "snappyjs";
-import type { SeriesValue } from "../metric_families.ts";
+import type { FamilyDef, Labels, SeriesValue } from "../metric_families.ts";
 
 // The subset of prompb that remote_write 1.0 senders fill in.
 const root = protobuf.Root.fromJSON({
@@ -62,24 +63,168 @@ export const REMOTE_WRITE_HEADERS = {
   "X-Prometheus-Remote-Write-Version": "0.1.0",
 } as const;
 
-const byName = (a: WireLabel, b: WireLabel) =>
-  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+const utf8 = new TextEncoder();
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(buf: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) {
+    buf[at++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[at++] = n;
+  return at;
+}
+
+/** A length-delimited field: tag, length, bytes. */
+function field(tag: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + varintSize(bytes.length) + bytes.length);
+  out[0] = tag;
+  out.set(bytes, writeVarint(out, 1, bytes.length));
+  return out;
+}
 
 /**
- * One WriteRequest holding each series at `timestampMs`. Labels are sorted
- * by name with `__name__` among them, as the protocol requires.
+ * UTF-8 bytes of a string. Label names and values are nearly always ASCII,
+ * copied by hand: TextEncoder.encode costs a call into the runtime each,
+ * which made it most of this encoder's time.
+ */
+function utf8Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return utf8.encode(text);
+    out[i] = c;
+  }
+  return out;
+}
+
+/** TimeSeries.labels entry (field 1) for one Label { name = 1, value = 2 }. */
+function labelField(name: string, value: string): Uint8Array {
+  const n = field(10, utf8Bytes(name)), v = field(18, utf8Bytes(value));
+  const label = new Uint8Array(n.length + v.length);
+  label.set(n);
+  label.set(v, n.length);
+  return field(10, label);
+}
+
+// Label bytes by "name\0value". The same hosts, guests and pools come back
+// every sample, so nearly every label is a hit; the cache is emptied when
+// it grows past a bound, so renamed or removed objects cannot pile up.
+const LABEL_CACHE_MAX = 200_000;
+const labelCache = new Map<string, Uint8Array>();
+
+function cachedLabelField(name: string, value: string): Uint8Array {
+  const key = name + "\0" + value;
+  let bytes = labelCache.get(key);
+  if (bytes === undefined) {
+    if (labelCache.size >= LABEL_CACHE_MAX) labelCache.clear();
+    bytes = labelField(name, value);
+    labelCache.set(key, bytes);
+  }
+  return bytes;
+}
+
+const nameLabels = new WeakMap<FamilyDef, Uint8Array>();
+
+function familyLabel(family: FamilyDef): Uint8Array {
+  let bytes = nameLabels.get(family);
+  if (bytes === undefined) {
+    bytes = labelField("__name__", family.name);
+    nameLabels.set(family, bytes);
+  }
+  return bytes;
+}
+
+const setCache = new Map<string, Uint8Array>();
+
+/** A whole label set's bytes, cached like single labels (same bound). */
+function labelsBytes(labels: Labels): Uint8Array {
+  let key = "";
+  for (const k in labels) key += k + "\0" + labels[k] + "\x01";
+  let bytes = setCache.get(key);
+  if (bytes === undefined) {
+    if (setCache.size >= LABEL_CACHE_MAX) setCache.clear();
+    bytes = joinedLabels(labels);
+    setCache.set(key, bytes);
+  }
+  return bytes;
+}
+
+function joinedLabels(labels: Labels): Uint8Array {
+  const parts = Object.keys(labels).sort().map((k) =>
+    cachedLabelField(k, labels[k])
+  );
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * One WriteRequest holding each series at `timestampMs`, with its labels
+ * sorted by name and `__name__` first (every other label name is
+ * lowercase, so it sorts after `__name__`).
+ *
+ * Encoded by hand rather than through protobufjs' reflected type: at 2,000
+ * samples/s (240k series) `fromObject` + `encode` took a third of a core
+ * and its Writer a quarter. Label bytes are built once per labels object,
+ * which the mapping shares across a guest's or pool's families. The output
+ * is checked by decoding it with protobufjs (`decodeWriteRequest`) and by a
+ * real VictoriaMetrics in the tests.
  */
 export function encodeSeries(
   series: SeriesValue[],
   timestampMs: number,
 ): Uint8Array {
-  const timeseries = series.map((s): WireSeries => {
-    const labels: WireLabel[] = [{ name: "__name__", value: s.family.name }];
-    for (const name in s.labels) labels.push({ name, value: s.labels[name] });
-    labels.sort(byName);
-    return { labels, samples: [{ value: s.value, timestamp: timestampMs }] };
-  });
-  return WriteRequest.encode(WriteRequest.fromObject({ timeseries })).finish();
+  // Sample { value = 1 (double), timestamp = 2 (int64 varint) }
+  const sampleLen = 9 + 1 + varintSize(timestampMs);
+  const sampleField = 1 + varintSize(sampleLen) + sampleLen;
+  const name: Uint8Array[] = [], rest: Uint8Array[] = [], lens: number[] = [];
+  let lastLabels: Labels | null = null;
+  let lastBytes: Uint8Array = new Uint8Array(0);
+  let total = 0;
+  for (const s of series) {
+    if (s.labels !== lastLabels) {
+      lastLabels = s.labels;
+      lastBytes = labelsBytes(s.labels);
+    }
+    const n = familyLabel(s.family);
+    const len = n.length + lastBytes.length + sampleField;
+    name.push(n);
+    rest.push(lastBytes);
+    lens.push(len);
+    total += 1 + varintSize(len) + len;
+  }
+  const buf = new Uint8Array(total);
+  const view = new DataView(buf.buffer);
+  let at = 0;
+  for (let i = 0; i < series.length; i++) {
+    buf[at++] = 10; // WriteRequest.timeseries = 1
+    at = writeVarint(buf, at, lens[i]);
+    buf.set(name[i], at);
+    at += name[i].length;
+    buf.set(rest[i], at);
+    at += rest[i].length;
+    buf[at++] = 18; // TimeSeries.samples = 2
+    at = writeVarint(buf, at, sampleLen);
+    buf[at++] = 9;
+    view.setFloat64(at, series[i].value, true);
+    at += 8;
+    buf[at++] = 16;
+    at = writeVarint(buf, at, timestampMs);
+  }
+  return buf;
 }
 
 /** Decodes an uncompressed WriteRequest; for tests and tools. */
@@ -92,16 +237,40 @@ export function decodeWriteRequest(bytes: Uint8Array): WireSeries[] {
   return object.timeseries;
 }
 
-/** Joins encoded WriteRequests into one body (see the module comment). */
-export function concatRequests(parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+function readVarint(bytes: Uint8Array): { value: number; size: number } {
+  let value = 0, scale = 1, i = 0;
+  for (;;) {
+    const b = bytes[i++];
+    if (b === undefined) throw new Error("truncated snappy header");
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) return { value, size: i };
+    scale *= 128;
   }
+}
+
+/**
+ * Joins snappy-compressed WriteRequests into one compressed body without
+ * decompressing them. A raw snappy block is its uncompressed length (a
+ * varint) and then literals and copies whose offsets count back from the
+ * current output position, never past their own block's start; so the
+ * element streams of several blocks, behind one header with the summed
+ * length, decode to the blocks' outputs back to back: here, one
+ * WriteRequest holding every series (see the module comment).
+ */
+export function concatCompressed(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let length = 0, size = 0;
+  const heads = parts.map((p) => {
+    const h = readVarint(p);
+    length += h.value;
+    size += p.length - h.size;
+    return h.size;
+  });
+  const out = new Uint8Array(varintSize(length) + size);
+  let at = writeVarint(out, 0, length);
+  parts.forEach((p, i) => {
+    out.set(p.subarray(heads[i]), at);
+    at += p.length - heads[i];
+  });
   return out;
 }
 

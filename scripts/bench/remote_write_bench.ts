@@ -1,0 +1,254 @@
+/**
+ * remote_write under the ingest load: 1,000 agent connections send fast
+ * samples at 2,100/s for 60 s to a server whose REMOTE_WRITE_URL is a real
+ * VictoriaMetrics on 127.0.0.1. The ingest targets must still hold, and the
+ * queue must keep up: its depth and lag are read every second from a second
+ * connection to the server's database (primary-key lookups only), and at
+ * the end VictoriaMetrics must hold every stored sample's CPU series.
+ */
+import { openDatabase } from "../../server/store/client.ts";
+import { queueHead } from "../../server/export/remote_write/remote_write_queue.ts";
+import { payloadSeries } from "../../server/export/metric_families.ts";
+import { startVictoriaMetrics } from "../../server/testing/tsdb_servers.ts";
+import type { FastPayload } from "@proxmon/shared";
+import { registerBenchHosts } from "./bench_hosts.ts";
+import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
+import { INGEST_TARGETS, OFFERED_PER_SECOND } from "./ingest_bench.ts";
+import { ackCount, windowStats } from "./load_fleet.ts";
+import type { Phase } from "./load_plan.ts";
+import { runLoad } from "./load_run.ts";
+import { usageOver } from "./proc_stats.ts";
+import { beginReport, type BenchReport, finishReport } from "./report.ts";
+import { loadSampleData } from "./sample_fixtures.ts";
+import { freePort, startServer } from "./server_process.ts";
+import { distribution, round } from "./stats.ts";
+import { withWorkDir } from "./work_dir.ts";
+
+/** Ours, not the issue's: the queue's oldest entry at most this old. */
+export const REMOTE_WRITE_TARGETS = { lagP99S: 10, drainS: 30 } as const;
+
+const FULL = { connections: 1_000, warmupMs: 5_000, sustainMs: 60_000 };
+const QUICK = { connections: 1_000, warmupMs: 1_000, sustainMs: 10_000 };
+
+interface Reading {
+  atMs: number;
+  rows: number;
+  lagS: number;
+}
+
+/** Runs the remote_write benchmark. */
+export async function runRemoteWriteBench(
+  opts: { quick: boolean; log: (msg: string) => void },
+): Promise<BenchReport> {
+  const begun = beginReport();
+  const plan = opts.quick ? QUICK : FULL;
+  return await withWorkDir("remote-write", opts.log, async (dir) => {
+    const data = await loadSampleData("fast");
+    const payloadPath = `${dir}/fast.json`;
+    await Deno.writeTextFile(payloadPath, JSON.stringify(data));
+    const seriesPerSample = payloadSeries(
+      "x",
+      "fast",
+      data as FastPayload,
+      { datasets: false },
+    ).length;
+    const vm = await startVictoriaMetrics({
+      dataDir: `${dir}/vm-data`,
+      logPath: `${dir}/vm`,
+      // Queries see the newest samples too (the default hides the last 30 s).
+      args: ["-search.latencyOffset=0s"],
+    });
+    const dbPath = `${dir}/rw.db`;
+    const hosts = await registerBenchHosts(
+      dbPath,
+      "rw-",
+      plan.connections,
+      Date.now(),
+    );
+    const server = await startServer({
+      dbPath,
+      port: freePort(),
+      logPath: `${dir}/rw-server.log`,
+      env: {
+        REMOTE_WRITE_URL: `${vm.url}/api/v1/write`,
+        // 1,000 agents share one loopback address; a real fleet has one each.
+        MAX_CONNECTIONS_PER_CLIENT: "2000",
+        MAX_PENDING_PER_CLIENT: "2000",
+      },
+    });
+    const reader = await openDatabase(`file:${dbPath}`);
+    const readings: Reading[] = [];
+    const read = async () => {
+      const head = await queueHead(reader);
+      const atMs = Date.now();
+      readings.push({
+        atMs,
+        rows: head.rows,
+        lagS: head.oldestEnqueuedAtMs === null
+          ? 0
+          : (atMs - head.oldestEnqueuedAtMs) / 1000,
+      });
+      return head.rows;
+    };
+    const phases: Phase[] = [
+      {
+        name: "warmup",
+        mode: "rate",
+        durationMs: plan.warmupMs,
+        perSecond: OFFERED_PER_SECOND,
+      },
+      {
+        name: "sustain",
+        mode: "rate",
+        durationMs: plan.sustainMs,
+        perSecond: OFFERED_PER_SECOND,
+      },
+    ];
+    let run;
+    let drainS: number | null = null;
+    let vmPoints = 0;
+    try {
+      let polling = true;
+      const poll = (async () => {
+        while (polling) {
+          await read();
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      })();
+      run = await runLoad({
+        server,
+        hosts,
+        generators: 2,
+        phases,
+        payloadPath,
+        baseCollectedAtMs: Date.now(),
+        workDir: dir,
+        label: "remote-write",
+        drainMs: 15_000,
+        log: opts.log,
+      });
+      polling = false;
+      await poll;
+      // After the load: how long until the queue is empty.
+      const t0 = performance.now();
+      while (performance.now() - t0 < 120_000) {
+        if (await read() === 0) {
+          drainS = (performance.now() - t0) / 1000;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const res = await fetch(
+        `${vm.url}/api/v1/query?query=${
+          encodeURIComponent("sum(count_over_time(proxmon_host_cpu_ratio[1h]))")
+        }`,
+      );
+      const body = await res.json();
+      vmPoints = Number(body?.data?.result?.[0]?.value?.[1] ?? 0);
+    } finally {
+      reader.close();
+      await server.stop();
+      await vm.stop();
+    }
+    const stored = Number(
+      await (async () => {
+        const db = await openDatabase(`file:${dbPath}`);
+        try {
+          return (await db.client.execute(
+            "SELECT count(*) AS n FROM metrics",
+          )).rows[0].n;
+        } finally {
+          db.close();
+        }
+      })(),
+    );
+    const s0 = plan.warmupMs, s1 = s0 + plan.sustainMs;
+    const sustained = windowStats(run.result, s0, s1);
+    const during = readings.filter((r) =>
+      r.atMs >= run.atMs + s0 && r.atMs <= run.atMs + s1
+    );
+    const lag = distribution(during.map((r) => r.lagS));
+    const depth = distribution(during.map((r) => r.rows));
+    const use = usageOver(run.sampler.readings);
+    const figures: Figure[] = [
+      targetFigure(
+        "acked/s sustained, remote_write on",
+        sustained.ackedPerSecond,
+        "samples/s",
+        ">=",
+        INGEST_TARGETS.ackedPerSecond,
+      ),
+      targetFigure(
+        "ack p99, remote_write on",
+        sustained.latencyMs.p99,
+        "ms",
+        "<=",
+        INGEST_TARGETS.p99Ms,
+      ),
+      targetFigure(
+        "server peak RSS, remote_write on",
+        use.peakRssMb,
+        "MB",
+        "<=",
+        INGEST_TARGETS.rssMb,
+      ),
+      targetFigure(
+        "remote_write lag p99 while sustained",
+        lag.p99,
+        "s",
+        "<=",
+        REMOTE_WRITE_TARGETS.lagP99S,
+        "age of the oldest queued entry, read every second",
+      ),
+      baselineFigure(
+        "remote_write queue depth max while sustained",
+        depth.max,
+        "stored samples",
+        "info",
+        { label: "samples offered per second", value: OFFERED_PER_SECOND },
+        `p50 ${depth.p50}, p99 ${depth.p99}; each stored sample is ${seriesPerSample} series`,
+      ),
+      targetFigure(
+        "queue empty after the load",
+        drainS,
+        "s",
+        "<=",
+        REMOTE_WRITE_TARGETS.drainS,
+      ),
+      baselineFigure(
+        "CPU points in VictoriaMetrics",
+        vmPoints,
+        "points",
+        ">=",
+        { label: "fast samples stored", value: stored },
+        "sum(count_over_time(proxmon_host_cpu_ratio[1h])): one per stored sample",
+      ),
+    ];
+    return finishReport(begun, {
+      bench: "remote-write",
+      quick: opts.quick,
+      deviations: [
+        "MAX_CONNECTIONS_PER_CLIENT and MAX_PENDING_PER_CLIENT raised to 2000: every agent comes from 127.0.0.1",
+        ...(opts.quick
+          ? [`--quick: ${plan.sustainMs / 1000} s sustained instead of 60 s`]
+          : []),
+      ],
+      figures,
+      details: {
+        connections: plan.connections,
+        offeredPerSecond: OFFERED_PER_SECOND,
+        seriesPerSample,
+        seriesPerSecondOffered: seriesPerSample * OFFERED_PER_SECOND,
+        sustained,
+        acks: ackCount(run.result),
+        stored,
+        vmPoints,
+        lagS: lag,
+        depthRows: depth,
+        serverCpuPercent: round(use.cpuPercent),
+        readings,
+      },
+      headline: figures,
+    });
+  });
+}
