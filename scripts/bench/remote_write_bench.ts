@@ -70,10 +70,16 @@ export async function runRemoteWriteBench(
       port: freePort(),
       logPath: `${dir}/rw-server.log`,
       env: {
-        REMOTE_WRITE_URL: `${vm.url}/api/v1/write`,
+        // BENCH_REMOTE_WRITE=0: the same load with remote_write off, the
+        // baseline for what remote_write costs ingest on this machine.
+        ...(Deno.env.get("BENCH_REMOTE_WRITE") === "0"
+          ? {}
+          : { REMOTE_WRITE_URL: `${vm.url}/api/v1/write` }),
         // 1,000 agents share one loopback address; a real fleet has one each.
         MAX_CONNECTIONS_PER_CLIENT: "2000",
         MAX_PENDING_PER_CLIENT: "2000",
+        // The bench reads remote_write's own counters from /metrics.
+        METRICS_PUBLIC: "1",
       },
     });
     const reader = await openDatabase(`file:${dbPath}`);
@@ -107,6 +113,7 @@ export async function runRemoteWriteBench(
     let run;
     let drainS: number | null = null;
     let vmPoints = 0;
+    let counters: Record<string, number> = {};
     try {
       let polling = true;
       const poll = (async () => {
@@ -138,6 +145,20 @@ export async function runRemoteWriteBench(
         }
         await new Promise((r) => setTimeout(r, 250));
       }
+      const own = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      counters = Object.fromEntries(
+        own.split("\n")
+          .filter((l) => l.startsWith("proxmon_remote_write_"))
+          .map((
+            l,
+          ) => [
+            l.slice(0, l.lastIndexOf(" ")),
+            Number(l.slice(l.lastIndexOf(" ") + 1)),
+          ]),
+      );
+      // VictoriaMetrics makes new rows searchable after a flush.
+      await (await fetch(`${vm.url}/internal/force_flush`)).body?.cancel();
+      await new Promise((r) => setTimeout(r, 2000));
       const res = await fetch(
         `${vm.url}/api/v1/query?query=${
           encodeURIComponent("sum(count_over_time(proxmon_host_cpu_ratio[1h]))")
@@ -243,6 +264,9 @@ export async function runRemoteWriteBench(
         acks: ackCount(run.result),
         stored,
         vmPoints,
+        remoteWriteCounters: counters,
+        serverLogRemoteWrite: (await Deno.readTextFile(`${dir}/rw-server.log`))
+          .split("\n").filter((l) => l.includes("remote_write")).slice(0, 20),
         lagS: lag,
         depthRows: depth,
         serverCpuPercent: round(use.cpuPercent),
