@@ -21,6 +21,12 @@ import type { Database } from "./store/client.ts";
 import { createEventBus, type EventBus } from "./ingest/event_bus.ts";
 import type { Logger } from "@proxmon/shared/logger";
 import {
+  type AlertsConfig,
+  resolveAlertsConfig,
+} from "./alerts/alerts_config.ts";
+import { type AlertEngine, createAlertEngine } from "./alerts/engine.ts";
+import { BUILTIN_RULES } from "./alerts/rules/mod.ts";
+import {
   createSampleWriter,
   type SampleWriter,
 } from "./ingest/sample_writer.ts";
@@ -48,6 +54,10 @@ export interface BaseDeps {
    * `hono/deno` reports it, with TRUSTED_PROXIES applied.
    */
   clientAddress?: ClientAddressOf;
+  /** alerts.toml, resolved; defaults to the built-in rules and no channels */
+  alertsConfig?: AlertsConfig;
+  /** alert tick period (tests shorten it) */
+  alertsTickMs?: number;
 }
 
 export interface AppDeps extends BaseDeps {
@@ -62,6 +72,8 @@ export interface AppDeps extends BaseDeps {
   latest: LatestState;
   /** null unless REMOTE_WRITE_URL is set; `startServer` starts it */
   remoteWrite: RemoteWriter | null;
+  /** rules, alert state and notifications; `start()` it before serving */
+  alerts: AlertEngine;
 }
 
 /** Adds the in-process services to the caller's dependencies. */
@@ -78,6 +90,14 @@ export function createAppDeps(base: BaseDeps): AppDeps {
       config: base.config.remoteWrite,
     });
   const latest = createLatestCache(base.database);
+  const alerts = createAlertEngine({
+    database: base.database,
+    clock: base.clock,
+    log: base.log,
+    config: base.alertsConfig ??
+      resolveAlertsConfig(null, "(defaults)", BUILTIN_RULES),
+    tickMs: base.alertsTickMs,
+  });
   return {
     ...base,
     clientAddress: base.clientAddress ??
@@ -92,9 +112,15 @@ export function createAppDeps(base: BaseDeps): AppDeps {
       clock: base.clock,
       events,
       tap: remoteWrite,
-      onStored: (samples) => latest.observe(samples),
+      onStored: (samples) => {
+        latest.observe(samples);
+        for (const s of samples) {
+          alerts.observe(s.hostName, s.interval, s.collectedAtMs, s.data);
+        }
+      },
     }),
     latest,
     remoteWrite,
+    alerts,
   };
 }

@@ -47,6 +47,8 @@ export interface ServerConfig {
   metricsPublic: boolean;
   /** null unless REMOTE_WRITE_URL is set */
   remoteWrite: RemoteWriteConfig | null;
+  /** alerts.toml (rules, channels); a missing file means the defaults */
+  alertsFile: string;
 }
 
 export type RemoteWriteAuth =
@@ -91,6 +93,7 @@ export const SERVER_DEFAULTS = {
   METRICS_PUBLIC: "0",
   REMOTE_WRITE_MAX_AGE_HOURS: 24,
   REMOTE_WRITE_DATASETS: "0",
+  ALERTS_FILE: "data/alerts.toml",
 } as const;
 
 const MIN_SESSION_SECRET = 32;
@@ -361,6 +364,7 @@ export function resolveServerConfig(env: Env): ConfigResult {
         SERVER_DEFAULTS.METRICS_PUBLIC,
       ),
       remoteWrite: remoteWrite(env),
+      alertsFile: value(env, "ALERTS_FILE") ?? SERVER_DEFAULTS.ALERTS_FILE,
     };
     return { ok: true, config, warnings };
   } catch (err) {

@@ -44,6 +44,7 @@ Deno.test("resolveServerConfig() fills every default from an empty environment",
     maxBodyBytes: 1024 * 1024,
     metricsPublic: false,
     remoteWrite: null,
+    alertsFile: "data/alerts.toml",
   });
 });
 
@@ -89,6 +90,7 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
     REMOTE_WRITE_BEARER_TOKEN: "rw-token",
     REMOTE_WRITE_MAX_AGE_HOURS: "6",
     REMOTE_WRITE_DATASETS: "1",
+    ALERTS_FILE: "/etc/proxmon/alerts.toml",
   });
   assert.deepEqual(config, {
     hostname: "127.0.0.1",
@@ -119,6 +121,7 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
       maxAgeMs: 6 * 3_600_000,
       datasets: true,
     },
+    alertsFile: "/etc/proxmon/alerts.toml",
   });
 });
 

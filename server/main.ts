@@ -5,6 +5,7 @@
 import { resolveServerConfig } from "./config.ts";
 import { consoleLogger } from "@proxmon/shared/logger";
 import { startServer } from "./server.ts";
+import { AlertsConfigError } from "./alerts/alerts_config.ts";
 
 // Deno.serve throws AddrInUse; node's server reports EADDRINUSE.
 const isAddrInUse = (err: unknown) =>
@@ -28,6 +29,10 @@ export async function main(
   try {
     server = await startServer(config, { log });
   } catch (err) {
+    if (err instanceof AlertsConfigError) {
+      console.error(`proxmon: cannot start: ${err.message}`);
+      return 1;
+    }
     if (!isAddrInUse(err)) throw err;
     console.error(
       `proxmon: cannot start: ${config.hostname}:${config.port} is already in use (set PORT)`,

@@ -17,6 +17,7 @@ import { importLegacyMetrics } from "./store/legacy_import.ts";
 import { tierRetention } from "./store/tiers.ts";
 import type { WriterStats } from "./ingest/sample_writer.ts";
 import { createWsAdapter, type WsAdapter } from "./ws/mod.ts";
+import { loadAlertsConfig } from "./alerts/alerts_file.ts";
 import {
   createClientAddress,
   peerAddress,
@@ -49,6 +50,8 @@ export interface StartOptions {
   adapter?: WsAdapter;
   /** compaction, rollups and retention; defaults to every 5 minutes */
   maintenanceIntervalMs?: number;
+  /** alert tick period; defaults to 5 s */
+  alertsTickMs?: number;
 }
 
 /** Opens the database (migrating it), then serves the app. */
@@ -59,6 +62,9 @@ export async function startServer(
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? consoleLogger;
   const adapter = opts.adapter ?? createWsAdapter(config);
+  // Read before the database opens, so a bad alerts.toml stops the start
+  // with one line and touches nothing.
+  const alertsConfig = await loadAlertsConfig(config.alertsFile);
   const database = await openDatabase(config.databaseUrl, {
     authToken: config.databaseAuthToken ?? undefined,
   });
@@ -96,7 +102,10 @@ export async function startServer(
       peerAddress(adapter.getConnInfo, (port) => front?.clientOf(port)),
       trusted,
     ),
+    alertsConfig,
+    alertsTickMs: opts.alertsTickMs,
   });
+  await deps.alerts.start();
   // The HTTP server listens on loopback only; the front takes the public
   // address and guards it (see edge/tcp_front.ts).
   const served = await adapter.serve(createApp(deps), {
@@ -163,6 +172,7 @@ export async function startServer(
     await listening.close();
     await deps.writer.close();
     await deps.remoteWrite?.stop();
+    await deps.alerts.stop();
     database.close();
     return deps.writer.stats();
   };

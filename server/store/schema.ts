@@ -9,6 +9,7 @@ import {
   index,
   integer,
   primaryKey,
+  real,
   sqliteTable,
   text,
   uniqueIndex,
@@ -186,3 +187,136 @@ export type MetricRow = typeof metrics.$inferSelect;
 export type SeriesRow = typeof series.$inferSelect;
 export type StateChangeRow = typeof stateChanges.$inferSelect;
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
+
+// ---- alerts (server/alerts/) -------------------------------------------------
+
+/**
+ * One row per rule and object: its current state, and what was last told
+ * about it. `object` is "" for host-wide alerts (host_offline, host_cpu), so
+ * the unique index also holds for them.
+ */
+export const alerts = sqliteTable(
+  "alerts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    rule: text("rule").notNull(),
+    host: text("host").notNull(),
+    object: text("object").notNull().default(""),
+    /** host | pool | storage | guest | collector | … */
+    objectKind: text("object_kind").notNull(),
+    /** JSON array of the object's tags (guests), for silences and overrides */
+    tags: text("tags").notNull().default("[]"),
+    state: text("state", { enum: ["pending", "firing", "resolved"] })
+      .notNull(),
+    severity: text("severity", { enum: ["warn", "crit"] }).notNull(),
+    /** the last measured value (for rules that compare numbers) */
+    value: real("value"),
+    /** the value as people read it: "92 %", "DEGRADED" */
+    shown: text("shown").notNull().default(""),
+    summary: text("summary").notNull(),
+    /** when the condition was first seen (pending) */
+    pendingSince: integer("pending_since"),
+    /** when it started firing; null until it does */
+    startedAt: integer("started_at"),
+    resolvedAt: integer("resolved_at"),
+    acknowledgedAt: integer("acknowledged_at"),
+    /** firing | resolved | null: the last state a notification went out for */
+    notifiedState: text("notified_state"),
+    notifiedSeverity: text("notified_severity"),
+    lastNotifiedAt: integer("last_notified_at"),
+    /** JSON array of recent state-change times (unix ms), for flapping */
+    changes: text("changes").notNull().default("[]"),
+    flapping: integer("flapping", { mode: "boolean" }).notNull().default(
+      false,
+    ),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("alerts_rule_host_object_uq").on(t.rule, t.host, t.object),
+    index("alerts_state_idx").on(t.state),
+  ],
+);
+
+/** Every state change of an alert, for the history on the alerts page. */
+export const alertEvents = sqliteTable(
+  "alert_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    alertId: integer("alert_id").notNull().references(() => alerts.id, {
+      onDelete: "cascade",
+    }),
+    at: integer("at").notNull(),
+    /** firing | resolved | acknowledged | escalated */
+    event: text("event").notNull(),
+    severity: text("severity").notNull(),
+    value: text("value"),
+    summary: text("summary").notNull(),
+  },
+  (t) => [index("alert_events_at_idx").on(t.at)],
+);
+
+/** A silence stops notifications for matching alerts until `ends_at`. */
+export const silences = sqliteTable("silences", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  rule: text("rule"),
+  host: text("host"),
+  object: text("object"),
+  tag: text("tag"),
+  comment: text("comment").notNull().default(""),
+  createdAt: integer("created_at").notNull(),
+  endsAt: integer("ends_at").notNull(),
+});
+
+/**
+ * The durable delivery queue: one row per notification per channel. Rows
+ * sent together share a `batch`; a retry resends the same batch.
+ */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    channel: text("channel").notNull(),
+    alertId: integer("alert_id").references(() => alerts.id, {
+      onDelete: "set null",
+    }),
+    /** firing | resolved | repeat | test */
+    kind: text("kind").notNull(),
+    severity: text("severity").notNull(),
+    /** the notification (AlertNotice) as JSON */
+    body: text("body").notNull(),
+    createdAt: integer("created_at").notNull(),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** queued | sent | failed | suppressed | digested */
+    status: text("status").notNull(),
+    batch: integer("batch"),
+    lastError: text("last_error"),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    index("deliveries_status_idx").on(t.status, t.channel, t.nextAttemptAt),
+  ],
+);
+
+/** One row per attempt to reach a channel, with the receiver's answer. */
+export const deliveryLog = sqliteTable(
+  "delivery_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    channel: text("channel").notNull(),
+    at: integer("at").notNull(),
+    ok: integer("ok", { mode: "boolean" }).notNull(),
+    /** how many notifications the message carried */
+    count: integer("count").notNull(),
+    title: text("title").notNull(),
+    /** the receiver's answer (status and a short body) or the error */
+    detail: text("detail").notNull(),
+  },
+  (t) => [index("delivery_log_channel_at_idx").on(t.channel, t.at)],
+);
+
+export type AlertRow = typeof alerts.$inferSelect;
+export type AlertEventRow = typeof alertEvents.$inferSelect;
+export type SilenceRow = typeof silences.$inferSelect;
+export type DeliveryRow = typeof deliveries.$inferSelect;
+export type DeliveryLogRow = typeof deliveryLog.$inferSelect;

@@ -1,0 +1,560 @@
+/**
+ * The alert engine: rules run at ingest on each stored sample (and on a
+ * tick, for host_offline and repeats), alert state lives in memory and in
+ * the `alerts` table, and notifications go into the durable delivery queue.
+ *
+ * Windows (a rule's memory of earlier samples, pending `for` timers) are
+ * kept in memory. After a restart every stored alert is loaded as it was:
+ * a firing alert that was told about is not told again, and the first new
+ * sample of its host resolves it if its cause cleared meanwhile.
+ */
+import type { Interval } from "@proxmon/shared";
+import type { Clock, TimerId } from "@proxmon/shared/clock";
+import type { Database } from "../store/client.ts";
+import type { Logger } from "../logger.ts";
+import {
+  type AlertsConfig,
+  type ChannelConfig,
+  defaultSettings,
+  settingsFor,
+} from "./alerts_config.ts";
+import {
+  type AlertEvent,
+  type AlertState,
+  displayState,
+  judge,
+  newAlert,
+  noticeDue,
+  type NoticeKind,
+  step,
+} from "./alert_state.ts";
+import {
+  type AlertChange,
+  endSilence,
+  insertSilence,
+  loadLiveAlerts,
+  loadSilences,
+  type QueuedNotice,
+  saveAlertChanges,
+  type Silence,
+  type SilenceInput,
+  silenceMatches,
+} from "./alert_store.ts";
+import { sendMessage } from "./channels/mod.ts";
+import {
+  createDeliveryQueue,
+  type DeliveryQueue,
+  type SendFn,
+} from "./delivery/delivery_queue.ts";
+import { hostUrl, type Notice } from "./delivery/message.ts";
+import { quietUntil } from "./delivery/quiet_hours.ts";
+import { BUILTIN_RULES } from "./rules/mod.ts";
+import {
+  type Observation,
+  type RuleContext,
+  type RuleDef,
+  ruleSample,
+  type RuleSettings,
+  type Selector,
+  type Severity,
+} from "./rules/rule.ts";
+
+export interface AlertEngineDeps {
+  database: Database;
+  clock: Clock;
+  log: Logger;
+  config: AlertsConfig;
+  rules?: readonly RuleDef[];
+  /** how often host_offline, repeats and silence ends are checked */
+  tickMs?: number;
+  /** the channel senders; tests may wrap them */
+  send?: SendFn;
+}
+
+/** An alert as the API and the dashboard show it. */
+export interface AlertView {
+  id: number | null;
+  rule: string;
+  host: string;
+  object: string | null;
+  object_kind: string;
+  state: ReturnType<typeof displayState>;
+  severity: Severity;
+  value: string;
+  summary: string;
+  flapping: boolean;
+  pending_since: string | null;
+  started_at: string | null;
+  resolved_at: string | null;
+  acknowledged_at: string | null;
+  url: string;
+}
+
+export interface FiringCount {
+  rule: string;
+  severity: Severity;
+  count: number;
+}
+
+export interface AlertEngine {
+  start(): Promise<void>;
+  /** Runs the rules on one stored sample. Never throws, never waits. */
+  observe(
+    host: string,
+    interval: Interval,
+    atMs: number,
+    data: Record<string, unknown>,
+  ): void;
+  /** Checks host_offline, repeats, silences; runs on a timer after start. */
+  tick(): void;
+  /** Waits until every change so far is stored and queued. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+  /** pending and firing alerts, worst first */
+  active(): AlertView[];
+  /** firing alerts by rule and severity (for /metrics) */
+  firingCounts(): FiringCount[];
+  acknowledge(id: number): Promise<AlertView | null>;
+  silence(input: SilenceInput): Promise<Silence>;
+  unsilence(id: number): Promise<boolean>;
+  silences(): Silence[];
+  readonly queue: DeliveryQueue;
+  readonly config: AlertsConfig;
+  readonly rules: readonly RuleDef[];
+}
+
+const keyOf = (rule: string, host: string, object: string) =>
+  `${rule}\u0000${host}\u0000${object}`;
+const iso = (ms: number | null) =>
+  ms === null ? null : new Date(ms).toISOString();
+const rank = (s: Severity) => (s === "crit" ? 2 : 1);
+
+export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
+  const { database, clock, log, config } = deps;
+  const rules = deps.rules ?? BUILTIN_RULES;
+  const byId = new Map(rules.map((r) => [r.id, r]));
+  const tickMs = deps.tickMs ?? 5000;
+  const flap = config.flap;
+
+  const alerts = new Map<string, AlertState>();
+  /** rule+host → keys of its alerts, for "objects no longer reported" */
+  const byRuleHost = new Map<string, Set<string>>();
+  /** which interval's samples judged an alert (in memory only) */
+  const judgedBy = new Map<string, Interval>();
+  const memories = new Map<string, Map<string, unknown>>();
+  const lastSeen = new Map<string, number>();
+  const lastAt = new Map<string, number>();
+  let silences: Silence[] = [];
+
+  let dirty = new Set<AlertState>();
+  let changes: AlertChange[] = [];
+  let notices: QueuedNotice[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  let writeScheduled = false;
+  let timer: TimerId | undefined;
+  let stopped = false;
+
+  // Settings are the defaults unless alerts.toml has entries for the rule.
+  const defaults = new Map(rules.map((r) => [r.id, defaultSettings(r)]));
+  const hasEntries = new Set(config.rules.map((e) => e.id));
+  const settings = (rule: RuleDef, sel: Selector): RuleSettings =>
+    hasEntries.has(rule.id)
+      ? settingsFor(rule, config.rules, sel)
+      : defaults.get(rule.id)!;
+
+  const queue = createDeliveryQueue({
+    database,
+    clock,
+    log,
+    config,
+    send: deps.send ??
+      ((c, m) => sendMessage(c, m, config.sendTimeoutMs)),
+  });
+
+  const silenced = (a: AlertState, now: number) =>
+    silences.some((s) => silenceMatches(s, a, now));
+
+  function track(key: string, a: AlertState) {
+    alerts.set(key, a);
+    const rh = `${a.rule}\u0000${a.host}`;
+    let set = byRuleHost.get(rh);
+    if (set === undefined) byRuleHost.set(rh, set = new Set());
+    set.add(key);
+  }
+
+  function schedule() {
+    if (writeScheduled || stopped) return;
+    writeScheduled = true;
+    setTimeout(() => {
+      writeScheduled = false;
+      writing = writing.then(persist);
+    }, 0);
+  }
+
+  async function persist() {
+    const d = [...dirty], c = changes, n = notices;
+    dirty = new Set();
+    changes = [];
+    notices = [];
+    if (d.length === 0 && c.length === 0 && n.length === 0) return;
+    try {
+      await saveAlertChanges(database, d, c, n, clock.now());
+    } catch (err) {
+      log.error("alerts: storing alert changes failed:", err);
+      return;
+    }
+    if (n.length > 0) queue.kick();
+  }
+
+  function markDirty(
+    a: AlertState,
+    event: AlertEvent | "acknowledged",
+    now: number,
+  ) {
+    a.updatedAt = now;
+    dirty.add(a);
+    if (event !== null) changes.push({ alert: a, event, at: now });
+    schedule();
+  }
+
+  function noticeFor(a: AlertState, kind: NoticeKind): Notice {
+    return {
+      kind,
+      rule: a.rule,
+      state: kind === "resolved" ? "resolved" : "firing",
+      severity: a.severity,
+      host: a.host,
+      object: a.object === "" ? null : a.object,
+      object_kind: a.kind,
+      label: a.object === "" ? null : a.label,
+      summary: a.summary,
+      value: a.shown,
+      started_at: iso(a.startedAt ?? a.updatedAt)!,
+      resolved_at: iso(a.resolvedAt),
+      url: hostUrl(config.publicUrl, a.host),
+    };
+  }
+
+  const wants = (c: ChannelConfig, a: AlertState) =>
+    c.enabled && (c.min_severity === "warn" || a.severity === "crit");
+
+  /** Queues whatever notification the alert is owed now. */
+  function reconcile(a: AlertState, now: number) {
+    const due = noticeDue(a, now, {
+      silenced: silenced(a, now),
+      repeatAfterMs: config.repeatAfterMs,
+    });
+    if (due === null) return;
+    if (due !== "settle") {
+      const notice = noticeFor(a, due);
+      for (const c of config.channels) {
+        if (!wants(c, a)) continue;
+        const quiet = c.quiet_hours && a.severity !== "crit"
+          ? quietUntil(c.quiet_hours, now)
+          : null;
+        notices.push({
+          alert: a,
+          channel: c.name,
+          notice,
+          notBefore: quiet ?? now,
+        });
+      }
+      a.lastNotifiedAt = now;
+      a.notifiedSeverity = a.severity;
+    }
+    a.notifiedState = due === "resolved" || due === "settle"
+      ? "resolved"
+      : "firing";
+    markDirty(a, null, now);
+  }
+
+  function judgeOne(
+    rule: RuleDef,
+    host: string,
+    o: Observation,
+    atMs: number,
+    interval: Interval | null,
+    clear = false,
+  ) {
+    const object = o.object ?? "";
+    const key = keyOf(rule.id, host, object);
+    let a = alerts.get(key);
+    const s = settings(rule, {
+      host,
+      kind: o.kind,
+      object: o.object,
+      name: o.name,
+      tags: o.tags,
+    });
+    const current = a !== undefined && a.state !== "resolved"
+      ? a.severity
+      : null;
+    const level = !s.enabled || clear
+      ? null
+      : rule.compare === "condition"
+      ? o.level ?? null
+      : judge(rule.compare, s, o.value, current);
+    if (a === undefined) {
+      if (level === null) return; // the common case: fine, never was not
+      a = newAlert({
+        rule: rule.id,
+        host,
+        object,
+        kind: o.kind,
+        label: o.label ?? object,
+        tags: [...(o.tags ?? [])],
+      }, atMs);
+      track(key, a);
+    }
+    if (interval !== null) judgedBy.set(key, interval);
+    a.value = o.value;
+    a.shown = o.shown;
+    a.summary = o.summary;
+    a.label = o.label ?? object;
+    if (o.tags) a.tags = [...o.tags];
+    const r = step(a, level, atMs, s.forMs, flap);
+    if (r.dirty || r.event !== null) markDirty(a, r.event, atMs);
+    reconcile(a, clock.now());
+  }
+
+  function context(rule: RuleDef, host: string): RuleContext {
+    const mk = `${rule.id}\u0000${host}`;
+    let memory = memories.get(mk);
+    if (memory === undefined) memories.set(mk, memory = new Map());
+    return {
+      settings: (sel) => settings(rule, { host, ...sel }),
+      memory,
+      previous: (object) => {
+        const a = alerts.get(keyOf(rule.id, host, object ?? ""));
+        return a === undefined ? null : {
+          state: a.state,
+          severity: a.severity,
+          value: a.value === null ? null : String(a.value),
+        };
+      },
+    };
+  }
+
+  function observe(
+    host: string,
+    interval: Interval,
+    atMs: number,
+    data: Record<string, unknown>,
+  ) {
+    const ik = `${host}\u0000${interval}`;
+    if (atMs <= (lastAt.get(ik) ?? -Infinity)) return; // a replay of older samples
+    lastAt.set(ik, atMs);
+    lastSeen.set(host, Math.max(lastSeen.get(host) ?? 0, clock.now()));
+    const sample = ruleSample(host, interval, atMs, data);
+    for (const rule of rules) {
+      if (rule.evaluate === undefined || !rule.intervals.includes(interval)) {
+        continue;
+      }
+      let observations: Observation[] | null;
+      try {
+        observations = rule.evaluate(sample, context(rule, host));
+      } catch (err) {
+        log.error(
+          `alerts: rule ${rule.id} failed on a sample of ${host}:`,
+          err,
+        );
+        continue;
+      }
+      if (observations === null) continue;
+      const seen = new Set<string>();
+      for (const o of observations) {
+        seen.add(o.object ?? "");
+        judgeOne(rule, host, o, atMs, interval);
+      }
+      // Objects judged before and gone now (a pool destroyed, a guest
+      // removed) are fine from now on.
+      const keys = byRuleHost.get(`${rule.id}\u0000${host}`);
+      if (keys === undefined) continue;
+      for (const key of keys) {
+        const a = alerts.get(key)!;
+        if (seen.has(a.object) || a.state === "resolved") continue;
+        const by = judgedBy.get(key);
+        if (by !== undefined ? by !== interval : rule.intervals.length !== 1) {
+          continue;
+        }
+        judgeOne(
+          rule,
+          host,
+          {
+            kind: a.kind,
+            object: a.object === "" ? null : a.object,
+            label: a.label,
+            value: null,
+            shown: "gone",
+            level: null,
+            summary: `${a.label || a.kind} is no longer reported`,
+          },
+          atMs,
+          interval,
+          true,
+        );
+      }
+    }
+  }
+
+  function tick() {
+    const now = clock.now();
+    silences = silences.filter((s) => s.endsAt > now);
+    const hosts = [...lastSeen].map(([host, lastSeenMs]) => ({
+      host,
+      lastSeenMs,
+    }));
+    for (const rule of rules) {
+      if (rule.tick === undefined) continue;
+      try {
+        for (
+          const { host, observations } of rule.tick(
+            now,
+            hosts,
+            (sel) => settings(rule, sel),
+          )
+        ) {
+          for (const o of observations) judgeOne(rule, host, o, now, null);
+        }
+      } catch (err) {
+        log.error(`alerts: rule ${rule.id} failed on a tick:`, err);
+      }
+    }
+    for (const a of alerts.values()) {
+      if (a.state === "firing" || a.notifiedState === "firing") {
+        reconcile(a, now);
+      }
+    }
+  }
+
+  function loop() {
+    timer = clock.setTimeout(() => {
+      if (stopped) return;
+      tick();
+      loop();
+    }, tickMs);
+  }
+
+  function view(a: AlertState, now: number): AlertView {
+    return {
+      id: a.id,
+      rule: a.rule,
+      host: a.host,
+      object: a.object === "" ? null : a.object,
+      object_kind: a.kind,
+      state: displayState(a, silenced(a, now)),
+      severity: a.severity,
+      value: a.shown,
+      summary: a.summary,
+      flapping: a.flapping,
+      pending_since: iso(a.pendingSince),
+      started_at: iso(a.startedAt),
+      resolved_at: iso(a.resolvedAt),
+      acknowledged_at: iso(a.acknowledgedAt),
+      url: hostUrl(config.publicUrl, a.host),
+    };
+  }
+
+  const engine: AlertEngine = {
+    queue,
+    config,
+    rules,
+    async start() {
+      const now = clock.now();
+      for (const a of await loadLiveAlerts(database)) {
+        if (!byId.has(a.rule)) continue;
+        track(keyOf(a.rule, a.host, a.object), a);
+      }
+      silences = await loadSilences(database, now);
+      // Hosts get offline_after from this start to reconnect, except those
+      // already alerted as offline, which stay so until they send.
+      const hostRows = await database.client.execute(
+        "SELECT name, last_seen_at FROM hosts WHERE last_seen_at IS NOT NULL",
+      );
+      for (const r of hostRows.rows) {
+        const host = String(r.name);
+        const offline = alerts.get(keyOf("host_offline", host, ""));
+        lastSeen.set(
+          host,
+          offline?.state === "firing"
+            ? Number(r.last_seen_at)
+            : Math.max(Number(r.last_seen_at), now),
+        );
+      }
+      await queue.start();
+      loop();
+    },
+    observe(host, interval, atMs, data) {
+      if (stopped) return;
+      try {
+        observe(host, interval, atMs, data);
+      } catch (err) {
+        log.error(`alerts: evaluating a sample of ${host} failed:`, err);
+      }
+    },
+    tick,
+    async flush() {
+      while (writeScheduled || dirty.size > 0 || notices.length > 0) {
+        writeScheduled = false;
+        writing = writing.then(persist);
+        await writing;
+      }
+      await writing;
+    },
+    async stop() {
+      await engine.flush();
+      stopped = true;
+      clock.clearTimeout(timer);
+      await queue.stop();
+    },
+    active() {
+      const now = clock.now();
+      return [...alerts.values()]
+        .filter((a) => a.state !== "resolved")
+        .sort((x, y) =>
+          Number(y.state === "firing") - Number(x.state === "firing") ||
+          rank(y.severity) - rank(x.severity) ||
+          (x.startedAt ?? x.pendingSince ?? 0) -
+            (y.startedAt ?? y.pendingSince ?? 0)
+        )
+        .map((a) => view(a, now));
+    },
+    firingCounts() {
+      const counts = new Map<string, FiringCount>();
+      for (const a of alerts.values()) {
+        if (a.state !== "firing") continue;
+        const k = `${a.rule}\u0000${a.severity}`;
+        const c = counts.get(k) ??
+          { rule: a.rule, severity: a.severity, count: 0 };
+        c.count++;
+        counts.set(k, c);
+      }
+      return [...counts.values()];
+    },
+    async acknowledge(id) {
+      const a = [...alerts.values()].find((x) => x.id === id);
+      if (a === undefined || a.state !== "firing") return null;
+      const now = clock.now();
+      if (a.acknowledgedAt === null) {
+        a.acknowledgedAt = now;
+        markDirty(a, "acknowledged", now);
+        await engine.flush();
+      }
+      return view(a, now);
+    },
+    async silence(input) {
+      const s = await insertSilence(database, input, clock.now());
+      silences.push(s);
+      return s;
+    },
+    async unsilence(id) {
+      const now = clock.now();
+      const ok = await endSilence(database, id, now);
+      silences = silences.filter((s) => s.id !== id);
+      if (ok) tick();
+      return ok;
+    },
+    silences: () => silences.filter((s) => s.endsAt > clock.now()),
+  };
+  return engine;
+}

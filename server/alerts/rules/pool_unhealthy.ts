@@ -1,0 +1,29 @@
+/** pool_unhealthy: a ZFS pool whose health is not ONLINE. */
+import { ZfsPools } from "@proxmon/shared";
+import { defineRule } from "./rule.ts";
+
+export const poolUnhealthy = defineRule({
+  id: "pool_unhealthy",
+  description: "a ZFS pool's health is not ONLINE",
+  intervals: ["fast"],
+  compare: "condition",
+  defaults: {},
+  evaluate(sample) {
+    const zfs = sample.section("zfs_pools", ZfsPools);
+    if (zfs === null) return null;
+    return zfs.pools.map((pool) => {
+      const bad = pool.health.toUpperCase() !== "ONLINE";
+      const vdevs = pool.degraded_vdev_count > 0
+        ? ` (${pool.degraded_vdev_count} of ${pool.vdev_count} vdevs not online)`
+        : "";
+      return {
+        kind: "pool",
+        object: pool.name,
+        value: bad ? 1 : 0,
+        shown: pool.health,
+        level: bad ? "crit" : null,
+        summary: `pool ${pool.name} is ${pool.health}${vdevs}`,
+      };
+    });
+  },
+});

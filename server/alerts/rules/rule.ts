@@ -1,0 +1,179 @@
+/**
+ * What an alert rule is. A rule is one file in this folder exporting a
+ * `RuleDef`, listed once in `mod.ts`; the engine (../engine.ts) does the
+ * rest: settings and overrides from alerts.toml, warn/crit with hysteresis,
+ * `for` durations, state in the database and notifications.
+ *
+ * A rule only looks at one stored sample (and, if it must, at what it kept
+ * from earlier samples of the same host in `ctx.memory`) and says, for each
+ * object it judges, the value it measured or, for a yes/no rule, the
+ * severity now. Objects it judged before and leaves out now are resolved.
+ */
+import * as v from "valibot";
+import type { Interval } from "@proxmon/shared";
+
+export type Severity = "warn" | "crit";
+
+/** The kinds of object an alert is about; rules may add their own. */
+export type ObjectKind =
+  | "host"
+  | "pool"
+  | "storage"
+  | "guest"
+  | "collector"
+  | (string & Record<never, never>);
+
+/** Which object an override or silence is for. */
+export interface Selector {
+  host: string;
+  kind: ObjectKind;
+  /** pool, storage or collector name; guest vmid as text; null for the host */
+  object: string | null;
+  /** a guest's name, which overrides may use instead of its vmid */
+  name?: string;
+  tags?: readonly string[];
+}
+
+/** One object's reading, as a rule judges it. */
+export interface Observation {
+  kind: ObjectKind;
+  /** see Selector.object */
+  object: string | null;
+  /** shown to people: "tank", "web01 (101)" */
+  label?: string;
+  /** a guest's name, for overrides by name */
+  name?: string;
+  tags?: readonly string[];
+  /**
+   * For "above"/"below" rules: the measured value the engine compares with
+   * warn and crit (null: unknown now, so the alert keeps its state).
+   */
+  value: number | null;
+  /** the value as people read it: "92 %", "DEGRADED", "never" */
+  shown: string;
+  /** For "condition" rules only: the severity now, or null when fine. */
+  level?: Severity | null;
+  /** one line: what is wrong (or what was), e.g. "pool tank is DEGRADED" */
+  summary: string;
+}
+
+/** Settings of a rule for one object, after overrides. */
+export interface RuleSettings {
+  enabled: boolean;
+  warn: number | null;
+  crit: number | null;
+  /** how far back past a level a value must go before that level clears */
+  hysteresis: number;
+  /** how long a level must hold before the alert fires */
+  forMs: number;
+  /** rule-specific settings, durations in ms */
+  params: Record<string, number>;
+}
+
+/** A rule-specific setting and how alerts.toml writes it. */
+export interface ParamDef {
+  kind: "duration" | "number";
+  default: number;
+  description: string;
+}
+
+/** What the engine remembers of an object's alert, for rules that need it. */
+export interface PreviousAlert {
+  state: "pending" | "firing" | "resolved";
+  severity: Severity;
+  value: string | null;
+}
+
+export interface RuleContext {
+  /** the settings for this object, with overrides applied */
+  settings(sel: Omit<Selector, "host">): RuleSettings;
+  /** kept for this rule and host across samples, in memory only */
+  memory: Map<string, unknown>;
+  /** the stored alert of this rule, host and object, if any */
+  previous(object: string | null): PreviousAlert | null;
+}
+
+/** One sample of one host, as rules read it. */
+export interface RuleSample {
+  host: string;
+  interval: Interval;
+  /** the sample's collected_at, unix ms */
+  atMs: number;
+  /** the raw payload (validated only as far as each rule reads it) */
+  data: Record<string, unknown>;
+  /**
+   * One payload key, checked against its schema once per sample and shared
+   * by every rule; null when it is absent or does not match.
+   */
+  section<T>(
+    key: string,
+    schema: v.GenericSchema<unknown, T>,
+  ): T | null;
+}
+
+export interface TickHost {
+  host: string;
+  /** unix ms of its last stored sample */
+  lastSeenMs: number;
+}
+
+export interface RuleDef {
+  /** the id in alerts.toml, notifications and the API */
+  id: string;
+  /** what it watches, for the example config and the alerts page */
+  description: string;
+  /** the intervals whose samples it reads; [] for tick-only rules */
+  intervals: readonly Interval[];
+  /**
+   * "above": bad when value ≥ warn/crit; "below": bad when value ≤ warn/crit;
+   * "condition": the rule sets `level` itself.
+   */
+  compare: "above" | "below" | "condition";
+  defaults: {
+    warn?: number | null;
+    crit?: number | null;
+    hysteresis?: number;
+    forMs?: number;
+    params?: Record<string, ParamDef>;
+  };
+  /** Judges one sample; null when it has nothing to say about this one. */
+  evaluate?(sample: RuleSample, ctx: RuleContext): Observation[] | null;
+  /**
+   * Judges on the engine's clock (every few seconds), for rules about the
+   * absence of samples. Returns observations per host.
+   */
+  tick?(
+    nowMs: number,
+    hosts: readonly TickHost[],
+    settings: (sel: Selector) => RuleSettings,
+  ): { host: string; observations: Observation[] }[];
+}
+
+/** Lets a rule file be typed without repeating the interface. */
+export const defineRule = (rule: RuleDef): RuleDef => rule;
+
+/** Creates the per-sample view rules read, parsing each section once. */
+export function ruleSample(
+  host: string,
+  interval: Interval,
+  atMs: number,
+  data: Record<string, unknown>,
+): RuleSample {
+  const cache = new Map<string, unknown>();
+  return {
+    host,
+    interval,
+    atMs,
+    data,
+    section<T>(key: string, schema: v.GenericSchema<unknown, T>): T | null {
+      if (cache.has(key)) return cache.get(key) as T | null;
+      const parsed = v.safeParse(schema, data[key]);
+      const value = parsed.success ? parsed.output : null;
+      cache.set(key, value);
+      return value;
+    },
+  };
+}
+
+/** "92 %" with at most one decimal. */
+export const percent = (n: number): string => `${Math.round(n * 10) / 10} %`;
