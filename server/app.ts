@@ -17,6 +17,7 @@ import type { AppDeps } from "./app_deps.ts";
 import { createDashboard } from "./web/dashboard.tsx";
 import { createMetricsRoute } from "./export/metrics_route.ts";
 import { tierRetention } from "./store/tiers.ts";
+import { createAlertsApi } from "./alerts/alerts_api.ts";
 
 /** Builds the server's HTTP app. */
 export function createApp(deps: AppDeps): Hono {
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): Hono {
     "/hosts",
     createHistoryApi({ ...deps, retention: tierRetention(deps.config) }),
   );
+  api.route("/alerts", createAlertsApi(deps));
   app.route("/api", api);
 
   app.route(
@@ -73,6 +75,7 @@ export function createApp(deps: AppDeps): Hono {
       bus: deps.events,
       auth,
       signal: deps.shutdown,
+      alerts: deps.alerts,
     }),
   );
 

@@ -44,6 +44,7 @@ export async function createTestApp(
     log,
     async [Symbol.asyncDispose]() {
       await deps.writer.close();
+      await deps.alerts.stop();
       await db[Symbol.asyncDispose]();
     },
   };

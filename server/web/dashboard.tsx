@@ -23,6 +23,12 @@ import {
   type HostSectionsProps,
 } from "./views/host_sections.tsx";
 import { NotFoundPage } from "./views/not_found_page.tsx";
+import type { AlertEngine } from "../alerts/engine.ts";
+import { countAlerts } from "../alerts/alerts_api.ts";
+import { loadAlertHistory } from "../alerts/alert_store.ts";
+import { AlertsContext, type AlertsSnapshot } from "./views/alert_banner.tsx";
+import { AlertsPage } from "./views/alerts_page.tsx";
+import type { Child } from "hono/jsx";
 import {
   FleetSummary,
   OverviewPage,
@@ -42,6 +48,8 @@ export interface DashboardDeps {
   keepAliveMs?: number;
   /** aborted at shutdown, to end open event streams */
   signal?: AbortSignal;
+  /** the alert engine, for the banner, the overview rows and /alerts */
+  alerts?: AlertEngine;
 }
 
 function hostProps(snap: HostSnapshot, now: number): HostSectionsProps {
@@ -63,6 +71,30 @@ export function createDashboard(deps: DashboardDeps): Hono {
   const app = new Hono();
   app.route("/", createAssets());
 
+  // Channel status costs a few queries; pages share it for a few seconds.
+  let failing: { at: number; list: AlertsSnapshot["failing"] } | null = null;
+  const snapshot = async (): Promise<AlertsSnapshot | null> => {
+    const engine = deps.alerts;
+    if (engine === undefined) return null;
+    const now = clock.now();
+    if (failing === null || now - failing.at > 5000) {
+      const status = await engine.queue.status();
+      failing = {
+        at: now,
+        list: status.filter((ch) => ch.last !== null && !ch.last.ok).map(
+          (ch) => ({ name: ch.name, detail: ch.last!.detail.slice(0, 80) }),
+        ),
+      };
+    }
+    const active = engine.active();
+    return { counts: countAlerts(active), active, failing: failing.list };
+  };
+  const withAlerts = async (node: Child) => (
+    <AlertsContext.Provider value={await snapshot()}>
+      {node}
+    </AlertsContext.Provider>
+  );
+
   const fleet = async () => {
     const now = clock.now();
     const snaps = await loadFleet(database);
@@ -75,7 +107,9 @@ export function createDashboard(deps: DashboardDeps): Hono {
   app.get("/", pageHeaders, auth.requirePage, async (c) => {
     const { now, hosts } = await fleet();
     return c.html(
-      <OverviewPage hosts={hosts} now={now} passwordSet={passwordSet} />,
+      await withAlerts(
+        <OverviewPage hosts={hosts} now={now} passwordSet={passwordSet} />,
+      ),
     );
   });
 
@@ -84,12 +118,39 @@ export function createDashboard(deps: DashboardDeps): Hono {
     const snap = await loadHostSnapshot(database, name);
     if (!snap) {
       return c.html(
-        <NotFoundPage name={name} passwordSet={passwordSet} />,
+        await withAlerts(
+          <NotFoundPage name={name} passwordSet={passwordSet} />,
+        ),
         404,
       );
     }
     return c.html(
-      <HostPage {...hostProps(snap, clock.now())} passwordSet={passwordSet} />,
+      await withAlerts(
+        <HostPage
+          {...hostProps(snap, clock.now())}
+          passwordSet={passwordSet}
+        />,
+      ),
+    );
+  });
+
+  app.get("/alerts", pageHeaders, auth.requirePage, async (c) => {
+    const engine = deps.alerts;
+    if (engine === undefined) return c.notFound();
+    const [channels, history] = await Promise.all([
+      engine.queue.status(),
+      loadAlertHistory(database, 100),
+    ]);
+    return c.html(
+      await withAlerts(
+        <AlertsPage
+          passwordSet={passwordSet}
+          active={engine.active()}
+          silences={engine.silences()}
+          channels={channels}
+          history={history}
+        />,
+      ),
     );
   });
 
@@ -102,14 +163,16 @@ export function createDashboard(deps: DashboardDeps): Hono {
       ? hosts
       : hosts.filter((h) => names.has(h.name));
     return c.html(
-      <>
-        <FleetSummary hosts={hosts} />
-        <table>
-          <tbody>
-            {rows.map((h) => <OverviewRow host={h} now={now} />)}
-          </tbody>
-        </table>
-      </>,
+      await withAlerts(
+        <>
+          <FleetSummary hosts={hosts} />
+          <table>
+            <tbody>
+              {rows.map((h) => <OverviewRow host={h} now={now} />)}
+            </tbody>
+          </table>
+        </>,
+      ),
     );
   });
 

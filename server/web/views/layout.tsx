@@ -1,6 +1,7 @@
 /** The page frame every dashboard page shares: head, header bar, banner. */
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
+import { AlertBanner } from "./alert_banner.tsx";
 
 export interface LayoutProps {
   title: string;
@@ -45,6 +46,7 @@ export function Layout(props: LayoutProps) {
             <a class="brand" href="/">proxmon</a>
             <nav aria-label="Main">
               <a href="/">Overview</a>
+              <a href="/alerts">Alerts</a>
             </nav>
             <p id="connection" class="connection" role="status" hidden>
               Connection lost · reconnecting…
@@ -62,6 +64,7 @@ export function Layout(props: LayoutProps) {
               <code>deno task hash-password</code>).
             </p>
           )}
+          <AlertBanner />
           {props.children}
         </body>
       </html>

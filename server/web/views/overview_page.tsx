@@ -1,4 +1,5 @@
 /** The fleet overview: one row per host, problem hosts first. */
+import { HostAlerts } from "./alert_banner.tsx";
 import {
   formatAgo,
   formatBytes,
@@ -75,6 +76,7 @@ export function OverviewRow(props: { host: HostOverview; now: number }) {
         <span class="seen">
           seen <Ago at={h.lastSeenAt} now={props.now} />
         </span>
+        <HostAlerts host={h.name} />
         {h.problems.length > 0 && (
           <ul class="problems" aria-label={`Problems on ${h.name}`}>
             {h.problems.map((p) => <li class={p.severity}>{p.text}</li>)}
