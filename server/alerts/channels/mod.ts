@@ -39,9 +39,15 @@ export async function sendMessage(
       ok: false,
       detail: e.name === "TimeoutError"
         ? `no answer within ${timeoutMs} ms`
-        : redact(e.message, channel),
+        : redact(describe(e), channel),
     };
   }
+}
+
+// "fetch failed" says little; its cause says "connection refused".
+function describe(e: Error): string {
+  const cause = e.cause instanceof Error ? e.cause.message : e.cause;
+  return cause ? `${e.message}: ${String(cause)}` : e.message;
 }
 
 // Error messages may quote URLs; keep tokens out of logs and the database.

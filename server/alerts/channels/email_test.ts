@@ -1,0 +1,203 @@
+/**
+ * Email through a real SMTP server: Debian's python3-aiosmtpd (installed by
+ * .ci/run), started by the test, printing each message it receives. Plain
+ * SMTP, STARTTLS and implicit TLS with a throwaway self-signed certificate.
+ */
+import * as assert from "node:assert/strict";
+import { resolveAlertsConfig } from "../alerts_config.ts";
+import { buildMessage, type Notice } from "../delivery/message.ts";
+import { BUILTIN_RULES } from "../rules/mod.ts";
+import { sendMessage } from "./mod.ts";
+
+// pyenv's python3 may shadow Debian's, which has the aiosmtpd module
+const PYTHON = await Deno.stat("/usr/bin/python3").then(
+  () => "/usr/bin/python3",
+  () => "python3",
+);
+
+async function freePort(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+interface Smtp extends AsyncDisposable {
+  port: number;
+  output(): string;
+}
+
+async function startSmtp(args: string[] = []): Promise<Smtp> {
+  const port = await freePort();
+  const child = new Deno.Command(PYTHON, {
+    args: ["-u", "-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  const decoder = new TextDecoder();
+  const pump = (s: ReadableStream<Uint8Array>) =>
+    s.pipeTo(
+      new WritableStream({ write: (c) => void (out += decoder.decode(c)) }),
+    );
+  const pumps = [pump(child.stdout), pump(child.stderr)];
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch (err) {
+      if (
+        !(err instanceof Deno.errors.ConnectionRefused) || Date.now() > deadline
+      ) {
+        child.kill();
+        throw new Error(`aiosmtpd did not start: ${out}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    port,
+    output: () => out,
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGTERM");
+      await child.status;
+      await Promise.allSettled(pumps);
+    },
+  };
+}
+
+async function selfSigned(dir: string) {
+  const out = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${dir}/key.pem`,
+      "-out",
+      `${dir}/cert.pem`,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  return { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
+}
+
+const notice: Notice = {
+  kind: "firing",
+  rule: "pool_unhealthy",
+  state: "firing",
+  severity: "crit",
+  host: "pve-lab",
+  object: "tank",
+  object_kind: "pool",
+  label: "tank",
+  summary: "pool tank is DEGRADED",
+  value: "DEGRADED",
+  started_at: "2026-06-01T12:00:10.000Z",
+  resolved_at: null,
+  url: "https://monitor.example/hosts/pve-lab",
+};
+const message = buildMessage([notice], 0, "https://monitor.example");
+
+const email = (port: number, extra: string) =>
+  resolveAlertsConfig(
+    `[[channel]]\nname = "mail"\ntype = "email"\nhost = "127.0.0.1"\nport = ${port}\nfrom = "proxmon@example.com"\nto = ["admin@example.com", "oncall@example.com"]\n${extra}`,
+    "alerts.toml",
+    BUILTIN_RULES,
+  ).channels[0];
+
+async function waitForOutput(smtp: Smtp, pattern: RegExp) {
+  const deadline = Date.now() + 10_000;
+  while (!pattern.test(smtp.output())) {
+    if (Date.now() > deadline) {
+      throw new Error(`not seen ${pattern}:\n${smtp.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+Deno.test("email: plain SMTP delivers subject, recipients and the alert text", async () => {
+  await using smtp = await startSmtp();
+  const answer = await sendMessage(
+    email(smtp.port, `security = "none"`),
+    message,
+    15_000,
+  );
+  assert.equal(answer.ok, true, answer.detail);
+  assert.match(answer.detail, /^250 /);
+  await waitForOutput(smtp, /END MESSAGE/);
+  const got = smtp.output();
+  assert.match(
+    got,
+    /Subject: \[FIRING crit\] pool_unhealthy on pve-lab \/ tank: pool tank is\s+DEGRADED/, // folded
+  );
+  assert.match(got, /To: admin@example.com, oncall@example.com/);
+  assert.match(got, /X-Proxmon-Severity: crit/);
+  assert.match(got, /value: DEGRADED; since 2026-06-01T12:00:10.000Z/);
+  assert.match(got, /https:\/\/monitor.example\/hosts\/pve-lab/);
+});
+
+Deno.test("email: STARTTLS is required and used; implicit TLS works too", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "proxmon-smtp-" });
+  try {
+    const { cert, key } = await selfSigned(dir);
+    {
+      await using smtp = await startSmtp(["--tlscert", cert, "--tlskey", key]);
+      const answer = await sendMessage(
+        email(smtp.port, `security = "starttls"\nca_file = "${cert}"`),
+        message,
+        15_000,
+      );
+      assert.equal(answer.ok, true, answer.detail);
+      await waitForOutput(smtp, /END MESSAGE/);
+      assert.match(smtp.output(), /pool tank is DEGRADED/);
+      // without trusting the certificate, the upgrade fails: no plain fallback
+      const untrusted = await sendMessage(
+        email(smtp.port, `security = "starttls"`),
+        message,
+        15_000,
+      );
+      assert.equal(untrusted.ok, false);
+      assert.match(untrusted.detail, /certificate/i);
+    }
+    {
+      await using smtp = await startSmtp([
+        "--smtpscert",
+        cert,
+        "--smtpskey",
+        key,
+      ]);
+      const answer = await sendMessage(
+        email(smtp.port, `security = "tls"\nca_file = "${cert}"`),
+        message,
+        15_000,
+      );
+      assert.equal(answer.ok, true, answer.detail);
+      await waitForOutput(smtp, /END MESSAGE/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("email: a server that is not there is a failed answer", async () => {
+  const port = await freePort();
+  const answer = await sendMessage(
+    email(port, `security = "none"`),
+    message,
+    15_000,
+  );
+  assert.equal(answer.ok, false);
+  assert.match(answer.detail, /ECONNREFUSED|refused/i);
+});
