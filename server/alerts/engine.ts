@@ -11,7 +11,7 @@
 import type { Interval } from "@proxmon/shared";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Database } from "../store/client.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "@proxmon/shared/logger";
 import {
   type AlertsConfig,
   type ChannelConfig,

@@ -12,7 +12,7 @@
 import type { Row } from "@libsql/client";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Database } from "../../store/client.ts";
-import type { Logger } from "../../logger.ts";
+import type { Logger } from "@proxmon/shared/logger";
 import type { AlertsConfig, ChannelConfig } from "../alerts_config.ts";
 import type { Answer } from "../channels/channel.ts";
 import { buildMessage, type Message, type Notice } from "./message.ts";

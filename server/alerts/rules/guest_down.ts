@@ -40,25 +40,25 @@ export const guestDown = defineRule({
         seen = ctx.previous(id)?.state === "firing" ? "down" : "stopped";
       }
       if (vm.status === "running") seen = "running";
-      else if (seen === "running") {
+      else if (seen === "running" && vm.status === "stopped") {
         seen = typeof lock === "string" && EXPECTED_STOP_LOCKS.has(lock)
           ? "stopped"
           : "down";
       }
       ctx.memory.set(id, seen);
-      const label = `${vm.name} (${vm.vmid})`;
+      const label = vm.name ? `${vm.name} (${vm.vmid})` : String(vm.vmid);
       return {
         kind: "guest",
         object: id,
         label,
-        name: vm.name,
+        name: vm.name ?? undefined,
         tags: vm.tags,
         value: seen === "down" ? 1 : 0,
-        shown: vm.status,
+        shown: vm.status ?? "unknown",
         level: seen === "down" ? "warn" : null,
-        summary: `${
-          vm.type === "lxc" ? "container" : "VM"
-        } ${label} is ${vm.status}`,
+        summary: `${vm.type === "lxc" ? "container" : "VM"} ${label} is ${
+          vm.status ?? "in an unknown state"
+        }`,
       };
     });
   },

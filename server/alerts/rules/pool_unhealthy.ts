@@ -12,17 +12,21 @@ export const poolUnhealthy = defineRule({
     const zfs = sample.section("zfs_pools", ZfsPools);
     if (zfs === null) return null;
     return zfs.pools.map((pool) => {
-      const bad = pool.health.toUpperCase() !== "ONLINE";
-      const vdevs = pool.degraded_vdev_count > 0
-        ? ` (${pool.degraded_vdev_count} of ${pool.vdev_count} vdevs not online)`
+      // not reported counts as not ONLINE (the payload contract says so)
+      const health = pool.health ?? "UNKNOWN";
+      const bad = health.toUpperCase() !== "ONLINE";
+      const vdevs = (pool.degraded_vdev_count ?? 0) > 0
+        ? ` (${pool.degraded_vdev_count} of ${
+          pool.vdev_count ?? "?"
+        } vdevs not online)`
         : "";
       return {
         kind: "pool",
         object: pool.name,
         value: bad ? 1 : 0,
-        shown: pool.health,
+        shown: health,
         level: bad ? "crit" : null,
-        summary: `pool ${pool.name} is ${pool.health}${vdevs}`,
+        summary: `pool ${pool.name} is ${health}${vdevs}`,
       };
     });
   },

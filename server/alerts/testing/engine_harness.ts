@@ -4,7 +4,7 @@
  */
 import type { FastPayload, ZfsPool } from "@proxmon/shared";
 import { type FakeClock, fakeClock } from "@proxmon/shared/fake_clock";
-import { createMemoryLogger, type MemoryLogger } from "../../logger.ts";
+import { type MemoryLogger, memoryLogger } from "@proxmon/shared/logger";
 import { openTempDatabase, type TempDatabase } from "../../testing/temp_db.ts";
 import { sampleFixture } from "../../testing/samples.ts";
 import { resolveAlertsConfig } from "../alerts_config.ts";
@@ -28,7 +28,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const db = await openTempDatabase();
   const clock = fakeClock(opts.startMs ?? T0);
-  const log = createMemoryLogger();
+  const log = memoryLogger();
   const make = async (text: string) => {
     const engine = createAlertEngine({
       database: db.database,
