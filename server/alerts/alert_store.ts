@@ -18,7 +18,11 @@ const UPSERT =
   tags = excluded.tags, state = excluded.state, severity = excluded.severity,
   value = excluded.value, shown = excluded.shown, summary = excluded.summary,
   pending_since = excluded.pending_since, started_at = excluded.started_at,
-  resolved_at = excluded.resolved_at, acknowledged_at = excluded.acknowledged_at,
+  resolved_at = excluded.resolved_at,
+  acknowledged_at = CASE WHEN excluded.acknowledged_at IS NULL
+    AND excluded.state = 'firing' AND alerts.state = 'firing'
+    AND alerts.started_at IS excluded.started_at
+    THEN alerts.acknowledged_at ELSE excluded.acknowledged_at END,
   notified_state = excluded.notified_state,
   notified_severity = excluded.notified_severity,
   last_notified_at = excluded.last_notified_at, changes = excluded.changes,
@@ -187,6 +191,16 @@ export async function loadAlert(
     args: [id],
   });
   return rs.rows.length ? toState(rs.rows[0]) : null;
+}
+
+/** Acknowledgements made outside this process (the CLI), by alert id. */
+export async function loadAcknowledged(
+  { client }: Database,
+): Promise<Map<number, number>> {
+  const rs = await client.execute(
+    `SELECT id, acknowledged_at FROM alerts WHERE state = 'firing' AND acknowledged_at IS NOT NULL`,
+  );
+  return new Map(rs.rows.map((r) => [Number(r.id), Number(r.acknowledged_at)]));
 }
 
 export interface Silence {

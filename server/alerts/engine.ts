@@ -32,6 +32,7 @@ import {
   type AlertChange,
   endSilence,
   insertSilence,
+  loadAcknowledged,
   loadLiveAlerts,
   loadSilences,
   type QueuedNotice,
@@ -153,6 +154,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   let writeScheduled = false;
   let timer: TimerId | undefined;
   let stopped = false;
+  let syncing: Promise<void> | null = null;
 
   // Settings are the defaults unless alerts.toml has entries for the rule.
   const defaults = new Map(rules.map((r) => [r.id, defaultSettings(r)]));
@@ -427,10 +429,33 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     }
   }
 
+  /** Takes in acks and silences the CLI wrote to the database. */
+  async function syncFromDatabase() {
+    const now = clock.now();
+    const [acks, live] = await Promise.all([
+      loadAcknowledged(database),
+      loadSilences(database, now),
+    ]);
+    silences = live;
+    for (const a of alerts.values()) {
+      const at = a.id === null ? undefined : acks.get(a.id);
+      if (
+        at !== undefined && a.state === "firing" && a.acknowledgedAt === null
+      ) {
+        a.acknowledgedAt = at;
+      }
+    }
+  }
+
   function loop() {
     timer = clock.setTimeout(() => {
       if (stopped) return;
-      tick();
+      syncing ??= syncFromDatabase().catch((err) =>
+        log.error("alerts: reading acks and silences failed:", err)
+      ).finally(() => syncing = null);
+      void syncing.then(() => {
+        if (!stopped) tick();
+      });
       loop();
     }, tickMs);
   }
@@ -504,6 +529,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     async stop() {
       await engine.flush();
       stopped = true;
+      await syncing;
       clock.clearTimeout(timer);
       await queue.stop();
     },
