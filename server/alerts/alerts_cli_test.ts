@@ -23,7 +23,9 @@ function io() {
 
 Deno.test("alerts list, ack, silence and unsilence from the CLI reach a running engine", async () => {
   // the CLI runs on the real clock, so the engine's starts there too
-  await using h = await startHarness(onlyRules("pool_unhealthy"), { startMs: Date.now() });
+  await using h = await startHarness(onlyRules("pool_unhealthy"), {
+    startMs: Date.now(),
+  });
   await feed(h, "pve-lab", T0, await fastWith([degraded]));
   const env = { DATABASE_URL: h.db.url };
 
