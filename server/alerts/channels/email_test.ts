@@ -15,7 +15,7 @@ const PYTHON = await Deno.stat("/usr/bin/python3").then(
   () => "python3",
 );
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -28,7 +28,7 @@ interface Smtp extends AsyncDisposable {
 }
 
 async function startSmtp(args: string[] = []): Promise<Smtp> {
-  const port = await freePort();
+  const port = freePort();
   const child = new Deno.Command(PYTHON, {
     args: ["-u", "-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, ...args],
     stdout: "piped",
@@ -192,7 +192,7 @@ Deno.test("email: STARTTLS is required and used; implicit TLS works too", async 
 });
 
 Deno.test("email: a server that is not there is a failed answer", async () => {
-  const port = await freePort();
+  const port = freePort();
   const answer = await sendMessage(
     email(port, `security = "none"`),
     message,
