@@ -57,6 +57,16 @@ export const RootFs = v.looseObject({
 });
 export type RootFs = v.InferOutput<typeof RootFs>;
 
+/** The ZFS ARC, from /proc/spl/kstat/zfs/arcstats. */
+export const ZfsArc = v.looseObject({
+  size_bytes: num,
+  c_max_bytes: num,
+  hits: num,
+  misses: num,
+  hit_ratio: num,
+});
+export type ZfsArc = v.InferOutput<typeof ZfsArc>;
+
 export const HostMetrics = v.looseObject({
   /** null on the first reading: a rate needs two readings. */
   cpu_percent: num,
@@ -71,6 +81,8 @@ export const HostMetrics = v.looseObject({
   net: list(NetRate),
   disks: list(DiskRate),
   root_fs: v.optional(v.nullable(RootFs), null),
+  /** null when /proc/spl/kstat/zfs/arcstats is absent (no ZFS) */
+  arc: v.optional(v.nullable(ZfsArc), null),
   errors,
 });
 export type HostMetrics = v.InferOutput<typeof HostMetrics>;

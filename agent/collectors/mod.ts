@@ -84,6 +84,7 @@ function emptyHost(errors: CollectorError[]): HostMetrics {
     net: [],
     disks: [],
     root_fs: null,
+    arc: null,
     errors,
   };
 }

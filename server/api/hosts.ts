@@ -7,6 +7,13 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import { type FastPayload, HostName, INTERVALS } from "@proxmon/shared";
+import type { Clock } from "@proxmon/shared/clock";
+import {
+  guestCounts,
+  memUsedBytes,
+  poolHealth,
+  poolsHealthy,
+} from "../host_state.ts";
 import type { Database } from "../store/client.ts";
 import { findHost, type HostRow, listHosts } from "../store/hosts.ts";
 import {
@@ -22,10 +29,14 @@ export interface HostSummary {
   mem_total_bytes: number | null;
   pools: {
     name: string;
-    health: string | null;
+    /** upper case; UNKNOWN when the agent did not report it */
+    health: string;
     capacity_percent: number | null;
   }[];
-  /** true when every pool reports ONLINE */
+  /**
+   * true when no pool shows a problem (host_state.ts): ONLINE, no data
+   * errors, not too full, scrubbed within 35 days
+   */
   pools_healthy: boolean;
   guests_running: number;
   guests_total: number;
@@ -37,27 +48,23 @@ const iso = (ms: number | null) =>
 /** The list view's numbers from a host's latest fast sample. */
 export function summarizeHost(
   sample: StoredSample<FastPayload>,
+  nowMs: number,
 ): HostSummary {
   const { host, zfs_pools, vms_runtime } = sample.payload;
-  const memUsed =
-    host.mem_total_bytes !== null && host.mem_available_bytes !== null
-      ? host.mem_total_bytes - host.mem_available_bytes
-      : null;
-  const pools = zfs_pools.pools.map((p) => ({
-    name: p.name,
-    health: p.health,
-    capacity_percent: p.capacity_percent,
-  }));
-  const guests = vms_runtime.vms.filter((g) => !g.template);
+  const guests = guestCounts(vms_runtime.vms);
   return {
     collected_at: new Date(sample.collectedAtMs).toISOString(),
     cpu_percent: host.cpu_percent,
-    mem_used_bytes: memUsed,
+    mem_used_bytes: memUsedBytes(host),
     mem_total_bytes: host.mem_total_bytes,
-    pools,
-    pools_healthy: pools.every((p) => p.health === "ONLINE"),
-    guests_running: guests.filter((g) => g.status === "running").length,
-    guests_total: guests.length,
+    pools: zfs_pools.pools.map((p) => ({
+      name: p.name,
+      health: poolHealth(p),
+      capacity_percent: p.capacity_percent,
+    })),
+    pools_healthy: poolsHealthy(zfs_pools.pools, nowMs),
+    guests_running: guests.running,
+    guests_total: guests.total,
   };
 }
 
@@ -74,7 +81,9 @@ const notFound = () =>
   });
 
 /** The `/api/hosts` routes; mount with `app.route("/api/hosts", …)`. */
-export function createHostsApi({ database }: { database: Database }): Hono {
+export function createHostsApi(
+  { database, clock }: { database: Database; clock: Clock },
+): Hono {
   const app = new Hono();
 
   app.get("/", async (c) => {
@@ -87,7 +96,7 @@ export function createHostsApi({ database }: { database: Database }): Hono {
         const sample = latest.get(h.id);
         return {
           ...hostFields(h),
-          summary: sample ? summarizeHost(sample) : null,
+          summary: sample ? summarizeHost(sample, clock.now()) : null,
         };
       }),
     });

@@ -17,8 +17,7 @@ import type {
   PayloadFor,
   SlowPayload,
 } from "@proxmon/shared";
-import { isPhysicalIface } from "../store/series_catalog.ts";
-import { memoryBreakdown } from "./memory.ts";
+import { isPhysicalIface, memoryBreakdown } from "../host_state.ts";
 
 export type MetricType = "gauge" | "counter";
 

@@ -9,6 +9,7 @@
  * precision, which is also the precision the history API rounds to.
  */
 import type { Interval } from "@proxmon/shared";
+import { isPhysicalIface, sumReported, usedMemory } from "../host_state.ts";
 
 export type SeriesKind = "host" | "guest" | "pool" | "storage" | "dataset";
 
@@ -115,35 +116,16 @@ const isObj = (x: unknown): x is Obj =>
 const num = (x: unknown): number | null =>
   typeof x === "number" && Number.isFinite(x) ? x : null;
 const list = (x: unknown): Obj[] => Array.isArray(x) ? x.filter(isObj) : [];
-const sumOf = (xs: (number | null)[]): number | null =>
-  xs.some((x) => x !== null)
-    ? xs.reduce<number>((a, x) => a + (x ?? 0), 0)
-    : null;
+const sumOf = sumReported;
 
-// On a PVE node a packet crosses the NIC, the bridge and the guest's tap or
-// veth device, so summing every interface would count it several times. The
-// host total counts physical NICs only: no bridges, bonds, VLANs or guest ends.
-const VIRTUAL_IFACE =
-  /^(lo|tap|veth|fwbr|fwpr|fwln|vmbr|bond|docker|br-|virbr|vxlan|tun|wg)|\./;
-
-/** True for an interface whose traffic the host's network total counts. */
-export function isPhysicalIface(name: string): boolean {
-  return !VIRTUAL_IFACE.test(name);
+/** Memory used by processes, as host_state.ts defines it (no ARC). */
+function memUsedBytes(host: Obj): number | null {
+  return usedMemory(
+    num(host.mem_total_bytes),
+    num(host.mem_available_bytes),
+    isObj(host.arc) ? num(host.arc.size_bytes) : null,
+  );
 }
-
-/**
- * Memory used by processes: total − available − ARC size, never below 0.
- * ZFS's ARC counts as used in MemAvailable, but the kernel gives it back
- * under pressure, so charting it as used memory alarms for nothing.
- */
-export function memUsedBytes(host: Obj): number | null {
-  const total = num(host.mem_total_bytes);
-  const avail = num(host.mem_available_bytes);
-  if (total === null || avail === null) return null;
-  const arc = isObj(host.arc) ? num(host.arc.size_bytes) ?? 0 : 0;
-  return Math.max(0, total - avail - arc);
-}
-
 /** Samples further apart than this give no guest rate (the agent was away). */
 const MAX_RATE_GAP_MS = 5 * 60_000;
 

@@ -3,22 +3,17 @@
  * the overview figures and the problems worth an admin's attention. Pure
  * functions of the samples and the current time, so tests need no server.
  */
-import type {
-  FastPayload,
-  MediumPayload,
-  SlowPayload,
-  StorageEntry,
-  ZfsPool,
-} from "@proxmon/shared";
+import type { FastPayload, MediumPayload, SlowPayload } from "@proxmon/shared";
 import type { HostRow } from "../store/schema.ts";
 import { healthFindings } from "../health/health_findings.ts";
-
-/** Pool capacity, in percent, from which a pool counts as too full. */
-export const POOL_CAPACITY_LIMIT = 80;
-/** Storage use, as a fraction, from which a storage counts as too full. */
-export const STORAGE_USE_LIMIT = 0.9;
-/** Age of the last finished scrub after which a pool counts as neglected. */
-export const SCRUB_MAX_AGE_MS = 35 * 24 * 3600 * 1000;
+import {
+  guestCounts,
+  hostProblems,
+  measuredStorages,
+  memUsedBytes,
+  poolHealth,
+  type Problem,
+} from "../host_state.ts";
 
 /** The latest stored samples of one host; any of them may be missing. */
 export interface HostSnapshot {
@@ -26,13 +21,6 @@ export interface HostSnapshot {
   fast: { collectedAtMs: number; payload: FastPayload } | null;
   medium: { collectedAtMs: number; payload: MediumPayload } | null;
   slow: { collectedAtMs: number; payload: SlowPayload } | null;
-}
-
-export type Severity = "critical" | "warning";
-
-export interface Problem {
-  severity: Severity;
-  text: string;
 }
 
 export interface HostOverview {
@@ -73,77 +61,6 @@ const maxBy = <T>(xs: T[], key: (x: T) => number | null): T | null => {
   return best;
 };
 
-/** A pool's health in upper case; UNKNOWN when the agent did not say. */
-export function poolHealth(pool: ZfsPool): string {
-  return pool.health?.toUpperCase() ?? "UNKNOWN";
-}
-
-/** Storages that report a usage figure worth judging. */
-export function measuredStorages(storages: StorageEntry[]): StorageEntry[] {
-  return storages.filter((s) =>
-    s.active && s.enabled && s.used_fraction !== null
-  );
-}
-
-/** Every problem a pool shows, most serious first. */
-export function poolProblems(pool: ZfsPool, nowMs: number): Problem[] {
-  const problems: Problem[] = [];
-  if (poolHealth(pool) !== "ONLINE") {
-    problems.push({
-      severity: "critical",
-      text: `pool ${pool.name} is ${poolHealth(pool)}`,
-    });
-  }
-  if ((pool.error_count ?? 0) > 0) {
-    problems.push({
-      severity: "critical",
-      text: `pool ${pool.name} has ${pool.error_count} data errors`,
-    });
-  }
-  if (
-    pool.capacity_percent !== null &&
-    pool.capacity_percent >= POOL_CAPACITY_LIMIT
-  ) {
-    problems.push({
-      severity: "warning",
-      text: `pool ${pool.name} is ${pool.capacity_percent} % full`,
-    });
-  }
-  const scrubbing = pool.scan?.function === "SCRUB" &&
-    pool.scan.state === "SCANNING";
-  if (!scrubbing) {
-    if (pool.last_scrub_end === null) {
-      problems.push({
-        severity: "warning",
-        text: `pool ${pool.name} was never scrubbed`,
-      });
-    } else if (nowMs - pool.last_scrub_end * 1000 > SCRUB_MAX_AGE_MS) {
-      const days = Math.floor(
-        (nowMs - pool.last_scrub_end * 1000) / 86_400_000,
-      );
-      problems.push({
-        severity: "warning",
-        text: `pool ${pool.name} last scrubbed ${days} d ago`,
-      });
-    }
-  }
-  return problems;
-}
-
-/** The problem a storage shows, if it is too full. */
-export function storageProblem(storage: StorageEntry): Problem | null {
-  if (
-    storage.used_fraction === null ||
-    storage.used_fraction < STORAGE_USE_LIMIT
-  ) return null;
-  return {
-    severity: "warning",
-    text: `storage ${storage.name} is ${
-      Math.round(storage.used_fraction * 100)
-    } % full`,
-  };
-}
-
 /** Summarises one host for the overview. */
 export function buildHostOverview(
   snap: HostSnapshot,
@@ -152,38 +69,28 @@ export function buildHostOverview(
   const fast = snap.fast?.payload ?? null;
   const online = snap.host.status === "online";
   const pools = fast?.zfs_pools.pools ?? [];
-  const storages = measuredStorages(fast?.storage.storages ?? []);
-  const guests = (fast?.vms_runtime.vms ?? []).filter((g) => !g.template);
+  const allStorages = fast?.storage.storages ?? [];
+  const storages = measuredStorages(allStorages);
+  const guests = guestCounts(fast?.vms_runtime.vms ?? []);
   const h = fast?.host ?? null;
-
-  const problems: Problem[] = [];
-  if (!online) problems.push({ severity: "critical", text: "host is offline" });
-  for (const pool of pools) problems.push(...poolProblems(pool, nowMs));
-  for (const s of storages) {
-    const p = storageProblem(s);
-    if (p) problems.push(p);
-  }
   // Backups, replication, SMART and temperatures (the overview loads no
   // medium sample, so its rows show the SMART ones; the host page all).
   const names = new Map(
     (fast?.vms_runtime.vms ?? []).map((g) => [g.vmid, g.name]),
   );
-  for (
-    const f of healthFindings(
-      {
-        backups: snap.medium?.payload.backups,
-        replication: snap.medium?.payload.replication,
-        temperatures: snap.medium?.payload.temperatures,
-        smart: snap.slow?.payload.smart,
-      },
-      nowMs,
-      (vmid) => names.get(vmid) ?? null,
-    )
-  ) {
-    problems.push({ severity: f.severity, text: f.text });
-  }
-  problems.sort((a, b) =>
-    (a.severity === "critical" ? 0 : 1) - (b.severity === "critical" ? 0 : 1)
+  const findings = healthFindings(
+    {
+      backups: snap.medium?.payload.backups,
+      replication: snap.medium?.payload.replication,
+      temperatures: snap.medium?.payload.temperatures,
+      smart: snap.slow?.payload.smart,
+    },
+    nowMs,
+    (vmid) => names.get(vmid) ?? null,
+  ).map((f): Problem => ({ severity: f.severity, text: f.text }));
+  const problems = hostProblems(
+    { online, pools, storages: allStorages, findings },
+    nowMs,
   );
 
   const worst = maxBy(pools, (p) => -healthRank(poolHealth(p)));
@@ -194,9 +101,7 @@ export function buildHostOverview(
     online,
     lastSeenAt: snap.host.lastSeenAt,
     cpuPercent: h?.cpu_percent ?? null,
-    memUsed: h && h.mem_total_bytes !== null && h.mem_available_bytes !== null
-      ? h.mem_total_bytes - h.mem_available_bytes
-      : null,
+    memUsed: h ? memUsedBytes(h) : null,
     memTotal: h?.mem_total_bytes ?? null,
     load: h ? [h.load1, h.load5, h.load15] : null,
     worstPool: worst ? { name: worst.name, health: poolHealth(worst) } : null,
@@ -212,8 +117,8 @@ export function buildHostOverview(
         usedFraction: fullestStorage.used_fraction ?? 0,
       }
       : null,
-    guestsRunning: guests.filter((g) => g.status === "running").length,
-    guestsTotal: guests.length,
+    guestsRunning: guests.running,
+    guestsTotal: guests.total,
     pendingUpdates: snap.slow?.payload.system_info.pending_updates ?? null,
     problems,
   };

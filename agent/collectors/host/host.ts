@@ -166,6 +166,8 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
         net,
         disks,
         root_fs: rootFs.ok ? rootFs.value : null,
+        // read by the ARC collector (issue 11 §4); null until then
+        arc: null,
         errors,
       };
     },

@@ -5,14 +5,15 @@
  */
 import type { CollectorError, StorageEntry, ZfsPool } from "@proxmon/shared";
 import type { GuestRow } from "../guest_list.ts";
+import type { HostOverview, HostSnapshot } from "../host_overview.ts";
 import {
-  type HostOverview,
-  type HostSnapshot,
+  diskRates,
+  nicRates,
   POOL_CAPACITY_LIMIT,
   poolHealth,
   poolProblems,
   STORAGE_USE_LIMIT,
-} from "../host_overview.ts";
+} from "../../host_state.ts";
 import {
   formatAgo,
   formatBytes,
@@ -21,7 +22,6 @@ import {
   formatPercent,
   formatRate,
 } from "../static/format.js";
-import { isPhysicalIface } from "../../store/series_catalog.ts";
 import { UsageMeter } from "./meter.tsx";
 import {
   HostBackups,
@@ -94,10 +94,9 @@ export function HostNow(props: HostSectionsProps) {
     );
   }
   const memUsed = props.overview.memUsed;
-  // The same NICs-only total as the network chart (see series_catalog.ts).
-  const nics = h.net.filter((n) => isPhysicalIface(n.iface));
-  const sum = (xs: (number | null)[]) =>
-    xs.reduce<number>((a, x) => a + (x ?? 0), 0);
+  // The same NICs-only totals as the charts and the API (host_state.ts).
+  const net = nicRates(h);
+  const disk = diskRates(h);
   return (
     <section id="host-now" aria-label="Current figures" data-live>
       <dl class="stats">
@@ -136,12 +135,10 @@ export function HostNow(props: HostSectionsProps) {
             : "–"}
         </Stat>
         <Stat label="Network in / out (NICs)">
-          {formatRate(sum(nics.map((n) => n.rx_bytes_per_s)))} /{" "}
-          {formatRate(sum(nics.map((n) => n.tx_bytes_per_s)))}
+          {formatRate(net.rx)} / {formatRate(net.tx)}
         </Stat>
         <Stat label="Disk read / write">
-          {formatRate(sum(h.disks.map((d) => d.read_bytes_per_s)))} /{" "}
-          {formatRate(sum(h.disks.map((d) => d.write_bytes_per_s)))}
+          {formatRate(disk.read)} / {formatRate(disk.write)}
         </Stat>
       </dl>
     </section>

@@ -6,13 +6,8 @@ import {
   formatNumber,
   formatPercent,
 } from "../static/format.js";
-import {
-  type HostOverview,
-  POOL_CAPACITY_LIMIT,
-  severityRank,
-  sortKey,
-  STORAGE_USE_LIMIT,
-} from "../host_overview.ts";
+import { type HostOverview, severityRank, sortKey } from "../host_overview.ts";
+import { POOL_CAPACITY_LIMIT, STORAGE_USE_LIMIT } from "../../host_state.ts";
 import { Layout } from "./layout.tsx";
 import { UsageMeter } from "./meter.tsx";
 
