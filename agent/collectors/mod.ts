@@ -33,6 +33,7 @@ import { createBackupCollector } from "./backup/backup_collector.ts";
 import { pveshSource } from "./backup/pve_get.ts";
 import { createReplicationCollector } from "./backup/replication.ts";
 import { createSmartCollector } from "./smart/smart_collector.ts";
+import { warnOnceVia } from "./warn_once.ts";
 import { createTemperatureCollector } from "./sensors/temperature_collector.ts";
 
 export interface CollectorDeps {
@@ -134,13 +135,15 @@ export function createCollectors(deps: CollectorDeps): Collectors {
     guestIds: () => guestIds,
   });
   const replication = createReplicationCollector(pve, node);
+  const warnOnce = warnOnceVia(deps.warn);
   const temperatures = createTemperatureCollector(exec, {
     hwmonDir: deps.hwmonDir ?? "/sys/class/hwmon",
-  });
+  }, warnOnce);
   const smart = createSmartCollector(
     exec,
     () => zfs.devices(),
     deps.smartEveryMs,
+    warnOnce,
   );
 
   return {

@@ -242,3 +242,34 @@ Deno.test("createCollectors() reads SMART at most every smartEveryMs, however sh
   await collectors.slow(600_000);
   assert.equal(scans(), 2);
 });
+
+Deno.test("createCollectors() without smartctl and lm-sensors: one error entry per sample, one log line per cause", async () => {
+  const answers = Object.fromEntries(
+    Object.entries(pveNodeAnswers()).filter(([line]) =>
+      !line.startsWith("smartctl") && !line.startsWith("sensors")
+    ),
+  );
+  const warnings: string[] = [];
+  const collectors = createCollectors({
+    ...deps(fakeRunner(answers)),
+    hwmonDir: "/nonexistent/hwmon",
+    smartEveryMs: 0,
+    warn: (m) => warnings.push(m),
+  });
+  for (const now of [0, 60_000]) {
+    const slow = await collectors.slow(now);
+    assert.equal(slow.smart?.errors.length, 1);
+    assert.match(
+      slow.smart!.errors[0].message,
+      /smartctl not found: install smartmontools/,
+    );
+    const medium = await collectors.medium(now);
+    assert.equal(medium.temperatures?.source, null);
+    assert.match(
+      medium.temperatures!.errors.at(-1)!.message,
+      /lm-sensors\) is not installed/,
+    );
+  }
+  assert.equal(warnings.filter((w) => /smartctl/.test(w)).length, 1);
+  assert.equal(warnings.filter((w) => /temperatures/.test(w)).length, 1);
+});

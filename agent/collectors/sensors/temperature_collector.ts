@@ -7,6 +7,7 @@
 import type { Temperatures } from "@proxmon/shared";
 import { SENSORS_JSON } from "../commands.ts";
 import { describeFailure, type Exec, runCommand } from "../exec.ts";
+import type { WarnOnce } from "../warn_once.ts";
 import {
   type HwmonDir,
   parseHwmon,
@@ -52,6 +53,7 @@ export interface TemperatureCollectorOptions {
 export function createTemperatureCollector(
   exec: Exec,
   opts: TemperatureCollectorOptions,
+  warnOnce: WarnOnce = () => {},
 ): { collect(): Promise<Temperatures> } {
   return {
     async collect() {
@@ -86,6 +88,10 @@ export function createTemperatureCollector(
           !(e instanceof Deno.errors.NotFound ||
             e instanceof Deno.errors.PermissionDenied)
         ) throw e;
+        warnOnce(
+          "temperatures",
+          `no temperatures: sensors (lm-sensors) is not installed and ${opts.hwmonDir} cannot be read`,
+        );
         return {
           source: null,
           cpu_package_c: null,

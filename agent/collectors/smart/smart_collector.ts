@@ -17,6 +17,7 @@ import type {
 import { SMARTCTL_SCAN, smartctlRead } from "../commands.ts";
 import { describeFailure, type Exec, runCommand } from "../exec.ts";
 import { limitRunner } from "../concurrency_limit.ts";
+import type { WarnOnce } from "../warn_once.ts";
 import { matchVdev } from "./pool_devices.ts";
 import {
   parseSmartctl,
@@ -44,6 +45,7 @@ export function createSmartCollector(
   exec: Exec,
   poolDevices: PoolDeviceSource,
   everyMs = SMART_EVERY_MS,
+  warnOnce: WarnOnce = () => {},
 ): SmartCollector {
   const diskExec: Exec = {
     runner: limitRunner(exec.runner, SMART_CONCURRENCY),
@@ -98,6 +100,7 @@ export function createSmartCollector(
         !(error.kind === "nonzero_exit" &&
           error.stdout.trim().startsWith("{"))
       ) {
+        warnOnce("smartctl", message);
         return { disks: [], errors: [{ tag: SMART_TAG, message }] };
       }
     }
@@ -111,6 +114,10 @@ export function createSmartCollector(
     const errors: CollectorError[] = [...scanned.errors, ...pools.errors];
     const denied = readings.filter((r) => r.permissionDenied);
     if (denied.length > 0) {
+      warnOnce(
+        "smartctl_permission",
+        "smartctl: permission denied; run the agent as root to read SMART data",
+      );
       errors.push({
         tag: `${SMART_TAG}_permission`,
         message:
