@@ -127,6 +127,28 @@ export function healthRoute(
     const archives: JsonValue[] = [];
     for (const run of runs().filter((r) => r.job.storage === storage.name)) {
       for (const g of run.guests.filter((x) => x.ok)) {
+        const size = Math.round(g.guest.diskGib * 1024 ** 3 * 0.23);
+        if (storage.type === "pbs") {
+          // PBS snapshots: `<store>:backup/<vm|ct>/<vmid>/<ISO time>Z`, verified
+          const kind = g.guest.type === "qemu" ? "vm" : "ct";
+          archives.push({
+            volid: `${storage.name}:backup/${kind}/${g.guest.vmid}/${
+              new Date(g.start * 1000).toISOString().slice(0, 19)
+            }Z`,
+            vmid: g.guest.vmid,
+            ctime: g.start,
+            size,
+            format: `pbs-${kind}`,
+            subtype: g.guest.type,
+            content: "backup",
+            notes: g.guest.name,
+            verification: {
+              state: "ok",
+              upid: `UPID:pbs:${g.guest.vmid}:verify`,
+            },
+          });
+          continue;
+        }
         const ext = g.guest.type === "qemu" ? "vma.zst" : "tar.zst";
         archives.push({
           volid:
@@ -135,7 +157,7 @@ export function healthRoute(
             }.${ext}`,
           vmid: g.guest.vmid,
           ctime: g.start,
-          size: Math.round(g.guest.diskGib * 1024 ** 3 * 0.23),
+          size,
           format: ext,
           subtype: g.guest.type,
           content: "backup",
