@@ -1,21 +1,29 @@
 /**
  * `deno task demo`: proxmon without a Proxmox node. Starts the server with
- * an embedded database in data/demo/ (wiped at start), registers three
- * simulated PVE nodes, and runs a real agent against each: a small healthy
- * node, a node with a DEGRADED pool and a scrub running, and a PVE 8 node on
- * ZFS 2.2 (text output). Development mode, no password, on 127.0.0.1.
- * Honours PORT (default 4000). Ctrl-C stops everything.
+ * an embedded database in data/demo/ (wiped at start; DEMO_DIR moves it),
+ * registers three simulated PVE nodes, sends each one's past 48 hours
+ * through the agent socket (as an agent replaying its outbox would), and
+ * then runs a real agent against each: a small healthy node, a node with a
+ * DEGRADED pool and a scrub running, and a PVE 8 node on ZFS 2.2 (text
+ * output). Development mode, no password, on 127.0.0.1. Honours PORT
+ * (default 4000). Ctrl-C stops everything.
  */
+import { parse as parseToml } from "smol-toml";
+import { denoRunner } from "../agent/deno_runner.ts";
 import { type Proc, waitFor } from "./smoke/process.ts";
 import {
   fetchHost,
+  registerHost,
   ROOT,
+  ServerExited,
   type ServerHandle,
   type SimulatedNode,
-  startRegisteredAgent,
+  startAgent,
   startServer,
   startSimulatedNode,
+  writeAgentConfig,
 } from "./smoke/stack.ts";
+import { backfillHistory } from "./smoke/history_backfill.ts";
 
 const NODES = [
   { profile: "small.toml", label: "small and healthy" },
@@ -33,9 +41,30 @@ const NODES = [
 // SMART every slow cycle, so pve-lab's growing sector count shows within minutes
 const INTERVALS = { fast: 5, medium: 30, slow: 300, smart: 300 };
 
+// The backfilled past: long enough for every chart range, one fast sample
+// every two minutes (a 24 h chart of 300 points has a bucket per 4.8 min),
+// so three nodes' history is in within a few seconds.
+const HISTORY_HOURS = 48;
+const HISTORY_STEP_MS = 120_000;
+const HOUR_MS = 3_600_000;
+
 const say = (line: string) => console.log(`demo: ${line}`);
 const prefixed = (name: string) => (line: string) =>
   console.log(`[${name}] ${line}`);
+const plural = (n: number, one: string, many = `${one}s`) =>
+  `${n} ${n === 1 ? one : many}`;
+
+/** The last line a failed server printed: its own one-line reason. */
+function lastLine(output: string): string {
+  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+  return lines.at(-1)?.replace(/^proxmon: /, "") ?? "no output";
+}
+
+interface Registered {
+  node: SimulatedNode;
+  dir: string;
+  registered: string;
+}
 
 async function main(env: Record<string, string | undefined>): Promise<number> {
   const started = Date.now();
@@ -46,24 +75,40 @@ async function main(env: Record<string, string | undefined>): Promise<number> {
     );
     return 1;
   }
-  const dir = `${ROOT}/data/demo`;
+  // Said before anything starts; a port taken later still ends the demo,
+  // through the server's own exit.
+  if (portTaken(port)) {
+    console.error(
+      `demo: port ${port} on 127.0.0.1 is in use: stop what holds it or set PORT`,
+    );
+    return 1;
+  }
+  const dir = env.DEMO_DIR ?? `${ROOT}/data/demo`;
   await Deno.remove(dir, { recursive: true }).catch((err) => {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   });
   await Deno.mkdir(dir, { recursive: true });
+  // Until the server answers, its lines are kept back: if it cannot start,
+  // the demo says why in one line instead of echoing a start-up transcript.
+  const early: string[] = [];
+  let serverLine: (line: string) => void = (line) => void early.push(line);
   const serverOpts = {
     port,
     databaseUrl: `file:${dir}/proxmon.db`,
-    onLine: prefixed("server"),
+    // the backfilled 48 h must outlive the first retention run
+    env: { RETENTION_HOURS: String(HISTORY_HOURS + 1) },
+    onLine: (line: string) => serverLine(line),
   };
 
-  const nodes: SimulatedNode[] = [];
+  // in NODES order once started; `running` also holds nodes of a failed start
+  let nodes: SimulatedNode[] = [];
+  const running: SimulatedNode[] = [];
   const agents: Proc[] = [];
   let server: ServerHandle | undefined;
   const stopAll = async () => {
     await Promise.all(agents.map((a) => a.stop()));
     await server?.proc.stop();
-    await Promise.all(nodes.map((n) => n.stop()));
+    await Promise.all(running.map((n) => n.stop()));
   };
 
   const stopSignal = new Promise<Deno.Signal>((resolve) => {
@@ -71,25 +116,65 @@ async function main(env: Record<string, string | undefined>): Promise<number> {
       Deno.addSignalListener(sig, () => resolve(sig));
     }
   });
-  try {
-    server = await startServer(serverOpts);
-    for (const { profile } of NODES) {
-      const nodeDir = `${dir}/${profile.replace(/\.toml$/, "")}`;
-      const node = await startSimulatedNode(
-        `${ROOT}/scripts/fake_node/profiles/${profile}`,
-        nodeDir,
-      );
-      nodes.push(node);
+  const startUp = async (): Promise<ServerHandle> => {
+    try {
+      server = await startServer(serverOpts);
+    } catch (err) {
+      if (!(err instanceof ServerExited)) throw err;
+      throw new DemoError(`the server did not start: ${lastLine(err.output)}`);
+    }
+    serverLine = prefixed("server");
+    early.forEach(serverLine);
+
+    const registered = await Promise.all(
+      NODES.map(async ({ profile }): Promise<Registered> => {
+        const nodeDir = `${dir}/${profile.replace(/\.toml$/, "")}`;
+        const node = await startSimulatedNode(
+          `${ROOT}/scripts/fake_node/profiles/${profile}`,
+          nodeDir,
+        );
+        running.push(node);
+        const text = await registerHost({
+          ...serverOpts,
+          name: node.model.node,
+        });
+        return { node, dir: nodeDir, registered: text };
+      }),
+    );
+
+    nodes = registered.map((r) => r.node);
+    const backfillStart = Date.now();
+    const acked = await backfill(server, registered);
+    say(
+      `${plural(acked, "past sample")} (${HISTORY_HOURS} h of ${
+        plural(registered.length, "host")
+      }) sent through the agent socket in ${
+        ((Date.now() - backfillStart) / 1000).toFixed(1)
+      } s`,
+    );
+
+    for (const { node, dir: nodeDir, registered: text } of registered) {
       const name = node.model.node;
+      const configPath = await writeAgentConfig(text, {
+        node,
+        dir: nodeDir,
+        intervals: INTERVALS,
+      });
       agents.push(
-        await startRegisteredAgent(serverOpts, {
-          name,
-          node,
-          dir: nodeDir,
-          intervals: INTERVALS,
-          onLine: prefixed(name),
-        }),
+        startAgent({ name, configPath, node, onLine: prefixed(name) }),
       );
+    }
+    return server;
+  };
+
+  try {
+    const up = await Promise.race([
+      startUp().then((s) => ({ server: s })),
+      stopSignal.then((sig) => ({ sig })),
+    ]);
+    if ("sig" in up) {
+      say(`${up.sig}: stopping`);
+      return 0;
     }
     const url = `http://localhost:${port}`;
     say(
@@ -100,10 +185,10 @@ async function main(env: Record<string, string | undefined>): Promise<number> {
 
     const names = nodes.map((n) => n.model.node);
     waitFor(
-      "three online hosts with fast, medium and slow samples",
+      "every host online with fast, medium and slow samples",
       async () => {
         const hosts = await Promise.all(
-          names.map((n) => fetchHost(server!.url, n)),
+          names.map((n) => fetchHost(up.server.url, n)),
         );
         const ok = hosts.every((h) =>
           h?.status === "online" && h.samples.fast && h.samples.medium &&
@@ -114,13 +199,15 @@ async function main(env: Record<string, string | undefined>): Promise<number> {
       { timeoutMs: 60_000, intervalMs: 250 },
     ).then(() => {
       say(
-        `${names.length} hosts online with fast, medium and slow samples, ${
+        `${
+          plural(names.length, "host")
+        } online with fast, medium and slow samples, ${
           ((Date.now() - started) / 1000).toFixed(1)
         } s after start: ${url}`,
       );
     }).catch((err: Error) => console.error(`demo: ${err.message}`));
     const exited = Promise.race(
-      [server.proc, ...agents].map((p) => p.status.then(() => p)),
+      [up.server.proc, ...agents].map((p) => p.status.then(() => p)),
     );
     const outcome = await Promise.race([
       stopSignal.then((sig) => ({ sig })),
@@ -136,9 +223,72 @@ async function main(env: Record<string, string | undefined>): Promise<number> {
     }
     say(`${outcome.sig}: stopping`);
     return 0;
+  } catch (err) {
+    if (!(err instanceof DemoError)) throw err;
+    console.error(`demo: ${err.message}`);
+    return 1;
   } finally {
     await stopAll();
   }
+}
+
+/** True when something already listens on 127.0.0.1:`port`. */
+function portTaken(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return false;
+  } catch (err) {
+    if (err instanceof Deno.errors.AddrInUse) return true;
+    throw err;
+  }
+}
+
+/** A reason to stop that fits on one line. */
+class DemoError extends Error {}
+
+/**
+ * Sends every node's past through the agent socket, the last 24 hours first
+ * (what the default charts show), then the day before; returns the acks.
+ */
+async function backfill(
+  server: ServerHandle,
+  hosts: Registered[],
+): Promise<number> {
+  const now = Date.now();
+  const url = `${server.url.replace(/^http/, "ws")}/agent/ws`;
+  const spans = [
+    [now - 24 * HOUR_MS, now],
+    [now - HISTORY_HOURS * HOUR_MS, now - 24 * HOUR_MS - HISTORY_STEP_MS],
+  ];
+  const results = await Promise.all(
+    hosts.map(async ({ node, registered }) => {
+      const { host_id, token } = parseToml(registered) as Record<
+        string,
+        string
+      >;
+      let acked = 0;
+      for (const [fromMs, toMs] of spans) {
+        const r = await backfillHistory({
+          url,
+          hostName: host_id,
+          token,
+          model: node.model,
+          fromMs,
+          toMs,
+          stepMs: HISTORY_STEP_MS,
+          other: denoRunner,
+        });
+        if (r.nacked > 0) {
+          throw new DemoError(
+            `the server refused ${r.nacked} past samples of ${host_id}: ${r.firstNack}`,
+          );
+        }
+        acked += r.acked;
+      }
+      return acked;
+    }),
+  );
+  return results.reduce((a, b) => a + b, 0);
 }
 
 if (import.meta.main) {

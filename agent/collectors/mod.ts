@@ -19,6 +19,7 @@ import type { CommandRunner } from "../runner.ts";
 import type { Exec } from "./exec.ts";
 import { createHostCollector } from "./host/host.ts";
 import { type StatFs, statfsRootFs } from "./host/root_fs.ts";
+import type { ReadFile } from "./host/proc_reader.ts";
 import { limitRunner } from "./concurrency_limit.ts";
 import {
   createGuestConfigCache,
@@ -60,6 +61,8 @@ export interface CollectorDeps {
   smartEveryMs?: number;
   /** Where hwmon lives, for temperatures without lm-sensors (default `/sys/class/hwmon`). */
   hwmonDir?: string;
+  /** How files under `procDir` are read; a fake /proc in memory for the demo's backfill. */
+  readFile?: ReadFile;
 }
 
 export interface Collectors {
@@ -120,6 +123,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
     procDir: deps.procDir,
     rootFs: statfsRootFs(deps.statfs),
     warn: deps.warn,
+    readFile: deps.readFile,
   });
   const zfs = createZfsCollector(exec);
   const guestConfigs = createGuestConfigCache(

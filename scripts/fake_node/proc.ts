@@ -6,7 +6,7 @@
  * on a timer, each through a rename so a reader never sees half a file.
  */
 import { isUp, type NodeModel } from "./node_model.ts";
-import { counter, hash32, level } from "./waves.ts";
+import { counter, daily, dailyCounter, hash32, level } from "./waves.ts";
 
 const KIB = 1024;
 const USER_HZ = 100;
@@ -37,13 +37,16 @@ function cpuLine(
   busy: number,
   t: number,
   cpus: number,
+  bootUnix: number,
 ): string {
   const total = USER_HZ * t * cpus;
-  // shares of the busy time; their amplitude keeps every rate non-negative
+  // shares of the busy time, swinging by minutes and by the day; the two
+  // amplitudes together stay below the base, so every rate is non-negative
   const jiffies = (share: number, key: string) =>
     Math.floor(
       USER_HZ * cpus *
-        counter(`${seed}:${key}`, busy * share, busy * share * 0.6, t),
+        (counter(`${seed}:${key}`, busy * share, busy * share * 0.35, t) +
+          dailyCounter(busy * share * 0.55, bootUnix, bootUnix + t)),
     );
   const user = jiffies(0.68, "user");
   const nice = jiffies(0.01, "nice");
@@ -60,13 +63,14 @@ function cpuLine(
 
 function stat(model: NodeModel, t: number): string {
   const { cpus, cpuBusy } = model.host;
-  let text = cpuLine("cpu ", "cpu", cpuBusy, t, cpus);
+  const boot = model.bootUnix;
+  let text = cpuLine("cpu ", "cpu", cpuBusy, t, cpus, boot);
   for (let i = 0; i < cpus; i++) {
     const busy = Math.min(
       0.9,
       cpuBusy * (0.6 + (hash32(`cpu${i}`) % 80) / 100),
     );
-    text += cpuLine(`cpu${i}`, `cpu${i}`, busy, t, 1);
+    text += cpuLine(`cpu${i}`, `cpu${i}`, busy, t, 1, boot);
   }
   const running = model.guests.filter(isUp).length;
   text += `intr ${Math.floor(t * 4100)} 0 9 0 0 0 0 0 0 1 0 0 0 0 0 0 0\n` +
@@ -84,7 +88,8 @@ function stat(model: NodeModel, t: number): string {
 }
 
 function loadavg(model: NodeModel, t: number): string {
-  const base = model.host.cpus * model.host.cpuBusy;
+  const base = model.host.cpus * model.host.cpuBusy *
+    (1 + daily(0.55, model.bootUnix + t));
   const l1 = Math.max(0, level("load1", base, base * 0.4, t));
   const l5 = Math.max(0, level("load5", base, base * 0.2, t));
   const l15 = Math.max(0, level("load15", base, base * 0.1, t));
@@ -183,8 +188,14 @@ function netDev(model: NodeModel, t: number): string {
     " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n";
   for (const name of interfaces(model)) {
     const rate = name === "lo" ? 8_000 : 20_000 + (hash32(name) % 3_000_000);
-    const rx = Math.floor(counter(`${name}:rx`, rate, rate * 0.8, t));
-    const tx = Math.floor(counter(`${name}:tx`, rate / 2, rate * 0.4, t));
+    const day = (amp: number) =>
+      dailyCounter(amp, model.bootUnix, model.bootUnix + t);
+    const rx = Math.floor(
+      counter(`${name}:rx`, rate, rate * 0.4, t) + day(rate * 0.5),
+    );
+    const tx = Math.floor(
+      counter(`${name}:tx`, rate / 2, rate * 0.2, t) + day(rate * 0.25),
+    );
     const cols = [
       rx,
       Math.floor(rx / 800),

@@ -98,3 +98,20 @@ Deno.test("startProcTicker() writes the tree and keeps rewriting it on its clock
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("procFiles() CPU follows a daily curve: busier at 14:00 UTC than at 02:00", () => {
+  // busy share over ten minutes, so the minutes-long waves average out
+  const busyShare = (atMs: number) => {
+    const [a, b] = [atMs, atMs + 600_000].map((t) =>
+      cpuTotals(procFiles(model, t).stat)
+    );
+    const busy = (c: number[]) => c[0] + c[1] + c[2] + c[4] + c[5] + c[6];
+    const total = (c: number[]) => c.reduce((s, n) => s + n, 0);
+    return (busy(b) - busy(a)) / (total(b) - total(a));
+  };
+  const day = Date.parse("2026-03-01T14:00:00Z");
+  const night = Date.parse("2026-03-02T02:00:00Z");
+  const [peak, trough] = [busyShare(day), busyShare(night)];
+  assert.ok(peak > trough * 2, `peak ${peak}, trough ${trough}`);
+  assert.ok(trough > 0, `trough ${trough}`);
+});

@@ -27,12 +27,21 @@ export function guid64(text: string): bigint {
   return value === 0n ? 1n : value;
 }
 
+// Hashing the seeds was most of the cost of a /proc tree, and the demo's
+// backfill builds thousands; a seed always stands for the same wave.
+const waves = new Map<string, { period: number; phase: number }>();
+
 /** The period (120 to 600 s) and phase of the sine wave `seed` stands for. */
 function wave(seed: string): { period: number; phase: number } {
-  return {
-    period: 120 + unit(`${seed}:period`) * 480,
-    phase: unit(`${seed}:phase`) * 2 * Math.PI,
-  };
+  let w = waves.get(seed);
+  if (!w) {
+    w = {
+      period: 120 + unit(`${seed}:period`) * 480,
+      phase: unit(`${seed}:phase`) * 2 * Math.PI,
+    };
+    waves.set(seed, w);
+  }
+  return w;
 }
 
 /** A smooth level that swings between base - amp and base + amp. */
@@ -84,4 +93,30 @@ export function eui64(mac: string): string {
     groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
   }
   return groups.join(":");
+}
+
+/** Seconds in a day: the period of the daily swing. */
+export const DAY_SECONDS = 86_400;
+
+// The busiest moment of the simulated day, as seconds after midnight UTC.
+const DAILY_PEAK_SECONDS = 14 * 3600;
+
+/**
+ * A daily swing of amplitude `amp` around 0, peaking at 14:00 UTC, at unix
+ * second `unixS`: the working day's load that 24 h and 48 h charts show.
+ */
+export function daily(amp: number, unixS: number): number {
+  return amp *
+    Math.cos((2 * Math.PI * (unixS - DAILY_PEAK_SECONDS)) / DAY_SECONDS);
+}
+
+/**
+ * The integral of `daily(amp, ·)` from unix second `fromS` to `toS`, to add
+ * to a {@link counter} whose base is at least its own amplitude plus `amp`,
+ * so the sum still only grows.
+ */
+export function dailyCounter(amp: number, fromS: number, toS: number): number {
+  const omega = (2 * Math.PI) / DAY_SECONDS;
+  const at = (s: number) => Math.sin(omega * (s - DAILY_PEAK_SECONDS)) / omega;
+  return amp * (at(toS) - at(fromS));
 }

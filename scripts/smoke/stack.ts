@@ -56,27 +56,39 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     onLine: opts.onLine,
   });
   const url = `http://127.0.0.1:${opts.port}`;
+  const answering = waitFor("the server to answer /api/hosts", async () => {
+    // Another program may hold the port and accept without answering: a
+    // probe that never returns would keep us from seeing the server exit.
+    const res = await fetch(`${url}/api/hosts`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    await res.body?.cancel();
+    return res.ok ? true : undefined;
+  }, { timeoutMs: opts.startTimeoutMs ?? 30_000, intervalMs: 100 });
+  const exited = proc.status.then(() => {
+    throw new ServerExited(proc.tail());
+  });
   try {
-    await waitFor("the server to answer /api/hosts", async () => {
-      if (proc.exited()) {
-        throw new ServerExited(`the server exited early:\n${proc.tail()}`);
-      }
-      const res = await fetch(`${url}/api/hosts`);
-      await res.body?.cancel();
-      return res.ok ? true : undefined;
-    }, { timeoutMs: opts.startTimeoutMs ?? 30_000, intervalMs: 100 });
+    await Promise.race([answering, exited]);
   } catch (err) {
     await proc.stop({ sig: "SIGKILL" });
-    if (err instanceof ServerExited) throw new Error(err.message);
+    if (err instanceof ServerExited) throw err;
     throw new Error(
       `${(err as Error).message}\nserver output:\n${proc.tail()}`,
     );
+  } finally {
+    answering.catch(() => {});
+    exited.catch(() => {});
   }
   return { proc, url };
 }
 
-// waitFor keeps polling through ordinary errors; this one ends the wait
-class ServerExited extends Error {}
+/** The server process ended before it answered; `output` is what it printed. */
+export class ServerExited extends Error {
+  constructor(readonly output: string) {
+    super(`the server exited early:\n${output}`);
+  }
+}
 
 /**
  * Registers a host through `deno task host register NAME` and returns the
@@ -183,17 +195,33 @@ export async function startRegisteredAgent(
 ): Promise<Proc> {
   const { name, node, dir } = agent;
   const registered = await registerHost({ ...server, name });
-  const configPath = `${dir}/agent.toml`;
+  const configPath = await writeAgentConfig(registered, agent);
+  return startAgent({ name, configPath, node, onLine: agent.onLine });
+}
+
+/**
+ * Writes `dir/agent.toml` for a simulated node from what `host register`
+ * printed (its outbox in `dir` too); returns the file's path.
+ */
+export async function writeAgentConfig(
+  registered: string,
+  agent: {
+    node: SimulatedNode;
+    dir: string;
+    intervals: AgentSettings["intervals"];
+  },
+): Promise<string> {
+  const configPath = `${agent.dir}/agent.toml`;
   await Deno.writeTextFile(
     configPath,
     agentToml(registered, {
-      node: node.model.node,
-      procDir: node.procDir,
-      outboxPath: `${dir}/outbox.json`,
+      node: agent.node.model.node,
+      procDir: agent.node.procDir,
+      outboxPath: `${agent.dir}/outbox.json`,
       intervals: agent.intervals,
     }),
   );
-  return startAgent({ name, configPath, node, onLine: agent.onLine });
+  return configPath;
 }
 
 /** `GET /api/hosts/NAME` as JSON, or undefined for a 404. */
