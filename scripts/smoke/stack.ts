@@ -193,7 +193,7 @@ export async function startRegisteredAgent(
     onLine?: (line: string) => void;
   },
 ): Promise<Proc> {
-  const { name, node, dir } = agent;
+  const { name, node } = agent;
   const registered = await registerHost({ ...server, name });
   const configPath = await writeAgentConfig(registered, agent);
   return startAgent({ name, configPath, node, onLine: agent.onLine });
