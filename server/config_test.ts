@@ -21,7 +21,8 @@ Deno.test("resolveServerConfig() fills every default from an empty environment",
   const result = resolveServerConfig({});
   assert.ok(result.ok);
   assert.deepEqual(result.config, {
-    hostname: "0.0.0.0",
+    // no password in development: this machine only
+    hostname: "127.0.0.1",
     port: 4000,
     databaseUrl: "file:data/proxmon.db",
     databaseAuthToken: null,
@@ -45,6 +46,7 @@ Deno.test("resolveServerConfig() fills every default from an empty environment",
     metricsPublic: false,
     remoteWrite: null,
     alertsFile: "data/alerts.toml",
+    publicUrl: null,
   });
 });
 
@@ -91,6 +93,7 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
     REMOTE_WRITE_MAX_AGE_HOURS: "6",
     REMOTE_WRITE_DATASETS: "1",
     ALERTS_FILE: "/etc/proxmon/alerts.toml",
+    PUBLIC_URL: "https://monitor.example/",
   });
   assert.deepEqual(config, {
     hostname: "127.0.0.1",
@@ -122,6 +125,7 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
       datasets: true,
     },
     alertsFile: "/etc/proxmon/alerts.toml",
+    publicUrl: "https://monitor.example",
   });
 });
 
@@ -157,6 +161,10 @@ Deno.test("resolveServerConfig() names the bad setting and the bad value", async
     [
       { SESSION_SECRET: "short" },
       /^SESSION_SECRET must be at least 32 characters/,
+    ],
+    [
+      { PUBLIC_URL: "monitor.example" },
+      /^PUBLIC_URL must be an http:\/\/ or https:\/\/ URL/,
     ],
   ];
   for (const [env, message] of cases) {
@@ -220,5 +228,28 @@ Deno.test("resolveServerConfig() takes basic auth for remote_write and refuses h
   assert.match(
     refused({ METRICS_PUBLIC: "yes" }),
     /METRICS_PUBLIC must be one of 0, 1/,
+  );
+});
+
+Deno.test("resolveServerConfig() listens on 127.0.0.1 without a password in development, unless HOSTNAME says otherwise", () => {
+  const open = resolveServerConfig({});
+  assert.ok(open.ok);
+  assert.equal(open.config.hostname, "127.0.0.1");
+  assert.match(open.warnings[0], /listens on 127\.0\.0\.1 only/);
+
+  const chosen = resolveServerConfig({ HOSTNAME: "0.0.0.0" });
+  assert.ok(chosen.ok);
+  assert.equal(chosen.config.hostname, "0.0.0.0");
+  assert.match(
+    chosen.warnings[0],
+    /open to anyone who can reach 0\.0\.0\.0:4000/,
+  );
+
+  // With a password the dashboard is guarded: every interface, as before.
+  assert.equal(resolved({ DASHBOARD_PASSWORD_HASH: HASH }).hostname, "0.0.0.0");
+  assert.equal(
+    resolved({ PROXMON_ENV: "production", DASHBOARD_PASSWORD_HASH: HASH })
+      .hostname,
+    "0.0.0.0",
   );
 });

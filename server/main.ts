@@ -39,8 +39,12 @@ export async function main(
     );
     return 1;
   }
+  // The address as bound, so "every interface" is never read as "local".
+  const everywhere = ["0.0.0.0", "::"].includes(config.hostname)
+    ? ", every interface"
+    : "";
   log.info(
-    `proxmon listening on ${server.url} (agent socket at /agent/ws, database ${config.databaseUrl}, ${config.env}, ${config.wsAdapter} websockets)`,
+    `proxmon listening on http://${server.address} (agent socket at /agent/ws${everywhere}, database ${config.databaseUrl}, ${config.env}, ${config.wsAdapter} websockets)`,
   );
 
   log.info(server.limits);

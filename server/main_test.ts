@@ -167,3 +167,104 @@ Deno.test("main.ts says in one line when its port is taken, exit 1", async () =>
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The local addresses listening on TCP `port`, from /proc/net/tcp and tcp6. */
+async function listenersOn(port: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const text = await Deno.readTextFile(file).catch(() => "");
+    for (const line of text.split("\n").slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (!local || state !== "0A") continue; // 0A: LISTEN
+      const [addr, hexPort] = local.split(":");
+      if (parseInt(hexPort, 16) === port) out.push(addr);
+    }
+  }
+  return out;
+}
+
+Deno.test("main.ts in development without a password listens on 127.0.0.1 only, and says so", async () => {
+  const { dir, url } = await tempDbUrl();
+  await using server = await startServerProcess({
+    PROXMON_ENV: "development",
+    DASHBOARD_PASSWORD_HASH: "",
+    HOSTNAME: "", // unset: the default decides
+    DATABASE_URL: url,
+  });
+  // 0100007F is 127.0.0.1 as the kernel prints it (little-endian hex)
+  assert.deepEqual(await listenersOn(server.port), ["0100007F"]);
+  assert.ok(
+    server.stdout.some((l) =>
+      l.startsWith(`proxmon listening on http://127.0.0.1:${server.port} `)
+    ),
+    server.stdout.join("\n"),
+  );
+  server.child.kill("SIGTERM");
+  const done = await server.finished;
+  assert.equal(done.code, 0);
+  assert.match(done.stderr, /listens on 127\.0\.0\.1 only/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("main.ts with HOSTNAME=0.0.0.0 listens on every interface and logs that address", async () => {
+  const { dir, url } = await tempDbUrl();
+  await using server = await startServerProcess({
+    HOSTNAME: "0.0.0.0",
+    DATABASE_URL: url,
+  });
+  assert.deepEqual(await listenersOn(server.port), ["00000000"]);
+  assert.ok(
+    server.stdout.some((l) =>
+      l.startsWith(`proxmon listening on http://0.0.0.0:${server.port} `) &&
+      l.includes("every interface")
+    ),
+    server.stdout.join("\n"),
+  );
+  server.child.kill("SIGTERM");
+  assert.equal((await server.finished).code, 0);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("after a clean stop (SIGTERM), a copy of proxmon.db alone holds every sample", async () => {
+  const { dir, url } = await tempDbUrl();
+  const db = await openDatabase(url);
+  const { token } = await createHost(db, "pve-01", Date.now());
+  db.close();
+  await using server = await startServerProcess({ DATABASE_URL: url });
+  const agent = await TestAgent.connect(
+    `ws://127.0.0.1:${server.port}/agent/ws`,
+  );
+  assert.deepEqual(await agent.join("pve-01", token), { type: "joined" });
+  const base = Date.UTC(2026, 3, 21, 12);
+  const count = 200;
+  for (let ref = 0; ref < count; ref++) {
+    agent.send({
+      type: "sample",
+      ref,
+      interval: "fast",
+      collected_at: new Date(base + ref * 1000).toISOString(),
+      data: fast,
+    });
+  }
+  const acked = new Set<number>();
+  while (acked.size < count) {
+    const msg = await agent.next();
+    assert.equal(msg.type, "ack", JSON.stringify(msg));
+    if (msg.type === "ack") acked.add(Number(msg.ref));
+  }
+  // Far fewer samples than SQLite's automatic checkpoint (1000 pages)
+  // needs, so without the checkpoint at shutdown they would sit in the WAL.
+  server.child.kill("SIGTERM");
+  assert.equal((await server.finished).code, 0);
+
+  const copy = await Deno.makeTempDir({ prefix: "proxmon-backup-copy-" });
+  await Deno.copyFile(`${dir}/proxmon.db`, `${copy}/proxmon.db`);
+  const reopened = await openDatabase(`file:${copy}/proxmon.db`);
+  const rows = await allSamples(reopened);
+  reopened.close();
+  assert.equal(rows.length, count);
+  const wal = await Deno.stat(`${dir}/proxmon.db-wal`).catch(() => null);
+  assert.ok(wal === null || wal.size === 0, `WAL left with ${wal?.size} bytes`);
+  await Deno.remove(copy, { recursive: true });
+  await Deno.remove(dir, { recursive: true });
+});

@@ -8,7 +8,7 @@ import { closeAllAgents, startTokenWatch } from "./ingest/agent_registry.ts";
 import { createApp } from "./app.ts";
 import { type Clock, systemClock } from "@proxmon/shared/clock";
 import type { ServerConfig } from "./config.ts";
-import { openDatabase } from "./store/client.ts";
+import { checkpointWal, openDatabase } from "./store/client.ts";
 import { type AppDeps, createAppDeps } from "./app_deps.ts";
 import { markAllOffline } from "./store/hosts.ts";
 import { consoleLogger, type Logger } from "@proxmon/shared/logger";
@@ -30,8 +30,10 @@ import { connectionsFor, readFdLimit } from "./edge/fd_limit.ts";
 const MAX_CONNECTIONS_CAP = 4096;
 
 export interface RunningServer {
-  /** e.g. http://127.0.0.1:4000 */
+  /** e.g. http://127.0.0.1:4000; localhost when listening on every interface */
   url: string;
+  /** the address it listens on, as bound: `127.0.0.1:4000`, `0.0.0.0:4000`, `[::]:4000` */
+  address: string;
   port: number;
   deps: AppDeps;
   /** one line on the connection limits in force, for the start-up log */
@@ -152,11 +154,12 @@ export async function startServer(
     intervalMs: config.tokenCheckMs,
   });
 
-  const shownHost = ["0.0.0.0", "::"].includes(listening.hostname)
-    ? "localhost"
-    : listening.hostname.includes(":")
+  const bound = listening.hostname.includes(":")
     ? `[${listening.hostname}]`
     : listening.hostname;
+  const shownHost = ["0.0.0.0", "::"].includes(listening.hostname)
+    ? "localhost"
+    : bound;
   let stopped: Promise<WriterStats> | null = null;
   const shutdown = async (): Promise<WriterStats> => {
     stopping.abort();
@@ -173,11 +176,15 @@ export async function startServer(
     await deps.writer.close();
     await deps.remoteWrite?.stop();
     await deps.alerts.stop();
+    await checkpointWal(database).catch((err) =>
+      log.error("could not checkpoint the database's WAL", err)
+    );
     database.close();
     return deps.writer.stats();
   };
   return {
     url: `http://${shownHost}:${listening.port}`,
+    address: `${bound}:${listening.port}`,
     port: listening.port,
     deps,
     limits: `connections: at most ${maxConnections} (open-file limit ${

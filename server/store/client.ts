@@ -70,3 +70,14 @@ export async function openDatabase(
     close: () => client.close(),
   };
 }
+
+/**
+ * Moves everything in the write-ahead log into the main file and empties
+ * the log, so `proxmon.db` alone holds every committed sample: copying just
+ * that file after a clean stop is then a complete backup. No-op for remote
+ * databases.
+ */
+export async function checkpointWal(database: Database): Promise<void> {
+  if (!database.url.startsWith("file:")) return;
+  await database.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+}
