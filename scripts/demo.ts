@@ -42,11 +42,33 @@ const NODES = [
 const INTERVALS = { fast: 5, medium: 30, slow: 300, smart: 300 };
 
 // The backfilled past: long enough for every chart range, one fast sample
-// every two minutes (a 24 h chart of 300 points has a bucket per 4.8 min),
-// so three nodes' history is in within a few seconds.
+// every four minutes (a 24 h chart of 300 points has a bucket per 4.8 min),
+// and every two in the last six hours, so three nodes' history is in within
+// seconds. The last 24 h go first: the charts open on them.
 const HISTORY_HOURS = 48;
-const HISTORY_STEP_MS = 120_000;
-const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/** The spans sent, in order, each one fast sample per `stepMs`. */
+function historySpans(
+  nowMs: number,
+): { fromMs: number; toMs: number; stepMs: number }[] {
+  const step = 4 * MINUTE_MS;
+  return [
+    { fromMs: nowMs - 24 * HOUR_MS, toMs: nowMs, stepMs: step },
+    {
+      fromMs: nowMs - HISTORY_HOURS * HOUR_MS,
+      toMs: nowMs - 24 * HOUR_MS - step,
+      stepMs: step,
+    },
+    // between the samples of the first span: one every 2 min
+    {
+      fromMs: nowMs - 6 * HOUR_MS + step / 2,
+      toMs: nowMs - step / 2,
+      stepMs: step,
+    },
+  ];
+}
 
 const say = (line: string) => console.log(`demo: ${line}`);
 const prefixed = (name: string) => (line: string) =>
@@ -247,19 +269,15 @@ function portTaken(port: number): boolean {
 class DemoError extends Error {}
 
 /**
- * Sends every node's past through the agent socket, the last 24 hours first
- * (what the default charts show), then the day before; returns the acks.
+ * Sends every node's past through the agent socket, span by span (see
+ * historySpans); returns the acks.
  */
 async function backfill(
   server: ServerHandle,
   hosts: Registered[],
 ): Promise<number> {
-  const now = Date.now();
   const url = `${server.url.replace(/^http/, "ws")}/agent/ws`;
-  const spans = [
-    [now - 24 * HOUR_MS, now],
-    [now - HISTORY_HOURS * HOUR_MS, now - 24 * HOUR_MS - HISTORY_STEP_MS],
-  ];
+  const spans = historySpans(Date.now());
   const results = await Promise.all(
     hosts.map(async ({ node, registered }) => {
       const { host_id, token } = parseToml(registered) as Record<
@@ -267,15 +285,13 @@ async function backfill(
         string
       >;
       let acked = 0;
-      for (const [fromMs, toMs] of spans) {
+      for (const span of spans) {
         const r = await backfillHistory({
           url,
           hostName: host_id,
           token,
           model: node.model,
-          fromMs,
-          toMs,
-          stepMs: HISTORY_STEP_MS,
+          ...span,
           other: denoRunner,
         });
         if (r.nacked > 0) {

@@ -6,6 +6,7 @@ import { resolveServerConfig } from "./config.ts";
 import { consoleLogger } from "@proxmon/shared/logger";
 import { startServer } from "./server.ts";
 import { AlertsConfigError } from "./alerts/alerts_config.ts";
+import { DatabaseError } from "./store/client.ts";
 
 // Deno.serve throws AddrInUse; node's server reports EADDRINUSE.
 const isAddrInUse = (err: unknown) =>
@@ -29,7 +30,7 @@ export async function main(
   try {
     server = await startServer(config, { log });
   } catch (err) {
-    if (err instanceof AlertsConfigError) {
+    if (err instanceof AlertsConfigError || err instanceof DatabaseError) {
       console.error(`proxmon: cannot start: ${err.message}`);
       return 1;
     }

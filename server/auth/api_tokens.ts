@@ -4,7 +4,7 @@
  * checked in constant time against every stored hash; there are few tokens,
  * so the scan costs nothing and leaks nothing about which hash was near.
  */
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import type { Database } from "../store/client.ts";
 import { apiTokens } from "../store/schema.ts";
 import { nameProblem } from "../store/hosts.ts";
@@ -66,6 +66,22 @@ export async function revokeApiToken(
       `no API token named ${JSON.stringify(name)}`,
     );
   }
+}
+
+/** A stored API token as the CLI lists it: never the token or its hash. */
+export interface ApiTokenInfo {
+  name: string;
+  createdAt: number;
+}
+
+/** Every API token's name and creation time, by name. */
+export async function listApiTokens(
+  { db }: Database,
+): Promise<ApiTokenInfo[]> {
+  return await db.select({
+    name: apiTokens.name,
+    createdAt: apiTokens.createdAt,
+  }).from(apiTokens).orderBy(asc(apiTokens.name));
 }
 
 /** True when `token` is one of the stored API tokens. */

@@ -28,18 +28,104 @@ export function isFileUrl(url: string): boolean {
 }
 
 /**
+ * A database that cannot be opened, said in one line that names the path
+ * and what to do; `main.ts` and the CLI print it instead of a stack trace.
+ */
+export class DatabaseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatabaseError";
+  }
+}
+
+export interface OpenOptions {
+  authToken?: string;
+  /**
+   * Create a missing `file:` database (and its folder); default true. The
+   * host CLI passes false, so a wrong DATABASE_URL is reported instead of
+   * quietly starting an empty database.
+   */
+  create?: boolean;
+}
+
+/** The file path of a `file:` URL, as the driver reads it. */
+export function filePath(url: string): string {
+  return url.slice("file:".length).replace(/\?.*$/, "");
+}
+
+/** Why a `file:` database at `path` failed to open, as one line. */
+export function describeOpenError(path: string, err: unknown): string | null {
+  const code = err && typeof err === "object" && "code" in err
+    ? String(err.code)
+    : "";
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === "SQLITE_NOTADB") {
+    return `${path} is not an SQLite database: set DATABASE_URL to proxmon's database, or move that file away to start a new one`;
+  }
+  if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM")) {
+    return `${path} cannot be written (${code}): give the server's user write access to it and its folder, or set DATABASE_URL`;
+  }
+  // The driver reports SQLITE_CANTOPEN (14) only inside its message.
+  if (
+    code.startsWith("SQLITE_CANTOPEN") ||
+    /Unable to open connection to local database .*: 14\b/.test(message)
+  ) {
+    return `cannot open or create ${path}: check that its folder exists and is writable by the server's user, or set DATABASE_URL`;
+  }
+  return null;
+}
+
+/**
  * Opens the database, creating the parent folder of a `file:` URL, turning on
- * WAL for files, and applying every pending migration.
+ * WAL for files, and applying every pending migration. Problems with a local
+ * file throw {@link DatabaseError}.
  */
 export async function openDatabase(
   url: string,
-  opts: { authToken?: string } = {},
+  opts: OpenOptions = {},
 ): Promise<Database> {
-  if (url.startsWith("file:")) {
-    const path = url.slice("file:".length);
-    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-    if (dir) await Deno.mkdir(dir, { recursive: true });
+  const file = url.startsWith("file:") ? filePath(url) : null;
+  if (file !== null) await prepareFile(file, opts.create ?? true);
+  try {
+    return await connect(url, opts);
+  } catch (err) {
+    const line = file === null ? null : describeOpenError(file, err);
+    if (line !== null) throw new DatabaseError(line);
+    throw err;
   }
+}
+
+/** Checks a `file:` database's path, and creates its folder if asked. */
+async function prepareFile(path: string, create: boolean): Promise<void> {
+  const info = await Deno.stat(path).catch((err) => {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw new DatabaseError(`cannot read ${path}: ${err.message}`);
+  });
+  if (info?.isDirectory) {
+    throw new DatabaseError(
+      `${path} is a folder, not a database file: set DATABASE_URL to a file, e.g. file:${
+        path.replace(/\/+$/, "")
+      }/proxmon.db`,
+    );
+  }
+  if (info !== null) return;
+  if (!create) {
+    throw new DatabaseError(`no database at ${path} (set DATABASE_URL)`);
+  }
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  if (!dir) return;
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new DatabaseError(
+      `cannot create the folder ${dir} for ${path}: ${
+        (err as Error).message.replace(/ \(os error \d+\).*$/, "")
+      }; set DATABASE_URL to a writable place`,
+    );
+  }
+}
+
+async function connect(url: string, opts: OpenOptions): Promise<Database> {
   // `timeout` is the busy timeout of every pooled connection. A PRAGMA would
   // reach only the first one, and the client opens more for transactions;
   // those would then fail at once while the host CLI holds the write lock.

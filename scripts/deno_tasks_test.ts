@@ -1,0 +1,30 @@
+/** The task list `deno task` shows a newcomer: every task says what it does. */
+import assert from "node:assert/strict";
+import { ROOT } from "./smoke/stack.ts";
+
+Deno.test("every task in deno.json has a description", async () => {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as {
+    tasks: Record<string, string | { description?: string; command: string }>;
+  };
+  const bare = Object.entries(config.tasks)
+    .filter(([, task]) => typeof task === "string" || !task.description?.trim())
+    .map(([name]) => name);
+  assert.deepEqual(bare, []);
+  assert.ok(Object.keys(config.tasks).length >= 10);
+});
+
+Deno.test("`deno task host --help` and `deno task host` exit 0 and list the commands", async () => {
+  for (const args of [["host", "--help"], ["host"]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", ...args],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(text, /^usage: deno task host COMMAND/);
+    assert.match(text, /^ {2}api-tokens /m);
+  }
+});
