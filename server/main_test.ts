@@ -194,12 +194,12 @@ Deno.test("main.ts in development without a password listens on 127.0.0.1 only, 
   // 0100007F is 127.0.0.1 as the kernel prints it (little-endian hex)
   assert.deepEqual(await listenersOn(server.port), ["0100007F"]);
   assert.ok(
-    server.stdout.some((l) =>
+    server.stdout().split("\n").some((l) =>
       l.startsWith(`proxmon listening on http://127.0.0.1:${server.port} `)
     ),
-    server.stdout.join("\n"),
+    server.stdout(),
   );
-  server.child.kill("SIGTERM");
+  server.signal("SIGTERM");
   const done = await server.finished;
   assert.equal(done.code, 0);
   assert.match(done.stderr, /listens on 127\.0\.0\.1 only/);
@@ -214,13 +214,13 @@ Deno.test("main.ts with HOSTNAME=0.0.0.0 listens on every interface and logs tha
   });
   assert.deepEqual(await listenersOn(server.port), ["00000000"]);
   assert.ok(
-    server.stdout.some((l) =>
+    server.stdout().split("\n").some((l) =>
       l.startsWith(`proxmon listening on http://0.0.0.0:${server.port} `) &&
       l.includes("every interface")
     ),
-    server.stdout.join("\n"),
+    server.stdout(),
   );
-  server.child.kill("SIGTERM");
+  server.signal("SIGTERM");
   assert.equal((await server.finished).code, 0);
   await Deno.remove(dir, { recursive: true });
 });
@@ -254,7 +254,7 @@ Deno.test("after a clean stop (SIGTERM), a copy of proxmon.db alone holds every 
   }
   // Far fewer samples than SQLite's automatic checkpoint (1000 pages)
   // needs, so without the checkpoint at shutdown they would sit in the WAL.
-  server.child.kill("SIGTERM");
+  server.signal("SIGTERM");
   assert.equal((await server.finished).code, 0);
 
   const copy = await Deno.makeTempDir({ prefix: "proxmon-backup-copy-" });
