@@ -164,13 +164,7 @@ export function resolveAgentConfig(
     raw = parseToml(tomlText);
   } catch (err) {
     if (!(err instanceof TomlError)) throw err;
-    const reason = err.message.split("\n")[0].replace(
-      /^Invalid TOML document: /,
-      "",
-    );
-    throw new AgentConfigError([
-      `${path}: line ${err.line}: not valid TOML: ${reason}`,
-    ]);
+    throw new AgentConfigError([describeTomlError(tomlText, path, err)]);
   }
   const parsed = v.safeParse(AgentToml, raw, { abortEarly: false });
   if (!parsed.success) {
@@ -215,6 +209,39 @@ export function resolveAgentConfig(
       concurrency: toml.concurrency ?? d.concurrency,
     },
   };
+}
+
+/**
+ * A TOML syntax error as one line: the file, line and column, the key whose
+ * line it is (with its table, as the other messages name keys), the parser's
+ * reason, and a hint where the reason is cryptic.
+ */
+export function describeTomlError(
+  tomlText: string,
+  path: string,
+  err: TomlError,
+): string {
+  const reason = err.message.split("\n")[0].replace(
+    /^Invalid TOML document: /,
+    "",
+  );
+  const lines = tomlText.split(/\r?\n/);
+  const source = lines[err.line - 1] ?? "";
+  const key = source.match(/^\s*([A-Za-z0-9_.\-"' ]+?)\s*=/)?.[1]
+    ?.replace(/["'\s]/g, "");
+  // the table the line belongs to: the last [header] above it
+  const table = lines.slice(0, err.line - 1).reverse()
+    .map((l) => l.match(/^\s*\[+\s*([^\]]+?)\s*\]+/)?.[1])
+    .find((t) => t !== undefined);
+  const where = `line ${err.line}, column ${err.column}`;
+  const named = key ? `, key ${table ? `${table}.` : ""}${key}` : "";
+  // An unclosed "…" runs into the line break, which TOML calls a control
+  // character; say what the person most likely did.
+  const hint = /control characters/.test(reason) &&
+      (source.split('"').length - 1) % 2 === 1
+    ? ` (is a closing " missing?)`
+    : "";
+  return `${path}: ${where}${named}: not valid TOML: ${reason}${hint}`;
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {

@@ -178,10 +178,34 @@ Deno.test("resolveAgentConfig() reports every bad key at once", () => {
   assert.ok(!err.message.includes("\n"), "the message is one line");
 });
 
-Deno.test("resolveAgentConfig() reports broken TOML with the file and line", () => {
-  assert.deepEqual(issuesOf(`token = "t"\nserver_url = \n`), [
-    `${PATH}: line 2: not valid TOML: invalid value`,
-  ]);
+Deno.test("resolveAgentConfig() reports broken TOML with the file, line, column and key", async (t) => {
+  const cases: [string, string, string][] = [
+    [
+      "a value left out",
+      `token = "t"\nserver_url = \n`,
+      `${PATH}: line 2, column 14, key server_url: not valid TOML: invalid value`,
+    ],
+    [
+      "a string not closed",
+      `server_url = "wss://monitor.example\ntoken = "t"\n`,
+      `${PATH}: line 1, column 36, key server_url: not valid TOML: control characters are not allowed in strings (is a closing " missing?)`,
+    ],
+    [
+      "a key in a table",
+      `token = "t"\n\n[intervals]\nfast_seconds = 10 s\n`,
+      `${PATH}: line 4, column 19, key intervals.fast_seconds: not valid TOML: each key-value declaration must be followed by an end-of-line`,
+    ],
+    [
+      "a broken table header",
+      `token = "t"\n[intervals\n`,
+      `${PATH}: line 2, column 11: not valid TOML: illegal character in key`,
+    ],
+  ];
+  for (const [name, toml, expected] of cases) {
+    await t.step(name, () => {
+      assert.deepEqual(issuesOf(toml), [expected]);
+    });
+  }
 });
 
 Deno.test("resolveAgentConfig() warns about unknown keys and still resolves", () => {
