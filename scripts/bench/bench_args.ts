@@ -1,4 +1,5 @@
-/** The benchmark driver's command line, parsed by a pure function. */
+/** The benchmark driver's command line, parsed by `node:util` parseArgs. */
+import { parseArgs } from "node:util";
 import type { Adapter } from "./ingest_bench.ts";
 
 export const BENCHES = [
@@ -21,33 +22,68 @@ export interface BenchArgs {
 
 export type BenchArgsResult =
   | { ok: true; args: BenchArgs }
+  /** `--help`: print `usage` and exit 0 */
+  | { ok: true; help: true; usage: string }
   | { ok: false; error: string };
 
-const USAGE =
-  "usage: main.ts <ingest|api|agent|retention|edges|remote-write|all> [--quick] [--adapters=deno,node] [--json=PATH]";
+export const BENCH_USAGE =
+  `usage: deno task bench[:NAME] [--quick] [--adapters=deno,node] [--json=PATH]
+       deno run -A scripts/bench/main.ts <ingest|api|agent|retention|edges|remote-write|all>... [options]
 
-/** Parses `Deno.args`; an unknown word gets the usage line as the error. */
+  --quick            short runs (minutes, not tens of minutes); same targets
+  --adapters=LIST    WebSocket adapters the ingest benchmark measures (deno,node)
+  --json=PATH        also write the JSON summary to PATH
+  --help             this text`;
+
+const ADAPTERS: readonly Adapter[] = ["deno", "node"];
+
+/** Parses `Deno.args`; a bad word gets the usage text in the error. */
 export function parseBenchArgs(argv: string[]): BenchArgsResult {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        quick: { type: "boolean" },
+        adapters: { type: "string" },
+        json: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    return {
+      ok: false,
+      error: `${(err as Error).message.split(". ")[0]}\n${BENCH_USAGE}`,
+    };
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { ok: true, help: true, usage: BENCH_USAGE };
   const out: BenchArgs = {
     benches: [],
-    quick: false,
-    adapters: ["deno", "node"],
-    jsonPath: null,
+    quick: values.quick ?? false,
+    adapters: [...ADAPTERS],
+    jsonPath: values.json ?? null,
   };
-  for (const a of argv) {
-    if (a === "--quick") out.quick = true;
-    else if (a.startsWith("--adapters=")) {
-      const list = a.slice("--adapters=".length).split(",");
-      if (list.some((x) => x !== "deno" && x !== "node") || !list.length) {
-        return { ok: false, error: `bad ${a}\n${USAGE}` };
-      }
-      out.adapters = list as Adapter[];
-    } else if (a.startsWith("--json=")) out.jsonPath = a.slice(7);
-    else if (a === "all") out.benches.push(...BENCHES);
-    else if ((BENCHES as readonly string[]).includes(a)) {
-      out.benches.push(a as BenchName);
-    } else return { ok: false, error: `unknown argument ${a}\n${USAGE}` };
+  if (values.adapters !== undefined) {
+    const list = values.adapters.split(",");
+    if (!list.every((x) => (ADAPTERS as readonly string[]).includes(x))) {
+      return {
+        ok: false,
+        error: `bad --adapters=${values.adapters}\n${BENCH_USAGE}`,
+      };
+    }
+    out.adapters = list as Adapter[];
   }
-  if (out.benches.length === 0) return { ok: false, error: USAGE };
+  for (const word of positionals) {
+    if (word === "all") out.benches.push(...BENCHES);
+    else if ((BENCHES as readonly string[]).includes(word)) {
+      out.benches.push(word as BenchName);
+    } else {
+      return { ok: false, error: `unknown benchmark ${word}\n${BENCH_USAGE}` };
+    }
+  }
+  if (out.benches.length === 0) return { ok: false, error: BENCH_USAGE };
   return { ok: true, args: out };
 }

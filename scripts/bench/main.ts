@@ -2,7 +2,7 @@
  * Benchmark driver.
  *
  *   deno run -A scripts/bench/main.ts <ingest|api|agent|retention|edges|remote-write|all> [--quick]
- *     [--adapters=deno,node] [--json=PATH]
+ *     [--adapters=deno,node] [--json=PATH] [--help]
  *
  * Progress goes to stderr; stdout gets the JSON summary, then one line per
  * benchmark with its headline figures. Exits 1 when a target was missed.
@@ -21,6 +21,10 @@ async function main(): Promise<number> {
   if (!parsed.ok) {
     console.error(parsed.error);
     return 2;
+  }
+  if ("help" in parsed) {
+    console.log(parsed.usage);
+    return 0;
   }
   const args = parsed.args;
   const log = (msg: string) =>
