@@ -28,3 +28,17 @@ Deno.test("`deno task host --help` and `deno task host` exit 0 and list the comm
     assert.match(text, /^ {2}api-tokens /m);
   }
 });
+
+Deno.test(".gitignore ignores no source file of the repository", async () => {
+  const patterns = (await Deno.readTextFile(`${ROOT}/.gitignore`))
+    .split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  // scripts/demo.ts and scripts/smoke_test.ts were once listed here
+  const sources = patterns.filter((p) => /\.(ts|tsx|js|json|md)$/.test(p));
+  assert.deepEqual(sources, []);
+  for (const p of patterns) {
+    const plain = p.replace(/\/$/, "");
+    if (/[*?[]/.test(plain)) continue;
+    const info = await Deno.stat(`${ROOT}/${plain}`).catch(() => null);
+    assert.ok(!info?.isFile, `${p} is a file in the repository`);
+  }
+});
