@@ -119,26 +119,43 @@ const tooLarge = (max: number) => `frames are limited to ${max} bytes`;
 const isRef = (ref: unknown): ref is number =>
   typeof ref === "number" && Number.isSafeInteger(ref) && ref >= 0;
 
-interface Connection extends AgentConnection {
+/**
+ * The protocol state machine of one agent socket, behind the {@link Wire}
+ * seam: the adapter calls `open`, `receive` and `closed`, and the machine
+ * answers through the wire. Tests drive it with a recording wire and a fake
+ * clock, without TCP.
+ */
+export interface AgentSocket extends AgentConnection {
   open(wire: Wire): void;
   receive(data: unknown): void;
   closed(): void;
 }
 
+/** What the state machine needs: the socket deps less the HTTP parts. */
+export type AgentSocketMachineDeps = Omit<
+  AgentSocketDeps,
+  "upgradeWebSocket" | "clientAddress" | "shutdown"
+>;
+
 /** What an error message may carry beside its reason. */
 export type ErrorDetails = Omit<ErrorMessage, "type" | "reason">;
 
-function createConnection(
-  deps: AgentSocketDeps,
-  agentLog: AgentLog,
+/**
+ * One socket's state machine. `remote` names the agent in log lines and in
+ * the message a replaced agent gets; `agentLog` is shared by the sockets of
+ * one server so its rate limit covers them all.
+ */
+export function createAgentSocket(
+  deps: AgentSocketMachineDeps,
   remote: string,
-): Connection {
+  agentLog: AgentLog = createAgentLog(deps.log, deps.clock),
+): AgentSocket {
   const { clock, log, agents, writer, database, events } = deps;
   // The host name the join claimed, for log lines before it is verified.
   let claimed: string | null = null;
   let wire: Wire | null = null;
   let state: "open" | "joining" | "joined" | "closed" = "open";
-  let joined: Connection["joined"] = null;
+  let joined: AgentSocket["joined"] = null;
   let joinTimer: TimerId | null = null;
   // Frames are handled one after another, so a sample that arrives while the
   // join is still being checked waits for it instead of being refused.
@@ -334,7 +351,7 @@ function createConnection(
     }
   }
 
-  const conn: Connection = {
+  const conn: AgentSocket = {
     get joined() {
       return joined;
     },
@@ -391,7 +408,11 @@ export function createAgentSocketRoutes(deps: AgentSocketDeps): Hono {
       await next();
     },
     deps.upgradeWebSocket((c) => {
-      const conn = createConnection(deps, agentLog, deps.clientAddress(c));
+      const conn = createAgentSocket(
+        deps,
+        deps.clientAddress(c),
+        agentLog,
+      );
       return {
         onOpen: (_evt, ws) => conn.open(ws),
         onMessage: (evt) => conn.receive(evt.data),

@@ -135,29 +135,6 @@ for (const adapter of ADAPTERS) {
     assert.equal(host?.agentVersion ?? null, null);
   });
 
-  test("a socket that does not join in time gets join_timeout and is closed", async () => {
-    const { t, connect } = await setup(adapter, { JOIN_TIMEOUT_MS: "100" });
-    await using _ = t;
-    const agent = await connect();
-    assert.deepEqual(await agent.next(), {
-      type: "error",
-      reason: "join_timeout",
-    });
-    assert.deepEqual(await agent.waitClosed(), {
-      code: 1008,
-      reason: "join_timeout",
-    });
-  });
-
-  test("a joined socket is not closed by the join timeout", async () => {
-    const { t, joinedAgent } = await setup(adapter, { JOIN_TIMEOUT_MS: "100" });
-    await using _ = t;
-    await using agent = await joinedAgent();
-    await new Promise((r) => setTimeout(r, 250));
-    agent.send({ type: "ping" });
-    assert.deepEqual(await agent.next(), { type: "pong" });
-  });
-
   test("a second connection for a host replaces the first, and the host stays online", async () => {
     const { t, events, joinedAgent } = await setup(adapter);
     await using _ = t;
