@@ -68,8 +68,25 @@ export type ConnectionEvent =
   | { type: "refused"; reason: RefusalReason }
   | { type: "reconnect_scheduled"; attempt: number; delayMs: number };
 
+/**
+ * The socket as the connection uses it: what `WebSocket` offers, so the
+ * real one fits, and a test can hand in a fake and drive the state machine
+ * with a fake clock, without TCP.
+ */
+export interface AgentWire {
+  readonly readyState: number;
+  send(text: string): void;
+  close(): void;
+  onopen: ((e: Event) => void) | null;
+  onmessage: ((e: MessageEvent) => void) | null;
+  onerror: ((e: Event) => void) | null;
+  onclose: ((e: CloseEvent) => void) | null;
+}
+
 export interface ConnectionOptions {
   url: string;
+  /** opens a socket to `url`; a real WebSocket unless a test fakes it */
+  connect?: (url: string) => AgentWire;
   hostName: string;
   token: string;
   agentVersion: string;
@@ -170,8 +187,10 @@ export function createConnection(opts: ConnectionOptions): Connection {
   const t = { ...DEFAULT_TIMING, ...opts.timing };
   const { clock, log, outbox } = opts;
   const emit = opts.onEvent ?? (() => {});
+  const openSocket: (url: string) => AgentWire = opts.connect ??
+    ((url) => new WebSocket(url));
 
-  let socket: WebSocket | undefined;
+  let socket: AgentWire | undefined;
   let joined = false;
   let stopping = false;
   let attempt = 0;
@@ -192,7 +211,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
   let skewRetryTimer: TimerId | undefined;
   let skewWarned = false;
 
-  function send(ws: WebSocket, msg: AgentMessage): void {
+  function send(ws: AgentWire, msg: AgentMessage): void {
     ws.send(encode(msg));
   }
 
@@ -281,7 +300,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
     }
   }
 
-  function heartbeat(ws: WebSocket): void {
+  function heartbeat(ws: AgentWire): void {
     heartbeatTimer = clock.setTimeout(() => {
       if (ws !== socket) return;
       const silentMs = clock.now() - lastHeardMs;
@@ -296,7 +315,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
     }, Math.min(t.heartbeatMs, t.deadAfterMs));
   }
 
-  function onMessage(ws: WebSocket, raw: unknown): void {
+  function onMessage(ws: AgentWire, raw: unknown): void {
     lastHeardMs = clock.now();
     let json: unknown;
     try {
@@ -372,7 +391,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
   }
 
   /** Abandons `ws` (if still current) and schedules the next attempt. */
-  function lost(ws: WebSocket, reason: string): void {
+  function lost(ws: AgentWire, reason: string): void {
     if (ws !== socket) return;
     socket = undefined;
     joined = false;
@@ -403,7 +422,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
     rejected = false;
     lastError = "";
     lastHeardMs = clock.now();
-    const ws = new WebSocket(opts.url);
+    const ws = openSocket(opts.url);
     socket = ws;
     let resolveClosed: () => void = () => {};
     closed = new Promise((resolve) => (resolveClosed = resolve));

@@ -192,44 +192,6 @@ Deno.test("samples in flight when the socket drops are sent again and stored onc
   }
 });
 
-Deno.test("reconnect backoff grows while the server is away and resets after a join", async () => {
-  const port = await closedPort();
-  const outbox = new Outbox(10, memoryLogger());
-  const { connection, events, delays, log } = agent(
-    `ws://127.0.0.1:${port}/agent/ws`,
-    outbox,
-    { random: () => 0.5 },
-  );
-  let server: TestServer | undefined;
-  try {
-    connection.start();
-    await until(() => delays().length >= 6, "six failed attempts");
-    // cap = 20·2^attempt up to 160; random 0.5 takes half of it
-    assert.deepEqual(delays().slice(0, 6), [10, 20, 40, 80, 80, 80]);
-    assert.match(
-      log.lines[0],
-      /^warn: lost the server at ws:\/\/127\.0\.0\.1:\d+\/agent\/ws \(.+\); 0 samples waiting; reconnecting in 10 ms$/,
-    );
-
-    server = startTestServer({ port });
-    await until(() => connection.joined, "the join");
-    const before = delays().length;
-    await server.close();
-    await until(() => delays().length > before, "the next attempt");
-    const after = events.filter((e) => e.type === "reconnect_scheduled").at(
-      before,
-    );
-    assert.deepEqual(after, {
-      type: "reconnect_scheduled",
-      attempt: 0,
-      delayMs: 10,
-    });
-  } finally {
-    await connection.stop();
-    await server?.close();
-  }
-});
-
 Deno.test("the outbox bound drops the oldest samples while the server is away", async () => {
   const port = await closedPort();
   const log = memoryLogger();
@@ -251,71 +213,6 @@ Deno.test("the outbox bound drops the oldest samples while the server is away", 
     await connection.stop();
     await server?.close();
   }
-});
-
-Deno.test("a rejected token logs one clear line and retries slowly", async () => {
-  const server = startTestServer({ hosts: { [TEST_HOST]: "another-token" } });
-  const outbox = new Outbox(10, memoryLogger());
-  outbox.add(sample(0));
-  const { connection, log, delays } = agent(server.url, outbox);
-  try {
-    connection.start();
-    await until(() => server.joins.length === 3, "two later attempts");
-    const line =
-      `error: server rejected host_id ${TEST_HOST}: check token/host_id in ` +
-      `/etc/proxmon/agent.toml; retrying in 150 ms`;
-    assert.deepEqual(log.lines, [line], "said once, not at every retry");
-    assert.deepEqual(delays().slice(0, 2), [150, 150]);
-    assert.equal(server.received.length, 0, "nothing is sent before a join");
-    assert.equal(outbox.size, 1, "nothing is lost either");
-  } finally {
-    await connection.stop();
-    await server.close();
-  }
-});
-
-Deno.test("the heartbeat keeps a healthy connection and replaces a silent one", async (t) => {
-  await t.step("pings are answered: one join, no reconnect", async () => {
-    const server = startTestServer();
-    // A generous dead-after, so a busy test machine cannot fake a death.
-    const { connection, delays } = agent(
-      server.url,
-      new Outbox(10, memoryLogger()),
-      {
-        timing: { heartbeatMs: 20, deadAfterMs: 500 },
-      },
-    );
-    try {
-      connection.start();
-      await until(() => server.pings >= 6, "six pings");
-      assert.equal(server.joins.length, 1);
-      assert.deepEqual(delays(), []);
-    } finally {
-      await connection.stop();
-      await server.close();
-    }
-  });
-  await t.step(
-    "a server that stops answering is dropped and rejoined",
-    async () => {
-      const server = startTestServer({ silentAfterJoin: true });
-      const { connection, events } = agent(
-        server.url,
-        new Outbox(10, memoryLogger()),
-        { timing: { heartbeatMs: 20, deadAfterMs: 60 } },
-      );
-      try {
-        connection.start();
-        await until(() => server.joins.length >= 2, "a rejoin");
-        const gone = events.find((e) => e.type === "disconnected");
-        assert.ok(gone && gone.type === "disconnected");
-        assert.match(gone.reason, /^no message from the server for \d+ ms$/);
-      } finally {
-        await connection.stop();
-        await server.close();
-      }
-    },
-  );
 });
 
 Deno.test("a nacked sample goes to the dead letters with its reason, counted in its log line; the rest are stored", async () => {
