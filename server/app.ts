@@ -9,6 +9,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
+import { pageHeaders } from "./web/page_headers.ts";
 import { createAgentSocketRoutes } from "./ingest/agent_socket.ts";
 import { createHistoryApi } from "./api/history.ts";
 import { createHostsApi } from "./api/hosts.ts";
@@ -27,6 +28,16 @@ export function createApp(deps: AppDeps): Hono {
     if (err instanceof HTTPException) return err.getResponse();
     deps.log.error(`${c.req.method} ${c.req.path} failed:`, err);
     return c.json({ error: "internal_error" }, 500);
+  });
+
+  // Security headers on every response: pages, fragments, JSON, assets,
+  // 404s and errors alike. Not on a WebSocket upgrade (101), whose headers
+  // belong to the runtime.
+  app.use("*", async (c, next) => {
+    if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
+      return await next();
+    }
+    await pageHeaders(c, next);
   });
 
   // Every body is capped; POST /login reads its limiter first and has its

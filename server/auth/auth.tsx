@@ -75,10 +75,22 @@ export const LOGIN_BODY_BYTES = 8 * 1024;
 
 const GLOBAL = "*";
 
-/** Only a local path may follow a login; anything else could leave the site. */
+/**
+ * Only a local path may follow a login; anything else could leave the site.
+ * Control characters are stripped first (browsers ignore a tab or newline
+ * in a URL, so `/\t/evil.example/` is `//evil.example/` to them); then the
+ * path must be `/` alone or `/` and a character that cannot start another
+ * host (not `/` or `\`), and hold only printable ASCII, so it is always a
+ * valid Location header.
+ */
 export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith("/") || /^\/[\\/]/.test(next)) return "/";
-  return next;
+  if (!next) return "/";
+  const clean = next.replace(/\p{Cc}/gu, "");
+  if (clean === "/") return "/";
+  if (!/^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@?#][\x21-\x7e]*$/.test(clean)) {
+    return "/";
+  }
+  return clean;
 }
 
 function randomSecret(): string {

@@ -222,6 +222,48 @@ Deno.test("safeNext() keeps only local paths", () => {
   assert.equal(safeNext("/\\evil.example/"), "/");
   assert.equal(safeNext("https://evil.example/"), "/");
   assert.equal(safeNext(undefined), "/");
+  assert.equal(safeNext("/"), "/");
+  // Browsers drop tabs and newlines from URLs: each of these is
+  // //evil.example/ (or /\evil.example/) to them.
+  for (const c of ["\t", "\n", "\r", "\u0000", "\u000b", "\u001f", "\u007f"]) {
+    assert.equal(safeNext(`/${c}/evil.example/`), "/", JSON.stringify(c));
+    assert.equal(safeNext(`/${c}\\evil.example/`), "/", JSON.stringify(c));
+    assert.equal(safeNext(`${c}//evil.example/`), "/", JSON.stringify(c));
+  }
+  // Whatever comes back is a valid, local Location: printable ASCII only.
+  for (
+    const bad of [
+      " //evil.example/",
+      "/ /evil",
+      "/hosts/\u00e9",
+      "/hosts/a b",
+      "javascript:alert(1)",
+      "\\\\evil.example",
+      "/\u2028/evil.example",
+    ]
+  ) {
+    const out = safeNext(bad);
+    assert.ok(out === "/" || /^\/[^/\\][\x21-\x7e]*$/.test(out), bad);
+    assert.doesNotMatch(out, /[^\x21-\x7e]/);
+  }
+  // Control characters inside an otherwise local path are dropped.
+  assert.equal(safeNext("/hosts/pve-01\r\n?x=1"), "/hosts/pve-01?x=1");
+  assert.equal(safeNext("/hosts/pve-01\r\nSet-Cookie: x=1"), "/");
+});
+
+Deno.test("POST /login with CR/LF in next redirects to a clean local path, never a 500", async () => {
+  await withAuthApp({}, async ({ app }) => {
+    for (const next of ["/x\r\nSet-Cookie: a=b", "/\r\n/evil.example", "\n"]) {
+      const res = await app.request("http://dash/login", {
+        method: "POST",
+        body: new URLSearchParams({ password: PASSWORD, next }),
+      });
+      assert.equal(res.status, 303, JSON.stringify(next));
+      const location = res.headers.get("location") ?? "";
+      assert.match(location, /^\/([^/\\][\x21-\x7e]*)?$/);
+      assert.equal(res.headers.get("set-cookie")?.includes("a=b"), false);
+    }
+  });
 });
 
 /** One login attempt from `ip` (and an optional X-Forwarded-For). */

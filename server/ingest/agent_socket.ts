@@ -405,6 +405,22 @@ export function createAgentSocketRoutes(deps: AgentSocketDeps): Hono {
       if (deps.shutdown.aborted) {
         return c.json({ error: "shutting_down" }, 503);
       }
+      // A broken upgrade is the client's error: 400 and one line, not the
+      // runtime's exception (a 500 with a stack trace).
+      const upgrade = c.req.header("upgrade")?.toLowerCase();
+      if (upgrade === "websocket") {
+        const key = c.req.header("sec-websocket-key") ?? "";
+        const version = c.req.header("sec-websocket-version");
+        if (!/^[A-Za-z0-9+/]{22}==$/.test(key) || version !== "13") {
+          agentLog.warn(
+            "bad_upgrade",
+            `refused a WebSocket upgrade without a valid Sec-WebSocket-Key/-Version from ${
+              deps.clientAddress(c)
+            }`,
+          );
+          return c.json({ error: "bad_websocket_upgrade" }, 400);
+        }
+      }
       await next();
     },
     deps.upgradeWebSocket((c) => {

@@ -8,7 +8,7 @@
 import type { Clock } from "@proxmon/shared/clock";
 import type { Logger } from "@proxmon/shared/logger";
 
-export type AgentLogKind = "join" | "refusal" | "nack";
+export type AgentLogKind = "join" | "refusal" | "nack" | "bad_upgrade";
 
 export interface AgentLog {
   info(kind: AgentLogKind, message: string): void;
