@@ -22,6 +22,8 @@ export interface ServerConfig {
   rollupMinuteRetentionDays: number;
   /** hourly rollups (ROLLUP_1H_RETENTION_DAYS) */
   rollupHourRetentionDays: number;
+  /** compaction, rollups and retention run this often (STORE_MAINTENANCE_MS) */
+  maintenanceIntervalMs: number;
   env: ServerEnv;
   /** scrypt hash from `deno task hash-password`; null only in development */
   dashboardPasswordHash: string | null;
@@ -94,6 +96,7 @@ export const SERVER_DEFAULTS = {
   RETENTION_HOURS: 48,
   ROLLUP_1M_RETENTION_DAYS: 30,
   ROLLUP_1H_RETENTION_DAYS: 365,
+  STORE_MAINTENANCE_MS: 300_000,
   PROXMON_ENV: "development",
   MAX_FRAME_BYTES: MIB,
   JOIN_TIMEOUT_MS: 10_000,
@@ -300,6 +303,12 @@ export const ServerEnvSchema = v.object({
     36500,
     SERVER_DEFAULTS.ROLLUP_1H_RETENTION_DAYS,
   ),
+  STORE_MAINTENANCE_MS: wholeNumber(
+    "STORE_MAINTENANCE_MS",
+    100,
+    86_400_000,
+    SERVER_DEFAULTS.STORE_MAINTENANCE_MS,
+  ),
   DASHBOARD_PASSWORD_HASH: v.optional(PasswordHash),
   SESSION_SECRET: v.optional(SessionSecret),
   MAX_FRAME_BYTES: wholeNumber(
@@ -428,6 +437,7 @@ export function resolveServerConfig(env: Env): ConfigResult {
     retentionHours: e.RETENTION_HOURS,
     rollupMinuteRetentionDays: e.ROLLUP_1M_RETENTION_DAYS,
     rollupHourRetentionDays: e.ROLLUP_1H_RETENTION_DAYS,
+    maintenanceIntervalMs: e.STORE_MAINTENANCE_MS,
     env: e.PROXMON_ENV,
     dashboardPasswordHash: hash,
     sessionSecret: e.SESSION_SECRET ?? null,

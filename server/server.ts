@@ -14,6 +14,7 @@ import { markAllOffline } from "./store/hosts.ts";
 import { consoleLogger, type Logger } from "@proxmon/shared/logger";
 import { startMaintenance } from "./store/maintenance.ts";
 import { importLegacyMetrics } from "./store/legacy_import.ts";
+import { flushLatest } from "./store/sample_store.ts";
 import { tierRetention } from "./store/tiers.ts";
 import type { WriterStats } from "./ingest/sample_writer.ts";
 import { createWsAdapter, type WsAdapter } from "./ws/mod.ts";
@@ -143,7 +144,7 @@ export async function startServer(
     clock,
     log,
     retention: tierRetention(config),
-    intervalMs: opts.maintenanceIntervalMs,
+    intervalMs: opts.maintenanceIntervalMs ?? config.maintenanceIntervalMs,
   });
   await deps.remoteWrite?.start();
   const tokenWatch = startTokenWatch({
@@ -174,6 +175,9 @@ export async function startServer(
     await served.close();
     await listening.close();
     await deps.writer.close();
+    // The newest fast payloads the store kept in memory only (see
+    // LATEST_WRITE_MS) go to disk before it closes.
+    await flushLatest(database);
     await deps.remoteWrite?.stop();
     await deps.alerts.stop();
     await checkpointWal(database).catch((err) =>

@@ -15,6 +15,7 @@ import { allPassed, type BenchReport } from "./report.ts";
 import { runRetentionBench } from "./retention_bench.ts";
 import { runRemoteWriteBench } from "./remote_write_bench.ts";
 import { parseBenchArgs } from "./bench_args.ts";
+import { runStoreBench } from "./store_bench.ts";
 
 async function main(): Promise<number> {
   const parsed = parseBenchArgs(Deno.args);
@@ -56,6 +57,8 @@ async function main(): Promise<number> {
         break;
       case "remote-write":
         reports.push(await runRemoteWriteBench({ quick: args.quick, log }));
+      case "store":
+        reports.push(await runStoreBench({ quick: args.quick, log }));
         break;
       default:
         throw new Error(`${bench}: not built yet`);

@@ -25,15 +25,21 @@ export function encodeHeadPoints(points: HeadPoint[]): Uint8Array {
   return out.bytes().slice();
 }
 
-/** Calls `fn` for every point of a head blob, in id order. */
+/**
+ * Calls `fn` for every point of a head blob, in id order, stopping after
+ * `maxId` (ids are ascending, so a chart of one series reads only the
+ * front of each row).
+ */
 export function forEachHeadPoint(
   blob: Uint8Array,
   fn: (seriesId: number, scaled: number) => void,
+  maxId = Infinity,
 ): void {
   const r = new Reader(blob);
   let id = 0;
   while (!r.done) {
     id += r.uvarint();
+    if (id > maxId) return;
     fn(id, r.svarint());
   }
 }

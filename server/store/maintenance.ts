@@ -16,6 +16,7 @@ import {
   type CompactOptions,
 } from "./compaction.ts";
 import { pruneNow } from "./retention.ts";
+import { flushLatest } from "./sample_store.ts";
 import { type TierRetention, TIERS } from "./tiers.ts";
 
 export const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
@@ -43,6 +44,7 @@ export async function maintainNow(
 ): Promise<MaintenanceRun> {
   const { database, clock, retention } = opts;
   const started = performance.now();
+  await flushLatest(database);
   const compact = { pauseMs: 10, ...opts.compact };
   const { samples } = await compactHead(database, clock.now(), compact);
   const r = await buildRollups(database, clock.now(), {

@@ -66,6 +66,13 @@ export interface StoredSample<P = PayloadFor<Interval>> {
   payload: P;
 }
 
+/**
+ * How often the full fast payload of a host goes to latest_samples. Its
+ * numbers and state changes are durable with every sample; rewriting a
+ * 20 KB payload every 10 s would be most of the store's disk writes.
+ */
+export const LATEST_WRITE_MS = 60_000;
+
 const placeholders = (n: number) => Array(n).fill("?").join(", ");
 const GUARD =
   `EXISTS (SELECT 1 FROM hosts WHERE id = ? AND (? IS NULL OR token_hash = ?))`;
@@ -105,12 +112,15 @@ export async function hostCache(
     );
   }
   for (const r of latest.rows) {
-    const interval = r.interval_type as Interval;
-    const payload = JSON.parse(String(r.payload));
+    const interval = v.parse(Interval, r.interval_type);
+    const parsed = parsePayload(interval, JSON.parse(String(r.payload)));
+    if (!parsed.ok) continue;
+    const payload = parsed.payload as unknown as Record<string, unknown>;
     entry.latest[interval] = {
       collectedAtMs: Number(r.collected_at),
       payload,
       states: extractStates(interval, payload),
+      persistedAtMs: Number(r.collected_at),
     };
   }
   // Another call may have loaded it meanwhile; keep the first.
@@ -159,8 +169,12 @@ interface Prepared {
   index: number;
   sample: SampleInput;
   points: Point[];
+  /** seriesKeyString of each point, made once */
+  keys: string[];
   /** set when the sample is the newest of its interval: becomes latest */
   latest: CachedLatest | null;
+  /** write it to latest_samples in this batch */
+  persist: boolean;
   changes: { change: StateValue; previous: string | null }[];
 }
 
@@ -210,18 +224,44 @@ async function prepare(
         collectedAtMs: sample.collectedAtMs,
         payload: sample.data,
         states,
+        persistedAtMs: current?.persistedAtMs ?? null,
       };
       mine[sample.interval] = latest;
     }
-    out.push({ index, sample, points, latest, changes });
+    out.push({
+      index,
+      sample,
+      points,
+      keys: points.map((p) => seriesKeyString(p.key)),
+      latest,
+      changes,
+      persist: false,
+    });
+  }
+  // Only the newest of a batch per host and interval can be the latest row.
+  // Fast payloads, the big and frequent ones, are written at most once per
+  // LATEST_WRITE_MS; in between the cache serves them (see latestSample).
+  const newest = new Map<string, Prepared>();
+  for (const p of out) {
+    if (p.latest) newest.set(`${p.sample.hostId}\t${p.sample.interval}`, p);
+  }
+  for (const p of newest.values()) {
+    const at = p.latest!.persistedAtMs;
+    p.persist = p.sample.interval !== "fast" || at === null ||
+      p.sample.collectedAtMs - at >= LATEST_WRITE_MS;
+    if (p.persist) p.latest!.persistedAtMs = p.sample.collectedAtMs;
   }
   await Promise.all(
     [...new Set(out.map((p) => p.sample.hostId))].map(async (hostId) => {
       const entry = await hostCache(database, hostId);
-      const keys = out.filter((p) => p.sample.hostId === hostId).flatMap((p) =>
-        p.points.map((x) => x.key)
-      );
-      await ensureSeries(database, hostId, entry, keys);
+      const keys: SeriesKey[] = [];
+      for (const p of out) {
+        if (p.sample.hostId !== hostId) continue;
+        p.keys.forEach((k, i) => {
+          if (!entry.series.has(k)) keys.push(p.points[i].key);
+        });
+      }
+      if (keys.length > 0) await ensureSeries(database, hostId, entry, keys);
     }),
   );
   return out;
@@ -279,12 +319,12 @@ export async function recordSamples(
       sample.tokenHash ?? null,
     ];
     const headPoints: HeadPoint[] = [];
-    for (const pt of p.points) {
-      const id = entry.series.get(seriesKeyString(pt.key));
+    p.points.forEach((pt, i) => {
+      const id = entry.series.get(p.keys[i]);
       if (id !== undefined) {
         headPoints.push({ seriesId: id, scaled: scaleValue(pt.key, pt.value) });
       }
-    }
+    });
     headAt.set(p.index, statements.length);
     statements.push({
       sql:
@@ -299,7 +339,7 @@ export async function recordSamples(
       ],
     });
     if (sample.afterInsert) statements.push(sample.afterInsert);
-    if (p.latest) {
+    if (p.persist) {
       statements.push({
         sql:
           `INSERT INTO latest_samples (host_id, interval_type, collected_at, payload)
@@ -396,10 +436,13 @@ function toStoredSample<I extends Interval>(
 
 /** The most recent sample of a host for one interval, or null. */
 export async function latestSample<I extends Interval>(
-  { client }: Database,
+  { client, cache }: Database,
   hostId: number,
   interval: I,
 ): Promise<StoredSample<PayloadFor<I>> | null> {
+  // Ingest's cache is never older than the row, and may be newer.
+  const cached = cache.hosts.get(hostId)?.latest[interval];
+  if (cached) return fromCache(hostId, interval, cached);
   const rs = await client.execute({
     sql: `SELECT host_id, interval_type, collected_at, payload
       FROM latest_samples WHERE host_id = ? AND interval_type = ?`,
@@ -408,9 +451,57 @@ export async function latestSample<I extends Interval>(
   return rs.rows.length === 0 ? null : toStoredSample(rs.rows[0], interval);
 }
 
+function fromCache<I extends Interval>(
+  hostId: number,
+  interval: I,
+  c: CachedLatest,
+): StoredSample<PayloadFor<I>> {
+  return {
+    hostId,
+    interval,
+    collectedAtMs: c.collectedAtMs,
+    payload: c.payload as unknown as PayloadFor<I>,
+  };
+}
+
+/**
+ * Writes every latest payload the cache holds beyond its row (fast
+ * payloads between two LATEST_WRITE_MS writes). Runs with maintenance and
+ * at shutdown.
+ */
+export async function flushLatest(database: Database): Promise<number> {
+  const statements: InStatement[] = [];
+  const done: CachedLatest[] = [];
+  for (const [hostId, entry] of database.cache.hosts) {
+    for (const [interval, c] of Object.entries(entry.latest)) {
+      if (!c || c.persistedAtMs === c.collectedAtMs) continue;
+      statements.push({
+        sql:
+          `INSERT INTO latest_samples (host_id, interval_type, collected_at, payload)
+          SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM hosts WHERE id = ?)
+          ON CONFLICT (host_id, interval_type) DO UPDATE
+          SET collected_at = excluded.collected_at, payload = excluded.payload
+          WHERE excluded.collected_at > latest_samples.collected_at`,
+        args: [
+          hostId,
+          interval,
+          c.collectedAtMs,
+          JSON.stringify(c.payload),
+          hostId,
+        ],
+      });
+      done.push(c);
+    }
+  }
+  if (statements.length === 0) return 0;
+  await database.client.batch(statements, "write");
+  for (const c of done) c.persistedAtMs = c.collectedAtMs;
+  return statements.length;
+}
+
 /** The most recent sample of every host for one interval, keyed by host id. */
 export async function latestSamplesByHost<I extends Interval>(
-  { client }: Database,
+  { client, cache }: Database,
   interval: I,
 ): Promise<Map<number, StoredSample<PayloadFor<I>>>> {
   const rs = await client.execute({
@@ -419,7 +510,12 @@ export async function latestSamplesByHost<I extends Interval>(
     args: [interval],
   });
   const samples = rs.rows.map((row) => toStoredSample(row, interval));
-  return new Map(samples.map((s) => [s.hostId, s]));
+  const byHost = new Map(samples.map((s) => [s.hostId, s]));
+  for (const [hostId, entry] of cache.hosts) {
+    const c = entry.latest[interval];
+    if (c) byHost.set(hostId, fromCache(hostId, interval, c));
+  }
+  return byHost;
 }
 
 /** A sample that ingest holds in the head table, not yet compacted. */

@@ -3,6 +3,7 @@ import type { Interval, PayloadFor } from "@proxmon/shared";
 import { createHost, rotateToken } from "./hosts.ts";
 import { hashToken } from "../auth/token_hash.ts";
 import {
+  flushLatest,
   headSamples,
   latestSample,
   latestSamplesByHost,
@@ -206,6 +207,50 @@ Deno.test("recordSamples() after a restart compares with the stored latest state
       metric: "net_in",
     }))[0];
     assert.ok(net, "the rate came from the stored previous sample");
+  } finally {
+    reopened.close();
+  }
+});
+
+Deno.test("recordSamples() writes a fast payload to disk at most once a minute, serves the newest from memory, and flushLatest() writes it", async () => {
+  const { t, host, database } = await setup();
+  await using _ = t;
+  const base = await sampleFixture("fast");
+  for (let i = 0; i < 4; i++) {
+    const data = structuredClone(base);
+    data.host.cpu_percent = i;
+    await recordSamples(
+      database,
+      [input(host.id, "fast", i * 10 * SEC, data)],
+      NOW,
+    );
+  }
+  const row = async () =>
+    Number(
+      (await database.client.execute(
+        "SELECT collected_at FROM latest_samples WHERE interval_type = 'fast'",
+      )).rows[0].collected_at,
+    );
+  assert.equal(await row(), NOW, "only the first was written");
+  const latest = await latestSample(database, host.id, "fast");
+  assert.equal(latest?.collectedAtMs, NOW + 30 * SEC);
+  assert.equal(latest?.payload.host.cpu_percent, 3);
+  assert.equal(
+    (await latestSamplesByHost(database, "fast")).get(host.id)?.collectedAtMs,
+    NOW + 30 * SEC,
+  );
+  // a minute after the last write, the next one goes to disk
+  await recordSamples(database, [input(host.id, "fast", 60 * SEC, base)], NOW);
+  assert.equal(await row(), NOW + 60 * SEC);
+  const more = structuredClone(base);
+  more.host.cpu_percent = 7;
+  await recordSamples(database, [input(host.id, "fast", 70 * SEC, more)], NOW);
+  assert.equal(await flushLatest(database), 1);
+  assert.equal(await row(), NOW + 70 * SEC);
+  const reopened = await openDatabase(t.url);
+  try {
+    const again = await latestSample(reopened, host.id, "fast");
+    assert.equal(again?.payload.host.cpu_percent, 7);
   } finally {
     reopened.close();
   }

@@ -58,6 +58,7 @@ async function readHead(
   const wanted = new Map(
     set.ids.map((id) => [id, { t: [] as number[], v: [] as number[] }]),
   );
+  const maxId = Math.max(...set.ids);
   for (const row of rs.rows) {
     const t = Number(row.collected_at);
     forEachHeadPoint(blobOf(row.points), (id, scaled) => {
@@ -66,7 +67,7 @@ async function readHead(
         s.t.push(t);
         s.v.push(scaled);
       }
-    });
+    }, maxId);
   }
   return new Map([...wanted].map(([id, s]) => [id, fromRaw(s.t, s.v)]));
 }

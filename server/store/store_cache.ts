@@ -10,8 +10,11 @@ import type { StateValue } from "./series_catalog.ts";
 
 export interface CachedLatest {
   collectedAtMs: number;
+  /** the parsed payload of this interval */
   payload: Record<string, unknown>;
   states: StateValue[];
+  /** collected_at of the newest payload written to latest_samples */
+  persistedAtMs: number | null;
 }
 
 export interface HostCache {

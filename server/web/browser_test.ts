@@ -345,6 +345,66 @@ Deno.test("dashboard in chromium: login, overview, live updates, charts, host de
       });
     });
 
+    await t.step(
+      "the live CPU chart appended the new point instead of refetching",
+      async () => {
+        await page.waitForFunction(
+          `Number(document.querySelector("figure[data-metric=cpu]")?.dataset.appended) >= 1`,
+          undefined,
+          { timeout: 10_000 },
+        );
+        assert.equal(
+          await page.locator("figure[data-metric=cpu]").getAttribute(
+            "data-tier",
+          ),
+          "raw",
+        );
+      },
+    );
+
+    await t.step(
+      "the 7d range reads a rolled-up tier and draws min–max bands",
+      async () => {
+        await page.locator("fieldset.ranges label", { hasText: "7d" }).click();
+        await page.waitForFunction(
+          `document.querySelector("figure[data-metric=cpu]")?.dataset.tier === "1m"`,
+        );
+        assert.equal(
+          await page.locator("figure[data-metric=cpu]").getAttribute(
+            "data-bands",
+          ),
+          "true",
+        );
+        assert.deepEqual(
+          await page.$$eval(
+            "fieldset.ranges input",
+            (xs) => xs.map((x) => x.value),
+          ),
+          ["1h", "6h", "24h", "48h", "7d", "30d", "1y"],
+        );
+      },
+    );
+
+    await t.step(
+      "a guest's page charts CPU, memory, network and disk and shows its status timeline",
+      async () => {
+        await page.locator("#guest-rows tr[data-vmid='100'] th a").click();
+        await page.waitForURL(`${base}/hosts/node-c/guests/100`);
+        for (
+          const metric of ["guest_cpu", "guest_mem", "guest_net", "guest_disk"]
+        ) {
+          await page.waitForFunction(
+            `Number(document.querySelector("figure[data-metric=${metric}]")?.dataset.points) >= 20`,
+          );
+        }
+        assert.equal(
+          await page.locator(".timeline .segment[data-status=running]").count(),
+          1,
+        );
+        await shoot(page, "guest.png", true);
+      },
+    );
+
     await t.step("at phone width the overview turns into cards", async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(`${base}/`);

@@ -29,6 +29,8 @@ import { loadAlertHistory } from "../alerts/alert_store.ts";
 import { AlertsContext, type AlertsSnapshot } from "./views/alert_banner.tsx";
 import { AlertsPage } from "./views/alerts_page.tsx";
 import type { Child } from "hono/jsx";
+import { GuestPage } from "./views/guest_page.tsx";
+import { queryStateChanges } from "../store/state_changes.ts";
 import {
   FleetSummary,
   OverviewPage,
@@ -153,6 +155,57 @@ export function createDashboard(deps: DashboardDeps): Hono {
       ),
     );
   });
+
+  app.get(
+    "/hosts/:name/guests/:vmid",
+    pageHeaders,
+    auth.requirePage,
+    async (c) => {
+      const name = c.req.param("name");
+      const vmidText = c.req.param("vmid");
+      const snap = await loadHostSnapshot(database, name);
+      if (!snap || !/^\d{1,9}$/.test(vmidText)) {
+        return c.html(
+          <NotFoundPage name={name} passwordSet={passwordSet} />,
+          404,
+        );
+      }
+      const vmid = Number(vmidText);
+      const now = clock.now();
+      const fromMs = now - 7 * 86_400_000;
+      const props = hostProps(snap, now);
+      const guest = props.guests.find((g) => g.vmid === vmid) ?? null;
+      const changes = await queryStateChanges(database, {
+        hostId: snap.host.id,
+        kind: "guest.status",
+        object: String(vmid),
+        limit: 200,
+      });
+      // The newest change before the window says what it started as.
+      const inWindow = changes.filter((x) => x.at >= fromMs);
+      const before = changes.find((x) => x.at < fromMs);
+      if (!guest && changes.length === 0) {
+        return c.html(
+          <NotFoundPage
+            name={`${name} guest ${vmid}`}
+            passwordSet={passwordSet}
+          />,
+          404,
+        );
+      }
+      return c.html(
+        <GuestPage
+          host={snap.host.name}
+          vmid={vmid}
+          guest={guest}
+          statusChanges={before ? [...inWindow, before] : inWindow}
+          fromMs={fromMs}
+          nowMs={now}
+          passwordSet={passwordSet}
+        />,
+      );
+    },
+  );
 
   // The overview rows of the named hosts (all when none are named), plus
   // the fleet counts, which any host's change may move.

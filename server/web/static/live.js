@@ -20,7 +20,7 @@ const MAX_RETRY_MS = 15_000;
 
 /** @param {string[]} hosts */
 function fragmentUrl(hosts) {
-  if (page === "host") {
+  if (page === "host" || page === "guest") {
     return `/fragments/hosts/${encodeURIComponent(host ?? "")}`;
   }
   const query = hosts.map((h) => `host=${encodeURIComponent(h)}`).join("&");
@@ -100,7 +100,7 @@ let retryMs = 1000;
 let lost = false;
 
 function connect() {
-  const url = page === "host"
+  const url = page === "host" || page === "guest"
     ? `/events?host=${encodeURIComponent(host ?? "")}`
     : "/events";
   const source = new EventSource(url);

@@ -1,5 +1,5 @@
 /** The host detail page: live sections, history charts and guests. */
-import { HISTORY_RANGES } from "../../store/history.ts";
+import { type ChartSpec, HistoryCharts } from "./history_charts.tsx";
 import { Layout } from "./layout.tsx";
 import {
   HostBackups,
@@ -20,7 +20,7 @@ import {
   HostSystem,
 } from "./host_sections.tsx";
 
-const CHARTS = [
+const CHARTS: ChartSpec[] = [
   { metric: "cpu", title: "CPU" },
   { metric: "mem", title: "Memory" },
   { metric: "load", title: "Load" },
@@ -40,39 +40,6 @@ const GUEST_COLUMNS: { label: string; sort: "number" | "text" }[] = [
   { label: "Tags", sort: "text" },
   { label: "IPs", sort: "text" },
 ];
-
-function History() {
-  return (
-    <section id="history" aria-labelledby="history-title">
-      <div class="section-head">
-        <h2 id="history-title">History</h2>
-        <fieldset class="ranges">
-          <legend class="visually-hidden">Time range</legend>
-          {HISTORY_RANGES.map((r, i) => (
-            <label>
-              <input type="radio" name="range" value={r} checked={i === 0} />
-              {r}
-            </label>
-          ))}
-        </fieldset>
-      </div>
-      <div class="charts">
-        {CHARTS.map((c) => (
-          <figure class="chart" data-metric={c.metric}>
-            <figcaption>{c.title}</figcaption>
-            <div
-              class="plot"
-              role="img"
-              aria-label={`${c.title} over the chosen time range`}
-            >
-            </div>
-            <p class="chart-status muted" aria-live="polite">Loading…</p>
-          </figure>
-        ))}
-      </div>
-    </section>
-  );
-}
 
 function Guests(props: HostSectionsProps) {
   return (
@@ -104,7 +71,7 @@ function Guests(props: HostSectionsProps) {
               ))}
             </tr>
           </thead>
-          <GuestRows guests={props.guests} />
+          <GuestRows guests={props.guests} host={props.overview.name} />
         </table>
       </div>
     </section>
@@ -128,7 +95,7 @@ export function HostPage(props: HostSectionsProps & { passwordSet: boolean }) {
         </p>
         <HostHeader {...props} />
         <HostNow {...props} />
-        <History />
+        <HistoryCharts charts={CHARTS} />
         <HostPools {...props} />
         <HostDisks {...props} />
         <HostDatasets {...props} />

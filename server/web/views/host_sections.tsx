@@ -337,7 +337,7 @@ export function HostStorages(props: HostSectionsProps) {
 }
 
 /** The guest rows; the table head and filter stay put around them. */
-export function GuestRows(props: { guests: GuestRow[] }) {
+export function GuestRows(props: { guests: GuestRow[]; host?: string }) {
   return (
     <tbody id="guest-rows" data-live>
       {props.guests.length === 0
@@ -347,7 +347,17 @@ export function GuestRows(props: { guests: GuestRow[] }) {
             <td data-label="VMID" class="num" data-value={g.vmid}>{g.vmid}</td>
             <td data-label="Type">{g.type === "qemu" ? "VM" : "CT"}</td>
             <th scope="row" data-label="Name">
-              {g.name}
+              {props.host
+                ? (
+                  <a
+                    href={`/hosts/${
+                      encodeURIComponent(props.host)
+                    }/guests/${g.vmid}`}
+                  >
+                    {g.name}
+                  </a>
+                )
+                : g.name}
               {g.template && <span class="badge">template</span>}
             </th>
             <td data-label="Status">
@@ -481,7 +491,7 @@ export function HostLiveSections(props: HostSectionsProps) {
       <HostTemperatures {...props} />
       <GuestCount guests={props.guests} />
       <table>
-        <GuestRows guests={props.guests} />
+        <GuestRows guests={props.guests} host={props.overview.name} />
       </table>
       <HostSystem {...props} />
       <HostErrors {...props} />
