@@ -82,6 +82,25 @@ async function joinedAgent(
   return agent;
 }
 
+/**
+ * Polls an attribute through the locator API until `ok` holds: the pages'
+ * CSP refuses the string evals a waitForFunction with a string would need.
+ */
+async function waitForAttr(
+  page: Page,
+  selector: string,
+  attr: string,
+  ok: (value: string | null) => boolean,
+): Promise<string | null> {
+  let value: string | null = null;
+  for (let i = 0; i < 150; i++) {
+    value = await page.locator(selector).getAttribute(attr);
+    if (ok(value)) return value;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${selector} [${attr}] stayed ${value}`);
+}
+
 async function start(env: Record<string, string>): Promise<RunningServer> {
   const resolved = resolveServerConfig({ HOSTNAME: "127.0.0.1", ...env });
   if (!resolved.ok) throw new Error(resolved.error);
