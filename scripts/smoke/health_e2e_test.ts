@@ -3,7 +3,8 @@
  * pvesh, smartctl, sensors) sends backups, replication, temperatures and
  * SMART to a real server, and the host page shows them with their flags:
  * the failed backup, the uncovered guest, the disk under the degraded pool
- * whose reallocated count grows, and the warm NVMe.
+ * whose reallocated count grows, and the warm NVMe; and the alert engine
+ * raises backup_failed, guest_not_backed_up and smart_sectors_growing.
  */
 import assert from "node:assert/strict";
 import { freePort, waitFor } from "./process.ts";
@@ -98,6 +99,23 @@ Deno.test("health e2e: pve-lab's backups, replication, SMART and temperatures re
     assert.match(html, /in standby/);
     assert.match(html, /data-job="100-0"/);
     assert.match(html, /id="host-temperatures"/);
+
+    // and the alert engine raised their alerts
+    const alerts = await waitFor("the issue-17 alerts", async () => {
+      const res = await fetch(`${server.url}/api/alerts`);
+      const body = await res.json() as {
+        active: { rule: string; object: string | null; state: string }[];
+      };
+      const firing = body.active.filter((a) => a.state === "firing");
+      const has = (rule: string, object: string) =>
+        firing.some((a) => a.rule === rule && a.object === object);
+      return has("backup_failed", "103") &&
+          has("guest_not_backed_up", "104") &&
+          has("smart_sectors_growing", "WD-CA1L07QZ")
+        ? firing
+        : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.ok(alerts.length >= 3);
   } finally {
     await agent.stop({ graceMs: 3000 });
     await server.proc.stop({ graceMs: 3000 });

@@ -14,6 +14,19 @@ import type { RuleDef } from "./rule.ts";
 import { scrubOverdue } from "./scrub_overdue.ts";
 import { storageCapacity } from "./storage_capacity.ts";
 import { vdevErrors } from "./vdev_errors.ts";
+import {
+  backupFailedRule,
+  backupStaleRule,
+  guestNotBackedUpRule,
+} from "./backup_rules.ts";
+import { replicationFailedRule } from "./replication_rules.ts";
+import {
+  diskTemperatureRule,
+  nvmeWearRule,
+  smartFailedRule,
+  smartSectorsGrowingRule,
+} from "./smart_rules.ts";
+import { cpuTemperatureRule } from "./temperature_rules.ts";
 
 export const BUILTIN_RULES: readonly RuleDef[] = [
   hostOffline,
@@ -27,6 +40,16 @@ export const BUILTIN_RULES: readonly RuleDef[] = [
   hostCpu,
   hostMemory,
   collectorFailing,
+  // issue 17: backups, replication, disk health, temperatures
+  backupFailedRule,
+  backupStaleRule,
+  guestNotBackedUpRule,
+  replicationFailedRule,
+  smartFailedRule,
+  smartSectorsGrowingRule,
+  nvmeWearRule,
+  diskTemperatureRule,
+  cpuTemperatureRule,
 ];
 
 export type { RuleDef } from "./rule.ts";
