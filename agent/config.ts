@@ -17,6 +17,7 @@ export const AGENT_DEFAULTS = {
   commandTimeoutSeconds: 30,
   heartbeatSeconds: 30,
   procDir: "/proc",
+  pveDir: "/etc/pve",
   outboxPath: "/var/lib/proxmon/outbox.json",
   // The first medium cycle on a 50-guest node (no guest config cached yet)
   // makes ~91 pvesh calls of ~0.3 s each: 4 at a time took 8.6 s, 10 at a
@@ -42,6 +43,8 @@ export interface AgentConfig {
   outboxMaxSamples: number;
   outboxPath: string;
   procDir: string;
+  /** Where pmxcfs is mounted, for guest config files. */
+  pveDir: string;
   concurrency: number;
 }
 
@@ -110,6 +113,10 @@ const Intervals = v.object({
   smart_seconds: v.optional(seconds),
 }, "must be a table");
 
+const Pve = v.object({
+  config_dir: v.optional(text),
+}, "must be a table");
+
 const AgentToml = v.object({
   server_url: ServerUrl,
   token: text,
@@ -122,6 +129,7 @@ const AgentToml = v.object({
   outbox_path: v.optional(text),
   proc_dir: v.optional(text),
   concurrency: v.optional(count(1, 64)),
+  pve: v.optional(Pve),
 });
 
 /** Keys not in the schema are accepted with a warning, so typos surface. */
@@ -178,6 +186,9 @@ export function resolveAgentConfig(
   if (isTable(raw.intervals)) {
     unknown.push(...unknownKeys(raw.intervals, Intervals, "intervals."));
   }
+  if (isTable(raw.pve)) {
+    unknown.push(...unknownKeys(raw.pve, Pve, "pve."));
+  }
   const warnings = unknown.map((key) =>
     `${path}: ${key}: unknown key, ignored`
   );
@@ -206,6 +217,7 @@ export function resolveAgentConfig(
         outboxSamplesForOneDay(intervalsMs),
       outboxPath: toml.outbox_path ?? d.outboxPath,
       procDir: toml.proc_dir ?? d.procDir,
+      pveDir: toml.pve?.config_dir ?? d.pveDir,
       concurrency: toml.concurrency ?? d.concurrency,
     },
   };

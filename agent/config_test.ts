@@ -41,6 +41,7 @@ Deno.test("resolveAgentConfig() fills every default from a minimal file", () => 
     outboxMaxSamples: 8640 + 1440 + 48,
     outboxPath: "/var/lib/proxmon/outbox.json",
     procDir: "/proc",
+    pveDir: "/etc/pve",
     concurrency: 12,
   });
 });

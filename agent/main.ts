@@ -42,7 +42,12 @@ const CHECKPOINT_MS = 30_000;
 /** The settings `--once` needs; all of them when a config file exists. */
 type CollectionSettings = Pick<
   AgentConfig,
-  "node" | "procDir" | "commandTimeoutMs" | "concurrency" | "smartIntervalMs"
+  | "node"
+  | "procDir"
+  | "pveDir"
+  | "commandTimeoutMs"
+  | "concurrency"
+  | "smartIntervalMs"
 >;
 
 async function readConfig(
@@ -82,6 +87,7 @@ function createAgentCollectors(
     runner,
     warn: (message) => log.warn(message),
     procDir: settings.procDir,
+    pveDir: settings.pveDir,
     node: settings.node,
     agentVersion: AGENT_VERSION,
     commandTimeoutMs: settings.commandTimeoutMs,
@@ -102,6 +108,7 @@ async function runOnce(cli: CliArgs, log: Logger): Promise<number> {
     settings = {
       node: cli.node,
       procDir: cli.procDir ?? AGENT_DEFAULTS.procDir,
+      pveDir: AGENT_DEFAULTS.pveDir,
       commandTimeoutMs: AGENT_DEFAULTS.commandTimeoutSeconds * 1000,
       concurrency: AGENT_DEFAULTS.concurrency,
       smartIntervalMs: AGENT_DEFAULTS.smartSeconds * 1000,

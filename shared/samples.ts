@@ -166,6 +166,8 @@ export const GuestRuntime = v.looseObject({
   diskwrite_bytes: num,
   tags: list(v.string()),
   template: flag,
+  /** PVE's config lock while it holds the guest: backup, migrate, snapshot… */
+  lock: str,
 });
 export type GuestRuntime = v.InferOutput<typeof GuestRuntime>;
 

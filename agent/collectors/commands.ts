@@ -1,5 +1,9 @@
 /**
- * Every external command line the collectors run, in one place.
+ * Every external command line the collectors run, in one place. The PVE
+ * collectors ask for API paths through a `PveSource` (pve/pve_source.ts);
+ * with the pvesh source each path becomes the `pvesh get` line below. The
+ * per-node lists (`/nodes/{node}/storage`, `…/qemu`, `…/lxc`) are what the
+ * API source asks for instead of `/cluster/resources`.
  *
  * The fake PVE node (scripts/fake_node) answers exactly these lines, so a
  * change here is a change to that contract too. The agent never goes through
@@ -13,11 +17,9 @@
  * | zfs (2.2 text) | `zpool list -Hp -o name,size,alloc,free,frag,cap,health`                     |
  * | zfs (2.2 text) | `zpool status -p`                                                            |
  * | zfs (2.2 text) | `zfs list -Hp -t all -o name,type,used,available,usedbysnapshots,creation`   |
- * | storage        | `pvesh get /nodes/{node}/storage --output-format json`                       |
- * | guests         | `pvesh get /nodes/{node}/qemu --output-format json`                          |
- * | guests         | `pvesh get /nodes/{node}/lxc --output-format json`                           |
- * | guests detail  | `pvesh get /nodes/{node}/qemu/{vmid}/config --output-format json`            |
- * | guests detail  | `pvesh get /nodes/{node}/lxc/{vmid}/config --output-format json`             |
+ * | fast (pvesh)   | `pvesh get /cluster/resources --output-format json` (storages and guests) |
+ * | guests detail  | `pvesh get /nodes/{node}/qemu/{vmid}/config --output-format json` (no pmxcfs file) |
+ * | guests detail  | `pvesh get /nodes/{node}/lxc/{vmid}/config --output-format json` (no pmxcfs file) |
  * | guests detail  | `pvesh get /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces --output-format json` |
  * | guests detail  | `pvesh get /nodes/{node}/lxc/{vmid}/interfaces --output-format json`         |
  * | system info    | `pveversion`, `zfs --version`, `apt list --upgradable`                       |

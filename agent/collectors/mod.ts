@@ -24,14 +24,18 @@ import { limitRunner } from "./concurrency_limit.ts";
 import {
   createGuestConfigCache,
   DEFAULT_GUEST_CONFIG_TTL_MS,
-} from "./pve/guest_config_cache.ts";
-import { collectGuestsDetail } from "./pve/guest_detail.ts";
-import { collectGuestsRuntime } from "./pve/guest_lists.ts";
-import { collectStorage } from "./pve/storage.ts";
+} from "./pve/guest_cache.ts";
+import { collectVmsDetail, createGuestFactsCache } from "./pve/guest_detail.ts";
+import {
+  type ReadConfigFile,
+  readConfigFile as readPmxcfsFile,
+} from "./pve/guest_config_file.ts";
+import { collectPveFast, type PveFast } from "./pve/pve_fast.ts";
+import { pveshSource, type PveSource } from "./pve/pve_source.ts";
 import { collectSystemInfo } from "./system/system_info.ts";
 import { createZfsCollector } from "./zfs/zfs_collector.ts";
 import { createBackupCollector } from "./backup/backup_collector.ts";
-import { pveshSource } from "./backup/pve_get.ts";
+import type { PveGet } from "./backup/pve_get.ts";
 import { createReplicationCollector } from "./backup/replication.ts";
 import { createSmartCollector } from "./smart/smart_collector.ts";
 import { warnOnceVia } from "./warn_once.ts";
@@ -49,10 +53,20 @@ export interface CollectorDeps {
   /** Most commands in flight at once, across all collectors (e.g. 8). */
   concurrency: number;
   /**
-   * How often each guest's config is refetched when its runtime shows no
-   * change (default 10 min; 0: every medium cycle).
+   * How often each guest's config (where pmxcfs has no file) and guest-agent
+   * facts are refetched when its runtime shows no change (default 10 min;
+   * 0: every medium cycle).
    */
   configTtlMs?: number;
+  /** Where pmxcfs is mounted (default `/etc/pve`). */
+  pveDir?: string;
+  /** Reads a pmxcfs file (default: the file system). */
+  readConfigFile?: ReadConfigFile;
+  /**
+   * The PVE source for one cycle, and where it records problems that did
+   * not stop the cycle (an API failure it fell back from). Default: pvesh.
+   */
+  pveCycle?: (exec: Exec) => PveCycle;
   /** statfs(2) for the root filesystem (default: node:fs/promises). */
   statfs?: StatFs;
   /** Where a collector says, once, that it cannot read a source. */
@@ -64,6 +78,15 @@ export interface CollectorDeps {
   /** How files under `procDir` are read; a fake /proc in memory for the demo's backfill. */
   readFile?: ReadFile;
 }
+
+/** The PVE source of one cycle. */
+export interface PveCycle {
+  source: PveSource;
+  /** Problems to report with the cycle's PVE data. */
+  errors: CollectorError[];
+}
+
+export const DEFAULT_PVE_DIR = "/etc/pve";
 
 export interface Collectors {
   /** host, zfs_pools, storage and vms_runtime, collected in parallel. `nowMs` times the host rates. */
@@ -89,6 +112,7 @@ function emptyHost(errors: CollectorError[]): HostMetrics {
     disks: [],
     root_fs: null,
     arc: null,
+    psi: null,
     errors,
   };
 }
@@ -126,14 +150,26 @@ export function createCollectors(deps: CollectorDeps): Collectors {
     readFile: deps.readFile,
   });
   const zfs = createZfsCollector(exec);
-  const guestConfigs = createGuestConfigCache(
-    deps.configTtlMs ?? DEFAULT_GUEST_CONFIG_TTL_MS,
-  );
+  const ttlMs = deps.configTtlMs ?? DEFAULT_GUEST_CONFIG_TTL_MS;
+  const guestConfigs = createGuestConfigCache(ttlMs);
+  const guestFacts = createGuestFactsCache(ttlMs);
   const { node } = deps;
+  const pveCycle = deps.pveCycle ??
+    ((e: Exec): PveCycle => ({ source: pveshSource(e), errors: [] }));
+  // The guest list of the latest fast cycle, which the medium cycle reuses
+  // instead of listing again.
+  let latestPve: Promise<PveFast> | undefined;
   // The node's guests as the latest fast cycle saw them, so backups list
   // exactly those (a shared PBS storage also holds other nodes' guests).
   let guestIds: number[] | null = null;
-  const pve = pveshSource(exec);
+  // The medium cycle's PVE source, which backups and replication share with
+  // the guest detail; a cycle of their own outside a medium cycle (tests).
+  let mediumCycle: PveCycle | undefined;
+  const pve: PveGet = async (path, params, tag) => {
+    const cycle = mediumCycle ?? pveCycle(exec);
+    const out = await cycle.source.get(path, tag, { params });
+    return out.ok ? { ok: true, value: out.data } : out;
+  };
   const backups = createBackupCollector(pve, {
     node,
     guestIds: () => guestIds,
@@ -150,32 +186,44 @@ export function createCollectors(deps: CollectorDeps): Collectors {
     warnOnce,
   );
 
+  const pveFast = (): Promise<PveFast> => {
+    const cycle = pveCycle(exec);
+    return guarded(
+      "pve",
+      async () => {
+        const out = await collectPveFast(cycle.source, node);
+        out.vms_runtime.errors.push(...cycle.errors);
+        return out;
+      },
+      (errors) => ({
+        storage: { storages: [], errors },
+        vms_runtime: { vms: [], errors },
+      }),
+    );
+  };
+
   return {
     async fast(nowMs) {
-      const [hostMetrics, zfs_pools, storage, vms_runtime] = await Promise.all([
-        guarded("host", () => host.collect(nowMs), emptyHost),
-        guarded(
-          "zfs_pools",
-          () => zfs.pools(),
-          (errors) => ({ pools: [], errors }),
-        ),
-        guarded(
-          "storage",
-          () => collectStorage(exec, node),
-          (errors) => ({ storages: [], errors }),
-        ),
-        guarded(
-          "vms_runtime",
-          () => collectGuestsRuntime(exec, node),
-          (errors) => ({ vms: [], errors }),
-        ),
-      ]);
+      const pveNow = pveFast();
+      latestPve = pveNow;
+      const [hostMetrics, zfs_pools, { storage, vms_runtime }] = await Promise
+        .all([
+          guarded("host", () => host.collect(nowMs), emptyHost),
+          guarded(
+            "zfs_pools",
+            () => zfs.pools(),
+            (errors) => ({ pools: [], errors }),
+          ),
+          pveNow,
+        ]);
       if (vms_runtime.errors.length === 0) {
         guestIds = vms_runtime.vms.map((vm) => vm.vmid);
       }
       return { host: hostMetrics, zfs_pools, storage, vms_runtime };
     },
     async medium(nowMs) {
+      const cycle = pveCycle(exec);
+      mediumCycle = cycle;
       const [zfs_datasets, vms_detail, backupsValue, replicationValue, temps] =
         await Promise.all([
           guarded(
@@ -185,11 +233,19 @@ export function createCollectors(deps: CollectorDeps): Collectors {
           ),
           guarded(
             "vms_detail",
-            () =>
-              collectGuestsDetail(exec, node, deps.concurrency, {
-                cache: guestConfigs,
+            async () => {
+              const { vms_runtime } = await (latestPve ?? pveFast());
+              return collectVmsDetail(vms_runtime, {
+                source: cycle.source,
+                node,
+                concurrency: deps.concurrency,
+                pveDir: deps.pveDir ?? DEFAULT_PVE_DIR,
+                readConfigFile: deps.readConfigFile ?? readPmxcfsFile,
+                configs: guestConfigs,
+                facts: guestFacts,
                 nowMs,
-              }),
+              });
+            },
             (errors) => ({ vms: [], errors }),
           ),
           guarded("backups", () => backups.collect(nowMs), (errors) => ({
@@ -214,6 +270,8 @@ export function createCollectors(deps: CollectorDeps): Collectors {
             errors,
           })),
         ]);
+      if (mediumCycle === cycle) mediumCycle = undefined;
+      vms_detail.errors.push(...cycle.errors);
       return {
         zfs_datasets,
         vms_detail,
@@ -269,6 +327,8 @@ export {
   type ZfsCollector,
 } from "./zfs/zfs_collector.ts";
 export { parseStorage } from "./pve/storage.ts";
+export { clusterResourcesOf } from "./pve/cluster_resources.ts";
+export { parseGuestConfigFile } from "./pve/guest_config_file.ts";
 export { parseLxcList, parseQemuList } from "./pve/guest_lists.ts";
 export {
   parseGuestAgentInterfaces,

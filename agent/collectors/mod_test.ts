@@ -4,7 +4,7 @@ import { FastPayload, MediumPayload, SlowPayload } from "@proxmon/shared";
 import { type FakeAnswer, fakeRunner } from "../testing/fake_runner.ts";
 import type { CommandRunner } from "../runner.ts";
 import { createCollectors, lineOf, ZFS_LIST_JSON } from "./mod.ts";
-import { fixturePath } from "../testing/fixtures.ts";
+import { fixturePath, readFixture } from "../testing/fixtures.ts";
 import { NODE, pveNodeAnswers, zfs22Answers } from "../testing/test_node.ts";
 
 const deps = (runner: CommandRunner, concurrency = 8) => ({
@@ -17,6 +17,8 @@ const deps = (runner: CommandRunner, concurrency = 8) => ({
   // A 100.9 GB root with 7.95 GB used, in 4 KiB blocks.
   statfs: () =>
     Promise.resolve({ blocks: 24624445, bfree: 22682480, bsize: 4096 }),
+  // No pmxcfs here: configs come through pvesh.
+  readConfigFile: () => Promise.resolve(undefined),
 });
 
 Deno.test("createCollectors() yields fast, medium and slow payloads that match the wire schemas", async () => {
@@ -52,7 +54,8 @@ Deno.test("createCollectors() yields fast, medium and slow payloads that match t
       ["tank", 1],
     ],
   );
-  assert.equal(fast.storage.storages.length, 4);
+  // /cluster/resources leaves out the storage disabled on this node
+  assert.equal(fast.storage.storages.length, 3);
   assert.equal(fast.vms_runtime.vms.length, 8);
   assert.equal(medium.zfs_datasets.datasets.length, 8);
   assert.equal(medium.vms_detail.vms.length, 8);
@@ -95,11 +98,13 @@ Deno.test("createCollectors() keeps vms_detail within the concurrency bound and 
   const collectors = createCollectors(deps(runner, 3));
   const medium = await collectors.medium(0);
   assert.equal(medium.vms_detail.vms.length, 8);
-  // 2 lists + 8 configs + 2 agent + 2 lxc interfaces + zfs list, plus
+  // no fast cycle before it: cluster resources, then 8 configs, 2 agent,
+  // 1 lxc interfaces (201; 200's addresses are all static) + zfs list, plus
   // backups (tasks, jobs, uncovered, storages, one listing), replication, sensors
-  assert.equal(calls.length, 15 + 7);
+  assert.equal(calls.length, 13 + 7);
   assert.equal(seen.max, 3); // bounded, yet not one at a time
-  assert.deepEqual([...seen.timeouts], [1234]);
+  // the command timeout, and 5 s for the guest-agent calls
+  assert.deepEqual([...seen.timeouts].sort(), [1234, 5000]);
 });
 
 Deno.test("createCollectors() bounds a fast cycle's commands too", async () => {
@@ -130,10 +135,20 @@ Deno.test("createCollectors() returns valid, partial payloads when commands fail
       answers[line] = {
         error: { kind: "timeout", timeoutMs: 1234, message: "killed" },
       };
-    } else if (line.includes("/qemu --output")) {
-      answers[line] = '[{"vmid":100,"name":"half';
-    } else if (line.includes("/storage")) {
-      answers[line] = '[{"storage":"local","total":"many"}]';
+    } else if (line.includes("/cluster/resources")) {
+      const entries = JSON.parse(answer as string) as { type: string }[];
+      answers[line] = JSON.stringify([
+        {
+          type: "storage",
+          node: NODE,
+          storage: "local",
+          status: "available",
+          maxdisk: "many",
+          disk: 1,
+        },
+        { type: "qemu", node: NODE, vmid: "half" },
+        ...entries.filter((e) => e.type === "lxc"),
+      ]);
     } else if (line.startsWith("apt")) continue; // apt missing: enoent
     else answers[line] = answer;
   }
@@ -150,7 +165,7 @@ Deno.test("createCollectors() returns valid, partial payloads when commands fail
   ]]);
   assert.ok(fast.storage.errors.length > 0);
   assert.deepEqual(fast.vms_runtime.vms.map((g) => g.vmid), [200, 201, 202]); // qemu list broken
-  assert.match(fast.vms_runtime.errors[0].message, /invalid JSON/);
+  assert.match(fast.vms_runtime.errors[0].message, /without a usable vmid/);
   assert.equal(fast.host.mem_total_bytes, 65536000 * 1024); // untouched
   assert.equal(medium.vms_detail.vms.length, 3);
   assert.equal(medium.zfs_datasets.datasets.length, 8);
@@ -169,7 +184,7 @@ Deno.test("createCollectors() survives a runner that throws instead of returning
     tag: "zfs_pools_internal",
     message: "spawn exploded",
   }]);
-  assert.equal(fast.storage.errors[0].tag, "storage_internal");
+  assert.equal(fast.storage.errors[0].tag, "pve_internal");
   // the host reads /proc and statfs itself; it needs no runner at all
   assert.deepEqual(fast.host.errors, []);
   assert.ok(fast.host.root_fs !== null);
@@ -226,21 +241,43 @@ Deno.test("createCollectors() runs smartctl on the slow cycle only, and fills ba
   assert.equal(medium.replication?.jobs.length, 3);
 });
 
-Deno.test("createCollectors() reads SMART at most every smartEveryMs, however short the slow cycle", async () => {
+Deno.test("createCollectors() lists the node once per --once run and reads configs from pmxcfs first", async () => {
   const runner = fakeRunner(pveNodeAnswers());
+  const real = readFixture("pmxcfs/qemu-server/101_with_snapshot.conf");
+  const read: string[] = [];
   const collectors = createCollectors({
     ...deps(runner),
-    smartEveryMs: 600_000,
+    pveDir: "/etc/pve",
+    readConfigFile: (path) => {
+      read.push(path);
+      return Promise.resolve(
+        path === `/etc/pve/nodes/${NODE}/qemu-server/101.conf`
+          ? real
+          : undefined,
+      );
+    },
   });
-  const scans = () =>
-    runner.calls.filter((c) => c === "smartctl --scan-open -j").length;
-  const first = await collectors.slow(0);
-  await collectors.slow(300_000);
-  assert.equal(scans(), 1);
-  const cached = await collectors.slow(599_999);
-  assert.deepEqual(cached.smart, first.smart);
-  await collectors.slow(600_000);
-  assert.equal(scans(), 2);
+  // as agent/main.ts --once does: the three cycles at once
+  const [, medium] = await Promise.all([
+    collectors.fast(0),
+    collectors.medium(0),
+    collectors.slow(0),
+  ]);
+  const lists = runner.calls.filter((c) =>
+    /^pvesh get (\/cluster\/resources|\/nodes\/[^/]+\/(qemu|lxc|storage)) /
+      .test(c)
+  );
+  assert.deepEqual(lists, [
+    "pvesh get /cluster/resources --output-format json",
+  ]);
+  assert.equal(read.length, 8, "every guest's file is tried");
+  // 101's config came from its file; the others through pvesh
+  assert.ok(!runner.calls.some((c) => c.includes("/qemu/101/config")));
+  assert.ok(runner.calls.some((c) => c.includes("/qemu/100/config")));
+  const vm101 = medium.vms_detail.vms.find((g) => g.vmid === 101)!;
+  assert.equal(vm101.config.name, "win");
+  assert.equal(vm101.config.cores, "2");
+  assert.match(String(vm101.config.digest), /^[0-9a-f]{40}$/);
 });
 
 Deno.test("createCollectors() without smartctl and lm-sensors: one error entry per sample, one log line per cause", async () => {

@@ -23,13 +23,20 @@ export interface AgentProcess extends Child {
  */
 export function spawnAgent(
   args: string[],
-  opts: { path: string; script?: string; cwd?: string; runFlags?: string[] },
+  opts: {
+    path: string;
+    script?: string;
+    cwd?: string;
+    runFlags?: string[];
+    /** More environment (e.g. a simulated node's profile); PATH is `path`. */
+    env?: Record<string, string>;
+  },
 ): AgentProcess {
   const flags = opts.runFlags ?? AGENT_PERMISSIONS;
   const child = spawnChild(Deno.execPath(), {
     args: ["run", ...flags, opts.script ?? MAIN_TS, ...args],
     cwd: opts.cwd ?? REPO_ROOT,
-    env: { PATH: opts.path, NO_COLOR: "1" },
+    env: { ...opts.env, PATH: opts.path, NO_COLOR: "1" },
     clearEnv: false,
   });
   return Object.assign(child, {

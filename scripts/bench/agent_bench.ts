@@ -9,8 +9,14 @@
  *    (see agentCommand), runs at a 1 s fast interval against a real server;
  *    its RSS and CPU are read from /proc and its cycles counted from the rows
  *    the server stored.
+ * 3. Process-tree CPU: the same agent at the default intervals (10 s, 60 s,
+ *    30 min) with the node's pmxcfs, for a few minutes per PVE source; the
+ *    CPU of the agent and of every child it ran (each fake pvesh burns
+ *    300 ms, as Perl's start-up does on a node) from /proc/PID/stat, per
+ *    minute, and the pvesh calls it made (a logging pvesh first on PATH).
  *
- * Knobs (all optional): BENCH_AGENT_SOAK_S (soak length), BENCH_AGENT_BIN (a
+ * Knobs (all optional): BENCH_AGENT_SOAK_S (soak length), BENCH_AGENT_TREE_S
+ * (process-tree CPU window, per source), BENCH_AGENT_BIN (a
  * compiled agent), BENCH_AGENT_ENTRY (e.g. agent/main.ts),
  * BENCH_AGENT_V8_FLAGS (replaces the binary's; "" for none),
  * BENCH_AGENT_MALLOC_ARENA_MAX.
@@ -31,13 +37,17 @@ import type { CyclePlan, CycleTiming } from "./agent_cycles.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { REPO_ROOT } from "./paths.ts";
-import { ProcSampler } from "./proc_stats.ts";
+import { ProcSampler, readProc } from "./proc_stats.ts";
+import { installPveshLog } from "../fake_node/pvesh_log.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { freePort, startServer } from "./server_process.ts";
 import { distribution, round, slope } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
 
 export const AGENT_TARGETS = {
+  /** agent + children CPU per minute at the default intervals (issue 11) */
+  treeCpuMsPerMinPvesh: 3_000,
+  treeCpuMsPerMinApi: 500,
   fastCycleMs: 2_000,
   mediumCycleMs: 5_000,
   rssMb: 60,
@@ -50,6 +60,9 @@ const PROFILE = `${REPO_ROOT}/scripts/fake_node/profiles/bench50.toml`;
 interface Plan {
   cycles: Record<Interval, number>;
   soakMs: number;
+  /** process-tree CPU: readings from the end of the warm-up to the end */
+  treeWarmupMs: number;
+  treeWindowMs: number;
   /** RSS readings before this are start-up, left out of the slope */
   settleMs: number;
   sampleEveryMs: number;
@@ -58,6 +71,8 @@ interface Plan {
 const FULL: Plan = {
   cycles: { fast: 10, medium: 5, slow: 2 },
   soakMs: 600_000,
+  treeWarmupMs: 70_000,
+  treeWindowMs: 600_000,
   settleMs: 60_000,
   sampleEveryMs: 5_000,
 };
@@ -65,6 +80,8 @@ const FULL: Plan = {
 const QUICK: Plan = {
   cycles: { fast: 3, medium: 2, slow: 1 },
   soakMs: 10_000,
+  treeWarmupMs: 70_000,
+  treeWindowMs: 120_000,
   settleMs: 3_000,
   sampleEveryMs: 500,
 };
@@ -96,6 +113,11 @@ function agentToml(o: {
   node: string;
   procDir: string;
   outboxPath: string;
+  /** 1 s fast interval unless `defaultIntervals` */
+  defaultIntervals?: boolean;
+  pveDir?: string;
+  /** more lines for the `[pve]` table (the API source) */
+  pve?: string[];
 }): string {
   return [
     `server_url = ${JSON.stringify(o.url)}`,
@@ -105,11 +127,21 @@ function agentToml(o: {
     `proc_dir = ${JSON.stringify(o.procDir)}`,
     `outbox_path = ${JSON.stringify(o.outboxPath)}`,
     "",
-    "[intervals]",
-    "fast_seconds = 1",
-    "medium_seconds = 60",
-    "slow_seconds = 1800",
-    "",
+    ...(o.defaultIntervals ? [] : [
+      "[intervals]",
+      "fast_seconds = 1",
+      "medium_seconds = 60",
+      "slow_seconds = 1800",
+      "",
+    ]),
+    ...(o.pveDir || o.pve
+      ? [
+        "[pve]",
+        ...(o.pveDir ? [`config_dir = ${JSON.stringify(o.pveDir)}`] : []),
+        ...(o.pve ?? []),
+        "",
+      ]
+      : []),
   ].join("\n");
 }
 
@@ -188,6 +220,7 @@ async function soak(
       token: host.token,
       node: node.model.node,
       procDir: node.procDir,
+      pveDir: node.pveDir,
       outboxPath: `${dir}/outbox.json`,
     }),
   );
@@ -240,18 +273,7 @@ async function soak(
     await server.stop();
   }
   const endMs = sampler.readings.at(-1)?.atMs ?? Date.now();
-  const database = await openDatabase(`file:${dbPath}`);
-  const stored: Record<Interval, number> = { fast: 0, medium: 0, slow: 0 };
-  try {
-    const rs = await database.client.execute({
-      sql:
-        "SELECT interval_type AS i, count(*) AS n FROM series_head WHERE collected_at <= ? GROUP BY interval_type",
-      args: [endMs],
-    });
-    for (const r of rs.rows) stored[r.i as Interval] = Number(r.n);
-  } finally {
-    database.close();
-  }
+  const stored = await storedCounts(dbPath, endMs);
   return {
     readings: sampler.readings.map((r) => ({
       atMs: r.atMs,
@@ -269,6 +291,187 @@ async function soak(
   };
 }
 
+/** One PVE source for the process-tree CPU run. */
+interface TreeSource {
+  label: "pvesh" | "api";
+  /** `[pve]` lines for agent.toml (the API source's token, URL, CA) */
+  pve?: string[];
+}
+
+interface TreeCpu {
+  source: TreeSource["label"];
+  windowS: number;
+  /** agent + reaped children, per minute of the window */
+  treeCpuMsPerMin: number;
+  agentCpuMsPerMin: number;
+  childCpuMsPerMin: number;
+  /** the same over the whole run, start-up included */
+  wholeRunTreeCpuMsPerMin: number;
+  pveshCallsPerMin: number;
+  pveshCallsByKind: Record<string, number>;
+  stored: Record<Interval, number>;
+  rssMb: number | null;
+  logTail: string;
+}
+
+/** The kind of a pvesh call, for the per-kind counts. */
+function pveshKind(args: string): string {
+  const path = args.split(" ")[1] ?? "";
+  if (path === "/cluster/resources") return "cluster resources";
+  if (/\/agent\//.test(path)) return "guest agent";
+  if (/\/interfaces$/.test(path)) return "lxc interfaces";
+  if (/\/config$/.test(path)) return "config";
+  if (/^\/nodes\/[^/]+\/(qemu|lxc|storage)$/.test(path)) return "node list";
+  return "other";
+}
+
+/**
+ * The agent at the default intervals for the warm-up and then the window:
+ * CPU of the agent and its children (cutime/cstime count each child once it
+ * has been reaped), per minute, and the pvesh calls it made.
+ */
+async function treeCpu(
+  plan: Plan,
+  dir: string,
+  node: Awaited<ReturnType<typeof startSimulatedNode>>,
+  source: TreeSource,
+  log: (msg: string) => void,
+): Promise<TreeCpu> {
+  const runDir = `${dir}/tree-${source.label}`;
+  await Deno.mkdir(runDir);
+  const dbPath = `${runDir}/agent.db`;
+  const [host] = await registerBenchHosts(dbPath, "tree-", 1, Date.now());
+  const server = await startServer({
+    dbPath,
+    port: freePort(),
+    logPath: `${runDir}/server.log`,
+  });
+  const configPath = `${runDir}/agent.toml`;
+  await Deno.writeTextFile(
+    configPath,
+    agentToml({
+      url: server.wsUrl,
+      host: host.name,
+      token: host.token,
+      node: node.model.node,
+      procDir: node.procDir,
+      outboxPath: `${runDir}/outbox.json`,
+      defaultIntervals: true,
+      pveDir: node.pveDir,
+      pve: source.pve,
+    }),
+  );
+  const pvesh = await installPveshLog(runDir);
+  const how = await agentCommand(runDir);
+  const agent = spawnProc(`agent (${source.label})`, how.command, {
+    args: [...how.args, "--config", configPath],
+    env: {
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      ...node.env,
+      PATH: `${pvesh.binDir}:${node.env.PATH}`,
+      DENO_NO_UPDATE_CHECK: "1",
+    },
+    cwd: REPO_ROOT,
+  });
+  const now = () => Date.now();
+  log(
+    `agent: process-tree CPU with the ${source.label} source, default intervals, ${
+      (plan.treeWarmupMs + plan.treeWindowMs) / 1000
+    } s`,
+  );
+  try {
+    const start = await readProc(agent.pid, now);
+    await new Promise((r) => setTimeout(r, plan.treeWarmupMs));
+    const from = await readProc(agent.pid, now);
+    const callsBefore = (await pvesh.calls()).length;
+    await new Promise((r) => setTimeout(r, plan.treeWindowMs));
+    const to = await readProc(agent.pid, now);
+    const calls = await pvesh.calls();
+    if (!start || !from || !to || agent.exited()) {
+      throw new Error(
+        `agent (${source.label}) exited during the run:\n${agent.tail(20)}`,
+      );
+    }
+    const minutes = (to.atMs - from.atMs) / 60_000;
+    const perMin = (ms: number) => ms / minutes;
+    const windowCalls = calls.slice(callsBefore);
+    const byKind: Record<string, number> = {};
+    for (const c of windowCalls) {
+      const kind = pveshKind(c);
+      byKind[kind] = (byKind[kind] ?? 0) + 1;
+    }
+    return {
+      source: source.label,
+      windowS: Math.round((to.atMs - from.atMs) / 1000),
+      treeCpuMsPerMin: perMin(
+        to.cpuMs + to.childCpuMs - from.cpuMs - from.childCpuMs,
+      ),
+      agentCpuMsPerMin: perMin(to.cpuMs - from.cpuMs),
+      childCpuMsPerMin: perMin(to.childCpuMs - from.childCpuMs),
+      wholeRunTreeCpuMsPerMin: (to.cpuMs + to.childCpuMs - start.cpuMs -
+        start.childCpuMs) / ((to.atMs - start.atMs) / 60_000),
+      pveshCallsPerMin: windowCalls.length / minutes,
+      pveshCallsByKind: byKind,
+      stored: await storedCounts(dbPath, to.atMs),
+      rssMb: Math.round(to.rssBytes / 2 ** 19) / 2,
+      logTail: agent.tail(10),
+    };
+  } finally {
+    await agent.stop({ graceMs: 10_000 });
+    await server.stop();
+  }
+}
+
+async function storedCounts(
+  dbPath: string,
+  untilMs: number,
+): Promise<Record<Interval, number>> {
+  const database = await openDatabase(`file:${dbPath}`);
+  const stored: Record<Interval, number> = { fast: 0, medium: 0, slow: 0 };
+  try {
+    const rs = await database.client.execute({
+      sql:
+        "SELECT interval_type AS i, count(*) AS n FROM series_head WHERE collected_at <= ? GROUP BY interval_type",
+      args: [untilMs],
+    });
+    for (const r of rs.rows) stored[r.i as Interval] = Number(r.n);
+  } finally {
+    database.close();
+  }
+  return stored;
+}
+
+function treeFigures(runs: TreeCpu[]): Figure[] {
+  return runs.flatMap((r) => {
+    const target = r.source === "pvesh"
+      ? AGENT_TARGETS.treeCpuMsPerMinPvesh
+      : AGENT_TARGETS.treeCpuMsPerMinApi;
+    const calls = Object.entries(r.pveshCallsByKind)
+      .map(([k, n]) => `${k} ${n}`).join(", ") || "none";
+    return [
+      targetFigure(
+        `process-tree CPU per minute (${r.source})`,
+        r.treeCpuMsPerMin,
+        "ms",
+        "<=",
+        target,
+        `default intervals, ${r.windowS} s after a warm-up: agent ${
+          round(r.agentCpuMsPerMin, 0)
+        } ms + children ${round(r.childCpuMsPerMin, 0)} ms; ${
+          round(r.pveshCallsPerMin, 2)
+        } pvesh calls/min (${calls}); whole run incl. start ${
+          round(r.wholeRunTreeCpuMsPerMin, 0)
+        } ms/min`,
+      ),
+    ];
+  });
+}
+
+/** The PVE sources whose process-tree CPU the run measures. */
+function treeSources(_dir: string): Promise<TreeSource>[] {
+  return [Promise.resolve({ label: "pvesh" })];
+}
+
 const wallOf = (ts: CycleTiming[], i: Interval) =>
   distribution(ts.filter((t) => t.interval === i).map((t) => t.wallMs));
 const cpuOf = (ts: CycleTiming[], i: Interval) =>
@@ -280,22 +483,33 @@ export async function runAgentBench(
 ): Promise<BenchReport> {
   const begun = beginReport();
   const soakOverride = Deno.env.get("BENCH_AGENT_SOAK_S");
+  const treeOverride = Deno.env.get("BENCH_AGENT_TREE_S");
   const plan = {
     ...(opts.quick ? QUICK : FULL),
     ...(soakOverride ? { soakMs: Number(soakOverride) * 1000 } : {}),
+    ...(treeOverride ? { treeWindowMs: Number(treeOverride) * 1000 } : {}),
   };
   return await withWorkDir("agent", opts.log, async (dir) => {
     const node = await startSimulatedNode(PROFILE, dir);
     let cycles, s: Soak;
+    const trees: TreeCpu[] = [];
     try {
       opts.log(
         `agent: timing ${plan.cycles.fast} fast, ${plan.cycles.medium} medium, ${plan.cycles.slow} slow cycles`,
       );
       cycles = await timeCycles(
-        { procDir: node.procDir, node: node.model.node, cycles: plan.cycles },
+        {
+          procDir: node.procDir,
+          pveDir: node.pveDir,
+          node: node.model.node,
+          cycles: plan.cycles,
+        },
         node.env,
       );
       s = await soak(plan, dir, node, opts.log);
+      for (const source of treeSources(dir)) {
+        trees.push(await treeCpu(plan, dir, node, await source, opts.log));
+      }
     } finally {
       await node.stop();
     }
@@ -321,6 +535,7 @@ export async function runAgentBench(
     const cpuPerCycle = (last.cpuMs - first.cpuMs) / Math.max(1, cyclesRun);
     const soakS = (s.endMs - s.startMs) / 1000;
     const figures: Figure[] = [
+      ...treeFigures(trees),
       targetFigure(
         "fast cycle wall (max)",
         fast.max,
@@ -470,8 +685,17 @@ export async function runAgentBench(
           commandCpuMs: round(last.childCpuMs - first.childCpuMs, 0),
         },
         agentLogTail: s.logTail,
+        treeCpu: trees.map((t) => ({
+          ...t,
+          treeCpuMsPerMin: round(t.treeCpuMsPerMin, 0),
+          agentCpuMsPerMin: round(t.agentCpuMsPerMin, 0),
+          childCpuMsPerMin: round(t.childCpuMsPerMin, 0),
+          wholeRunTreeCpuMsPerMin: round(t.wholeRunTreeCpuMsPerMin, 0),
+          pveshCallsPerMin: round(t.pveshCallsPerMin, 2),
+        })),
       },
       headline: [
+        ...trees.map((t) => `process-tree CPU per minute (${t.source})`),
         "fast cycle wall (max)",
         "medium cycle wall (max)",
         "agent RSS after soak",

@@ -14,6 +14,7 @@ import { readProc } from "./proc_stats.ts";
 
 export interface CyclePlan {
   procDir: string;
+  pveDir: string;
   node: string;
   /** cycles per interval, after one unmeasured fast cycle (rates need two readings) */
   cycles: Record<Interval, number>;
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   const collectors = createCollectors({
     runner: denoRunner,
     procDir: plan.procDir,
+    pveDir: plan.pveDir,
     node: plan.node,
     agentVersion: AGENT_VERSION,
     commandTimeoutMs: AGENT_DEFAULTS.commandTimeoutSeconds * 1000,

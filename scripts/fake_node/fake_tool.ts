@@ -3,6 +3,7 @@
  * `deno run fake_tool.ts <tool> args…`. The node profile comes from
  * PROXMON_FAKE_NODE (a path to a TOML profile).
  */
+import process from "node:process";
 import { answer } from "./answer.ts";
 import { buildNodeModel } from "./node_model.ts";
 import { loadNodeProfile } from "./node_profile.ts";
@@ -20,15 +21,32 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const model = buildNodeModel(await loadNodeProfile(path));
-  // pvesh pays for a Perl start-up on every call
+  // pvesh pays for a Perl start-up on every call: time, then CPU
   if (tool === "pvesh" && model.latencyMs > 0) {
     await new Promise((resolve) => setTimeout(resolve, model.latencyMs));
   }
+  if (tool === "pvesh") burnCpuUntil(model.pveshCpuMs);
   const result = answer(model, tool, args, Date.now());
   const encoder = new TextEncoder();
   if (result.stderr) await writeAll(Deno.stderr, encoder.encode(result.stderr));
   if (result.stdout) await writeAll(Deno.stdout, encoder.encode(result.stdout));
   return result.code;
+}
+
+/**
+ * Keeps a core busy until this process has used `totalMs` of CPU, start-up
+ * included, so the caller's process tree pays what a real pvesh costs.
+ */
+export function burnCpuUntil(totalMs: number): void {
+  const usedUs = () => {
+    const { user, system } = process.cpuUsage();
+    return user + system;
+  };
+  let sink = 0;
+  while (usedUs() < totalMs * 1000) {
+    for (let i = 0; i < 20_000; i++) sink += Math.sqrt(i);
+  }
+  if (sink < 0) console.error(sink); // keeps the loop from being optimised out
 }
 
 async function writeAll(

@@ -331,3 +331,87 @@ Deno.test("an unknown command line fails with an error and a non-zero exit", asy
   const apt = await run(ZFS23, "apt", "upgrade", "-y");
   assert.equal(apt.code, 100);
 });
+
+Deno.test("pvesh get /cluster/resources tells the agent what the per-node lists do", async () => {
+  const { clusterResourcesOf, parseLxcList, parseQemuList, parseStorage } =
+    await import("../../agent/collectors/mod.ts");
+  const node = "pve-lab";
+  const get = async (path: string) => {
+    const r = await run(ZFS23, "pvesh", "get", path, "--output-format", "json");
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const resources = JSON.parse(await get("/cluster/resources"));
+  assert.ok(resources.some((e: Json) => e.type === "node"));
+  const fromCluster = clusterResourcesOf(resources, node);
+  const lists = [
+    ...parseQemuList(await get(`/nodes/${node}/qemu`)).vms,
+    ...parseLxcList(await get(`/nodes/${node}/lxc`)).vms,
+  ].sort((a, b) => a.vmid - b.vmid);
+  // the same guests and figures; uptime and counters move between calls
+  const steady = (g: Record<string, unknown>) => {
+    const {
+      uptime_seconds: _u,
+      cpu_usage: _c,
+      mem_bytes: _m,
+      netin_bytes: _ni,
+      netout_bytes: _no,
+      diskread_bytes: _dr,
+      diskwrite_bytes: _dw,
+      disk_bytes: _d,
+      ...rest
+    } = g;
+    return rest;
+  };
+  assert.deepEqual(
+    fromCluster.vms_runtime.vms.map(steady),
+    lists.map(steady),
+  );
+  const storages = parseStorage(await get(`/nodes/${node}/storage`)).storages;
+  const summary = (list: typeof storages) =>
+    list.map((s) => [s.name, s.active, s.total_bytes]).sort();
+  assert.deepEqual(
+    summary(fromCluster.storage.storages),
+    summary(storages.filter((s) => s.enabled)),
+  );
+});
+
+Deno.test("the simulated pmxcfs holds each guest's pvesh config as a file, with snapshots after it", async () => {
+  const { parseGuestConfigFile } = await import(
+    "../../agent/collectors/mod.ts"
+  );
+  const { writePmxcfs } = await import("./pmxcfs.ts");
+  const { buildNodeModel } = await import("./node_model.ts");
+  const { loadNodeProfile } = await import("./node_profile.ts");
+  const model = buildNodeModel(await loadNodeProfile(ZFS23));
+  const tmp = await Deno.makeTempDir({ prefix: "proxmon-pmxcfs-" });
+  try {
+    await writePmxcfs(tmp, model);
+    let snapshots = 0;
+    for (const g of model.guests) {
+      const dirName = g.type === "qemu" ? "qemu-server" : "lxc";
+      const text = await Deno.readTextFile(
+        `${tmp}/nodes/${model.node}/${dirName}/${g.vmid}.conf`,
+      );
+      if (text.includes("\n[before-upgrade]\n")) snapshots++;
+      const { config, errors } = parseGuestConfigFile(text, `${g.vmid}.conf`);
+      assert.deepEqual(errors, []);
+      const r = await run(
+        ZFS23,
+        "pvesh",
+        "get",
+        `/nodes/${model.node}/${g.type}/${g.vmid}/config`,
+        "--output-format",
+        "json",
+      );
+      const viaPvesh = JSON.parse(r.stdout) as Json;
+      for (const [key, value] of Object.entries(viaPvesh)) {
+        assert.equal(config[key], String(value), `${g.vmid}.${key}`);
+      }
+      assert.equal(config.cipassword, undefined);
+    }
+    assert.ok(snapshots > 0, "some guests have a snapshot section");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

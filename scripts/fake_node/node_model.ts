@@ -122,6 +122,8 @@ export interface NodeModel {
   /** OpenZFS 2.3 and later print JSON with -j */
   zfsJson: boolean;
   latencyMs: number;
+  /** CPU a pvesh call uses in all, busy after its latency */
+  pveshCpuMs: number;
   bootUnix: number;
   host: HostModel;
   guests: GuestModel[];
@@ -157,6 +159,7 @@ export function buildNodeModel(profile: NodeProfile): NodeModel {
     zfsVersion: profile.zfs_version,
     zfsJson: zfsHasJson(profile.zfs_version),
     latencyMs: profile.latency_ms,
+    pveshCpuMs: profile.pvesh_cpu_ms,
     bootUnix,
     host: {
       cpus: profile.host.cpus,

@@ -186,6 +186,12 @@ export const NodeProfileSchema = v.strictObject({
   zfs_version: v.optional(v.string(), "2.3.4-pve1"),
   /** added to every pvesh call: models pvesh's Perl start-up */
   latency_ms: v.optional(positive, 0),
+  /**
+   * CPU every pvesh call uses in all (its own start-up included), busy
+   * after its latency: what loading Perl and the PVE API modules costs a real
+   * node per call. 300 ms is an estimate until measured on a real node.
+   */
+  pvesh_cpu_ms: v.optional(positive, 300),
   /** fixes uptimes and counters, so every tool call and /proc agree */
   booted_at: v.optional(v.string(), "2025-09-01T04:12:00Z"),
   host: v.optional(Host, {}),

@@ -9,6 +9,7 @@ import { buildNodeModel, type NodeModel } from "../fake_node/node_model.ts";
 import { loadNodeProfile } from "../fake_node/node_profile.ts";
 import { PROFILE_ENV } from "../fake_node/fake_tool.ts";
 import { type ProcTicker, startProcTicker } from "../fake_node/proc.ts";
+import { writePmxcfs } from "../fake_node/pmxcfs.ts";
 import { type Proc, spawnProc, waitFor } from "./process.ts";
 
 /** The repository root. */
@@ -117,6 +118,8 @@ export async function registerHost(
 export interface AgentSettings {
   node: string;
   procDir: string;
+  /** the simulated pmxcfs, for `[pve] config_dir` */
+  pveDir: string;
   outboxPath: string;
   /** `smart` (seconds between SMART reads) defaults to the agent's 30 min */
   intervals: { fast: number; medium: number; slow: number; smart?: number };
@@ -133,12 +136,15 @@ export function agentToml(registered: string, s: AgentSettings): string {
     `command_timeout_seconds = ${s.commandTimeoutSeconds ?? 20}\n` +
     `\n[intervals]\nfast_seconds = ${s.intervals.fast}\n` +
     `medium_seconds = ${s.intervals.medium}\nslow_seconds = ${s.intervals.slow}\n` +
-    (s.intervals.smart ? `smart_seconds = ${s.intervals.smart}\n` : "");
+    (s.intervals.smart ? `smart_seconds = ${s.intervals.smart}\n` : "") +
+    `\n[pve]\nconfig_dir = ${JSON.stringify(s.pveDir)}\n`;
 }
 
 export interface SimulatedNode {
   model: NodeModel;
   procDir: string;
+  /** its pmxcfs (guest config files), as /etc/pve */
+  pveDir: string;
   /** PATH with the fake tools first, and the profile for them. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -152,10 +158,12 @@ export async function startSimulatedNode(
   const model = buildNodeModel(await loadNodeProfile(profilePath));
   const procDir = `${dir}/proc`;
   const ticker: ProcTicker = await startProcTicker({ dir: procDir, model });
+  const pveDir = await writePmxcfs(`${dir}/pve`, model);
   const denoDir = DENO.slice(0, DENO.lastIndexOf("/"));
   return {
     model,
     procDir,
+    pveDir,
     env: {
       PATH: `${FAKE_BIN}:${denoDir}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
       [PROFILE_ENV]: profilePath,
@@ -217,6 +225,7 @@ export async function writeAgentConfig(
     agentToml(registered, {
       node: agent.node.model.node,
       procDir: agent.node.procDir,
+      pveDir: agent.node.pveDir,
       outboxPath: `${agent.dir}/outbox.json`,
       intervals: agent.intervals,
     }),

@@ -1,100 +1,135 @@
 /**
- * Per-guest detail for the medium interval: each guest's config and IPs.
- * IPs are asked for every cycle (one `pvesh` call per running guest); configs
- * come from a `GuestConfigCache` and cost a call only when missing, changed or
- * due (see guest_config_cache.ts for why). The calls run through a bounded
- * pool rather than all at once or one by one.
+ * Per-guest detail for the medium interval: each guest's config and IPs,
+ * for the guests of the latest runtime list (the fast cycle's; no second
+ * list).
+ *
+ * - Configs are read from pmxcfs (guest_config_file.ts): a file read, no
+ *   process. Where the file is missing, they come from the PVE source
+ *   (`…/config`) through a `GuestConfigCache`, which costs a call only when
+ *   a config is missing, changed or due (see guest_cache.ts for why).
+ * - IPs from the guest agent or a container's live interfaces are kept in a
+ *   `GuestCache` too: refreshed on a staggered TTL (10 min by default), and
+ *   at once when the guest starts or restarts. A container whose NICs all
+ *   have static addresses in its config needs no live call at all.
+ *
+ * The calls run through a bounded pool rather than all at once or one by one.
  */
 import type {
   CollectorError,
-  GuestDetail,
-  GuestRuntime,
-  GuestsDetail,
-  GuestsRuntime,
   GuestType,
+  VmDetail,
+  VmRuntime,
+  VmsDetail,
+  VmsRuntime,
 } from "@proxmon/shared";
-import type { CommandError } from "../../runner.ts";
-import {
-  type Command,
-  guestConfig,
-  lxcInterfaces,
-  qemuAgentInterfaces,
-} from "../commands.ts";
-import { describeFailure, type Exec, runCommand, runJson } from "../exec.ts";
 import { usableIps } from "../ip.ts";
 import { mapPool } from "../concurrency_limit.ts";
 import { isRecord } from "../values.ts";
 import {
+  createGuestCache,
   createGuestConfigCache,
+  DEFAULT_GUEST_CONFIG_TTL_MS,
+  type GuestCache,
   type GuestConfig,
   type GuestConfigCache,
-} from "./guest_config_cache.ts";
+} from "./guest_cache.ts";
+import {
+  configDigest,
+  guestConfigPath,
+  parseGuestConfigFile,
+  type ReadConfigFile,
+  withoutSecrets,
+} from "./guest_config_file.ts";
 import {
   type IpResult,
-  parseGuestAgentInterfaces,
+  lxcNeedsLiveIps,
+  parseGuestAgentInterfacesValue,
   parseLxcConfigIps,
-  parseLxcInterfaces,
+  parseLxcInterfacesValue,
   qemuAgentEnabled,
 } from "./guest_ips.ts";
-import { collectGuestsRuntime } from "./guest_lists.ts";
+import type { PveSource } from "./pve_source.ts";
 
-/** Where guest configs come from: the cache and the time of this cycle. */
-export interface GuestConfigSource {
-  cache: GuestConfigCache;
+/** What the guest itself reported, kept between cycles. */
+export interface GuestFacts {
+  ips: string[];
+  errors: CollectorError[];
+}
+
+export type GuestFactsCache = GuestCache<GuestFacts>;
+
+/**
+ * A facts cache: refreshed every `ttlMs`, and at once when the guest's
+ * status changes (a start) or its uptime goes back (a restart).
+ */
+export function createGuestFactsCache(
+  ttlMs = DEFAULT_GUEST_CONFIG_TTL_MS,
+): GuestFactsCache {
+  return createGuestCache(ttlMs, (g) => JSON.stringify([g.type, g.status]));
+}
+
+// A guest agent is often not up yet in a guest's first minutes; until then
+// a failed call is retried every cycle instead of waiting a whole TTL.
+const BOOTING_SECONDS = 300;
+
+/** Guest-agent calls wait at most this long (a frozen guest blocks them). */
+export const GUEST_AGENT_TIMEOUT_MS = 5_000;
+
+export interface GuestDetailDeps {
+  source: PveSource;
+  node: string;
+  concurrency: number;
+  /** Where pmxcfs is mounted (`/etc/pve`). */
+  pveDir: string;
+  readConfigFile: ReadConfigFile;
+  configs: GuestConfigCache;
+  facts: GuestFactsCache;
+  /** The time of this cycle, for the caches. */
   nowMs: number;
 }
 
-/**
- * A guest's live IPs from one pvesh call, or none. A failure `expected`
- * accepts is no error; other failures and unreadable output go to `errors`
- * under `tag`, and the guest keeps its other data.
- */
-async function liveIps(
-  exec: Exec,
-  errors: CollectorError[],
-  { command, tag, parse, expected = () => false }: {
-    command: Command;
-    tag: string;
-    parse: (text: string) => IpResult;
-    expected?: (error: CommandError) => boolean;
-  },
-): Promise<string[]> {
-  const result = await runCommand(exec, command);
-  if (!result.ok) {
-    if (!expected(result.error)) {
-      errors.push({ tag, message: describeFailure(command, result.error) });
-    }
-    return [];
-  }
-  const ips = parse(result.stdout);
-  if (!ips.ok) errors.push({ tag, message: ips.message });
-  return ips.ok ? ips.ips : [];
+/** Deps with fresh caches, for a single collection (tests, `--once`). */
+export function oneShotDetailDeps(
+  deps: Omit<GuestDetailDeps, "configs" | "facts" | "nowMs">,
+): GuestDetailDeps {
+  return {
+    ...deps,
+    configs: createGuestConfigCache(),
+    facts: createGuestFactsCache(),
+    nowMs: 0,
+  };
 }
 
 /**
- * A guest's config: cached, or fetched and cached. A fetch that fails is
- * reported, yields `{}` and leaves nothing cached, so the next cycle retries.
+ * A guest's config: from its pmxcfs file, else cached, else fetched from
+ * the source and cached. A fetch that fails is reported, yields `{}` and
+ * leaves nothing cached, so the next cycle retries.
  */
 async function configOf(
-  exec: Exec,
-  node: string,
-  guest: GuestRuntime,
-  { cache, nowMs }: GuestConfigSource,
+  deps: GuestDetailDeps,
+  guest: VmRuntime,
   errors: CollectorError[],
 ): Promise<GuestConfig> {
-  const cached = cache.get(guest, nowMs);
-  if (cached) return cached;
   const { vmid, type } = guest;
-  const fetched = await runJson(
-    exec,
-    guestConfig(node, type, vmid),
+  const path = guestConfigPath(deps.pveDir, deps.node, type, vmid);
+  const text = await deps.readConfigFile(path);
+  if (text !== undefined) {
+    const parsed = parseGuestConfigFile(text, path);
+    errors.push(...parsed.errors);
+    return { ...parsed.config, digest: await configDigest(text) };
+  }
+  const cached = deps.configs.get(guest, deps.nowMs);
+  if (cached) return cached;
+  const fetched = await deps.source.get(
+    `/nodes/${deps.node}/${type}/${vmid}/config`,
     "guest_config",
   );
-  if (fetched.ok && isRecord(fetched.value)) {
-    cache.set(guest, fetched.value, nowMs);
-    return fetched.value;
+  if (fetched.ok && isRecord(fetched.data)) {
+    const config = withoutSecrets(fetched.data);
+    deps.configs.set(guest, config, deps.nowMs);
+    return config;
   }
-  cache.delete(vmid);
+  deps.configs.delete(vmid);
   errors.push(
     fetched.ok
       ? {
@@ -106,77 +141,129 @@ async function configOf(
   return {};
 }
 
+/**
+ * A guest's live IPs from one request. A refusal `refusedIsExpected`
+ * accepts is no error; other failures and unreadable answers are.
+ */
+async function liveIps(
+  deps: GuestDetailDeps,
+  { path, tag, parse, refusedIsExpected = false, timeoutMs }: {
+    path: string;
+    tag: string;
+    parse: (value: unknown) => IpResult;
+    refusedIsExpected?: boolean;
+    timeoutMs?: number;
+  },
+): Promise<GuestFacts> {
+  const result = await deps.source.get(path, tag, { timeoutMs });
+  if (!result.ok) {
+    return {
+      ips: [],
+      errors: result.refused && refusedIsExpected ? [] : [result.error],
+    };
+  }
+  const ips = parse(result.data);
+  return ips.ok
+    ? { ips: ips.ips, errors: [] }
+    : { ips: [], errors: [{ tag, message: ips.message }] };
+}
+
+/** What the guest reports about itself, or undefined when it is not asked. */
+function factsRequest(
+  deps: GuestDetailDeps,
+  guest: VmRuntime,
+  config: GuestConfig,
+): (() => Promise<GuestFacts>) | undefined {
+  const running = guest.status === "running" && !guest.template;
+  if (!running) return undefined;
+  const base = `/nodes/${deps.node}/${guest.type}/${guest.vmid}`;
+  if (guest.type === "qemu") {
+    if (!qemuAgentEnabled(config)) return undefined;
+    // Agent not installed, not running, or too slow: an error entry only.
+    return () =>
+      liveIps(deps, {
+        path: `${base}/agent/network-get-interfaces`,
+        tag: "qemu_agent",
+        parse: parseGuestAgentInterfacesValue,
+        timeoutMs: GUEST_AGENT_TIMEOUT_MS,
+      });
+  }
+  if (!lxcNeedsLiveIps(config)) return undefined;
+  return () =>
+    liveIps(deps, {
+      path: `${base}/interfaces`,
+      tag: "lxc_interfaces",
+      parse: parseLxcInterfacesValue,
+      // PVE releases without the interfaces endpoint refuse the path; the
+      // config's addresses are then all there is.
+      refusedIsExpected: true,
+    });
+}
+
+/** Live facts of a guest: cached, or asked for and cached. */
+async function factsOf(
+  deps: GuestDetailDeps,
+  guest: VmRuntime,
+  config: GuestConfig,
+): Promise<GuestFacts> {
+  const request = factsRequest(deps, guest, config);
+  if (!request) {
+    deps.facts.delete(guest.vmid);
+    return { ips: [], errors: [] };
+  }
+  const cached = deps.facts.get(guest, deps.nowMs);
+  if (cached) return cached;
+  const facts = await request();
+  const booting = (guest.uptime_seconds ?? 0) < BOOTING_SECONDS;
+  if (facts.errors.length === 0 || !booting) {
+    deps.facts.set(guest, facts, deps.nowMs);
+  }
+  return facts;
+}
+
 /** Config and IPs of one guest. Failures land in the guest's own `errors`. */
 async function guestDetail(
-  exec: Exec,
-  node: string,
-  guest: GuestRuntime,
-  configs: GuestConfigSource,
-): Promise<GuestDetail> {
+  deps: GuestDetailDeps,
+  guest: VmRuntime,
+): Promise<VmDetail> {
   const errors: CollectorError[] = [];
   const { vmid, type, name } = guest;
-  const config = await configOf(exec, node, guest, configs, errors);
-
-  const running = guest.status === "running" && !guest.template;
-  let ips: string[] = [];
-  if (type === "qemu") {
-    if (running && qemuAgentEnabled(config)) {
-      // Agent not installed, not running, or too slow: an error entry only.
-      ips = await liveIps(exec, errors, {
-        command: qemuAgentInterfaces(node, vmid),
-        tag: "qemu_agent",
-        parse: parseGuestAgentInterfaces,
-      });
-    }
-  } else {
-    const live = running
-      ? await liveIps(exec, errors, {
-        command: lxcInterfaces(node, vmid),
-        tag: "lxc_interfaces",
-        parse: parseLxcInterfaces,
-        // PVE releases without the interfaces endpoint make pvesh exit
-        // non-zero; the config's addresses are then all there is.
-        expected: (error) => error.kind === "nonzero_exit",
-      })
-      : [];
-    ips = usableIps([...live, ...parseLxcConfigIps(config)]);
-  }
+  const config = await configOf(deps, guest, errors);
+  const facts = await factsOf(deps, guest, config);
+  errors.push(...facts.errors);
+  const ips = type === "qemu"
+    ? facts.ips
+    : usableIps([...facts.ips, ...parseLxcConfigIps(config)]);
   return { vmid, type, name, config, ips, errors };
 }
 
 /**
- * The guest types whose list said which guests exist. A list that failed as a
- * whole gives no guests and an error; its guests are not known to be gone.
+ * The guest types whose list said which guests exist. A list that failed
+ * gives no guests and an error; its guests are not known to be gone.
  */
-function listedTypes(runtime: GuestsRuntime): GuestType[] {
+function listedTypes(runtime: VmsRuntime): GuestType[] {
   return (["qemu", "lxc"] as const).filter((type) =>
-    runtime.vms.some((g) => g.type === type) ||
-    !runtime.errors.some((e) => e.tag === `${type}_list`)
+    runtime.vms.some((g) => g.type === type) || runtime.errors.length === 0
   );
 }
 
 /**
- * Lists the guests, then gets every guest's detail with at most
- * `concurrency` guests in progress at once. List failures go to the
- * top-level `errors`; a guest's own failures go to that guest's `errors`.
- * Configs come from `configs.cache` where it has them (without `configs`,
- * every config is fetched); guests no longer listed are evicted from it.
+ * Gets every listed guest's detail with at most `concurrency` guests in
+ * progress at once. A guest's own failures go to that guest's `errors`;
+ * the list's errors are repeated at the top, as when this listed itself.
+ * Guests no longer listed are evicted from the caches.
  */
-export async function collectGuestsDetail(
-  exec: Exec,
-  node: string,
-  concurrency: number,
-  configs: GuestConfigSource = {
-    cache: createGuestConfigCache(),
-    nowMs: 0,
-  },
-): Promise<GuestsDetail> {
-  const runtime = await collectGuestsRuntime(exec, node);
-  configs.cache.retain(runtime.vms, listedTypes(runtime));
+export async function collectVmsDetail(
+  runtime: VmsRuntime,
+  deps: GuestDetailDeps,
+): Promise<VmsDetail> {
+  const listed = listedTypes(runtime);
+  deps.configs.retain(runtime.vms, listed);
+  deps.facts.retain(runtime.vms, listed);
   const vms = await mapPool(
     runtime.vms,
-    concurrency,
-    (guest) => guestDetail(exec, node, guest, configs),
+    deps.concurrency,
+    (guest) => guestDetail(deps, guest),
   );
-  return { vms, errors: runtime.errors };
+  return { vms, errors: [...runtime.errors] };
 }

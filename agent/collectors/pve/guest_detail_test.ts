@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { GuestDetail } from "@proxmon/shared";
+import type { VmDetail } from "@proxmon/shared";
 import { type FakeAnswer, fakeRunner } from "../../testing/fake_runner.ts";
 import {
   guestConfig,
@@ -10,22 +10,48 @@ import {
 } from "../commands.ts";
 import { readFixture } from "../../testing/fixtures.ts";
 import { NODE, pveNodeAnswers } from "../../testing/test_node.ts";
-import { createGuestConfigCache } from "./guest_config_cache.ts";
-import { collectGuestsDetail } from "./guest_detail.ts";
+import { createGuestConfigCache } from "./guest_cache.ts";
+import {
+  collectVmsDetail,
+  createGuestFactsCache,
+  type GuestDetailDeps,
+} from "./guest_detail.ts";
+import { collectVmsRuntime } from "./guest_lists.ts";
+import { pveshSource } from "./pve_source.ts";
+
+/** Deps over `runner` with no pmxcfs files: configs come through pvesh. */
+function detailDeps(
+  runner: ReturnType<typeof fakeRunner>,
+  over: Partial<GuestDetailDeps> = {},
+): GuestDetailDeps {
+  return {
+    source: pveshSource({ runner, timeoutMs: 1000 }),
+    node: NODE,
+    concurrency: 4,
+    pveDir: "/nonexistent/pve",
+    readConfigFile: () => Promise.resolve(undefined),
+    configs: createGuestConfigCache(),
+    facts: createGuestFactsCache(),
+    nowMs: 0,
+    ...over,
+  };
+}
+
+/** One medium cycle: the guest lists, then the detail of their guests. */
+async function medium(deps: GuestDetailDeps) {
+  const runtime = await collectVmsRuntime(deps.source, NODE);
+  return collectVmsDetail(runtime, deps);
+}
 
 async function detail(answers = pveNodeAnswers()) {
   const runner = fakeRunner(answers);
-  const sample = await collectGuestsDetail(
-    { runner, timeoutMs: 1000 },
-    NODE,
-    4,
-  );
-  const byId = (vmid: number): GuestDetail =>
+  const sample = await medium(detailDeps(runner));
+  const byId = (vmid: number): VmDetail =>
     sample.vms.find((v) => v.vmid === vmid)!;
   return { runner, sample, byId };
 }
 
-Deno.test("collectGuestsDetail() returns per-guest config and IPs (seed values)", async () => {
+Deno.test("collectVmsDetail() returns per-guest config and IPs (seed values)", async () => {
   const { sample, byId } = await detail();
   assert.deepEqual(sample.errors, []);
   const nginx = byId(100);
@@ -44,7 +70,7 @@ Deno.test("collectGuestsDetail() returns per-guest config and IPs (seed values)"
   assert.ok(mc.ips.includes("10.0.0.5"));
 });
 
-Deno.test("collectGuestsDetail() records a guest agent that is not running in that guest's errors, with no IPs", async () => {
+Deno.test("collectVmsDetail() records a guest agent that is not running in that guest's errors, with no IPs", async () => {
   const { byId } = await detail();
   const win = byId(102);
   assert.deepEqual(win.ips, []);
@@ -54,7 +80,7 @@ Deno.test("collectGuestsDetail() records a guest agent that is not running in th
   assert.equal(win.config.name, "win-desktop"); // the rest of the guest is still there
 });
 
-Deno.test("collectGuestsDetail() asks the guest agent only of running, non-template VMs whose config enables it", async () => {
+Deno.test("collectVmsDetail() asks the guest agent only of running, non-template VMs whose config enables it", async () => {
   const { runner } = await detail();
   const agentCalls = runner.calls.filter((c) => c.includes("/agent/"));
   // 101 stopped, 103 has no agent, 9000 is a template
@@ -64,27 +90,39 @@ Deno.test("collectGuestsDetail() asks the guest agent only of running, non-templ
   ]);
 });
 
-Deno.test("collectGuestsDetail() unites live LXC interfaces with the config's static addresses", async () => {
+Deno.test("collectVmsDetail() takes a container's static config addresses without a live call", async () => {
   const { byId, runner } = await detail();
-  // live: 10.0.0.5, 2001:db8:200::5, 172.17.0.1 (docker0); config adds nothing new
-  assert.deepEqual(byId(200).ips, [
-    "10.0.0.5",
-    "2001:db8:200::5",
-    "172.17.0.1",
-  ]);
+  // net0 ip=10.0.0.5/24, net1 ip6=2001:db8:200::5/64: nothing left to see live
+  assert.deepEqual(byId(200).ips, ["10.0.0.5", "2001:db8:200::5"]);
+  assert.ok(!runner.calls.includes(lineOf(lxcInterfaces(NODE, 200))));
   // stopped: no live call, dhcp config gives nothing
   assert.deepEqual(byId(202).ips, []);
   assert.ok(!runner.calls.includes(lineOf(lxcInterfaces(NODE, 202))));
 });
 
-Deno.test("collectGuestsDetail() falls back to config IPs where PVE has no LXC interfaces endpoint", async () => {
+Deno.test("collectVmsDetail() unites live LXC interfaces with the config's static addresses", async () => {
+  const answers = pveNodeAnswers();
+  const config = JSON.parse(readFixture("pvesh/lxc_200_config.json"));
+  config.net1 = config.net1.replace("ip6=2001:db8:200::5/64", "ip6=auto");
+  answers[lineOf(guestConfig(NODE, "lxc", 200))] = JSON.stringify(config);
+  const { byId, runner } = await detail(answers);
+  assert.ok(runner.calls.includes(lineOf(lxcInterfaces(NODE, 200))));
+  // live: 10.0.0.5, 2001:db8:200::5, 172.17.0.1 (docker0)
+  assert.deepEqual(byId(200).ips, [
+    "10.0.0.5",
+    "2001:db8:200::5",
+    "172.17.0.1",
+  ]);
+});
+
+Deno.test("collectVmsDetail() falls back to config IPs where PVE has no LXC interfaces endpoint", async () => {
   const { byId } = await detail();
   const pihole = byId(201);
   assert.deepEqual(pihole.ips, ["192.168.1.53"]); // ip6=auto names no address
   assert.deepEqual(pihole.errors, []);
 });
 
-Deno.test("collectGuestsDetail() keeps going when single calls fail", async (t) => {
+Deno.test("collectVmsDetail() keeps going when single calls fail", async (t) => {
   await t.step(
     "a config that times out: empty config and an error for that guest only",
     async () => {
@@ -112,12 +150,12 @@ Deno.test("collectGuestsDetail() keeps going when single calls fail", async (t) 
     "an LXC interfaces call that times out is reported, config IPs still given",
     async () => {
       const answers = pveNodeAnswers();
-      answers[lineOf(lxcInterfaces(NODE, 200))] = {
+      answers[lineOf(lxcInterfaces(NODE, 201))] = {
         error: { kind: "timeout", timeoutMs: 1000, message: "killed" },
       };
       const { byId } = await detail(answers);
-      assert.deepEqual(byId(200).ips, ["10.0.0.5", "2001:db8:200::5"]);
-      assert.deepEqual(byId(200).errors.map((e) => e.tag), ["lxc_interfaces"]);
+      assert.deepEqual(byId(201).ips, ["192.168.1.53"]);
+      assert.deepEqual(byId(201).errors.map((e) => e.tag), ["lxc_interfaces"]);
     },
   );
   await t.step(
@@ -140,7 +178,6 @@ const CONFIG_CALL = /^pvesh get \/nodes\/[^/]+\/(?:qemu|lxc)\/(\d+)\/config /;
 const IP_CALLS = [
   lineOf(qemuAgentInterfaces(NODE, 100)),
   lineOf(qemuAgentInterfaces(NODE, 102)),
-  lineOf(lxcInterfaces(NODE, 200)),
   lineOf(lxcInterfaces(NODE, 201)),
 ];
 
@@ -152,16 +189,15 @@ const IP_CALLS = [
 function cachedCycles(answers = pveNodeAnswers(), ttlMs = TTL) {
   const runner = fakeRunner(answers);
   const cache = createGuestConfigCache(ttlMs);
+  const facts = createGuestFactsCache(ttlMs);
   return {
     answers,
     cache,
+    facts,
     async cycle(nowMs: number) {
       const from = runner.calls.length;
-      const sample = await collectGuestsDetail(
-        { runner, timeoutMs: 1000 },
-        NODE,
-        4,
-        { cache, nowMs },
+      const sample = await medium(
+        detailDeps(runner, { configs: cache, facts, nowMs }),
       );
       const calls = runner.calls.slice(from);
       const configs = calls.flatMap((c) => {
@@ -195,17 +231,68 @@ function changeListed(
   );
 }
 
-Deno.test("collectGuestsDetail() with a config cache runs no config commands within the TTL, but every IP command", async () => {
+Deno.test("collectVmsDetail() with caches runs no config or IP command within the TTL", async () => {
   const { cycle } = cachedCycles();
   const first = await cycle(0);
   assert.deepEqual(first.configs, ALL_VMIDS);
   assert.deepEqual(first.ips, [...IP_CALLS].sort());
   const second = await cycle(MINUTE);
   assert.deepEqual(second.configs, []);
-  assert.deepEqual(second.ips, [...IP_CALLS].sort());
+  assert.deepEqual(second.ips, []);
+  // the cached answers, errors included, are still in the payload
+  assert.deepEqual(second.sample, first.sample);
 });
 
-Deno.test("collectGuestsDetail() payload from cached configs deep-equals a fresh collection", async () => {
+Deno.test("collectVmsDetail() asks a guest for its IPs again at once when it restarts or starts", async (t) => {
+  const cases: [
+    string,
+    "qemu" | "lxc",
+    number,
+    Record<string, unknown>,
+    string,
+  ][] = [
+    [
+      "restarted VM",
+      "qemu",
+      100,
+      { uptime: 400 },
+      lineOf(qemuAgentInterfaces(NODE, 100)),
+    ],
+    [
+      "restarted container",
+      "lxc",
+      201,
+      { uptime: 400 },
+      lineOf(lxcInterfaces(NODE, 201)),
+    ],
+  ];
+  for (const [what, kind, vmid, change, call] of cases) {
+    await t.step(what, async () => {
+      const { answers, cycle } = cachedCycles();
+      await cycle(0);
+      changeListed(answers, kind, vmid, change);
+      assert.deepEqual((await cycle(MINUTE)).ips, [call]);
+      assert.deepEqual((await cycle(2 * MINUTE)).ips, []);
+    });
+  }
+});
+
+Deno.test("collectVmsDetail() retries a failing guest agent every cycle only while the guest is booting", async () => {
+  const { answers, cycle } = cachedCycles();
+  // 102's agent is not running; just started, it may still come up
+  changeListed(answers, "qemu", 102, { uptime: 30 });
+  const agent102 = lineOf(qemuAgentInterfaces(NODE, 102));
+  assert.ok((await cycle(0)).ips.includes(agent102));
+  changeListed(answers, "qemu", 102, { uptime: 90 });
+  assert.deepEqual((await cycle(MINUTE)).ips, [agent102]);
+  // up for long: the failure is kept for the TTL like an answer
+  changeListed(answers, "qemu", 102, { uptime: 600 });
+  assert.deepEqual((await cycle(2 * MINUTE)).ips, [agent102]);
+  changeListed(answers, "qemu", 102, { uptime: 660 });
+  assert.deepEqual((await cycle(3 * MINUTE)).ips, []);
+});
+
+Deno.test("collectVmsDetail() payload from cached configs deep-equals a fresh collection", async () => {
   const { cycle } = cachedCycles();
   await cycle(0);
   const cached = await cycle(MINUTE);
@@ -214,13 +301,12 @@ Deno.test("collectGuestsDetail() payload from cached configs deep-equals a fresh
   assert.deepEqual(cached.sample, fresh);
 });
 
-Deno.test("collectGuestsDetail() refetches configs after the TTL, a few guests per cycle", async () => {
+Deno.test("collectVmsDetail() refetches configs after the TTL, a few guests per cycle", async () => {
   const { cycle } = cachedCycles();
   await cycle(0);
   const perCycle: number[][] = [];
   for (let nowMs = MINUTE; nowMs <= 2 * TTL; nowMs += MINUTE) {
-    const { configs, ips } = await cycle(nowMs);
-    assert.equal(ips.length, IP_CALLS.length);
+    const { configs } = await cycle(nowMs);
     perCycle.push(configs);
   }
   // every guest again within 1½ TTL, then once in each TTL
@@ -233,7 +319,7 @@ Deno.test("collectGuestsDetail() refetches configs after the TTL, a few guests p
   assert.deepEqual(lastTtl, ALL_VMIDS);
 });
 
-Deno.test("collectGuestsDetail() refetches at once the config of a guest renamed or restarted", async (t) => {
+Deno.test("collectVmsDetail() refetches at once the config of a guest renamed or restarted", async (t) => {
   const cases: [string, "qemu" | "lxc", number, Record<string, unknown>][] = [
     ["renamed VM", "qemu", 100, { name: "nginx-edge" }],
     ["restarted VM (uptime went back)", "qemu", 100, { uptime: 12 }],
@@ -251,7 +337,7 @@ Deno.test("collectGuestsDetail() refetches at once the config of a guest renamed
   }
 });
 
-Deno.test("collectGuestsDetail() retries a failed config fetch in the next cycle, reporting it as before", async () => {
+Deno.test("collectVmsDetail() retries a failed config fetch in the next cycle, reporting it as before", async () => {
   const answers = pveNodeAnswers();
   const config100 = lineOf(guestConfig(NODE, "qemu", 100));
   const good = answers[config100];
@@ -281,7 +367,7 @@ Deno.test("collectGuestsDetail() retries a failed config fetch in the next cycle
   assert.deepEqual((await cycle(3 * MINUTE)).configs, []);
 });
 
-Deno.test("collectGuestsDetail() evicts a guest that left the list, but not the guests of a list that failed", async () => {
+Deno.test("collectVmsDetail() evicts a guest that left the list, but not the guests of a list that failed", async () => {
   const { answers, cache, cycle } = cachedCycles();
   await cycle(0);
   changeListed(answers, "qemu", 101, null);

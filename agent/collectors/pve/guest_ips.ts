@@ -53,7 +53,12 @@ function agentAddresses(interfaces: unknown[]): string[] {
 export function parseGuestAgentInterfaces(text: string): IpResult {
   const parsed = parseJson(text, "qemu_agent", "guest agent interfaces");
   if (!parsed.ok) return { ok: false, message: parsed.error.message };
-  let body = parsed.value;
+  return parseGuestAgentInterfacesValue(parsed.value);
+}
+
+/** {@link parseGuestAgentInterfaces} on an answer already parsed. */
+export function parseGuestAgentInterfacesValue(value: unknown): IpResult {
+  let body = value;
   if (isRecord(body) && isRecord(body.data)) body = body.data;
   const result = isRecord(body) ? body.result : undefined;
   if (Array.isArray(result)) {
@@ -96,10 +101,15 @@ export function parseLxcConfigIps(config: Record<string, unknown>): string[] {
 export function parseLxcInterfaces(text: string): IpResult {
   const parsed = parseJson(text, "lxc_interfaces", "lxc interfaces");
   if (!parsed.ok) return { ok: false, message: parsed.error.message };
-  if (!Array.isArray(parsed.value)) {
+  return parseLxcInterfacesValue(parsed.value);
+}
+
+/** {@link parseLxcInterfaces} on an answer already parsed. */
+export function parseLxcInterfacesValue(value: unknown): IpResult {
+  if (!Array.isArray(value)) {
     return { ok: false, message: "lxc interfaces: expected a JSON array" };
   }
-  const raw = parsed.value.flatMap((iface) => {
+  const raw = value.flatMap((iface) => {
     if (!isRecord(iface)) return [];
     const inet = [iface.inet, iface.inet6].flatMap((v) =>
       typeof v === "string" ? v.split(/[\s,]+/) : []
@@ -107,4 +117,24 @@ export function parseLxcInterfaces(text: string): IpResult {
     return [...inet, ...agentAddresses([iface])];
   });
   return { ok: true, ips: usableIps(raw) };
+}
+
+/**
+ * Whether a container's addresses can only be seen live: some NIC gets an
+ * address by DHCP or SLAAC (`ip=dhcp`, `ip6=dhcp`/`auto`), is set up by
+ * hand inside (`manual`), or names no address at all. A container whose NICs
+ * all have static addresses (or that has no NIC) needs no `…/interfaces`
+ * call; what it would add are addresses made inside the container, such as
+ * a docker bridge.
+ */
+export function lxcNeedsLiveIps(config: Record<string, unknown>): boolean {
+  return Object.entries(config).some(([key, value]) => {
+    if (!/^net\d+$/.test(key) || typeof value !== "string") return false;
+    const net = parsePropertyString(value);
+    const ip = net.get("ip");
+    const ip6 = net.get("ip6");
+    if (ip === undefined && ip6 === undefined) return true;
+    return ["dhcp", "manual"].includes(ip ?? "") ||
+      ["dhcp", "auto", "manual"].includes(ip6 ?? "");
+  });
 }

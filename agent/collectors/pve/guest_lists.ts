@@ -1,15 +1,17 @@
 /**
- * Guest runtime from the per-node lists `pvesh get /nodes/{node}/qemu` and
- * `…/lxc`: one call each, whatever the number of guests.
+ * Guest runtime from the per-node lists `/nodes/{node}/qemu` and `…/lxc`:
+ * one request each, whatever the number of guests. The same entries, with
+ * `maxcpu` for `cpus`, make up the guests of `/cluster/resources`
+ * (cluster_resources.ts).
  */
 import type {
   CollectorError,
-  GuestRuntime,
-  GuestsRuntime,
   GuestType,
+  VmRuntime,
+  VmsRuntime,
 } from "@proxmon/shared";
-import { guestList } from "../commands.ts";
-import { type Exec, parseJson, runText } from "../exec.ts";
+import { parseJson } from "../exec.ts";
+import type { PveSource } from "./pve_source.ts";
 import {
   type ErrorList,
   isRecord,
@@ -19,13 +21,13 @@ import {
   toNumber,
 } from "../values.ts";
 
-// Counters PVE adds where it has them (lxc always, qemu partly); left out when absent.
-function toRuntime(
+/** One list entry as a guest, or null (with an error) without a usable vmid. */
+export function toRuntime(
   entry: Record<string, unknown>,
   type: GuestType,
   tag: string,
   errors: ErrorList,
-): GuestRuntime | null {
+): VmRuntime | null {
   // PVE 6 sent vmid as a string ("101"); it is always a number on the wire.
   const vmid = toNumber(entry.vmid, "vmid", tag, []);
   if (vmid === null || !Number.isInteger(vmid)) {
@@ -39,7 +41,7 @@ function toRuntime(
     toNumber(entry[key], `${vmid}.${key}`, tag, errors);
   // PVE leaves these out for some guests and versions: null, not 0.
   const counter = (key: string) => entry[key] === undefined ? null : num(key);
-  const runtime: GuestRuntime = {
+  const runtime: VmRuntime = {
     vmid,
     type,
     name: stringOr(entry.name) ??
@@ -59,53 +61,62 @@ function toRuntime(
     tags: splitList(entry.tags),
     // Present as 1 only on templates in PVE 9; PVE 6 sent "" for the rest.
     template: toFlag(entry.template),
+    // Set while a backup, migration or snapshot holds the guest.
+    lock: stringOr(entry.lock),
   };
   return runtime;
 }
 
-function parseGuestList(text: string, type: GuestType): GuestsRuntime {
+/** The guests of one parsed list (`/nodes/{node}/qemu` or `…/lxc`). */
+export function guestsFromList(value: unknown, type: GuestType): VmsRuntime {
   const tag = `${type}_list`;
   const errors: CollectorError[] = [];
-  const parsed = parseJson(text, tag, `${type} list`);
-  if (!parsed.ok) return { vms: [], errors: [parsed.error] };
-  if (!Array.isArray(parsed.value)) {
+  if (!Array.isArray(value)) {
     return {
       vms: [],
       errors: [{ tag, message: "expected a JSON array of guests" }],
     };
   }
-  const vms = parsed.value.flatMap((entry) => {
+  const vms = value.flatMap((entry) => {
     const vm = isRecord(entry) ? toRuntime(entry, type, tag, errors) : null;
     return vm ? [vm] : [];
   });
   return { vms, errors };
 }
 
+function parseGuestList(text: string, type: GuestType): VmsRuntime {
+  const parsed = parseJson(text, `${type}_list`, `${type} list`);
+  if (!parsed.ok) return { vms: [], errors: [parsed.error] };
+  return guestsFromList(parsed.value, type);
+}
+
 /** Parses `pvesh get /nodes/{node}/qemu --output-format json`. */
-export function parseQemuList(text: string): GuestsRuntime {
+export function parseQemuList(text: string): VmsRuntime {
   return parseGuestList(text, "qemu");
 }
 
 /** Parses `pvesh get /nodes/{node}/lxc --output-format json`. */
-export function parseLxcList(text: string): GuestsRuntime {
+export function parseLxcList(text: string): VmsRuntime {
   return parseGuestList(text, "lxc");
 }
 
-/** Runs both lists concurrently; guests come back sorted by vmid (PVE's order is hash order). */
-export async function collectGuestsRuntime(
-  exec: Exec,
+export const byVmid = (a: VmRuntime, b: VmRuntime): number => a.vmid - b.vmid;
+
+/** Gets both lists concurrently; guests come back sorted by vmid (PVE's order is hash order). */
+export async function collectVmsRuntime(
+  source: PveSource,
   node: string,
-): Promise<GuestsRuntime> {
+): Promise<VmsRuntime> {
   const lists = await Promise.all(
     (["qemu", "lxc"] as const).map(async (type) => {
-      const out = await runText(exec, guestList(node, type), `${type}_list`);
+      const out = await source.get(`/nodes/${node}/${type}`, `${type}_list`);
       return out.ok
-        ? parseGuestList(out.value, type)
+        ? guestsFromList(out.data, type)
         : { vms: [], errors: [out.error] };
     }),
   );
   return {
-    vms: lists.flatMap((l) => l.vms).sort((a, b) => a.vmid - b.vmid),
+    vms: lists.flatMap((l) => l.vms).sort(byVmid),
     errors: lists.flatMap((l) => l.errors),
   };
 }

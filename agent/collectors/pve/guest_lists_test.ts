@@ -4,19 +4,20 @@ import { guestList, lineOf } from "../commands.ts";
 import { readFixture } from "../../testing/fixtures.ts";
 import { NODE, pveNodeAnswers } from "../../testing/test_node.ts";
 import {
-  collectGuestsRuntime,
+  collectVmsRuntime,
   parseLxcList,
   parseQemuList,
 } from "./guest_lists.ts";
+import { pveshSource } from "./pve_source.ts";
 
 const exec = (answers = pveNodeAnswers()) => {
   const runner = fakeRunner(answers);
   return { runner, exec: { runner, timeoutMs: 1000 } };
 };
 
-Deno.test("collectGuestsRuntime() returns qemu and lxc runtime info (seed values)", async () => {
+Deno.test("collectVmsRuntime() returns qemu and lxc runtime info (seed values)", async () => {
   const { runner, exec: e } = exec();
-  const sample = await collectGuestsRuntime(e, NODE);
+  const sample = await collectVmsRuntime(pveshSource(e), NODE);
   assert.deepEqual(sample.errors, []);
   // every guest from both lists: 5 VMs + 3 containers, by vmid
   assert.deepEqual(sample.vms.map((v) => v.vmid), [
@@ -90,13 +91,16 @@ Deno.test("parseLxcList() reads containers, splitting tags on ; , and spaces", (
   assert.equal(tags.name, "CT300"); // PVE's own default
 });
 
-Deno.test("collectGuestsRuntime() keeps the other list when one pvesh call fails", async (t) => {
+Deno.test("collectVmsRuntime() keeps the other list when one pvesh call fails", async (t) => {
   await t.step("lxc list times out", async () => {
     const answers = pveNodeAnswers();
     answers[lineOf(guestList(NODE, "lxc"))] = {
       error: { kind: "timeout", timeoutMs: 1000, message: "killed" },
     };
-    const sample = await collectGuestsRuntime(exec(answers).exec, NODE);
+    const sample = await collectVmsRuntime(
+      pveshSource(exec(answers).exec),
+      NODE,
+    );
     assert.equal(sample.vms.length, 5);
     assert.deepEqual(sample.errors.map((e) => e.tag), ["lxc_list"]);
   });
@@ -104,7 +108,10 @@ Deno.test("collectGuestsRuntime() keeps the other list when one pvesh call fails
     const answers = pveNodeAnswers();
     answers[lineOf(guestList(NODE, "qemu"))] = readFixture("pvesh/qemu.json")
       .slice(0, 120);
-    const sample = await collectGuestsRuntime(exec(answers).exec, NODE);
+    const sample = await collectVmsRuntime(
+      pveshSource(exec(answers).exec),
+      NODE,
+    );
     assert.deepEqual(sample.vms.map((v) => v.vmid), [200, 201, 202]);
     assert.match(sample.errors[0].message, /invalid JSON/);
   });

@@ -1,7 +1,10 @@
-/** PVE storage usage from `pvesh get /nodes/{node}/storage --output-format json`. */
+/**
+ * PVE storage usage from `/nodes/{node}/storage` (the API source) or from
+ * the storage entries of `/cluster/resources` (cluster_resources.ts).
+ */
 import type { Storage, StorageEntry } from "@proxmon/shared";
-import { storageList } from "../commands.ts";
-import { type Exec, parseJson, runText } from "../exec.ts";
+import { parseJson } from "../exec.ts";
+import type { PveSource } from "./pve_source.ts";
 import {
   type ErrorList,
   isRecord,
@@ -19,17 +22,22 @@ const TAG = "storage";
  * reported.
  */
 export function parseStorage(text: string): Storage {
-  const errors: ErrorList = [];
   const parsed = parseJson(text, TAG, "storage list");
   if (!parsed.ok) return { storages: [], errors: [parsed.error] };
-  if (!Array.isArray(parsed.value)) {
+  return storageFromList(parsed.value);
+}
+
+/** The storages of a parsed `/nodes/{node}/storage` list. */
+export function storageFromList(value: unknown): Storage {
+  const errors: ErrorList = [];
+  if (!Array.isArray(value)) {
     return {
       storages: [],
       errors: [{ tag: TAG, message: "expected a JSON array of storages" }],
     };
   }
   const storages: StorageEntry[] = [];
-  for (const entry of parsed.value) {
+  for (const entry of value) {
     const name = isRecord(entry) ? stringOr(entry.storage) : null;
     if (!isRecord(entry) || name === null) {
       errors.push({
@@ -52,8 +60,7 @@ export function parseStorage(text: string): Storage {
     storages.push({
       name,
       type: stringOr(entry.type) ?? "unknown",
-      content: (stringOr(entry.content) ?? "").split(",").map((c) => c.trim())
-        .filter((c) => c !== ""),
+      content: contentList(entry.content),
       active: toFlag(entry.active),
       enabled: toFlag(entry.enabled),
       shared: toFlag(entry.shared),
@@ -66,13 +73,19 @@ export function parseStorage(text: string): Storage {
   return { storages, errors };
 }
 
-/** Runs the storage list for `node` and parses it. */
+/** `"images,rootdir"` as a list. */
+export function contentList(value: unknown): string[] {
+  return (stringOr(value) ?? "").split(",").map((c) => c.trim())
+    .filter((c) => c !== "");
+}
+
+/** Gets the storage list for `node` and parses it. */
 export async function collectStorage(
-  exec: Exec,
+  source: PveSource,
   node: string,
 ): Promise<Storage> {
-  const out = await runText(exec, storageList(node), TAG);
+  const out = await source.get(`/nodes/${node}/storage`, TAG);
   return out.ok
-    ? parseStorage(out.value)
+    ? storageFromList(out.data)
     : { storages: [], errors: [out.error] };
 }

@@ -3,12 +3,16 @@ import { fakeRunner } from "../../testing/fake_runner.ts";
 import { lineOf, storageList } from "../commands.ts";
 import { readFixture } from "../../testing/fixtures.ts";
 import { collectStorage, parseStorage } from "./storage.ts";
+import { pveshSource } from "./pve_source.ts";
 
 Deno.test("collectStorage() returns one summary per storage entry (seed values)", async () => {
   const runner = fakeRunner({
     [lineOf(storageList("pve-01"))]: readFixture("pvesh/storage.json"),
   });
-  const sample = await collectStorage({ runner, timeoutMs: 1000 }, "pve-01");
+  const sample = await collectStorage(
+    pveshSource({ runner, timeoutMs: 1000 }),
+    "pve-01",
+  );
   assert.deepEqual(sample.errors, []);
   assert.equal(sample.storages.length, 4);
   const local = sample.storages.find((s) => s.name === "local")!;
@@ -37,10 +41,10 @@ Deno.test("parseStorage() gives null used_fraction where PVE leaves it out (inac
 });
 
 Deno.test("collectStorage() turns a failed pvesh into an error entry", async () => {
-  const sample = await collectStorage({
-    runner: fakeRunner({}),
-    timeoutMs: 1000,
-  }, "pve-01");
+  const sample = await collectStorage(
+    pveshSource({ runner: fakeRunner({}), timeoutMs: 1000 }),
+    "pve-01",
+  );
   assert.deepEqual(sample.storages, []);
   assert.equal(sample.errors.length, 1);
   assert.equal(sample.errors[0].tag, "storage");

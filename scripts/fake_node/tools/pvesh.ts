@@ -111,6 +111,9 @@ function readFormat(
 }
 
 function route(model: NodeModel, path: string, now: number): Answer {
+  if (path === "/cluster/resources") {
+    return { data: clusterResources(model, now) };
+  }
   const m = /^\/nodes\/([^/]+)(\/.*)?$/.exec(path);
   if (!m) return { error: `no 'get' handler for '${path}'\n` };
   const [, node, sub = ""] = m;
@@ -195,6 +198,80 @@ function storageList(model: NodeModel): { data: JsonValue; warnings: string } {
       };
     });
   return { data, warnings };
+}
+
+// ---- cluster resources -----------------------------------------------------
+
+/**
+ * `/cluster/resources` of a one-node cluster, as pve-manager builds it
+ * (API2/Cluster.pm, API2Tools.pm): guests from pvestatd's cache with
+ * `maxcpu`, `template` 0/1 and the config's `tags`/`lock`; the node; and
+ * each storage enabled on it with `disk`/`maxdisk` (`status` `available`,
+ * or `unknown` without figures when it is not online).
+ */
+function clusterResources(model: NodeModel, now: number): JsonValue {
+  const node = model.node;
+  const guests: JsonValue[] = [
+    ...guestsOf(model, "qemu"),
+    ...guestsOf(model, "lxc"),
+  ]
+    .sort((a, b) => a.vmid - b.vmid)
+    .map((g) => {
+      const r = runtime(g, now);
+      const lxc = g.type === "lxc";
+      const up = isUp(g);
+      const maxdisk = g.diskGib * GIB;
+      return {
+        id: `${g.type}/${g.vmid}`,
+        vmid: g.vmid,
+        node,
+        type: g.type,
+        status: g.status,
+        uptime: r.uptime,
+        name: g.name,
+        template: g.template ? 1 : 0,
+        maxcpu: g.cores,
+        cpu: r.cpu,
+        maxmem: g.memoryMib * MIB,
+        mem: lxc ? (up ? Math.round(r.mem * 0.6) : 0) : r.mem,
+        maxdisk,
+        disk: lxc && up ? Math.round(maxdisk * 0.31) : 0,
+        netin: r.netin,
+        netout: r.netout,
+        diskread: r.diskread,
+        diskwrite: r.diskwrite,
+        tags: tagText(g),
+      };
+    });
+  const storages: JsonValue[] = model.storages.filter((s) => s.enabled).map(
+    (s) => {
+      const online = s.active;
+      return {
+        id: `storage/${node}/${s.name}`,
+        storage: s.name,
+        node,
+        type: "storage",
+        plugintype: s.type,
+        status: online ? "available" : "unknown",
+        shared: s.shared ? 1 : 0,
+        content: s.content,
+        maxdisk: online ? Math.round(s.total_gib * GIB) : undefined,
+        disk: online ? Math.round(s.used_gib * GIB) : undefined,
+      };
+    },
+  );
+  return [
+    ...guests,
+    {
+      id: `node/${node}`,
+      node,
+      type: "node",
+      status: "online",
+      maxcpu: model.host.cpus,
+      uptime: Math.floor(now - model.bootUnix),
+    },
+    ...storages,
+  ];
 }
 
 // ---- runtime status --------------------------------------------------------
@@ -349,7 +426,7 @@ function diskVolume(g: GuestModel): string {
   return `local-lvm:${g.template ? "base" : "vm"}-${g.vmid}-disk-0`;
 }
 
-function qemuConfig(model: NodeModel, g: GuestModel): JsonValue {
+export function qemuConfig(model: NodeModel, g: GuestModel): JsonObject {
   const config: JsonObject = {
     name: g.name,
     cores: g.cores,
@@ -402,7 +479,7 @@ function qemuIpconfig(nic: NicModel): string | undefined {
   return parts.length > 0 ? parts.join(",") : undefined;
 }
 
-function lxcConfig(g: GuestModel): JsonValue {
+export function lxcConfig(g: GuestModel): JsonObject {
   const config: JsonObject = {
     arch: "amd64",
     hostname: g.name,

@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
-import type { GuestRuntime } from "@proxmon/shared";
-import { createGuestConfigCache, nextRefreshMs } from "./guest_config_cache.ts";
+import type { VmRuntime } from "@proxmon/shared";
+import { createGuestConfigCache, nextRefreshMs } from "./guest_cache.ts";
 
 const MINUTE = 60_000;
 const TTL = 10 * MINUTE;
 
-function guest(
-  vmid: number,
-  changes: Partial<GuestRuntime> = {},
-): GuestRuntime {
+function guest(vmid: number, changes: Partial<VmRuntime> = {}): VmRuntime {
   return {
     vmid,
     type: "qemu",
@@ -27,6 +24,7 @@ function guest(
     diskwrite_bytes: null,
     tags: ["web"],
     template: false,
+    lock: null,
     ...changes,
   };
 }
@@ -38,7 +36,7 @@ function guest(
  */
 function runCycles(
   cache: ReturnType<typeof createGuestConfigCache>,
-  guests: GuestRuntime[],
+  guests: VmRuntime[],
   fromMs: number,
   cycles: number,
 ): number[][] {
@@ -83,7 +81,7 @@ Deno.test("createGuestConfigCache() answers a stored config until it is due", ()
 });
 
 Deno.test("createGuestConfigCache() drops a config once the guest's list entry shows an edit or a restart", async (t) => {
-  const changes: [string, Partial<GuestRuntime>][] = [
+  const changes: [string, Partial<VmRuntime>][] = [
     ["renamed", { name: "renamed" }],
     ["stopped", { status: "stopped" }],
     ["made a template", { template: true }],
@@ -123,11 +121,11 @@ Deno.test("createGuestConfigCache() retain() evicts the unlisted guests of the l
   const cache = createGuestConfigCache(TTL);
   const vm = guest(100);
   const ct = guest(200, { type: "lxc" });
-  const goneGuest = guest(101);
-  for (const g of [vm, ct, goneGuest]) cache.set(g, { vmid: g.vmid }, 0);
+  const goneVm = guest(101);
+  for (const g of [vm, ct, goneVm]) cache.set(g, { vmid: g.vmid }, 0);
   cache.retain([vm], ["qemu"]); // the lxc list failed: its guests stay
   assert.equal(cache.size, 2);
-  assert.equal(cache.get(goneGuest, MINUTE), undefined);
+  assert.equal(cache.get(goneVm, MINUTE), undefined);
   assert.deepEqual(cache.get(ct, MINUTE), { vmid: 200 });
   cache.retain([vm], ["qemu", "lxc"]);
   assert.equal(cache.size, 1);

@@ -1,14 +1,18 @@
 /**
- * Guest configs kept from one medium cycle to the next.
+ * Per-guest facts kept from one medium cycle to the next: configs fetched
+ * through pvesh or the API (when pmxcfs has no file to read), and what the
+ * guest agent or the container reports (IPs).
  *
- * Every `pvesh` call starts Perl on the PVE node (0.3–1 s of CPU), and a
- * config takes one call per guest: refetching all of them every cycle made a
- * 50-guest node spend most of a core on being monitored, for data that
- * rarely changes. So a config is refetched only when
+ * Every `pvesh` call starts Perl on the PVE node (0.3–1 s of CPU), and each
+ * of these takes one call per guest: refetching all of them every cycle made
+ * a 50-guest node spend most of a core on being monitored, for data that
+ * rarely changes. So a value is refetched only when
  * - it is not cached (first sight of the guest, or its last fetch failed),
- * - the guest's entry in the runtime list changed in a way a config edit or a
- *   restart shows (name, status, template flag, cpus, max memory, max disk,
- *   tags, type; uptime going backwards), or
+ * - the guest's entry in the runtime list changed in a way that matters for
+ *   the value (`identity`: for a config, what an edit or a restart shows:
+ *   name, status, template flag, cpus, max memory, max disk, tags, type; for
+ *   guest-agent facts, the status) or its uptime went backwards (a restart),
+ *   or
  * - it is due: each guest is refetched once per TTL at its own phase within
  *   the TTL, spread by vmid, so a node's configs do not all expire in the same
  *   cycle (50 guests, 10 min TTL, 60 s cycle: about 5 configs a cycle). Any
@@ -16,46 +20,46 @@
  *   phase between ½ and 1½ TTL later, so the refreshes after a start are
  *   spread out too.
  *
- * IPs change more often and are not cached here.
- *
  * The cache lives in the object `createCollectors` returns; time comes in as
  * `nowMs` (any clock, as long as it is the same one every cycle).
  */
-import type { GuestRuntime, GuestType } from "@proxmon/shared";
+import type { GuestType, VmRuntime } from "@proxmon/shared";
 
 /** How long a cached config is used before its scheduled refresh. */
 export const DEFAULT_GUEST_CONFIG_TTL_MS = 10 * 60_000;
 
 export type GuestConfig = Record<string, unknown>;
 
-interface Entry {
+interface Entry<T> {
   type: GuestType;
-  config: GuestConfig;
-  /** The runtime fields a config edit changes, as the fetch saw them. */
+  value: T;
+  /** The runtime fields that invalidate the value, as the fetch saw them. */
   identity: string;
   /** The uptime of the latest list, to notice a restart. */
   uptimeSeconds: number | null;
   dueAtMs: number;
 }
 
-export interface GuestConfigCache {
+export interface GuestCache<T> {
   /**
-   * The cached config of `guest`, or `undefined` when it must be fetched:
+   * The cached value of `guest`, or `undefined` when it must be fetched:
    * not cached, due, or changed since (an entry that changed is dropped).
    */
-  get(guest: GuestRuntime, nowMs: number): GuestConfig | undefined;
-  /** Keeps a config just fetched for `guest` and schedules its refresh. */
-  set(guest: GuestRuntime, config: GuestConfig, nowMs: number): void;
+  get(guest: VmRuntime, nowMs: number): T | undefined;
+  /** Keeps a value just fetched for `guest` and schedules its refresh. */
+  set(guest: VmRuntime, value: T, nowMs: number): void;
   /** Forgets a guest, e.g. after a failed fetch, so the next cycle retries. */
   delete(vmid: number): void;
   /**
    * Forgets the guests of the `listed` types that are not in `guests`: those
    * lists answered, and the guests are gone.
    */
-  retain(guests: readonly GuestRuntime[], listed: readonly GuestType[]): void;
-  /** How many configs are cached. */
+  retain(guests: readonly VmRuntime[], listed: readonly GuestType[]): void;
+  /** How many guests have a value cached. */
   readonly size: number;
 }
+
+export type GuestConfigCache = GuestCache<GuestConfig>;
 
 // The fractional parts of vmid·φ spread any run of vmids evenly over [0, 1).
 const GOLDEN_RATIO_FRACTION = 0.6180339887498949;
@@ -74,7 +78,8 @@ export function nextRefreshMs(
   return phase + (Math.floor((afterMs - phase) / ttlMs) + 1) * ttlMs;
 }
 
-function identityOf(guest: GuestRuntime): string {
+/** The runtime fields a config edit (or a start/stop) changes. */
+export function configIdentity(guest: VmRuntime): string {
   return JSON.stringify([
     guest.type,
     guest.name,
@@ -87,7 +92,7 @@ function identityOf(guest: GuestRuntime): string {
   ]);
 }
 
-function restarted(entry: Entry, guest: GuestRuntime): boolean {
+function restarted<T>(entry: Entry<T>, guest: VmRuntime): boolean {
   return entry.uptimeSeconds !== null && guest.uptime_seconds !== null &&
     guest.uptime_seconds < entry.uptimeSeconds;
 }
@@ -99,22 +104,33 @@ function restarted(entry: Entry, guest: GuestRuntime): boolean {
 export function createGuestConfigCache(
   ttlMs = DEFAULT_GUEST_CONFIG_TTL_MS,
 ): GuestConfigCache {
+  return createGuestCache(ttlMs, configIdentity);
+}
+
+/**
+ * Creates an empty cache whose values are refreshed every `ttlMs` (0: every
+ * cycle), and at once when `identity(guest)` changes or the guest restarts.
+ */
+export function createGuestCache<T>(
+  ttlMs: number,
+  identity: (guest: VmRuntime) => string,
+): GuestCache<T> {
   if (!(ttlMs >= 0 && Number.isFinite(ttlMs))) {
-    throw new RangeError(`guest config TTL must be >= 0 ms, got ${ttlMs}`);
+    throw new RangeError(`guest cache TTL must be >= 0 ms, got ${ttlMs}`);
   }
-  const entries = new Map<number, Entry>();
+  const entries = new Map<number, Entry<T>>();
   return {
     get(guest, nowMs) {
       const entry = entries.get(guest.vmid);
       if (!entry) return undefined;
-      if (identityOf(guest) !== entry.identity || restarted(entry, guest)) {
+      if (identity(guest) !== entry.identity || restarted(entry, guest)) {
         entries.delete(guest.vmid);
         return undefined;
       }
       entry.uptimeSeconds = guest.uptime_seconds;
-      return entry.dueAtMs <= nowMs ? undefined : entry.config;
+      return entry.dueAtMs <= nowMs ? undefined : entry.value;
     },
-    set(guest, config, nowMs) {
+    set(guest, value, nowMs) {
       const previous = entries.get(guest.vmid);
       // A refresh on schedule keeps the guest's phase; any other fetch waits
       // at least half a TTL, so it is not followed by a refresh at once.
@@ -123,8 +139,8 @@ export function createGuestConfigCache(
         : nowMs + ttlMs / 2;
       entries.set(guest.vmid, {
         type: guest.type,
-        config,
-        identity: identityOf(guest),
+        value,
+        identity: identity(guest),
         uptimeSeconds: guest.uptime_seconds,
         dueAtMs: nextRefreshMs(guest.vmid, after, ttlMs),
       });

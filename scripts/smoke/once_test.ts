@@ -1,0 +1,58 @@
+/**
+ * What one `proxmon-agent --once` costs a PVE node: the real agent, with the
+ * shipped permissions, on a simulated node whose `pvesh` logs every call.
+ */
+import assert from "node:assert/strict";
+import { spawnAgent } from "../../agent/testing/agent_process.ts";
+import { installPveshLog } from "../fake_node/pvesh_log.ts";
+import { startSimulatedNode } from "./stack.ts";
+
+const PROFILE =
+  `${import.meta.dirname}/../fake_node/profiles/degraded_zfs23.toml`;
+const LIST_CALL =
+  /^get (\/cluster\/resources|\/nodes\/[^/ ]+\/(qemu|lxc|storage)) /;
+
+Deno.test("one --once on an 8-guest node makes one pvesh list call and reads configs from pmxcfs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "proxmon-once-" });
+  const node = await startSimulatedNode(PROFILE, dir);
+  try {
+    const pvesh = await installPveshLog(dir);
+    const config = `${dir}/agent.toml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        `server_url = "ws://127.0.0.1:9/agent/ws"`,
+        `token = "unused"`,
+        `host_id = "pve-lab"`,
+        `node = "${node.model.node}"`,
+        `proc_dir = "${node.procDir}"`,
+        "[pve]",
+        `config_dir = "${node.pveDir}"`,
+        "",
+      ].join("\n"),
+    );
+    const once = await spawnAgent(["--once", "--config", config], {
+      path: `${pvesh.binDir}:${node.env.PATH}`,
+      env: node.env,
+    }).finished;
+    assert.equal(once.code, 0, once.stderr);
+    const calls = await pvesh.calls();
+    assert.deepEqual(calls.filter((c) => LIST_CALL.test(c)), [
+      "get /cluster/resources --output-format json",
+    ]);
+    assert.deepEqual(calls.filter((c) => c.includes("/config ")), []);
+
+    const { fast, medium } = JSON.parse(once.stdout);
+    const guests = node.model.guests.length;
+    assert.equal(fast.vms_runtime.vms.length, guests);
+    assert.equal(medium.vms_detail.vms.length, guests);
+    for (const vm of medium.vms_detail.vms) {
+      assert.ok(vm.config.digest, `${vm.vmid}: config read`);
+      assert.equal(vm.config.snaptime, undefined, "no snapshot values");
+    }
+    assert.doesNotMatch(once.stdout, /cipassword|\$5\$/);
+  } finally {
+    await node.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
