@@ -18,6 +18,8 @@ export const AGENT_DEFAULTS = {
   heartbeatSeconds: 30,
   procDir: "/proc",
   pveDir: "/etc/pve",
+  pveApiUrl: "https://127.0.0.1:8006/api2/json",
+  pveCaFile: "/etc/pve/pve-root-ca.pem",
   outboxPath: "/var/lib/proxmon/outbox.json",
   // The first medium cycle on a 50-guest node (no guest config cached yet)
   // makes ~91 pvesh calls of ~0.3 s each: 4 at a time took 8.6 s, 10 at a
@@ -45,6 +47,8 @@ export interface AgentConfig {
   procDir: string;
   /** Where pmxcfs is mounted, for guest config files. */
   pveDir: string;
+  /** The PVE API source, when `[pve] api_token` is set; else pvesh. */
+  pveApi: { url: string; token: string; caFile: string } | null;
   concurrency: number;
 }
 
@@ -113,8 +117,26 @@ const Intervals = v.object({
   smart_seconds: v.optional(seconds),
 }, "must be a table");
 
+// USER@REALM!TOKENID=SECRET, as `pveum user token add` prints its parts.
+const ApiToken = v.pipe(
+  v.string("must be a string"),
+  v.regex(
+    /^[^\s@!=]+@[^\s@!=]+![A-Za-z][A-Za-z0-9._-]*=[0-9a-fA-F-]{8,}$/,
+    "must look like proxmon@pve!agent=<secret> (USER@REALM!TOKENID=SECRET)",
+  ),
+);
+
 const Pve = v.object({
   config_dir: v.optional(text),
+  api_token: v.optional(ApiToken),
+  api_url: v.optional(v.pipe(
+    v.string("must be a string"),
+    v.check(
+      (s) => /^https:\/\//i.test(s) && URL.canParse(s),
+      "must be an https:// URL, e.g. https://127.0.0.1:8006/api2/json",
+    ),
+  )),
+  ca_file: v.optional(text),
 }, "must be a table");
 
 const AgentToml = v.object({
@@ -218,6 +240,13 @@ export function resolveAgentConfig(
       outboxPath: toml.outbox_path ?? d.outboxPath,
       procDir: toml.proc_dir ?? d.procDir,
       pveDir: toml.pve?.config_dir ?? d.pveDir,
+      pveApi: toml.pve?.api_token
+        ? {
+          token: toml.pve.api_token,
+          url: (toml.pve.api_url ?? d.pveApiUrl).replace(/\/+$/, ""),
+          caFile: toml.pve.ca_file ?? d.pveCaFile,
+        }
+        : null,
       concurrency: toml.concurrency ?? d.concurrency,
     },
   };

@@ -42,6 +42,7 @@ Deno.test("resolveAgentConfig() fills every default from a minimal file", () => 
     outboxPath: "/var/lib/proxmon/outbox.json",
     procDir: "/proc",
     pveDir: "/etc/pve",
+    pveApi: null,
     concurrency: 12,
   });
 });
@@ -244,4 +245,38 @@ Deno.test("the agent.toml that `host register` prints resolves without warnings"
   assert.equal(config.serverUrl, "ws://monitor:4000/agent/ws");
   assert.equal(config.hostName, "pve-07");
   assert.equal(config.token, "tok-123");
+});
+
+Deno.test("resolveAgentConfig() reads [pve]: pmxcfs, and the API source only with a token", () => {
+  const token = "proxmon@pve!agent=5b4d1b52-6e4c-4a4f-9d1e-0c2e6d0f7a11";
+  const { config, warnings } = resolveAgentConfig(
+    `${MINIMAL}\n[pve]\nconfig_dir = "/srv/pve"\napi_token = "${token}"\n`,
+    PATH,
+    ENV,
+  );
+  assert.deepEqual(warnings, []);
+  assert.equal(config.pveDir, "/srv/pve");
+  assert.deepEqual(config.pveApi, {
+    token,
+    url: "https://127.0.0.1:8006/api2/json",
+    caFile: "/etc/pve/pve-root-ca.pem",
+  });
+  const custom = resolveAgentConfig(
+    `${MINIMAL}\n[pve]\napi_token = "${token}"\n` +
+      `api_url = "https://pve1.example:8006/api2/json/"\nca_file = "/tmp/ca.pem"\n`,
+    PATH,
+    ENV,
+  ).config.pveApi;
+  assert.equal(custom?.url, "https://pve1.example:8006/api2/json");
+  assert.equal(custom?.caFile, "/tmp/ca.pem");
+
+  assert.deepEqual(
+    issuesOf(
+      `${MINIMAL}\n[pve]\napi_token = "just-a-secret"\napi_url = "http://127.0.0.1:8006"\n`,
+    ),
+    [
+      `${PATH}: pve.api_token: must look like proxmon@pve!agent=<secret> (USER@REALM!TOKENID=SECRET)`,
+      `${PATH}: pve.api_url: must be an https:// URL, e.g. https://127.0.0.1:8006/api2/json`,
+    ],
+  );
 });

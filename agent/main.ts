@@ -20,8 +20,8 @@ import { type Logger, stderrLogger } from "@proxmon/shared/logger";
 import { withTimeout } from "@proxmon/shared/timeout";
 import { Outbox } from "./outbox.ts";
 import { OutboxFile, OutboxFileError } from "./outbox_file.ts";
-import type { CommandRunner } from "./runner.ts";
-import { createSourceLedger } from "./source_ledger.ts";
+import { createSourceLedger, type SourceLedger } from "./source_ledger.ts";
+import { pveApiClient, pveApiCycles } from "./collectors/pve/pve_api.ts";
 import { createReporter } from "./reporter.ts";
 import { AGENT_VERSION } from "./version.ts";
 
@@ -45,6 +45,7 @@ type CollectionSettings = Pick<
   | "node"
   | "procDir"
   | "pveDir"
+  | "pveApi"
   | "commandTimeoutMs"
   | "concurrency"
   | "smartIntervalMs"
@@ -78,11 +79,12 @@ async function readConfig(
   };
 }
 
-function createAgentCollectors(
+async function createAgentCollectors(
   settings: CollectionSettings,
   log: Logger,
-  runner: CommandRunner = denoRunner,
+  ledger?: SourceLedger,
 ) {
+  const runner = ledger ? ledger.wrap(denoRunner) : denoRunner;
   return createCollectors({
     runner,
     warn: (message) => log.warn(message),
@@ -93,7 +95,36 @@ function createAgentCollectors(
     commandTimeoutMs: settings.commandTimeoutMs,
     concurrency: settings.concurrency,
     smartEveryMs: settings.smartIntervalMs,
+    pveCycle: settings.pveApi
+      ? await apiCycles(settings, settings.pveApi, ledger)
+      : undefined,
   });
+}
+
+/** The API source of `[pve]`; a CA file it cannot read stops the start. */
+async function apiCycles(
+  settings: CollectionSettings,
+  api: NonNullable<AgentConfig["pveApi"]>,
+  ledger?: SourceLedger,
+) {
+  let caPem: string;
+  try {
+    caPem = await Deno.readTextFile(api.caFile);
+  } catch (err) {
+    throw new StartupError(
+      `${api.caFile}: cannot read the PVE CA certificate for [pve] api_token ` +
+        `(${(err as Error).message}); set [pve] ca_file`,
+    );
+  }
+  return pveApiCycles(
+    {
+      url: api.url,
+      token: api.token,
+      timeoutMs: settings.commandTimeoutMs,
+      client: pveApiClient(caPem),
+    },
+    ledger ? (failure) => ledger.record("pve-api", failure) : undefined,
+  );
 }
 
 async function runOnce(cli: CliArgs, log: Logger): Promise<number> {
@@ -109,17 +140,14 @@ async function runOnce(cli: CliArgs, log: Logger): Promise<number> {
       node: cli.node,
       procDir: cli.procDir ?? AGENT_DEFAULTS.procDir,
       pveDir: AGENT_DEFAULTS.pveDir,
+      pveApi: null,
       commandTimeoutMs: AGENT_DEFAULTS.commandTimeoutSeconds * 1000,
       concurrency: AGENT_DEFAULTS.concurrency,
       smartIntervalMs: AGENT_DEFAULTS.smartSeconds * 1000,
     };
   }
   const ledger = createSourceLedger();
-  const collectors = createAgentCollectors(
-    settings,
-    log,
-    ledger.wrap(denoRunner),
-  );
+  const collectors = await createAgentCollectors(settings, log, ledger);
   const nowMs = Date.now();
   const [fast, medium, slow] = await Promise.all([
     collectors.fast(nowMs),
@@ -227,7 +255,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
     },
   });
   const reporter = createReporter({
-    collect: createAgentCollectors(config, log),
+    collect: await createAgentCollectors(config, log),
     intervalsMs: config.intervalsMs,
     clock: systemClock,
     onSample: (sample) => {

@@ -39,6 +39,10 @@ import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { ProcSampler, readProc } from "./proc_stats.ts";
 import { installPveshLog } from "../fake_node/pvesh_log.ts";
+import { CPU_LOG_ENV } from "../fake_node/fake_tool.ts";
+import { pveApiAnswer } from "../fake_node/tools/pvesh.ts";
+import { startFakePveApi } from "../../agent/testing/fake_pve_api.ts";
+import { makeTestTls } from "../../agent/testing/test_tls.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { freePort, startServer } from "./server_process.ts";
 import { distribution, round, slope } from "./stats.ts";
@@ -296,6 +300,8 @@ interface TreeSource {
   label: "pvesh" | "api";
   /** `[pve]` lines for agent.toml (the API source's token, URL, CA) */
   pve?: string[];
+  /** Stops what the source started (the fake API). */
+  stop?: () => Promise<void>;
 }
 
 interface TreeCpu {
@@ -309,6 +315,8 @@ interface TreeCpu {
   wholeRunTreeCpuMsPerMin: number;
   pveshCallsPerMin: number;
   pveshCallsByKind: Record<string, number>;
+  /** CPU per minute of each fake tool, as each call logged it at its end */
+  toolCpuMsPerMin: Record<string, number>;
   stored: Record<Interval, number>;
   rssMb: number | null;
   logTail: string;
@@ -362,6 +370,10 @@ async function treeCpu(
     }),
   );
   const pvesh = await installPveshLog(runDir);
+  const cpuLog = `${runDir}/tool-cpu.log`;
+  await Deno.writeTextFile(cpuLog, "");
+  const toolLines = async () =>
+    (await Deno.readTextFile(cpuLog)).split("\n").filter((l) => l !== "");
   const how = await agentCommand(runDir);
   const agent = spawnProc(`agent (${source.label})`, how.command, {
     args: [...how.args, "--config", configPath],
@@ -369,6 +381,7 @@ async function treeCpu(
       HOME: Deno.env.get("HOME") ?? "/tmp",
       ...node.env,
       PATH: `${pvesh.binDir}:${node.env.PATH}`,
+      [CPU_LOG_ENV]: cpuLog,
       DENO_NO_UPDATE_CHECK: "1",
     },
     cwd: REPO_ROOT,
@@ -384,9 +397,11 @@ async function treeCpu(
     await new Promise((r) => setTimeout(r, plan.treeWarmupMs));
     const from = await readProc(agent.pid, now);
     const callsBefore = (await pvesh.calls()).length;
+    const toolsBefore = (await toolLines()).length;
     await new Promise((r) => setTimeout(r, plan.treeWindowMs));
     const to = await readProc(agent.pid, now);
     const calls = await pvesh.calls();
+    const tools = (await toolLines()).slice(toolsBefore);
     if (!start || !from || !to || agent.exited()) {
       throw new Error(
         `agent (${source.label}) exited during the run:\n${agent.tail(20)}`,
@@ -400,6 +415,11 @@ async function treeCpu(
       const kind = pveshKind(c);
       byKind[kind] = (byKind[kind] ?? 0) + 1;
     }
+    const toolCpu: Record<string, number> = {};
+    for (const line of tools) {
+      const [tool, ms] = line.split("\t");
+      toolCpu[tool] = (toolCpu[tool] ?? 0) + Number(ms) / minutes;
+    }
     return {
       source: source.label,
       windowS: Math.round((to.atMs - from.atMs) / 1000),
@@ -412,6 +432,9 @@ async function treeCpu(
         start.childCpuMs) / ((to.atMs - start.atMs) / 60_000),
       pveshCallsPerMin: windowCalls.length / minutes,
       pveshCallsByKind: byKind,
+      toolCpuMsPerMin: Object.fromEntries(
+        Object.entries(toolCpu).map(([k, v]) => [k, Math.round(v)]),
+      ),
       stored: await storedCounts(dbPath, to.atMs),
       rssMb: Math.round(to.rssBytes / 2 ** 19) / 2,
       logTail: agent.tail(10),
@@ -419,6 +442,7 @@ async function treeCpu(
   } finally {
     await agent.stop({ graceMs: 10_000 });
     await server.stop();
+    await source.stop?.();
   }
 }
 
@@ -448,6 +472,8 @@ function treeFigures(runs: TreeCpu[]): Figure[] {
       : AGENT_TARGETS.treeCpuMsPerMinApi;
     const calls = Object.entries(r.pveshCallsByKind)
       .map(([k, n]) => `${k} ${n}`).join(", ") || "none";
+    const tools = Object.entries(r.toolCpuMsPerMin)
+      .map(([k, ms]) => `${k} ${ms}`).join(", ") || "none";
     return [
       targetFigure(
         `process-tree CPU per minute (${r.source})`,
@@ -459,7 +485,7 @@ function treeFigures(runs: TreeCpu[]): Figure[] {
           round(r.agentCpuMsPerMin, 0)
         } ms + children ${round(r.childCpuMsPerMin, 0)} ms; ${
           round(r.pveshCallsPerMin, 2)
-        } pvesh calls/min (${calls}); whole run incl. start ${
+        } pvesh calls/min (${calls} in the window); fake tools' own CPU/min: ${tools} (a fake zpool/zfs call costs ~60 ms of Deno start-up, a real one a few ms); whole run incl. start ${
           round(r.wholeRunTreeCpuMsPerMin, 0)
         } ms/min`,
       ),
@@ -467,9 +493,43 @@ function treeFigures(runs: TreeCpu[]): Figure[] {
   });
 }
 
-/** The PVE sources whose process-tree CPU the run measures. */
-function treeSources(_dir: string): Promise<TreeSource>[] {
-  return [Promise.resolve({ label: "pvesh" })];
+const API_TOKEN = "proxmon@pve!agent=5b4d1b52-6e4c-4a4f-9d1e-0c2e6d0f7a11";
+
+/**
+ * The PVE sources whose process-tree CPU the run measures: pvesh, then the
+ * API against a loopback HTTPS fake with its own CA, run inside this
+ * process (so, like pveproxy, outside the agent's process tree).
+ */
+function treeSources(
+  dir: string,
+  node: Awaited<ReturnType<typeof startSimulatedNode>>,
+): (() => Promise<TreeSource>)[] {
+  const wanted = (Deno.env.get("BENCH_AGENT_TREE_SOURCES") ?? "pvesh,api")
+    .split(",");
+  const sources: (() => Promise<TreeSource>)[] = [
+    () => Promise.resolve({ label: "pvesh" }),
+    async () => {
+      const tlsDir = `${dir}/api-tls`;
+      await Deno.mkdir(tlsDir);
+      const tls = await makeTestTls(tlsDir);
+      const api = startFakePveApi({
+        tls,
+        token: API_TOKEN,
+        answer: (path, params) =>
+          pveApiAnswer(node.model, path, Date.now(), params),
+      });
+      return {
+        label: "api",
+        pve: [
+          `api_token = ${JSON.stringify(API_TOKEN)}`,
+          `api_url = ${JSON.stringify(api.url)}`,
+          `ca_file = ${JSON.stringify(tls.caFile)}`,
+        ],
+        stop: () => api.close(),
+      };
+    },
+  ];
+  return sources.filter((_, i) => wanted.includes(i === 0 ? "pvesh" : "api"));
 }
 
 const wallOf = (ts: CycleTiming[], i: Interval) =>
@@ -507,8 +567,8 @@ export async function runAgentBench(
         node.env,
       );
       s = await soak(plan, dir, node, opts.log);
-      for (const source of treeSources(dir)) {
-        trees.push(await treeCpu(plan, dir, node, await source, opts.log));
+      for (const source of treeSources(dir, node)) {
+        trees.push(await treeCpu(plan, dir, node, await source(), opts.log));
       }
     } finally {
       await node.stop();

@@ -10,6 +10,18 @@ import { loadNodeProfile } from "./node_profile.ts";
 
 /** The environment variable naming the node profile file. */
 export const PROFILE_ENV = "PROXMON_FAKE_NODE";
+/** Set to a file, each call appends `tool<TAB>cpu ms` to it (benchmarks). */
+export const CPU_LOG_ENV = "PROXMON_FAKE_CPU_LOG";
+
+/** Appends this call's CPU (so far) to the CPU log, when one is set. */
+async function logCpu(tool: string): Promise<void> {
+  const path = Deno.env.get(CPU_LOG_ENV);
+  if (!path) return;
+  const { user, system } = process.cpuUsage();
+  await Deno.writeTextFile(path, `${tool}\t${(user + system) / 1000}\n`, {
+    append: true,
+  });
+}
 
 async function main(argv: string[]): Promise<number> {
   const [tool, ...args] = argv;
@@ -25,11 +37,12 @@ async function main(argv: string[]): Promise<number> {
   if (tool === "pvesh" && model.latencyMs > 0) {
     await new Promise((resolve) => setTimeout(resolve, model.latencyMs));
   }
-  if (tool === "pvesh") burnCpuUntil(model.pveshCpuMs);
   const result = answer(model, tool, args, Date.now());
+  if (tool === "pvesh") burnCpuUntil(model.pveshCpuMs);
   const encoder = new TextEncoder();
   if (result.stderr) await writeAll(Deno.stderr, encoder.encode(result.stderr));
   if (result.stdout) await writeAll(Deno.stdout, encoder.encode(result.stdout));
+  await logCpu(tool);
   return result.code;
 }
 

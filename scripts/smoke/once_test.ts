@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { spawnAgent } from "../../agent/testing/agent_process.ts";
+import { startFakePveApi } from "../../agent/testing/fake_pve_api.ts";
+import { makeTestTls } from "../../agent/testing/test_tls.ts";
 import { installPveshLog } from "../fake_node/pvesh_log.ts";
+import { pveApiAnswer } from "../fake_node/tools/pvesh.ts";
 import { startSimulatedNode } from "./stack.ts";
 
 const PROFILE =
@@ -52,6 +55,64 @@ Deno.test("one --once on an 8-guest node makes one pvesh list call and reads con
     }
     assert.doesNotMatch(once.stdout, /cipassword|\$5\$/);
   } finally {
+    await node.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("with an API token, --once asks the HTTPS API and runs no pvesh at all", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "proxmon-once-api-" });
+  const node = await startSimulatedNode(PROFILE, dir);
+  const tls = await makeTestTls(dir);
+  const token = "proxmon@pve!agent=5b4d1b52-6e4c-4a4f-9d1e-0c2e6d0f7a11";
+  const api = startFakePveApi({
+    tls,
+    token,
+    answer: (path, params) =>
+      pveApiAnswer(node.model, path, Date.now(), params),
+  });
+  try {
+    const pvesh = await installPveshLog(dir);
+    const config = `${dir}/agent.toml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        `server_url = "ws://127.0.0.1:9/agent/ws"`,
+        `token = "unused"`,
+        `host_id = "pve-lab"`,
+        `node = "${node.model.node}"`,
+        `proc_dir = "${node.procDir}"`,
+        "[pve]",
+        `config_dir = "${node.pveDir}"`,
+        `api_token = "${token}"`,
+        `api_url = "${api.url}"`,
+        `ca_file = "${tls.caFile}"`,
+        "",
+      ].join("\n"),
+    );
+    const once = await spawnAgent(["--once", "--config", config], {
+      path: `${pvesh.binDir}:${node.env.PATH}`,
+      env: node.env,
+    }).finished;
+    assert.equal(once.code, 0, once.stderr);
+    assert.deepEqual(await pvesh.calls(), []);
+    assert.ok(api.requests.includes(`/nodes/${node.model.node}/qemu`));
+    const { fast, medium } = JSON.parse(once.stdout);
+    assert.equal(fast.vms_runtime.vms.length, node.model.guests.length);
+    assert.deepEqual(
+      fast.vms_runtime.errors.filter((e: { tag: string }) =>
+        e.tag === "pve_api"
+      ),
+      [],
+    );
+    assert.ok(
+      medium.vms_detail.vms.some((g: { ips: string[] }) => g.ips.length > 0),
+      "guest-agent IPs through the API",
+    );
+    assert.match(once.stderr, /^info: \d+ commands, /m);
+    assert.doesNotMatch(once.stderr, new RegExp(token.split("=")[1]));
+  } finally {
+    await api.close();
     await node.stop();
     await Deno.remove(dir, { recursive: true });
   }

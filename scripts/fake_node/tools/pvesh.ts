@@ -71,6 +71,27 @@ type Answer = { data: JsonValue; warnings?: string } | { error: string };
 // The API parameters the simulated endpoints take, as `--name value`.
 const PARAMS = new Set(["typefilter", "limit", "content", "guest", "start"]);
 
+/**
+ * The same endpoints through the HTTPS API (`GET /api2/json/PATH`): the
+ * data, or the error as pveproxy sends it (501 for a path with no handler,
+ * 500 with the message otherwise).
+ */
+export function pveApiAnswer(
+  model: NodeModel,
+  path: string,
+  nowMs: number,
+  params: Record<string, string> = {},
+): JsonValue | { status: number; message: string } {
+  const clean = path.replace(/\/+$/, "");
+  const answer = healthRoute(model, clean, params, nowMs / 1000) ??
+    route(model, clean, nowMs / 1000);
+  if (!("error" in answer)) return answer.data;
+  const message = answer.error.trim();
+  return /^no 'get' handler/.test(message)
+    ? { status: 501, message: `Method 'GET ${path}' not implemented` }
+    : { status: 500, message };
+}
+
 function readFormat(
   rest: string[],
 ):
