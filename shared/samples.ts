@@ -67,6 +67,23 @@ export const ZfsArc = v.looseObject({
 });
 export type ZfsArc = v.InferOutput<typeof ZfsArc>;
 
+/** One /proc/pressure file, in percent of time stalled. */
+export const Pressure = v.looseObject({
+  some_avg10: num,
+  some_avg60: num,
+  /** null where the kernel prints no `full` line (cpu before Linux 5.13) */
+  full_avg10: num,
+  full_avg60: num,
+});
+export type Pressure = v.InferOutput<typeof Pressure>;
+
+export const Psi = v.looseObject({
+  cpu: v.optional(v.nullable(Pressure), null),
+  memory: v.optional(v.nullable(Pressure), null),
+  io: v.optional(v.nullable(Pressure), null),
+});
+export type Psi = v.InferOutput<typeof Psi>;
+
 export const HostMetrics = v.looseObject({
   /** null on the first reading: a rate needs two readings. */
   cpu_percent: num,
@@ -83,6 +100,8 @@ export const HostMetrics = v.looseObject({
   root_fs: v.optional(v.nullable(RootFs), null),
   /** null when /proc/spl/kstat/zfs/arcstats is absent (no ZFS) */
   arc: v.optional(v.nullable(ZfsArc), null),
+  /** pressure stall information; null where the kernel has none */
+  psi: v.optional(v.nullable(Psi), null),
   errors,
 });
 export type HostMetrics = v.InferOutput<typeof HostMetrics>;

@@ -1,6 +1,7 @@
 /**
  * The host collector: CPU, load, memory, uptime, network and disk rates from
- * /proc, and the root filesystem. Rates need the previous reading, which the
+ * /proc, the ZFS ARC and pressure stall information where the kernel has
+ * them, and the root filesystem. Rates need the previous reading, which the
  * collector object keeps; the caller passes the time of each reading.
  */
 import type {
@@ -12,12 +13,15 @@ import type {
 import {
   type CounterPairs,
   type CpuTimes,
+  parseArcstats,
   parseCpuTimes,
   parseDiskstats,
   parseLoadavg,
   parseMeminfo,
   parseNetDev,
+  parsePressure,
   parseUptime,
+  type Pressure,
   type RootFs,
 } from "./proc_parsers.ts";
 import { counterRates, cpuPercent } from "./rates.ts";
@@ -70,7 +74,16 @@ const FILES = {
   diskstats: "diskstats",
 } as const;
 
-type FileKey = keyof typeof FILES;
+/** Files a kernel may lack: no ZFS module loaded, no PSI (before 4.20, or off). */
+const OPTIONAL_FILES = {
+  arcstats: "spl/kstat/zfs/arcstats",
+  psiCpu: "pressure/cpu",
+  psiMemory: "pressure/memory",
+  psiIo: "pressure/io",
+} as const;
+
+type FileKey = keyof typeof FILES | keyof typeof OPTIONAL_FILES;
+const ALL_FILES: Record<FileKey, string> = { ...FILES, ...OPTIONAL_FILES };
 
 /** Creates a host collector holding its own previous reading. */
 export function createHostCollector(deps: HostCollectorDeps): HostCollector {
@@ -89,9 +102,9 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
   return {
     async collect(nowMs) {
       const errors: CollectorError[] = [];
-      const keys = Object.keys(FILES) as FileKey[];
+      const keys = Object.keys(ALL_FILES) as FileKey[];
       const [results, rootFs] = await Promise.all([
-        Promise.all(keys.map((k) => readFile(`${base}/${FILES[k]}`))),
+        Promise.all(keys.map((k) => readFile(`${base}/${ALL_FILES[k]}`))),
         // The probe may run a command; a runner that throws must not cost
         // the /proc readings, which need no command at all.
         deps.rootFs().catch((e): Outcome<RootFs> => ({
@@ -106,6 +119,7 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
       keys.forEach((key, i) => {
         const r = results[i];
         if (r.ok) text[key] = r.text;
+        else if (r.missing && key in OPTIONAL_FILES) return;
         else {
           errors.push({ tag: `proc_${key}`, message: r.message });
           warnOnce(key, r.message);
@@ -114,7 +128,7 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
       const unparsable = (key: FileKey) =>
         errors.push({
           tag: `proc_${key}`,
-          message: `${base}/${FILES[key]}: unexpected format`,
+          message: `${base}/${ALL_FILES[key]}: unexpected format`,
         });
       const parse = <T>(key: FileKey, parser: (t: string) => T | null) => {
         const t = text[key];
@@ -153,6 +167,20 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
 
       if (!rootFs.ok) errors.push(rootFs.error);
 
+      const arc = parse("arcstats", parseArcstats);
+      const psiOf = (key: "psiCpu" | "psiMemory" | "psiIo"): Pressure | null =>
+        parse(key, parsePressure);
+      const psi =
+        ["psiCpu", "psiMemory", "psiIo"].some((k) =>
+            text[k as FileKey] !== undefined
+          )
+          ? {
+            cpu: psiOf("psiCpu"),
+            memory: psiOf("psiMemory"),
+            io: psiOf("psiIo"),
+          }
+          : null;
+
       return {
         cpu_percent,
         load1: load?.load1 ?? null,
@@ -166,8 +194,8 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
         net,
         disks,
         root_fs: rootFs.ok ? rootFs.value : null,
-        // read by the ARC collector (issue 11 §4); null until then
-        arc: null,
+        arc,
+        psi,
         errors,
       };
     },

@@ -196,3 +196,40 @@ Deno.test("createHostCollector() reports an unreadable /proc file in errors ever
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("createHostCollector() reports the ARC and PSI where the kernel has them, and null without an error where not", async () => {
+  const pressure: Record<string, string> = {
+    "/proc/pressure/cpu": "proc/pressure/procfs/cpu",
+    "/proc/pressure/memory": "proc/pressure/procfs/memory",
+    "/proc/pressure/io": "proc/pressure/node_exporter/io",
+    "/proc/spl/kstat/zfs/arcstats": "proc/node_exporter/spl/kstat/zfs/arcstats",
+  };
+  const withBoth = createHostCollector({
+    procDir: "/proc",
+    rootFs,
+    readFile: (path) =>
+      readTextFileResult(
+        pressure[path]
+          ? fixturePath(pressure[path])
+          : path.replace(/^\/proc/, fixturePath("proc/pve_t0")),
+      ),
+  });
+  const host = await withBoth.collect(0);
+  assert.deepEqual(host.errors, []);
+  assert.equal(host.arc?.size_bytes, 1603939792);
+  assert.equal(host.arc?.c_max_bytes, 8367976448);
+  assert.deepEqual(host.psi?.cpu, {
+    some_avg10: 0.1,
+    some_avg60: 2,
+    full_avg10: null,
+    full_avg60: null,
+  });
+  assert.equal(host.psi?.io?.full_avg60, 0.34);
+
+  // pve_t0 has neither: no ZFS module, no PSI; that is no error
+  const { collector } = switchableProc();
+  const plain = await collector.collect(0);
+  assert.equal(plain.arc, null);
+  assert.equal(plain.psi, null);
+  assert.deepEqual(plain.errors, []);
+});

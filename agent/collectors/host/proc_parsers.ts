@@ -1,5 +1,5 @@
 /**
- * Pure parsers for the /proc files the host collector reads, plus `df`.
+ * Pure parsers for the /proc files the host collector reads.
  * Each returns null (or skips a line) where the text is not what the kernel
  * prints, and the collector turns that into an error entry.
  */
@@ -157,3 +157,84 @@ export type RootFs = {
   size_bytes: number;
   used_bytes: number;
 };
+
+/** The ZFS ARC figures of `host.arc`. */
+export type ArcStats = {
+  size_bytes: number;
+  c_max_bytes: number;
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses) since the module loaded, 0..1; null before any */
+  hit_ratio: number | null;
+};
+
+/**
+ * /proc/spl/kstat/zfs/arcstats: a kstat header line, a `name type data`
+ * line, then one `name type value` line per statistic. Null when `size`,
+ * `c_max`, `hits` or `misses` is missing.
+ */
+export function parseArcstats(text: string): ArcStats | null {
+  const values = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const [name, type, data] = line.trim().split(/\s+/);
+    if (data === undefined || !/^\d+$/.test(type) || !/^-?\d+$/.test(data)) {
+      continue;
+    }
+    values.set(name, Number(data));
+  }
+  const [size, cMax, hits, misses] = ["size", "c_max", "hits", "misses"].map(
+    (k) => values.get(k),
+  );
+  if (
+    size === undefined || cMax === undefined || hits === undefined ||
+    misses === undefined
+  ) {
+    return null;
+  }
+  const total = hits + misses;
+  return {
+    size_bytes: size,
+    c_max_bytes: cMax,
+    hits,
+    misses,
+    hit_ratio: total > 0 ? Math.round((hits / total) * 10_000) / 10_000 : null,
+  };
+}
+
+/** One /proc/pressure file: percentages of time stalled. */
+export type Pressure = {
+  some_avg10: number | null;
+  some_avg60: number | null;
+  /** null where the kernel prints no `full` line (cpu before Linux 5.13) */
+  full_avg10: number | null;
+  full_avg60: number | null;
+};
+
+/**
+ * /proc/pressure/{cpu,memory,io}: `some avg10=… avg60=… avg300=… total=…`
+ * and `full …`. Null when there is no `some` line.
+ */
+export function parsePressure(text: string): Pressure | null {
+  const lines = new Map<string, Map<string, number>>();
+  for (const line of text.split("\n")) {
+    const [kind, ...fields] = line.trim().split(/\s+/);
+    if (kind !== "some" && kind !== "full") continue;
+    const values = new Map<string, number>();
+    for (const field of fields) {
+      const [key, value] = field.split("=");
+      if (value !== undefined && /^\d+(\.\d+)?$/.test(value)) {
+        values.set(key, Number(value));
+      }
+    }
+    lines.set(kind, values);
+  }
+  const some = lines.get("some");
+  if (!some) return null;
+  const full = lines.get("full");
+  return {
+    some_avg10: some.get("avg10") ?? null,
+    some_avg60: some.get("avg60") ?? null,
+    full_avg10: full?.get("avg10") ?? null,
+    full_avg60: full?.get("avg60") ?? null,
+  };
+}

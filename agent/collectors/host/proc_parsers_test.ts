@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { readFixture } from "../../testing/fixtures.ts";
 import {
   isWholeDisk,
+  parseArcstats,
   parseCpuTimes,
   parseDiskstats,
   parseLoadavg,
   parseMeminfo,
   parseNetDev,
+  parsePressure,
   parseUptime,
 } from "./proc_parsers.ts";
 
@@ -117,4 +119,53 @@ Deno.test("the /proc parsers return null for text the kernel would not print", a
     "meminfo without MemTotal",
     () => assert.equal(parseMeminfo("Foo: 1 kB\n").mem_total_bytes, null),
   );
+});
+
+Deno.test("parseArcstats() reads size, c_max, hits and misses from a real arcstats", () => {
+  assert.deepEqual(
+    parseArcstats(readFixture("proc/node_exporter/spl/kstat/zfs/arcstats")),
+    {
+      size_bytes: 1603939792,
+      c_max_bytes: 8367976448,
+      hits: 8772612,
+      misses: 604635,
+      hit_ratio: 0.9355, // 8772612 / 9377247
+    },
+  );
+  assert.equal(parseArcstats("6 1 0x01 91 4368 1 2\nname type data\n"), null);
+  assert.equal(
+    parseArcstats("name type data\nsize 4 0\nc_max 4 1\nhits 4 0\nmisses 4 0\n")
+      ?.hit_ratio,
+    null,
+  );
+});
+
+Deno.test("parsePressure() reads some and full, avg10 and avg60, from real pressure files", () => {
+  assert.deepEqual(
+    parsePressure(readFixture("proc/pressure/node_exporter/io")),
+    {
+      some_avg10: 0.18,
+      some_avg60: 0.34,
+      full_avg10: 0.18,
+      full_avg60: 0.34,
+    },
+  );
+  assert.deepEqual(
+    parsePressure(readFixture("proc/pressure/node_exporter/cpu")),
+    { some_avg10: 0, some_avg60: 0, full_avg10: 0, full_avg60: 0 },
+  );
+  // cpu before Linux 5.13: no "full" line
+  assert.deepEqual(parsePressure(readFixture("proc/pressure/procfs/cpu")), {
+    some_avg10: 0.1,
+    some_avg60: 2,
+    full_avg10: null,
+    full_avg60: null,
+  });
+  assert.deepEqual(parsePressure(readFixture("proc/pressure/procfs/memory")), {
+    some_avg10: 0.1,
+    some_avg60: 2,
+    full_avg10: 0.2,
+    full_avg60: 3,
+  });
+  assert.equal(parsePressure("garbage\n"), null);
 });
