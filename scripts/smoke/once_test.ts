@@ -13,7 +13,7 @@ import { startSimulatedNode } from "./stack.ts";
 const PROFILE =
   `${import.meta.dirname}/../fake_node/profiles/degraded_zfs23.toml`;
 const LIST_CALL =
-  /^get (\/cluster\/resources|\/nodes\/[^/ ]+\/(qemu|lxc|storage)) /;
+  /^get (\/cluster\/resources|\/nodes\/[^/ ]+\/(qemu|lxc|storage)) --output-format/;
 
 Deno.test("one --once on an 8-guest node makes one pvesh list call and reads configs from pmxcfs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "proxmon-once-" });
