@@ -225,6 +225,15 @@ export const ZfsDatasets = v.looseObject({
 });
 export type ZfsDatasets = v.InferOutput<typeof ZfsDatasets>;
 
+/** A file system inside a VM, as its guest agent reports it. */
+export const GuestFilesystem = v.looseObject({
+  mountpoint: v.string(),
+  type: str,
+  total_bytes: num,
+  used_bytes: num,
+});
+export type GuestFilesystem = v.InferOutput<typeof GuestFilesystem>;
+
 export const GuestDetail = v.looseObject({
   vmid: v.number(),
   type: GuestType,
@@ -232,6 +241,12 @@ export const GuestDetail = v.looseObject({
   config: v.optional(v.record(v.string(), v.unknown()), {}),
   /** IPv4 and IPv6, without loopback and link-local */
   ips: list(v.string()),
+  /**
+   * A running VM's file systems from its guest agent (on a virtual disk
+   * only); null when not asked (no agent, stopped, container: a
+   * container's usage is its runtime `disk`/`max_disk_bytes`).
+   */
+  filesystems: v.optional(v.nullable(v.array(GuestFilesystem)), null),
   errors,
 });
 export type GuestDetail = v.InferOutput<typeof GuestDetail>;

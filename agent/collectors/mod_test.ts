@@ -98,10 +98,11 @@ Deno.test("createCollectors() keeps vms_detail within the concurrency bound and 
   const collectors = createCollectors(deps(runner, 3));
   const medium = await collectors.medium(0);
   assert.equal(medium.vms_detail.vms.length, 8);
-  // no fast cycle before it: cluster resources, then 8 configs, 2 agent,
-  // 1 lxc interfaces (201; 200's addresses are all static) + zfs list, plus
-  // backups (tasks, jobs, uncovered, storages, one listing), replication, sensors
-  assert.equal(calls.length, 13 + 7);
+  // no fast cycle before it: cluster resources, then 8 configs, 2 agent
+  // interfaces + 2 agent fsinfo, 1 lxc interfaces (201; 200's addresses are
+  // all static) + zfs list, plus backups (tasks, jobs, uncovered, storages,
+  // one listing), replication, sensors
+  assert.equal(calls.length, 15 + 7);
   assert.equal(seen.max, 3); // bounded, yet not one at a time
   // the command timeout, and 5 s for the guest-agent calls
   assert.deepEqual([...seen.timeouts].sort(), [1234, 5000]);

@@ -54,6 +54,12 @@ export function pveNodeAnswers(): Record<string, FakeAnswer> {
     [lineOf(qemuAgentInterfaces(NODE, 102))]: pveshFails(
       "QEMU guest agent is not running\n",
     ),
+    [lineOf(pveshGet(`/nodes/${NODE}/qemu/100/agent/get-fsinfo`))]: pvesh(
+      "qemu_100_agent_fsinfo.json",
+    ),
+    [lineOf(pveshGet(`/nodes/${NODE}/qemu/102/agent/get-fsinfo`))]: pveshFails(
+      "QEMU guest agent is not running\n",
+    ),
     [lineOf(lxcInterfaces(NODE, 200))]: pvesh("lxc_200_interfaces.json"),
     // An older PVE without the interfaces endpoint.
     [lineOf(lxcInterfaces(NODE, 201))]: pveshFails(

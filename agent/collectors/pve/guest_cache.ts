@@ -46,6 +46,8 @@ export interface GuestCache<T> {
    * not cached, due, or changed since (an entry that changed is dropped).
    */
   get(guest: VmRuntime, nowMs: number): T | undefined;
+  /** The value kept for `vmid`, due or not (to show while a guest is busy). */
+  peek(vmid: number): T | undefined;
   /** Keeps a value just fetched for `guest` and schedules its refresh. */
   set(guest: VmRuntime, value: T, nowMs: number): void;
   /** Forgets a guest, e.g. after a failed fetch, so the next cycle retries. */
@@ -129,6 +131,9 @@ export function createGuestCache<T>(
       }
       entry.uptimeSeconds = guest.uptime_seconds;
       return entry.dueAtMs <= nowMs ? undefined : entry.value;
+    },
+    peek(vmid) {
+      return entries.get(vmid)?.value;
     },
     set(guest, value, nowMs) {
       const previous = entries.get(guest.vmid);

@@ -7,15 +7,19 @@
  *   process. Where the file is missing, they come from the PVE source
  *   (`…/config`) through a `GuestConfigCache`, which costs a call only when
  *   a config is missing, changed or due (see guest_cache.ts for why).
- * - IPs from the guest agent or a container's live interfaces are kept in a
- *   `GuestCache` too: refreshed on a staggered TTL (10 min by default), and
- *   at once when the guest starts or restarts. A container whose NICs all
- *   have static addresses in its config needs no live call at all.
+ * - IPs and file systems from the guest agent, or a container's live
+ *   interfaces, are kept in a `GuestCache` too: refreshed on a staggered TTL
+ *   (10 min by default), and at once when the guest starts or restarts. A
+ *   container whose NICs all have static addresses in its config needs no
+ *   live call at all. Guest-agent calls wait at most 5 s, and none is made
+ *   while the guest is locked for a backup (its file systems may be frozen,
+ *   which blocks the agent): the last answer is shown meanwhile.
  *
  * The calls run through a bounded pool rather than all at once or one by one.
  */
 import type {
   CollectorError,
+  GuestFilesystem,
   GuestType,
   VmDetail,
   VmRuntime,
@@ -49,10 +53,13 @@ import {
   qemuAgentEnabled,
 } from "./guest_ips.ts";
 import type { PveSource } from "./pve_source.ts";
+import { parseGuestFsinfoValue } from "./guest_fsinfo.ts";
 
 /** What the guest itself reported, kept between cycles. */
 export interface GuestFacts {
   ips: string[];
+  /** a VM's file systems from its guest agent; null when not asked */
+  filesystems: GuestFilesystem[] | null;
   errors: CollectorError[];
 }
 
@@ -142,31 +149,39 @@ async function configOf(
 }
 
 /**
- * A guest's live IPs from one request. A refusal `refusedIsExpected`
- * accepts is no error; other failures and unreadable answers are.
+ * One request for a guest's facts. A refusal `refusedIsExpected` accepts is
+ * no error; other failures and unreadable answers are.
  */
-async function liveIps(
+async function ask<T>(
   deps: GuestDetailDeps,
   { path, tag, parse, refusedIsExpected = false, timeoutMs }: {
     path: string;
     tag: string;
-    parse: (value: unknown) => IpResult;
+    parse: (value: unknown) => { ok: true; value: T } | {
+      ok: false;
+      message: string;
+    };
     refusedIsExpected?: boolean;
     timeoutMs?: number;
   },
-): Promise<GuestFacts> {
+): Promise<{ value: T | null; errors: CollectorError[] }> {
   const result = await deps.source.get(path, tag, { timeoutMs });
   if (!result.ok) {
     return {
-      ips: [],
+      value: null,
       errors: result.refused && refusedIsExpected ? [] : [result.error],
     };
   }
-  const ips = parse(result.data);
-  return ips.ok
-    ? { ips: ips.ips, errors: [] }
-    : { ips: [], errors: [{ tag, message: ips.message }] };
+  const parsed = parse(result.data);
+  return parsed.ok
+    ? { value: parsed.value, errors: [] }
+    : { value: null, errors: [{ tag, message: parsed.message }] };
 }
+
+const ipsOf = (parse: (value: unknown) => IpResult) => (value: unknown) => {
+  const out = parse(value);
+  return out.ok ? { ok: true as const, value: out.ips } : out;
+};
 
 /** What the guest reports about itself, or undefined when it is not asked. */
 function factsRequest(
@@ -180,25 +195,55 @@ function factsRequest(
   if (guest.type === "qemu") {
     if (!qemuAgentEnabled(config)) return undefined;
     // Agent not installed, not running, or too slow: an error entry only.
-    return () =>
-      liveIps(deps, {
-        path: `${base}/agent/network-get-interfaces`,
-        tag: "qemu_agent",
-        parse: parseGuestAgentInterfacesValue,
-        timeoutMs: GUEST_AGENT_TIMEOUT_MS,
-      });
+    return async () => {
+      const [ips, fs] = await Promise.all([
+        ask(deps, {
+          path: `${base}/agent/network-get-interfaces`,
+          tag: "qemu_agent",
+          parse: ipsOf(parseGuestAgentInterfacesValue),
+          timeoutMs: GUEST_AGENT_TIMEOUT_MS,
+        }),
+        ask(deps, {
+          path: `${base}/agent/get-fsinfo`,
+          tag: "qemu_agent_fsinfo",
+          parse: (value) => {
+            const out = parseGuestFsinfoValue(value);
+            return out.ok ? { ok: true as const, value: out.filesystems } : out;
+          },
+          timeoutMs: GUEST_AGENT_TIMEOUT_MS,
+        }),
+      ]);
+      return {
+        ips: ips.value ?? [],
+        filesystems: fs.value,
+        // One agent that is not running fails both calls the same way.
+        errors: [
+          ...ips.errors,
+          ...fs.errors.filter((e) =>
+            !ips.errors.some((i) =>
+              i.message.replace(/network-get-interfaces/g, "get-fsinfo") ===
+                e.message
+            )
+          ),
+        ],
+      };
+    };
   }
   if (!lxcNeedsLiveIps(config)) return undefined;
-  return () =>
-    liveIps(deps, {
+  return async () => {
+    const live = await ask(deps, {
       path: `${base}/interfaces`,
       tag: "lxc_interfaces",
-      parse: parseLxcInterfacesValue,
+      parse: ipsOf(parseLxcInterfacesValue),
       // PVE releases without the interfaces endpoint refuse the path; the
       // config's addresses are then all there is.
       refusedIsExpected: true,
     });
+    return { ips: live.value ?? [], filesystems: null, errors: live.errors };
+  };
 }
+
+const NOTHING: GuestFacts = { ips: [], filesystems: null, errors: [] };
 
 /** Live facts of a guest: cached, or asked for and cached. */
 async function factsOf(
@@ -209,8 +254,11 @@ async function factsOf(
   const request = factsRequest(deps, guest, config);
   if (!request) {
     deps.facts.delete(guest.vmid);
-    return { ips: [], errors: [] };
+    return NOTHING;
   }
+  // A backup may have frozen the guest's file systems, which blocks its
+  // agent: no call until the lock is gone; the last answer meanwhile.
+  if (guest.lock === "backup") return deps.facts.peek(guest.vmid) ?? NOTHING;
   const cached = deps.facts.get(guest, deps.nowMs);
   if (cached) return cached;
   const facts = await request();
@@ -234,7 +282,15 @@ async function guestDetail(
   const ips = type === "qemu"
     ? facts.ips
     : usableIps([...facts.ips, ...parseLxcConfigIps(config)]);
-  return { vmid, type, name, config, ips, errors };
+  return {
+    vmid,
+    type,
+    name,
+    config,
+    ips,
+    filesystems: facts.filesystems,
+    errors,
+  };
 }
 
 /**

@@ -85,9 +85,44 @@ Deno.test("collectVmsDetail() asks the guest agent only of running, non-template
   const agentCalls = runner.calls.filter((c) => c.includes("/agent/"));
   // 101 stopped, 103 has no agent, 9000 is a template
   assert.deepEqual(agentCalls.sort(), [
+    `pvesh get /nodes/${NODE}/qemu/100/agent/get-fsinfo --output-format json`,
     lineOf(qemuAgentInterfaces(NODE, 100)),
+    `pvesh get /nodes/${NODE}/qemu/102/agent/get-fsinfo --output-format json`,
     lineOf(qemuAgentInterfaces(NODE, 102)),
   ]);
+});
+
+Deno.test("collectVmsDetail() reports a VM's file systems from its guest agent, and nothing for containers", async () => {
+  const { byId } = await detail();
+  assert.deepEqual(byId(100).filesystems, [{
+    mountpoint: "/boot",
+    type: "ext4",
+    total_bytes: 1916223488,
+    used_bytes: 275972096,
+  }]);
+  // agent not running: one error for both calls, no file systems
+  assert.equal(byId(102).filesystems, null);
+  assert.equal(byId(102).errors.length, 1);
+  assert.equal(byId(103).filesystems, null, "no agent configured");
+  assert.equal(byId(200).filesystems, null, "a container: runtime disk");
+});
+
+Deno.test("collectVmsDetail() makes no guest-agent call while a backup holds the guest, and shows the last answer", async () => {
+  const { answers, cycle } = cachedCycles();
+  const first = await cycle(0);
+  const vm100 = first.sample.vms.find((g) => g.vmid === 100)!;
+  changeListed(answers, "qemu", 100, { lock: "backup", uptime: 10 });
+  const during = await cycle(MINUTE);
+  // uptime went back (a restart) and would force a call; the lock wins
+  assert.ok(!during.agent.some((c) => c.includes("/qemu/100/")));
+  const held = during.sample.vms.find((g) => g.vmid === 100)!;
+  assert.deepEqual(
+    [held.ips, held.filesystems],
+    [vm100.ips, vm100.filesystems],
+  );
+  changeListed(answers, "qemu", 100, { uptime: 20 });
+  const after = await cycle(2 * MINUTE);
+  assert.ok(after.agent.some((c) => c.includes("/qemu/100/agent/get-fsinfo")));
 });
 
 Deno.test("collectVmsDetail() takes a container's static config addresses without a live call", async () => {
@@ -205,7 +240,8 @@ function cachedCycles(answers = pveNodeAnswers(), ttlMs = TTL) {
         return match ? [Number(match[1])] : [];
       });
       const ips = calls.filter((c) => IP_CALLS.includes(c)).sort();
-      return { sample, configs: configs.sort((a, b) => a - b), ips };
+      const agent = calls.filter((c) => c.includes("/agent/"));
+      return { sample, configs: configs.sort((a, b) => a - b), ips, agent };
     },
   };
 }

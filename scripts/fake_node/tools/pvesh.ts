@@ -162,7 +162,12 @@ function route(model: NodeModel, path: string, now: number): Answer {
   const guest = model.guests.find((x) =>
     x.vmid === Number(id) && x.type === type
   );
-  const known = ["/config", "/agent/network-get-interfaces", "/interfaces"];
+  const known = [
+    "/config",
+    "/agent/network-get-interfaces",
+    "/agent/get-fsinfo",
+    "/interfaces",
+  ];
   if (
     !known.includes(leaf) || (type === "lxc" && leaf.startsWith("/agent")) ||
     (type === "qemu" && leaf === "/interfaces")
@@ -182,6 +187,7 @@ function route(model: NodeModel, path: string, now: number): Answer {
     };
   }
   if (leaf === "/interfaces") return { data: lxcInterfaces(guest) };
+  if (leaf === "/agent/get-fsinfo") return qemuAgentFsinfo(guest);
   return qemuAgentInterfaces(guest, now);
 }
 
@@ -589,6 +595,48 @@ function qemuAgentInterfaces(g: GuestModel, now: number): Answer {
     });
   }
   return { data: { result } };
+}
+
+/** The guest agent's file systems: a root on the VM's disk, and a snap loop. */
+function qemuAgentFsinfo(g: GuestModel): Answer {
+  if (g.agent === "none") return { error: "No QEMU guest agent configured\n" };
+  if (!isUp(g)) return { error: `VM ${g.vmid} is not running\n` };
+  if (g.agent === "not_running") {
+    return { error: "QEMU guest agent is not running\n" };
+  }
+  const total = Math.round(g.diskGib * GIB * 0.97);
+  const used = Math.round(total * (0.2 + (hash32(`fs${g.vmid}`) % 60) / 100));
+  const disk = [{
+    bus: 0,
+    "bus-type": "scsi",
+    dev: "/dev/sda1",
+    "pci-controller": { bus: 1, domain: 0, function: 0, slot: 1 },
+    serial: "0QEMU_QEMU_HARDDISK_drive-scsi0",
+    target: 0,
+    unit: 0,
+  }];
+  return {
+    data: {
+      result: [
+        {
+          disk,
+          mountpoint: "/",
+          name: "sda1",
+          "total-bytes": total,
+          type: "ext4",
+          "used-bytes": used,
+        },
+        {
+          disk: [],
+          mountpoint: "/snap/core22/1380",
+          name: "loop0",
+          "total-bytes": 77332480,
+          type: "squashfs",
+          "used-bytes": 77332480,
+        },
+      ],
+    },
+  };
 }
 
 /**
