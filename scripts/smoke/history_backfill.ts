@@ -59,7 +59,8 @@ export async function* pastFastSamples(
     const text = files[path.slice(PROC.length + 1)];
     return Promise.resolve(
       text === undefined
-        ? { ok: false, message: `${path}: not simulated` }
+        // not simulated: a file this kernel lacks (ARC, PSI), no error
+        ? { ok: false, missing: true, message: `${path}: not simulated` }
         : { ok: true, text },
     );
   };

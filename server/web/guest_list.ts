@@ -20,6 +20,49 @@ export interface GuestRow {
   tags: string[];
   /** null when the medium sample has not seen this guest yet */
   ips: string[] | null;
+  /**
+   * Disk used and size: a VM's file systems as its guest agent reports
+   * them, a container's root disk from its runtime; null when unknown.
+   */
+  diskUsedBytes: number | null;
+  diskTotalBytes: number | null;
+  diskSource: "agent" | "runtime" | null;
+}
+
+type Disk = Pick<GuestRow, "diskUsedBytes" | "diskTotalBytes" | "diskSource">;
+const NO_DISK: Disk = {
+  diskUsedBytes: null,
+  diskTotalBytes: null,
+  diskSource: null,
+};
+
+/** A guest's disk use: the guest agent's file systems, or the CT's runtime. */
+function diskOf(
+  runtime: VmRuntime | undefined,
+  detail: VmDetail | undefined,
+): Disk {
+  const fs = detail?.filesystems;
+  if (fs && fs.length > 0) {
+    const sum = (key: "used_bytes" | "total_bytes") =>
+      fs.reduce((a, f) => a + (f[key] ?? 0), 0);
+    return {
+      diskUsedBytes: sum("used_bytes"),
+      diskTotalBytes: sum("total_bytes"),
+      diskSource: "agent",
+    };
+  }
+  // PVE reports `disk` of a VM as 0; only a running container's is its use.
+  if (
+    runtime?.type === "lxc" && runtime.status === "running" &&
+    runtime.disk_bytes !== null
+  ) {
+    return {
+      diskUsedBytes: runtime.disk_bytes,
+      diskTotalBytes: runtime.max_disk_bytes,
+      diskSource: "runtime",
+    };
+  }
+  return NO_DISK;
 }
 
 /** Joins runtime and detail by vmid, ordered by vmid. */
@@ -27,7 +70,7 @@ export function mergeGuests(
   runtime: GuestRuntime[],
   detail: GuestDetail[],
 ): GuestRow[] {
-  const ipsById = new Map(detail.map((d) => [d.vmid, d.ips]));
+  const detailById = new Map(detail.map((d) => [d.vmid, d]));
   const rows: GuestRow[] = runtime.map((g) => ({
     vmid: g.vmid,
     type: g.type,
@@ -40,7 +83,8 @@ export function mergeGuests(
     maxMemBytes: g.max_mem_bytes,
     uptimeSeconds: g.uptime_seconds,
     tags: g.tags,
-    ips: ipsById.get(g.vmid) ?? null,
+    ips: detailById.get(g.vmid)?.ips ?? null,
+    ...diskOf(g, detailById.get(g.vmid)),
   }));
   // A guest only the detail sample knows still gets a row, without figures.
   const known = new Set(runtime.map((g) => g.vmid));
@@ -59,6 +103,7 @@ export function mergeGuests(
       uptimeSeconds: null,
       tags: [],
       ips: d.ips,
+      ...diskOf(undefined, d),
     });
   }
   return rows.sort((a, b) => a.vmid - b.vmid);

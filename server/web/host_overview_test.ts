@@ -7,6 +7,7 @@ import {
   type HostSnapshot,
   sortHosts,
 } from "./host_overview.ts";
+import { mergeGuests } from "./guest_list.ts";
 
 const DAY = 86_400_000;
 const fast = await sampleFixture("fast");
@@ -167,4 +168,37 @@ Deno.test("sortHosts() puts critical hosts first, then warnings, then by name", 
     "a-ok",
     "b-ok",
   ]);
+});
+
+Deno.test("mergeGuests() shows a VM's disk from its guest agent and a container's from its runtime", () => {
+  const vm = {
+    ...structuredClone(fast).vms_runtime.vms[0],
+    vmid: 1,
+    type: "qemu" as const,
+    status: "running",
+    disk_bytes: 0,
+  };
+  const ct = {
+    ...vm,
+    vmid: 2,
+    type: "lxc" as const,
+    disk_bytes: 3e9,
+    max_disk_bytes: 8e9,
+  };
+  const rows = mergeGuests([vm, ct], [{
+    vmid: 1,
+    type: "qemu",
+    name: "vm",
+    config: {},
+    ips: [],
+    filesystems: [
+      { mountpoint: "/", type: "ext4", total_bytes: 30e9, used_bytes: 10e9 },
+      { mountpoint: "/boot", type: "ext4", total_bytes: 1e9, used_bytes: 2e8 },
+    ],
+    errors: [],
+  }]);
+  assert.deepEqual(
+    rows.map((r) => [r.diskUsedBytes, r.diskTotalBytes, r.diskSource]),
+    [[10.2e9, 31e9, "agent"], [3e9, 8e9, "runtime"]],
+  );
 });

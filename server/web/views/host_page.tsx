@@ -36,6 +36,7 @@ const GUEST_COLUMNS: { label: string; sort: "number" | "text" }[] = [
   { label: "Status", sort: "text" },
   { label: "CPU", sort: "number" },
   { label: "Memory", sort: "number" },
+  { label: "Disk", sort: "number" },
   { label: "Uptime", sort: "number" },
   { label: "Tags", sort: "text" },
   { label: "IPs", sort: "text" },

@@ -8,6 +8,7 @@ import type { GuestRow } from "../guest_list.ts";
 import type { HostOverview, HostSnapshot } from "../host_overview.ts";
 import {
   diskRates,
+  memoryBreakdown,
   nicRates,
   POOL_CAPACITY_LIMIT,
   poolHealth,
@@ -97,6 +98,10 @@ export function HostNow(props: HostSectionsProps) {
   // The same NICs-only totals as the charts and the API (host_state.ts).
   const net = nicRates(h);
   const disk = diskRates(h);
+  const mem = memoryBreakdown(h);
+  const psi = h.psi;
+  const psiText = (p: { some_avg10: number | null } | null | undefined) =>
+    p ? formatPercent(p.some_avg10) : "–";
   return (
     <section id="host-now" aria-label="Current figures" data-live>
       <dl class="stats">
@@ -107,10 +112,31 @@ export function HostNow(props: HostSectionsProps) {
               ? memUsed / h.mem_total_bytes
               : null}
             warnAt={0.85}
-            label="Memory used"
+            label="Memory used by processes"
             text={`${formatBytes(memUsed)} / ${formatBytes(h.mem_total_bytes)}`}
           />
+          {mem && (
+            <span class="mem-split" data-testid="mem-split">
+              processes {formatBytes(mem.used)} · ARC {formatBytes(mem.arc)}
+              {" "}
+              · free {formatBytes(mem.free)}
+            </span>
+          )}
         </Stat>
+        {h.arc && (
+          <Stat label="ZFS ARC">
+            {formatBytes(h.arc.size_bytes)} of {formatBytes(h.arc.c_max_bytes)}
+            {" "}
+            max, hit ratio {h.arc.hit_ratio === null
+              ? "–"
+              : formatPercent(h.arc.hit_ratio * 100)}
+          </Stat>
+        )}
+        {psi && (
+          <Stat label="Pressure cpu / mem / io (10 s)">
+            {psiText(psi.cpu)} / {psiText(psi.memory)} / {psiText(psi.io)}
+          </Stat>
+        )}
         <Stat label="Swap">
           {formatBytes(h.swap_used_bytes)} / {formatBytes(h.swap_total_bytes)}
         </Stat>
@@ -341,7 +367,7 @@ export function GuestRows(props: { guests: GuestRow[]; host?: string }) {
   return (
     <tbody id="guest-rows" data-live>
       {props.guests.length === 0
-        ? <EmptyRow span={9} text="No guests." />
+        ? <EmptyRow span={10} text="No guests." />
         : props.guests.map((g) => (
           <tr class={g.status === "running" ? "" : "dim"} data-vmid={g.vmid}>
             <td data-label="VMID" class="num" data-value={g.vmid}>{g.vmid}</td>
@@ -370,6 +396,31 @@ export function GuestRows(props: { guests: GuestRow[]; host?: string }) {
             </td>
             <td data-label="Memory" class="num" data-value={g.memBytes ?? -1}>
               {formatBytes(g.memBytes)} / {formatBytes(g.maxMemBytes)}
+            </td>
+            <td
+              data-label="Disk"
+              class="num"
+              data-value={g.diskUsedBytes ?? -1}
+              title={g.diskSource === "agent"
+                ? "file systems the guest agent reports"
+                : g.diskSource === "runtime"
+                ? "the container's root disk"
+                : undefined}
+            >
+              {g.diskUsedBytes === null
+                ? <span class="muted">–</span>
+                : (
+                  <UsageMeter
+                    fraction={g.diskTotalBytes
+                      ? g.diskUsedBytes / g.diskTotalBytes
+                      : null}
+                    warnAt={STORAGE_USE_LIMIT}
+                    label={`Disk used in guest ${g.vmid}`}
+                    text={`${formatBytes(g.diskUsedBytes)} / ${
+                      formatBytes(g.diskTotalBytes)
+                    }`}
+                  />
+                )}
             </td>
             <td
               data-label="Uptime"
