@@ -25,7 +25,10 @@ import {
   createGuestConfigCache,
   DEFAULT_GUEST_CONFIG_TTL_MS,
 } from "./pve/guest_cache.ts";
-import { collectVmsDetail, createGuestFactsCache } from "./pve/guest_detail.ts";
+import {
+  collectGuestsDetail,
+  createGuestFactsCache,
+} from "./pve/guest_detail.ts";
 import {
   type ReadConfigFile,
   readConfigFile as readPmxcfsFile,
@@ -235,7 +238,7 @@ export function createCollectors(deps: CollectorDeps): Collectors {
             "vms_detail",
             async () => {
               const { vms_runtime } = await (latestPve ?? pveFast());
-              return collectVmsDetail(vms_runtime, {
+              return collectGuestsDetail(vms_runtime, {
                 source: cycle.source,
                 node,
                 concurrency: deps.concurrency,

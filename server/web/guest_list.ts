@@ -38,8 +38,8 @@ const NO_DISK: Disk = {
 
 /** A guest's disk use: the guest agent's file systems, or the CT's runtime. */
 function diskOf(
-  runtime: VmRuntime | undefined,
-  detail: VmDetail | undefined,
+  runtime: GuestRuntime | undefined,
+  detail: GuestDetail | undefined,
 ): Disk {
   const fs = detail?.filesystems;
   if (fs && fs.length > 0) {

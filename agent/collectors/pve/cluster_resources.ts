@@ -20,7 +20,7 @@
  *   reads as the inactive one of `/nodes/{node}/storage`: active false,
  *   totals 0, no fraction.
  */
-import type { CollectorError, Storage, VmsRuntime } from "@proxmon/shared";
+import type { CollectorError, GuestsRuntime, Storage } from "@proxmon/shared";
 import {
   type ErrorList,
   isRecord,
@@ -35,7 +35,7 @@ export const CLUSTER_RESOURCES_PATH = "/cluster/resources";
 
 export interface ClusterResources {
   storage: Storage;
-  vms_runtime: VmsRuntime;
+  vms_runtime: GuestsRuntime;
 }
 
 const STORAGE_TAG = "storage";

@@ -23,7 +23,7 @@
  * The cache lives in the object `createCollectors` returns; time comes in as
  * `nowMs` (any clock, as long as it is the same one every cycle).
  */
-import type { GuestType, VmRuntime } from "@proxmon/shared";
+import type { GuestRuntime, GuestType } from "@proxmon/shared";
 
 /** How long a cached config is used before its scheduled refresh. */
 export const DEFAULT_GUEST_CONFIG_TTL_MS = 10 * 60_000;
@@ -45,18 +45,18 @@ export interface GuestCache<T> {
    * The cached value of `guest`, or `undefined` when it must be fetched:
    * not cached, due, or changed since (an entry that changed is dropped).
    */
-  get(guest: VmRuntime, nowMs: number): T | undefined;
+  get(guest: GuestRuntime, nowMs: number): T | undefined;
   /** The value kept for `vmid`, due or not (to show while a guest is busy). */
   peek(vmid: number): T | undefined;
   /** Keeps a value just fetched for `guest` and schedules its refresh. */
-  set(guest: VmRuntime, value: T, nowMs: number): void;
+  set(guest: GuestRuntime, value: T, nowMs: number): void;
   /** Forgets a guest, e.g. after a failed fetch, so the next cycle retries. */
   delete(vmid: number): void;
   /**
    * Forgets the guests of the `listed` types that are not in `guests`: those
    * lists answered, and the guests are gone.
    */
-  retain(guests: readonly VmRuntime[], listed: readonly GuestType[]): void;
+  retain(guests: readonly GuestRuntime[], listed: readonly GuestType[]): void;
   /** How many guests have a value cached. */
   readonly size: number;
 }
@@ -81,7 +81,7 @@ export function nextRefreshMs(
 }
 
 /** The runtime fields a config edit (or a start/stop) changes. */
-export function configIdentity(guest: VmRuntime): string {
+export function configIdentity(guest: GuestRuntime): string {
   return JSON.stringify([
     guest.type,
     guest.name,
@@ -94,7 +94,7 @@ export function configIdentity(guest: VmRuntime): string {
   ]);
 }
 
-function restarted<T>(entry: Entry<T>, guest: VmRuntime): boolean {
+function restarted<T>(entry: Entry<T>, guest: GuestRuntime): boolean {
   return entry.uptimeSeconds !== null && guest.uptime_seconds !== null &&
     guest.uptime_seconds < entry.uptimeSeconds;
 }
@@ -115,7 +115,7 @@ export function createGuestConfigCache(
  */
 export function createGuestCache<T>(
   ttlMs: number,
-  identity: (guest: VmRuntime) => string,
+  identity: (guest: GuestRuntime) => string,
 ): GuestCache<T> {
   if (!(ttlMs >= 0 && Number.isFinite(ttlMs))) {
     throw new RangeError(`guest cache TTL must be >= 0 ms, got ${ttlMs}`);

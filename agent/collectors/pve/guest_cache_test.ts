@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
-import type { VmRuntime } from "@proxmon/shared";
+import type { GuestRuntime } from "@proxmon/shared";
 import { createGuestConfigCache, nextRefreshMs } from "./guest_cache.ts";
 
 const MINUTE = 60_000;
 const TTL = 10 * MINUTE;
 
-function guest(vmid: number, changes: Partial<VmRuntime> = {}): VmRuntime {
+function guest(
+  vmid: number,
+  changes: Partial<GuestRuntime> = {},
+): GuestRuntime {
   return {
     vmid,
     type: "qemu",
@@ -36,7 +39,7 @@ function guest(vmid: number, changes: Partial<VmRuntime> = {}): VmRuntime {
  */
 function runCycles(
   cache: ReturnType<typeof createGuestConfigCache>,
-  guests: VmRuntime[],
+  guests: GuestRuntime[],
   fromMs: number,
   cycles: number,
 ): number[][] {
@@ -81,7 +84,7 @@ Deno.test("createGuestConfigCache() answers a stored config until it is due", ()
 });
 
 Deno.test("createGuestConfigCache() drops a config once the guest's list entry shows an edit or a restart", async (t) => {
-  const changes: [string, Partial<VmRuntime>][] = [
+  const changes: [string, Partial<GuestRuntime>][] = [
     ["renamed", { name: "renamed" }],
     ["stopped", { status: "stopped" }],
     ["made a template", { template: true }],

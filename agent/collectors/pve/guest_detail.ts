@@ -19,12 +19,12 @@
  */
 import type {
   CollectorError,
+  GuestDetail,
   GuestFilesystem,
+  GuestRuntime,
+  GuestsDetail,
+  GuestsRuntime,
   GuestType,
-  VmDetail,
-  VmRuntime,
-  VmsDetail,
-  VmsRuntime,
 } from "@proxmon/shared";
 import { usableIps } from "../ip.ts";
 import { mapPool } from "../concurrency_limit.ts";
@@ -114,7 +114,7 @@ export function oneShotDetailDeps(
  */
 async function configOf(
   deps: GuestDetailDeps,
-  guest: VmRuntime,
+  guest: GuestRuntime,
   errors: CollectorError[],
 ): Promise<GuestConfig> {
   const { vmid, type } = guest;
@@ -186,7 +186,7 @@ const ipsOf = (parse: (value: unknown) => IpResult) => (value: unknown) => {
 /** What the guest reports about itself, or undefined when it is not asked. */
 function factsRequest(
   deps: GuestDetailDeps,
-  guest: VmRuntime,
+  guest: GuestRuntime,
   config: GuestConfig,
 ): (() => Promise<GuestFacts>) | undefined {
   const running = guest.status === "running" && !guest.template;
@@ -248,7 +248,7 @@ const NOTHING: GuestFacts = { ips: [], filesystems: null, errors: [] };
 /** Live facts of a guest: cached, or asked for and cached. */
 async function factsOf(
   deps: GuestDetailDeps,
-  guest: VmRuntime,
+  guest: GuestRuntime,
   config: GuestConfig,
 ): Promise<GuestFacts> {
   const request = factsRequest(deps, guest, config);
@@ -272,8 +272,8 @@ async function factsOf(
 /** Config and IPs of one guest. Failures land in the guest's own `errors`. */
 async function guestDetail(
   deps: GuestDetailDeps,
-  guest: VmRuntime,
-): Promise<VmDetail> {
+  guest: GuestRuntime,
+): Promise<GuestDetail> {
   const errors: CollectorError[] = [];
   const { vmid, type, name } = guest;
   const config = await configOf(deps, guest, errors);
@@ -297,7 +297,7 @@ async function guestDetail(
  * The guest types whose list said which guests exist. A list that failed
  * gives no guests and an error; its guests are not known to be gone.
  */
-function listedTypes(runtime: VmsRuntime): GuestType[] {
+function listedTypes(runtime: GuestsRuntime): GuestType[] {
   return (["qemu", "lxc"] as const).filter((type) =>
     runtime.vms.some((g) => g.type === type) || runtime.errors.length === 0
   );
@@ -309,10 +309,10 @@ function listedTypes(runtime: VmsRuntime): GuestType[] {
  * the list's errors are repeated at the top, as when this listed itself.
  * Guests no longer listed are evicted from the caches.
  */
-export async function collectVmsDetail(
-  runtime: VmsRuntime,
+export async function collectGuestsDetail(
+  runtime: GuestsRuntime,
   deps: GuestDetailDeps,
-): Promise<VmsDetail> {
+): Promise<GuestsDetail> {
   const listed = listedTypes(runtime);
   deps.configs.retain(runtime.vms, listed);
   deps.facts.retain(runtime.vms, listed);

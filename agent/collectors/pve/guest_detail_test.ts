@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { VmDetail } from "@proxmon/shared";
+import type { GuestDetail } from "@proxmon/shared";
 import { type FakeAnswer, fakeRunner } from "../../testing/fake_runner.ts";
 import {
   guestConfig,
@@ -12,11 +12,11 @@ import { readFixture } from "../../testing/fixtures.ts";
 import { NODE, pveNodeAnswers } from "../../testing/test_node.ts";
 import { createGuestConfigCache } from "./guest_cache.ts";
 import {
-  collectVmsDetail,
+  collectGuestsDetail,
   createGuestFactsCache,
   type GuestDetailDeps,
 } from "./guest_detail.ts";
-import { collectVmsRuntime } from "./guest_lists.ts";
+import { collectGuestsRuntime } from "./guest_lists.ts";
 import { pveshSource } from "./pve_source.ts";
 
 /** Deps over `runner` with no pmxcfs files: configs come through pvesh. */
@@ -39,19 +39,19 @@ function detailDeps(
 
 /** One medium cycle: the guest lists, then the detail of their guests. */
 async function medium(deps: GuestDetailDeps) {
-  const runtime = await collectVmsRuntime(deps.source, NODE);
-  return collectVmsDetail(runtime, deps);
+  const runtime = await collectGuestsRuntime(deps.source, NODE);
+  return collectGuestsDetail(runtime, deps);
 }
 
 async function detail(answers = pveNodeAnswers()) {
   const runner = fakeRunner(answers);
   const sample = await medium(detailDeps(runner));
-  const byId = (vmid: number): VmDetail =>
+  const byId = (vmid: number): GuestDetail =>
     sample.vms.find((v) => v.vmid === vmid)!;
   return { runner, sample, byId };
 }
 
-Deno.test("collectVmsDetail() returns per-guest config and IPs (seed values)", async () => {
+Deno.test("collectGuestsDetail() returns per-guest config and IPs (seed values)", async () => {
   const { sample, byId } = await detail();
   assert.deepEqual(sample.errors, []);
   const nginx = byId(100);
@@ -70,7 +70,7 @@ Deno.test("collectVmsDetail() returns per-guest config and IPs (seed values)", a
   assert.ok(mc.ips.includes("10.0.0.5"));
 });
 
-Deno.test("collectVmsDetail() records a guest agent that is not running in that guest's errors, with no IPs", async () => {
+Deno.test("collectGuestsDetail() records a guest agent that is not running in that guest's errors, with no IPs", async () => {
   const { byId } = await detail();
   const win = byId(102);
   assert.deepEqual(win.ips, []);
@@ -80,7 +80,7 @@ Deno.test("collectVmsDetail() records a guest agent that is not running in that 
   assert.equal(win.config.name, "win-desktop"); // the rest of the guest is still there
 });
 
-Deno.test("collectVmsDetail() asks the guest agent only of running, non-template VMs whose config enables it", async () => {
+Deno.test("collectGuestsDetail() asks the guest agent only of running, non-template VMs whose config enables it", async () => {
   const { runner } = await detail();
   const agentCalls = runner.calls.filter((c) => c.includes("/agent/"));
   // 101 stopped, 103 has no agent, 9000 is a template
@@ -92,7 +92,7 @@ Deno.test("collectVmsDetail() asks the guest agent only of running, non-template
   ]);
 });
 
-Deno.test("collectVmsDetail() reports a VM's file systems from its guest agent, and nothing for containers", async () => {
+Deno.test("collectGuestsDetail() reports a VM's file systems from its guest agent, and nothing for containers", async () => {
   const { byId } = await detail();
   assert.deepEqual(byId(100).filesystems, [{
     mountpoint: "/boot",
@@ -107,7 +107,7 @@ Deno.test("collectVmsDetail() reports a VM's file systems from its guest agent, 
   assert.equal(byId(200).filesystems, null, "a container: runtime disk");
 });
 
-Deno.test("collectVmsDetail() makes no guest-agent call while a backup holds the guest, and shows the last answer", async () => {
+Deno.test("collectGuestsDetail() makes no guest-agent call while a backup holds the guest, and shows the last answer", async () => {
   const { answers, cycle } = cachedCycles();
   const first = await cycle(0);
   const vm100 = first.sample.vms.find((g) => g.vmid === 100)!;
@@ -125,7 +125,7 @@ Deno.test("collectVmsDetail() makes no guest-agent call while a backup holds the
   assert.ok(after.agent.some((c) => c.includes("/qemu/100/agent/get-fsinfo")));
 });
 
-Deno.test("collectVmsDetail() takes a container's static config addresses without a live call", async () => {
+Deno.test("collectGuestsDetail() takes a container's static config addresses without a live call", async () => {
   const { byId, runner } = await detail();
   // net0 ip=10.0.0.5/24, net1 ip6=2001:db8:200::5/64: nothing left to see live
   assert.deepEqual(byId(200).ips, ["10.0.0.5", "2001:db8:200::5"]);
@@ -135,7 +135,7 @@ Deno.test("collectVmsDetail() takes a container's static config addresses withou
   assert.ok(!runner.calls.includes(lineOf(lxcInterfaces(NODE, 202))));
 });
 
-Deno.test("collectVmsDetail() unites live LXC interfaces with the config's static addresses", async () => {
+Deno.test("collectGuestsDetail() unites live LXC interfaces with the config's static addresses", async () => {
   const answers = pveNodeAnswers();
   const config = JSON.parse(readFixture("pvesh/lxc_200_config.json"));
   config.net1 = config.net1.replace("ip6=2001:db8:200::5/64", "ip6=auto");
@@ -150,14 +150,14 @@ Deno.test("collectVmsDetail() unites live LXC interfaces with the config's stati
   ]);
 });
 
-Deno.test("collectVmsDetail() falls back to config IPs where PVE has no LXC interfaces endpoint", async () => {
+Deno.test("collectGuestsDetail() falls back to config IPs where PVE has no LXC interfaces endpoint", async () => {
   const { byId } = await detail();
   const pihole = byId(201);
   assert.deepEqual(pihole.ips, ["192.168.1.53"]); // ip6=auto names no address
   assert.deepEqual(pihole.errors, []);
 });
 
-Deno.test("collectVmsDetail() keeps going when single calls fail", async (t) => {
+Deno.test("collectGuestsDetail() keeps going when single calls fail", async (t) => {
   await t.step(
     "a config that times out: empty config and an error for that guest only",
     async () => {
@@ -267,7 +267,7 @@ function changeListed(
   );
 }
 
-Deno.test("collectVmsDetail() with caches runs no config or IP command within the TTL", async () => {
+Deno.test("collectGuestsDetail() with caches runs no config or IP command within the TTL", async () => {
   const { cycle } = cachedCycles();
   const first = await cycle(0);
   assert.deepEqual(first.configs, ALL_VMIDS);
@@ -279,7 +279,7 @@ Deno.test("collectVmsDetail() with caches runs no config or IP command within th
   assert.deepEqual(second.sample, first.sample);
 });
 
-Deno.test("collectVmsDetail() asks a guest for its IPs again at once when it restarts or starts", async (t) => {
+Deno.test("collectGuestsDetail() asks a guest for its IPs again at once when it restarts or starts", async (t) => {
   const cases: [
     string,
     "qemu" | "lxc",
@@ -313,7 +313,7 @@ Deno.test("collectVmsDetail() asks a guest for its IPs again at once when it res
   }
 });
 
-Deno.test("collectVmsDetail() retries a failing guest agent every cycle only while the guest is booting", async () => {
+Deno.test("collectGuestsDetail() retries a failing guest agent every cycle only while the guest is booting", async () => {
   const { answers, cycle } = cachedCycles();
   // 102's agent is not running; just started, it may still come up
   changeListed(answers, "qemu", 102, { uptime: 30 });
@@ -328,7 +328,7 @@ Deno.test("collectVmsDetail() retries a failing guest agent every cycle only whi
   assert.deepEqual((await cycle(3 * MINUTE)).ips, []);
 });
 
-Deno.test("collectVmsDetail() payload from cached configs deep-equals a fresh collection", async () => {
+Deno.test("collectGuestsDetail() payload from cached configs deep-equals a fresh collection", async () => {
   const { cycle } = cachedCycles();
   await cycle(0);
   const cached = await cycle(MINUTE);
@@ -337,7 +337,7 @@ Deno.test("collectVmsDetail() payload from cached configs deep-equals a fresh co
   assert.deepEqual(cached.sample, fresh);
 });
 
-Deno.test("collectVmsDetail() refetches configs after the TTL, a few guests per cycle", async () => {
+Deno.test("collectGuestsDetail() refetches configs after the TTL, a few guests per cycle", async () => {
   const { cycle } = cachedCycles();
   await cycle(0);
   const perCycle: number[][] = [];
@@ -355,7 +355,7 @@ Deno.test("collectVmsDetail() refetches configs after the TTL, a few guests per 
   assert.deepEqual(lastTtl, ALL_VMIDS);
 });
 
-Deno.test("collectVmsDetail() refetches at once the config of a guest renamed or restarted", async (t) => {
+Deno.test("collectGuestsDetail() refetches at once the config of a guest renamed or restarted", async (t) => {
   const cases: [string, "qemu" | "lxc", number, Record<string, unknown>][] = [
     ["renamed VM", "qemu", 100, { name: "nginx-edge" }],
     ["restarted VM (uptime went back)", "qemu", 100, { uptime: 12 }],
@@ -373,7 +373,7 @@ Deno.test("collectVmsDetail() refetches at once the config of a guest renamed or
   }
 });
 
-Deno.test("collectVmsDetail() retries a failed config fetch in the next cycle, reporting it as before", async () => {
+Deno.test("collectGuestsDetail() retries a failed config fetch in the next cycle, reporting it as before", async () => {
   const answers = pveNodeAnswers();
   const config100 = lineOf(guestConfig(NODE, "qemu", 100));
   const good = answers[config100];
@@ -403,7 +403,7 @@ Deno.test("collectVmsDetail() retries a failed config fetch in the next cycle, r
   assert.deepEqual((await cycle(3 * MINUTE)).configs, []);
 });
 
-Deno.test("collectVmsDetail() evicts a guest that left the list, but not the guests of a list that failed", async () => {
+Deno.test("collectGuestsDetail() evicts a guest that left the list, but not the guests of a list that failed", async () => {
   const { answers, cache, cycle } = cachedCycles();
   await cycle(0);
   changeListed(answers, "qemu", 101, null);

@@ -6,9 +6,9 @@
  */
 import type {
   CollectorError,
+  GuestRuntime,
+  GuestsRuntime,
   GuestType,
-  VmRuntime,
-  VmsRuntime,
 } from "@proxmon/shared";
 import { parseJson } from "../exec.ts";
 import type { PveSource } from "./pve_source.ts";
@@ -27,7 +27,7 @@ export function toRuntime(
   type: GuestType,
   tag: string,
   errors: ErrorList,
-): VmRuntime | null {
+): GuestRuntime | null {
   // PVE 6 sent vmid as a string ("101"); it is always a number on the wire.
   const vmid = toNumber(entry.vmid, "vmid", tag, []);
   if (vmid === null || !Number.isInteger(vmid)) {
@@ -41,7 +41,7 @@ export function toRuntime(
     toNumber(entry[key], `${vmid}.${key}`, tag, errors);
   // PVE leaves these out for some guests and versions: null, not 0.
   const counter = (key: string) => entry[key] === undefined ? null : num(key);
-  const runtime: VmRuntime = {
+  const runtime: GuestRuntime = {
     vmid,
     type,
     name: stringOr(entry.name) ??
@@ -68,7 +68,7 @@ export function toRuntime(
 }
 
 /** The guests of one parsed list (`/nodes/{node}/qemu` or `…/lxc`). */
-export function guestsFromList(value: unknown, type: GuestType): VmsRuntime {
+export function guestsFromList(value: unknown, type: GuestType): GuestsRuntime {
   const tag = `${type}_list`;
   const errors: CollectorError[] = [];
   if (!Array.isArray(value)) {
@@ -84,29 +84,30 @@ export function guestsFromList(value: unknown, type: GuestType): VmsRuntime {
   return { vms, errors };
 }
 
-function parseGuestList(text: string, type: GuestType): VmsRuntime {
+function parseGuestList(text: string, type: GuestType): GuestsRuntime {
   const parsed = parseJson(text, `${type}_list`, `${type} list`);
   if (!parsed.ok) return { vms: [], errors: [parsed.error] };
   return guestsFromList(parsed.value, type);
 }
 
 /** Parses `pvesh get /nodes/{node}/qemu --output-format json`. */
-export function parseQemuList(text: string): VmsRuntime {
+export function parseQemuList(text: string): GuestsRuntime {
   return parseGuestList(text, "qemu");
 }
 
 /** Parses `pvesh get /nodes/{node}/lxc --output-format json`. */
-export function parseLxcList(text: string): VmsRuntime {
+export function parseLxcList(text: string): GuestsRuntime {
   return parseGuestList(text, "lxc");
 }
 
-export const byVmid = (a: VmRuntime, b: VmRuntime): number => a.vmid - b.vmid;
+export const byVmid = (a: GuestRuntime, b: GuestRuntime): number =>
+  a.vmid - b.vmid;
 
 /** Gets both lists concurrently; guests come back sorted by vmid (PVE's order is hash order). */
-export async function collectVmsRuntime(
+export async function collectGuestsRuntime(
   source: PveSource,
   node: string,
-): Promise<VmsRuntime> {
+): Promise<GuestsRuntime> {
   const lists = await Promise.all(
     (["qemu", "lxc"] as const).map(async (type) => {
       const out = await source.get(`/nodes/${node}/${type}`, `${type}_list`);

@@ -4,7 +4,7 @@ import { guestList, lineOf } from "../commands.ts";
 import { readFixture } from "../../testing/fixtures.ts";
 import { NODE, pveNodeAnswers } from "../../testing/test_node.ts";
 import {
-  collectVmsRuntime,
+  collectGuestsRuntime,
   parseLxcList,
   parseQemuList,
 } from "./guest_lists.ts";
@@ -15,9 +15,9 @@ const exec = (answers = pveNodeAnswers()) => {
   return { runner, exec: { runner, timeoutMs: 1000 } };
 };
 
-Deno.test("collectVmsRuntime() returns qemu and lxc runtime info (seed values)", async () => {
+Deno.test("collectGuestsRuntime() returns qemu and lxc runtime info (seed values)", async () => {
   const { runner, exec: e } = exec();
-  const sample = await collectVmsRuntime(pveshSource(e), NODE);
+  const sample = await collectGuestsRuntime(pveshSource(e), NODE);
   assert.deepEqual(sample.errors, []);
   // every guest from both lists: 5 VMs + 3 containers, by vmid
   assert.deepEqual(sample.vms.map((v) => v.vmid), [
@@ -91,13 +91,13 @@ Deno.test("parseLxcList() reads containers, splitting tags on ; , and spaces", (
   assert.equal(tags.name, "CT300"); // PVE's own default
 });
 
-Deno.test("collectVmsRuntime() keeps the other list when one pvesh call fails", async (t) => {
+Deno.test("collectGuestsRuntime() keeps the other list when one pvesh call fails", async (t) => {
   await t.step("lxc list times out", async () => {
     const answers = pveNodeAnswers();
     answers[lineOf(guestList(NODE, "lxc"))] = {
       error: { kind: "timeout", timeoutMs: 1000, message: "killed" },
     };
-    const sample = await collectVmsRuntime(
+    const sample = await collectGuestsRuntime(
       pveshSource(exec(answers).exec),
       NODE,
     );
@@ -108,7 +108,7 @@ Deno.test("collectVmsRuntime() keeps the other list when one pvesh call fails", 
     const answers = pveNodeAnswers();
     answers[lineOf(guestList(NODE, "qemu"))] = readFixture("pvesh/qemu.json")
       .slice(0, 120);
-    const sample = await collectVmsRuntime(
+    const sample = await collectGuestsRuntime(
       pveshSource(exec(answers).exec),
       NODE,
     );

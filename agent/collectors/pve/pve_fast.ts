@@ -4,18 +4,18 @@
  * API, where a request costs the agent little, the three per-node lists,
  * which carry a few more fields (`avail`, PVE 9's guest `pressure*`).
  */
-import type { Storage, VmsRuntime } from "@proxmon/shared";
+import type { GuestsRuntime, Storage } from "@proxmon/shared";
 import {
   CLUSTER_RESOURCES_PATH,
   clusterResourcesOf,
 } from "./cluster_resources.ts";
-import { collectVmsRuntime } from "./guest_lists.ts";
+import { collectGuestsRuntime } from "./guest_lists.ts";
 import type { PveSource } from "./pve_source.ts";
 import { collectStorage } from "./storage.ts";
 
 export interface PveFast {
   storage: Storage;
-  vms_runtime: VmsRuntime;
+  vms_runtime: GuestsRuntime;
 }
 
 export async function collectPveFast(
@@ -25,7 +25,7 @@ export async function collectPveFast(
   if (source.kind === "api") {
     const [storage, vms_runtime] = await Promise.all([
       collectStorage(source, node),
-      collectVmsRuntime(source, node),
+      collectGuestsRuntime(source, node),
     ]);
     return { storage, vms_runtime };
   }
