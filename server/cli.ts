@@ -33,6 +33,7 @@ import {
   rotateToken,
 } from "./store/hosts.ts";
 import { hashPassword } from "./auth/password.ts";
+import { endAllSessions } from "./auth/session.ts";
 import { pruneNow } from "./store/retention.ts";
 import { tierRetention } from "./store/tiers.ts";
 
@@ -173,6 +174,15 @@ const COMMANDS: Record<string, CommandSpec> = {
         ["NAME", "CREATED"],
         ...tokens.map((t) => [t.name, iso(t.createdAt)]),
       ]);
+    },
+  },
+  "logout-all": {
+    usage: "logout-all",
+    summary: "end every dashboard session (copied cookies too) at once",
+    arity: 0,
+    async run(_ctx, database) {
+      const n = await endAllSessions(database!);
+      return `ended ${n} dashboard session${n === 1 ? "" : "s"}\n`;
     },
   },
   "revoke-api-token": {

@@ -113,6 +113,7 @@ export function createAuth(deps: AuthDeps): Auth {
     }
   }
   const session: SessionOptions = {
+    database,
     secret: sessionSigningKey(secret, passwordHash ?? ""),
     ttlMs: config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
     now: () => clock.now(),
@@ -228,8 +229,8 @@ export function createAuth(deps: AuthDeps): Auth {
     },
   );
 
-  routes.post("/logout", (c) => {
-    endSession(c);
+  routes.post("/logout", async (c) => {
+    await endSession(c, session);
     return c.redirect(passwordSet ? "/login" : "/", 303);
   });
 

@@ -9,9 +9,36 @@ import { startTestServer } from "../testing/test_server.ts";
 import { createWsAdapter } from "../ws/mod.ts";
 import { peerAddress } from "./client_address.ts";
 import { rawRequest } from "../testing/raw_client.ts";
+import { runScript } from "../testing/subprocess.ts";
 
 const PASSWORD = "pw";
 const HASH = await hashPassword(PASSWORD, { n: 1024, r: 8, p: 1 });
+
+// Before the loop: its node-adapter tests swap the global Response.
+Deno.test("`deno task host logout-all` ends the sessions of a running server", async () => {
+  await using server = await startTestServer({
+    env: { DASHBOARD_PASSWORD_HASH: HASH },
+  });
+  const res = await fetch(`${server.url}/login`, {
+    method: "POST",
+    body: new URLSearchParams({ password: PASSWORD }),
+    redirect: "manual",
+  });
+  await res.body?.cancel();
+  const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
+  const api = async () => {
+    const r = await fetch(`${server.url}/api/hosts`, { headers: { cookie } });
+    await r.body?.cancel();
+    return r.status;
+  };
+  assert.equal(await api(), 200);
+  const out = await runScript("cli.ts", ["logout-all"], {
+    DATABASE_URL: server.config.databaseUrl,
+  });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, "ended 1 dashboard session\n");
+  assert.equal(await api(), 401);
+});
 
 for (const wsAdapter of ["deno", "node"] as const) {
   parallelLoginTest(wsAdapter);

@@ -462,3 +462,32 @@ Deno.test("POST /login: a locked-out client's body is not read, and any login bo
     assert.ok(locked.read.bytes <= 64 * 1024, `${locked.read.bytes} read`);
   });
 });
+
+Deno.test("logout ends the session for every copy of its cookie; a new password ends them all", async () => {
+  await using tmp = await openTempDatabase();
+  const clock = fakeClock(1_700_000_000_000);
+  const appWith = (hash: string) => {
+    const auth = createAuth({
+      database: tmp.database,
+      clock,
+      config: { dashboardPasswordHash: hash, sessionSecret: SECRET },
+    });
+    const app = new Hono().route("/", auth.routes);
+    app.use("/api/*", auth.requireApi);
+    app.get("/api/hosts", (c) => c.json([]));
+    return app;
+  };
+  const app = appWith(HASH);
+  const api = async (a: Hono, cookie: string) =>
+    (await a.request("/api/hosts", { headers: { cookie } })).status;
+  const first = cookieOf(await login(app, PASSWORD));
+  const copy = first;
+  const second = cookieOf(await login(app, PASSWORD));
+  assert.equal(await api(app, copy), 200);
+  await app.request("/logout", { method: "POST", headers: { cookie: first } });
+  assert.equal(await api(app, copy), 401);
+  assert.equal(await api(app, second), 200);
+  // The same server restarted with a new password hash: old cookies fail.
+  const newHash = await hashPassword("a new password", { n: 1024, r: 8, p: 1 });
+  assert.equal(await api(appWith(newHash), second), 401);
+});

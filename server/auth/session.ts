@@ -1,15 +1,23 @@
 /**
- * Dashboard sessions as a signed cookie. The cookie holds only its expiry
- * time, signed with HMAC-SHA256; nothing is stored on the server, so a
- * restart keeps everyone logged in as long as SESSION_SECRET stays the same.
+ * Dashboard sessions: a row per login in `dashboard_sessions` (the SHA-256
+ * of a random id, and its expiry), and a cookie holding that id, signed
+ * with HMAC-SHA256. Logout deletes the row, so a copied cookie stops working
+ * at once; `deno task host logout-all` deletes every row; a new password
+ * changes the signing key, so every cookie signed before stops working.
+ * Sessions survive a restart as long as SESSION_SECRET stays the same.
  */
 import type { Context } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { eq, lt } from "drizzle-orm";
+import type { Database } from "../store/client.ts";
+import { dashboardSessions } from "../store/schema.ts";
+import { generateToken, hashToken } from "./token_hash.ts";
 
 export const SESSION_COOKIE = "proxmon_session";
 export const DEFAULT_SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
 
 export interface SessionOptions {
+  database: Database;
   /** the HMAC key; see {@link sessionSigningKey} */
   secret: string;
   ttlMs: number;
@@ -39,13 +47,24 @@ export function isSecureRequest(c: Context): boolean {
   return forwarded.split(",")[0].trim().toLowerCase() === "https";
 }
 
-/** Sets a fresh session cookie on the response. */
+/** Starts a session: a new row, and its id in a fresh cookie. */
 export async function startSession(
   c: Context,
   opts: SessionOptions,
 ): Promise<void> {
-  const expiresAt = opts.now() + opts.ttlMs;
-  await setSignedCookie(c, SESSION_COOKIE, String(expiresAt), opts.secret, {
+  const now = opts.now();
+  const id = generateToken();
+  const db = opts.database.db;
+  // Pruned here: logins are rare, and this keeps the table at the live ones.
+  await db.delete(dashboardSessions).where(
+    lt(dashboardSessions.expiresAt, now),
+  );
+  await db.insert(dashboardSessions).values({
+    idHash: hashToken(id),
+    createdAt: now,
+    expiresAt: now + opts.ttlMs,
+  });
+  await setSignedCookie(c, SESSION_COOKIE, id, opts.secret, {
     path: "/",
     httpOnly: true,
     sameSite: "Strict",
@@ -54,22 +73,52 @@ export async function startSession(
   });
 }
 
-/** True when the request carries a correctly signed, unexpired session. */
-export async function hasSession(
+async function sessionId(
   c: Context,
-  opts: Pick<SessionOptions, "secret" | "now">,
-): Promise<boolean> {
-  const value = await getSignedCookie(c, opts.secret, SESSION_COOKIE);
-  if (typeof value !== "string" || !/^\d+$/.test(value)) return false;
-  return Number(value) > opts.now();
+  secret: string,
+): Promise<string | null> {
+  const value = await getSignedCookie(c, secret, SESSION_COOKIE);
+  return typeof value === "string" && /^[A-Za-z0-9_-]{16,128}$/.test(value)
+    ? value
+    : null;
 }
 
-/** Clears the session cookie. */
-export function endSession(c: Context): void {
+/** True when the request carries a correctly signed cookie of a live session. */
+export async function hasSession(
+  c: Context,
+  opts: Pick<SessionOptions, "database" | "secret" | "now">,
+): Promise<boolean> {
+  const id = await sessionId(c, opts.secret);
+  if (id === null) return false;
+  const [row] = await opts.database.db.select({
+    expiresAt: dashboardSessions.expiresAt,
+  }).from(dashboardSessions).where(eq(dashboardSessions.idHash, hashToken(id)));
+  return row !== undefined && row.expiresAt > opts.now();
+}
+
+/** Ends the request's session (its row) and clears the cookie. */
+export async function endSession(
+  c: Context,
+  opts: Pick<SessionOptions, "database" | "secret">,
+): Promise<void> {
+  const id = await sessionId(c, opts.secret);
+  if (id !== null) {
+    await opts.database.db.delete(dashboardSessions).where(
+      eq(dashboardSessions.idHash, hashToken(id)),
+    );
+  }
   deleteCookie(c, SESSION_COOKIE, {
     path: "/",
     httpOnly: true,
     sameSite: "Strict",
     secure: isSecureRequest(c),
   });
+}
+
+/** Ends every dashboard session; returns how many there were. */
+export async function endAllSessions(database: Database): Promise<number> {
+  const gone = await database.db.delete(dashboardSessions).returning({
+    id: dashboardSessions.idHash,
+  });
+  return gone.length;
 }

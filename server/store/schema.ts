@@ -182,6 +182,21 @@ export const remoteWriteQueue = sqliteTable(
   (t) => [index("remote_write_queue_enqueued_at_idx").on(t.enqueuedAt)],
 );
 
+/**
+ * Dashboard login sessions. The cookie holds a random id; only its SHA-256
+ * is kept, so a copy of the database opens no session. Logout deletes the
+ * row, `host logout-all` every row; expired rows go at the next login.
+ */
+export const dashboardSessions = sqliteTable(
+  "dashboard_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("dashboard_sessions_expires_at_idx").on(t.expiresAt)],
+);
+
 export type HostRow = typeof hosts.$inferSelect;
 export type MetricRow = typeof metrics.$inferSelect;
 export type SeriesRow = typeof series.$inferSelect;
