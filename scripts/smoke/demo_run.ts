@@ -20,6 +20,7 @@ import {
   writeAgentConfig,
 } from "./stack.ts";
 import { backfillHistory } from "./history_backfill.ts";
+import { formatCount } from "../../server/web/static/format.js";
 
 const NODES = [
   { profile: "small.toml", label: "small and healthy" },
@@ -69,8 +70,6 @@ function historySpans(
 const say = (line: string) => console.log(`demo: ${line}`);
 const prefixed = (name: string) => (line: string) =>
   console.log(`[${name}] ${line}`);
-const plural = (n: number, one: string, many = `${one}s`) =>
-  `${n} ${n === 1 ? one : many}`;
 
 /** The last line a failed server printed: its own one-line reason. */
 function lastLine(output: string): string {
@@ -153,8 +152,8 @@ export async function runDemo(
     const backfillStart = Date.now();
     const acked = await backfill(server, registered);
     say(
-      `${plural(acked, "past sample")} (${HISTORY_HOURS} h of ${
-        plural(registered.length, "host")
+      `${formatCount(acked, "past sample")} (${HISTORY_HOURS} h of ${
+        formatCount(registered.length, "host")
       }) sent through the agent socket in ${
         ((Date.now() - backfillStart) / 1000).toFixed(1)
       } s`,
@@ -207,7 +206,7 @@ export async function runDemo(
     ).then(() => {
       say(
         `${
-          plural(names.length, "host")
+          formatCount(names.length, "host")
         } online with fast, medium and slow samples, ${
           ((Date.now() - started) / 1000).toFixed(1)
         } s after start: ${url}`,

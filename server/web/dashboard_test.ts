@@ -137,6 +137,7 @@ Deno.test("GET /fragments/overview renders only the asked-for rows and the fleet
     const html =
       await (await app.request("/fragments/overview?host=pve-healthy")).text();
     assert.match(html, /id="fleet-summary"/);
+    assert.match(html, /<span>2 hosts<\/span>/);
     assert.match(html, /id="host-pve-healthy"/);
     assert.doesNotMatch(html, /id="host-pve-degraded"/);
     assert.doesNotMatch(html, /<html/);

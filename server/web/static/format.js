@@ -64,6 +64,18 @@ export function formatNumber(value) {
 }
 
 /**
+ * A count with its noun, singular for one: (1, "host") -> "1 host",
+ * (3, "host") -> "3 hosts".
+ * @param {number} n
+ * @param {string} one
+ * @param {string} [many] the plural, when it is not `one` + "s"
+ * @returns {string}
+ */
+export function formatCount(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
  * A duration in its largest unit, whole: 90 -> "1 min", 3 * 86400 -> "3 d".
  * @param {number | null | undefined} seconds
  * @returns {string}

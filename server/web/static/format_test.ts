@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   formatAgo,
   formatBytes,
+  formatCount,
   formatDuration,
   formatNumber,
   formatPercent,
@@ -44,4 +45,11 @@ Deno.test("formatDuration() and formatAgo() name the largest whole unit", () => 
   assert.equal(formatAgo(now - 3 * 86_400_000, now), "3 d ago");
   assert.equal(formatAgo(now - 1000, now), "just now");
   assert.equal(formatAgo(null, now), "never");
+});
+
+Deno.test("formatCount() says one host, not 1 hosts", () => {
+  assert.equal(formatCount(1, "host"), "1 host");
+  assert.equal(formatCount(0, "host"), "0 hosts");
+  assert.equal(formatCount(3, "host"), "3 hosts");
+  assert.equal(formatCount(2, "fix", "fixes"), "2 fixes");
 });

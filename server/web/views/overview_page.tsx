@@ -3,6 +3,7 @@ import { HostAlerts } from "./alert_banner.tsx";
 import {
   formatAgo,
   formatBytes,
+  formatCount,
   formatNumber,
   formatPercent,
 } from "../static/format.js";
@@ -19,7 +20,7 @@ export function FleetSummary(props: { hosts: HostOverview[] }) {
   const problems = props.hosts.filter((h) => h.problems.length > 0).length;
   return (
     <p id="fleet-summary" class="fleet-summary" data-live>
-      <span>{props.hosts.length} hosts</span>
+      <span>{formatCount(props.hosts.length, "host")}</span>
       <span>{online} online</span>
       <span class={problems > 0 ? "text-critical" : ""}>
         {problems} with problems
