@@ -9,6 +9,7 @@ import type { FamilyDef, Labels, SeriesValue } from "./metric_families.ts";
 export const EXPOSITION_CONTENT_TYPE =
   "text/plain; version=0.0.4; charset=utf-8";
 
+const utf8 = new TextEncoder();
 const LABEL_SPECIAL = /[\\"\n]/;
 const HELP_SPECIAL = /[\\\n]/;
 
@@ -47,39 +48,88 @@ export interface ExpositionWriter {
   emit(family: FamilyDef, labels: Labels, value: number): void;
   /** The text so far, every family's series together, ending in "\n". */
   text(): string;
+  /** The same as UTF-8, encoded family by family into one buffer. */
+  bytes(): Uint8Array<ArrayBuffer>;
+}
+
+/** A growable byte buffer, written mostly by hand for ASCII. */
+class Bytes {
+  buf = new Uint8Array(4096);
+  at = 0;
+  reserve(n: number) {
+    if (this.at + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
+    grown.set(this.buf.subarray(0, this.at));
+    this.buf = grown;
+  }
+  bytes(b: Uint8Array) {
+    this.reserve(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+}
+
+/** UTF-8 bytes, copied by hand for ASCII (one runtime call saved each). */
+function encode(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return utf8.encode(text);
+    out[i] = c;
+  }
+  return out;
 }
 
 /**
  * A writer that groups series by family, in the order families first
- * appear. The mapping hands out a guest's (or pool's) families one after
- * another with the same labels object, so the last label text is reused.
- * Lines are kept as parts and joined once per family: at 65k series that
- * costs a third of growing a string per line (whose rope V8 must flatten).
+ * appear, straight into one byte buffer per family. The mapping hands out
+ * a guest's (or pool's) families one after another with the same labels
+ * object, so the last label bytes are reused. At 65k series (100 hosts x 50
+ * guests) building strings (per line, or as parts joined per family) and
+ * encoding them was three quarters of a scrape's CPU.
  */
 export function createExpositionWriter(): ExpositionWriter {
-  const blocks = new Map<FamilyDef, string[]>();
+  const blocks = new Map<FamilyDef, { head: Uint8Array; out: Bytes }>();
   let lastLabels: Labels | null = null;
-  let lastText = "";
+  let lastBytes: Uint8Array = new Uint8Array(0);
   return {
     emit(family, labels, value) {
       if (labels !== lastLabels) {
         lastLabels = labels;
-        lastText = labelText(labels);
+        lastBytes = encode(labelText(labels) + " ");
       }
-      let parts = blocks.get(family);
-      if (parts === undefined) {
-        parts = [
-          `# HELP ${family.name} ${escapeHelp(family.help)}\n`,
-          `# TYPE ${family.name} ${family.type}\n`,
-        ];
-        blocks.set(family, parts);
+      let block = blocks.get(family);
+      if (block === undefined) {
+        block = { head: encode(family.name), out: new Bytes() };
+        block.out.bytes(encode(
+          `# HELP ${family.name} ${escapeHelp(family.help)}\n` +
+            `# TYPE ${family.name} ${family.type}\n`,
+        ));
+        blocks.set(family, block);
       }
-      parts.push(family.name, lastText, " ", formatValue(value), "\n");
+      const out = block.out, v = formatValue(value);
+      out.reserve(block.head.length + lastBytes.length + v.length + 1);
+      const buf = out.buf;
+      buf.set(block.head, out.at);
+      buf.set(lastBytes, out.at + block.head.length);
+      let at = out.at + block.head.length + lastBytes.length;
+      for (let i = 0; i < v.length; i++) buf[at++] = v.charCodeAt(i);
+      buf[at++] = 10; // "\n"
+      out.at = at;
     },
     text() {
-      const all: string[] = [];
-      for (const parts of blocks.values()) all.push(parts.join(""));
-      return all.join("");
+      return new TextDecoder().decode(this.bytes());
+    },
+    bytes() {
+      let size = 0;
+      for (const b of blocks.values()) size += b.out.at;
+      const all = new Uint8Array(size);
+      let at = 0;
+      for (const b of blocks.values()) {
+        all.set(b.out.buf.subarray(0, b.out.at), at);
+        at += b.out.at;
+      }
+      return all;
     },
   };
 }

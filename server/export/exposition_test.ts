@@ -45,3 +45,13 @@ Deno.test("formatValue() spells the special floats as the format does", () => {
     ["NaN", "+Inf", "-Inf", "0.25", "1e+21"],
   );
 });
+
+Deno.test("createExpositionWriter() bytes() is the text as UTF-8, multi-byte label values included", async () => {
+  const { createExpositionWriter } = await import("./exposition.ts");
+  const w = createExpositionWriter();
+  for (let i = 0; i < 50; i++) {
+    w.emit(a, { host: i % 7 === 0 ? `hôte-€-${i}` : `h${i}` }, i);
+    w.emit(b, { host: `h${i}` }, i / 3);
+  }
+  assert.deepEqual(w.bytes(), new TextEncoder().encode(w.text()));
+});

@@ -53,7 +53,7 @@ export function createMetricsRoute(deps: MetricsDeps): Hono {
     }
     c.header("Content-Type", EXPOSITION_CONTENT_TYPE);
     c.header("Cache-Control", "no-store");
-    return c.body(out.text());
+    return c.body(out.bytes());
   });
   return app;
 }
