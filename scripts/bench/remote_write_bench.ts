@@ -114,6 +114,7 @@ export async function runRemoteWriteBench(
     let drainS: number | null = null;
     let vmPoints = 0;
     let counters: Record<string, number> = {};
+    let ingestStored = 0;
     try {
       let polling = true;
       const poll = (async () => {
@@ -146,6 +147,10 @@ export async function runRemoteWriteBench(
         await new Promise((r) => setTimeout(r, 250));
       }
       const own = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      ingestStored = Number(
+        own.match(/^proxmon_ingest_samples_total\{outcome="stored"\} (\d+)$/m)
+          ?.[1] ?? 0,
+      );
       counters = Object.fromEntries(
         own.split("\n")
           .filter((l) => l.startsWith("proxmon_remote_write_"))
@@ -171,18 +176,9 @@ export async function runRemoteWriteBench(
       await server.stop();
       await vm.stop();
     }
-    const stored = Number(
-      await (async () => {
-        const db = await openDatabase(`file:${dbPath}`);
-        try {
-          return (await db.client.execute(
-            "SELECT count(*) AS n FROM metrics",
-          )).rows[0].n;
-        } finally {
-          db.close();
-        }
-      })(),
-    );
+    // The server's own count: the store keeps samples in more than one
+    // table (head, then compacted blocks).
+    const stored = ingestStored;
     const s0 = plan.warmupMs, s1 = s0 + plan.sustainMs;
     const sustained = windowStats(run.result, s0, s1);
     const during = readings.filter((r) =>
