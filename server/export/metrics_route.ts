@@ -12,11 +12,15 @@ import {
   EXPOSITION_CONTENT_TYPE,
 } from "./exposition.ts";
 import { emitFleetSeries } from "./fleet_series.ts";
-import { ingestSeries, remoteWriteSeries } from "./self_metrics.ts";
+import {
+  alertSeries,
+  ingestSeries,
+  remoteWriteSeries,
+} from "./self_metrics.ts";
 
 type MetricsDeps = Pick<
   AppDeps,
-  "database" | "config" | "latest" | "writer" | "remoteWrite"
+  "database" | "config" | "latest" | "writer" | "remoteWrite" | "alerts"
 >;
 
 async function authorized(deps: MetricsDeps, c: Context): Promise<boolean> {
@@ -45,7 +49,8 @@ export function createMetricsRoute(deps: MetricsDeps): Hono {
     const out = createExpositionWriter();
     const emit = out.emit.bind(out);
     emitFleetSeries(fleet, { datasets }, emit);
-    for (const s of ingestSeries(deps.writer.stats())) {
+    const alerts = alertSeries(deps.alerts.rules, deps.alerts.firingCounts());
+    for (const s of [...alerts, ...ingestSeries(deps.writer.stats())]) {
       emit(s.family, s.labels, s.value);
     }
     for (const s of rw === null ? [] : remoteWriteSeries(rw)) {

@@ -66,3 +66,37 @@ Deno.test("GET /metrics with an API token serves the latest state in the text fo
   );
   assert(!text.includes("proxmon_zfs_dataset_"), "datasets only on request");
 });
+
+Deno.test("GET /metrics counts firing alerts by rule and severity, 0 for the rules with none", async () => {
+  await using t = await createTestApp();
+  const { host: { id } } = await createHost(
+    t.deps.database,
+    "pve-01",
+    Date.now(),
+  );
+  const fast = await sampleFixture("fast");
+  fast.zfs_pools.pools[0].health = "DEGRADED";
+  await t.deps.writer.submit({
+    hostId: id,
+    hostName: "pve-01",
+    collectedAtMs: Date.now(),
+    interval: "fast",
+    data: fast,
+  });
+  await t.deps.alerts.flush();
+  const token = await createApiToken(t.deps.database, "prometheus", Date.now());
+  const text = await (await t.app.request("/metrics", {
+    headers: { Authorization: `Bearer ${token}` },
+  })).text();
+  const unhealthy = fast.zfs_pools.pools.filter((p) => p.health !== "ONLINE");
+  assert.ok(unhealthy.length >= 1);
+  assert.ok(
+    text.includes(
+      `proxmon_alerts_firing{rule="pool_unhealthy",severity="crit"} ${unhealthy.length}\n`,
+    ),
+    text.split("\n").filter((l) => l.includes("alerts_firing")).join("\n"),
+  );
+  assert.ok(
+    text.includes('proxmon_alerts_firing{rule="host_cpu",severity="warn"} 0\n'),
+  );
+});

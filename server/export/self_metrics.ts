@@ -3,6 +3,7 @@
  * and how far remote_write is behind. Process-lifetime counters, so they
  * restart at 0 with the server, as Prometheus counters may.
  */
+import type { FiringCount } from "../alerts/engine.ts";
 import type { WriterStats } from "../ingest/sample_writer.ts";
 import type { FamilyDef, MetricType, SeriesValue } from "./metric_families.ts";
 import type { RemoteWriteStatus } from "./remote_write/remote_writer.ts";
@@ -14,6 +15,11 @@ const def = (name: string, type: MetricType, help: string): FamilyDef => ({
 });
 
 export const SELF_FAMILIES = {
+  alertsFiring: def(
+    "proxmon_alerts_firing",
+    "gauge",
+    "Alerts firing now, by rule and severity (warn, crit); 0 for every rule with none.",
+  ),
   ingestSamples: def(
     "proxmon_ingest_samples_total",
     "counter",
@@ -55,6 +61,31 @@ export const SELF_FAMILIES = {
     "Requests that failed and will be retried (network error, 5xx, 429).",
   ),
 } as const;
+
+/**
+ * Firing alerts by rule and severity, with a 0 for every rule and severity
+ * that has none, so `proxmon_alerts_firing > 0` and its absence both mean
+ * something.
+ */
+export function alertSeries(
+  rules: readonly { id: string }[],
+  firing: readonly FiringCount[],
+): SeriesValue[] {
+  const f = SELF_FAMILIES.alertsFiring;
+  const count = new Map(
+    firing.map((c) => [`${c.rule}\0${c.severity}`, c.count]),
+  );
+  const ids = [
+    ...new Set([...rules.map((r) => r.id), ...firing.map((c) => c.rule)]),
+  ];
+  return ids.flatMap((rule) =>
+    (["warn", "crit"] as const).map((severity) => ({
+      family: f,
+      labels: { rule, severity },
+      value: count.get(`${rule}\0${severity}`) ?? 0,
+    }))
+  );
+}
 
 /** The ingest writer's counters as series. */
 export function ingestSeries(stats: WriterStats): SeriesValue[] {
