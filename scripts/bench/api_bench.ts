@@ -18,7 +18,7 @@ import {
 import { ProcSampler, usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { freePort, startServer } from "./server_process.ts";
-import { distribution, round } from "./stats.ts";
+import { type Distribution, distribution, round } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
 import { buildMetricsFleet } from "./metrics_fleet.ts";
 
@@ -134,6 +134,27 @@ async function runMetricsRound(
   }
 }
 
+function metricsFigures(plan: Plan, metrics: Distribution): Figure[] {
+  return [
+    targetFigure(
+      "GET /metrics p99",
+      metrics.p99,
+      "ms",
+      "<=",
+      API_TARGETS.metricsP99Ms,
+      `${plan.metrics.hosts} hosts x ${plan.metrics.guests} guests, API token`,
+    ),
+    targetFigure(
+      "GET /metrics p50",
+      metrics.p50,
+      "ms",
+      "<=",
+      API_TARGETS.metricsP99Ms,
+      "judged against the p99 target",
+    ),
+  ];
+}
+
 async function metricsOnly(
   plan: Plan,
   begun: ReturnType<typeof beginReport>,
@@ -142,24 +163,7 @@ async function metricsOnly(
   return await withWorkDir("api", opts.log, async (dir) => {
     const [result] = await runMetricsRound(plan.metrics, dir, opts.log);
     const metrics = distribution(result.latenciesMs);
-    const figures: Figure[] = [
-      targetFigure(
-        "GET /metrics p99",
-        metrics.p99,
-        "ms",
-        "<=",
-        API_TARGETS.metricsP99Ms,
-        `${plan.metrics.hosts} hosts x ${plan.metrics.guests} guests, API token`,
-      ),
-      targetFigure(
-        "GET /metrics p50",
-        metrics.p50,
-        "ms",
-        "<=",
-        API_TARGETS.metricsP99Ms,
-        "judged against the p99 target",
-      ),
-    ];
+    const figures = metricsFigures(plan, metrics);
     return finishReport(begun, {
       bench: "api",
       quick: opts.quick,
@@ -293,22 +297,7 @@ export async function runApiBench(
         "<=",
         API_TARGETS.historyMs,
       ),
-      targetFigure(
-        "GET /metrics p99",
-        metrics.p99,
-        "ms",
-        "<=",
-        API_TARGETS.metricsP99Ms,
-        `${plan.metrics.hosts} hosts x ${plan.metrics.guests} guests, API token`,
-      ),
-      targetFigure(
-        "GET /metrics p50",
-        metrics.p50,
-        "ms",
-        "<=",
-        API_TARGETS.metricsP99Ms,
-        "judged against the p99 target",
-      ),
+      ...metricsFigures(plan, metrics),
       baselineFigure(
         "DB size per host per day",
         perHostDay / 2 ** 20,

@@ -17,7 +17,15 @@ Deno.test("parseBenchArgs() reads benchmarks and options in any order", () => {
   assert.deepEqual(parseBenchArgs(["all", "--json", "out.json"]), {
     ok: true,
     args: {
-      benches: ["ingest", "api", "agent", "retention", "edges", "remote-write"],
+      benches: [
+        "ingest",
+        "api",
+        "agent",
+        "retention",
+        "edges",
+        "remote-write",
+        "store",
+      ],
       quick: false,
       adapters: ["deno", "node"],
       jsonPath: "out.json",
