@@ -41,7 +41,8 @@ const INTERVALS = { fast: 5, medium: 30, slow: 300, smart: 300 };
 // The backfilled past: long enough for every chart range, one fast sample
 // every four minutes (a 24 h chart of 300 points has a bucket per 4.8 min),
 // and every two in the last six hours, so three nodes' history is in within
-// seconds. The last 24 h go first: the charts open on them.
+// seconds. The last 24 h go first, a third of its samples first: the charts
+// open on them.
 const HISTORY_HOURS = 48;
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -51,14 +52,21 @@ function historySpans(
   nowMs: number,
 ): { fromMs: number; toMs: number; stepMs: number }[] {
   const step = 4 * MINUTE_MS;
+  const day = 24 * HOUR_MS;
   return [
-    { fromMs: nowMs - 24 * HOUR_MS, toMs: nowMs, stepMs: step },
+    // the last 24 h in three interleaved passes of one sample per 12 min:
+    // the first alone gives the 24 h chart over 100 points
+    ...[0, 1, 2].map((k) => ({
+      fromMs: nowMs - day + k * step,
+      toMs: nowMs - (k === 0 ? 0 : (3 - k) * step),
+      stepMs: 3 * step,
+    })),
     {
       fromMs: nowMs - HISTORY_HOURS * HOUR_MS,
-      toMs: nowMs - 24 * HOUR_MS - step,
+      toMs: nowMs - day - step,
       stepMs: step,
     },
-    // between the samples of the first span: one every 2 min
+    // between the samples of the last 6 h: one every 2 min
     {
       fromMs: nowMs - 6 * HOUR_MS + step / 2,
       toMs: nowMs - step / 2,
