@@ -367,10 +367,11 @@ Deno.test("dashboard in chromium: login, overview, live updates, charts, host de
     await t.step(
       "the live CPU chart appended the new point instead of refetching",
       async () => {
-        await page.waitForFunction(
-          `Number(document.querySelector("figure[data-metric=cpu]")?.dataset.appended) >= 1`,
-          undefined,
-          { timeout: 10_000 },
+        await waitForAttr(
+          page,
+          "figure[data-metric=cpu]",
+          "data-appended",
+          (v) => Number(v) >= 1,
         );
         assert.equal(
           await page.locator("figure[data-metric=cpu]").getAttribute(
@@ -385,8 +386,11 @@ Deno.test("dashboard in chromium: login, overview, live updates, charts, host de
       "the 7d range reads a rolled-up tier and draws min–max bands",
       async () => {
         await page.locator("fieldset.ranges label", { hasText: "7d" }).click();
-        await page.waitForFunction(
-          `document.querySelector("figure[data-metric=cpu]")?.dataset.tier === "1m"`,
+        await waitForAttr(
+          page,
+          "figure[data-metric=cpu]",
+          "data-tier",
+          (v) => v === "1m",
         );
         assert.equal(
           await page.locator("figure[data-metric=cpu]").getAttribute(
