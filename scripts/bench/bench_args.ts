@@ -10,6 +10,7 @@ export const BENCHES = [
   "edges",
   "remote-write",
   "store",
+  "alerts",
 ] as const;
 export type BenchName = typeof BENCHES[number];
 
@@ -29,7 +30,7 @@ export type BenchArgsResult =
 
 export const BENCH_USAGE =
   `usage: deno task bench[:NAME] [--quick] [--adapters=deno,node] [--json=PATH]
-       deno run -A scripts/bench/main.ts <ingest|api|agent|retention|edges|remote-write|store|all>... [options]
+       deno run -A scripts/bench/main.ts <ingest|api|agent|retention|edges|remote-write|store|alerts|all>... [options]
 
   --quick            short runs (minutes, not tens of minutes); same targets
   --adapters=LIST    WebSocket adapters the ingest benchmark measures (deno,node)

@@ -16,6 +16,7 @@ import { runRetentionBench } from "./retention_bench.ts";
 import { runRemoteWriteBench } from "./remote_write_bench.ts";
 import { parseBenchArgs } from "./bench_args.ts";
 import { runStoreBench } from "./store_bench.ts";
+import { runAlertsBench } from "./alerts_bench.ts";
 
 async function main(): Promise<number> {
   const parsed = parseBenchArgs(Deno.args);
@@ -57,8 +58,12 @@ async function main(): Promise<number> {
         break;
       case "remote-write":
         reports.push(await runRemoteWriteBench({ quick: args.quick, log }));
+        break;
       case "store":
         reports.push(await runStoreBench({ quick: args.quick, log }));
+        break;
+      case "alerts":
+        reports.push(await runAlertsBench({ quick: args.quick, log }));
         break;
       default:
         throw new Error(`${bench}: not built yet`);

@@ -101,8 +101,11 @@ export function createAlertsApi(
       alerts.queue.status(),
     ]);
     const active = alerts.active();
+    const stats = alerts.evalStats();
     return c.json({
       counts: countAlerts(active),
+      /** rule evaluation since start: samples and milliseconds */
+      engine: { samples: stats.samples, eval_ms: Math.round(stats.ms) },
       active,
       silences: alerts.silences().map((s) => ({
         id: s.id,

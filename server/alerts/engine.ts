@@ -50,7 +50,9 @@ import {
 import { hostUrl, type Notice } from "./delivery/message.ts";
 import { quietUntil } from "./delivery/quiet_hours.ts";
 import { BUILTIN_RULES } from "./rules/mod.ts";
+import { querySeries } from "../store/time_series.ts";
 import {
+  type HistoryRequest,
   type Observation,
   type RuleContext,
   type RuleDef,
@@ -115,6 +117,8 @@ export interface AlertEngine {
   active(): AlertView[];
   /** firing alerts by rule and severity (for /metrics) */
   firingCounts(): FiringCount[];
+  /** samples evaluated and the time spent on them, since start */
+  evalStats(): { samples: number; ms: number };
   acknowledge(id: number): Promise<AlertView | null>;
   silence(input: SilenceInput): Promise<Silence>;
   unsilence(id: number): Promise<boolean>;
@@ -155,10 +159,21 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   let timer: TimerId | undefined;
   let stopped = false;
   let syncing: Promise<void> | null = null;
+  const evaluated = { samples: 0, ms: 0 };
+  const loading = new Set<Promise<void>>();
 
   // Settings are the defaults unless alerts.toml has entries for the rule.
   const defaults = new Map(rules.map((r) => [r.id, defaultSettings(r)]));
   const hasEntries = new Set(config.rules.map((e) => e.id));
+  // A rule off by default and never turned on for any object costs nothing.
+  const offEverywhere = new Set(
+    rules.filter((r) =>
+      config.rules.some((e) =>
+        e.id === r.id && e.specificity === 0 && e.set.enabled === false
+      ) &&
+      !config.rules.some((e) => e.id === r.id && e.set.enabled === true)
+    ).map((r) => r.id),
+  );
   const settings = (rule: RuleDef, sel: Selector): RuleSettings =>
     hasEntries.has(rule.id)
       ? settingsFor(rule, config.rules, sel)
@@ -319,6 +334,35 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     reconcile(a, clock.now());
   }
 
+  async function history(
+    host: string,
+    q: HistoryRequest,
+  ): Promise<{ t: number; v: number }[]> {
+    try {
+      const rs = await database.client.execute({
+        sql: "SELECT id FROM hosts WHERE name = ?",
+        args: [host],
+      });
+      if (rs.rows.length === 0) return [];
+      const result = await querySeries(database, {
+        hostId: Number(rs.rows[0].id),
+        keys: [{ kind: q.kind, object: q.object, metric: q.metric }],
+        fromMs: q.fromMs,
+        toMs: q.toMs,
+        points: q.points,
+        nowMs: clock.now(),
+      });
+      const s = result.series[0];
+      return s === undefined ? [] : s.t.map((t, i) => ({ t, v: s.avg[i] }));
+    } catch (err) {
+      log.error(
+        `alerts: reading ${q.kind} ${q.object} ${q.metric} history of ${host} failed:`,
+        err,
+      );
+      return [];
+    }
+  }
+
   function context(rule: RuleDef, host: string): RuleContext {
     const mk = `${rule.id}\u0000${host}`;
     let memory = memories.get(mk);
@@ -326,6 +370,13 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     return {
       settings: (sel) => settings(rule, { host, ...sel }),
       memory,
+      history: (q) => {
+        // flush() waits for these, so tests (and shutdown) see them land
+        const p = history(host, q);
+        const held = p.then(() => {}).finally(() => loading.delete(held));
+        loading.add(held);
+        return p;
+      },
       previous: (object) => {
         const a = alerts.get(keyOf(rule.id, host, object ?? ""));
         return a === undefined ? null : {
@@ -349,9 +400,10 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     lastSeen.set(host, Math.max(lastSeen.get(host) ?? 0, clock.now()));
     const sample = ruleSample(host, interval, atMs, data);
     for (const rule of rules) {
-      if (rule.evaluate === undefined || !rule.intervals.includes(interval)) {
-        continue;
-      }
+      if (
+        rule.evaluate === undefined || !rule.intervals.includes(interval) ||
+        offEverywhere.has(rule.id)
+      ) continue;
       let observations: Observation[] | null;
       try {
         observations = rule.evaluate(sample, context(rule, host));
@@ -511,14 +563,19 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     },
     observe(host, interval, atMs, data) {
       if (stopped) return;
+      const t0 = performance.now();
       try {
         observe(host, interval, atMs, data);
       } catch (err) {
         log.error(`alerts: evaluating a sample of ${host} failed:`, err);
       }
+      evaluated.samples++;
+      evaluated.ms += performance.now() - t0;
     },
+    evalStats: () => ({ ...evaluated }),
     tick,
     async flush() {
+      await Promise.all([...loading]);
       while (writeScheduled || dirty.size > 0 || notices.length > 0) {
         writeScheduled = false;
         writing = writing.then(persist);

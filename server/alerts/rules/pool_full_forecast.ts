@@ -44,7 +44,25 @@ export const poolFullForecast = defineRule({
         object: pool.name,
       }).params;
       let points = ctx.memory.get(pool.name) as Point[] | undefined;
-      if (points === undefined) ctx.memory.set(pool.name, points = []);
+      if (points === undefined) {
+        const fresh: Point[] = points = [];
+        ctx.memory.set(pool.name, fresh);
+        // First sight since start: the stored capacity history fills the
+        // window; the readings that arrive meanwhile stay after it.
+        void ctx.history({
+          kind: "pool",
+          object: pool.name,
+          metric: "capacity",
+          fromMs: sample.atMs - window,
+          toMs: sample.atMs,
+          // hourly buckets: the store keeps them a year, and an hour's
+          // resolution is plenty for a line over days
+          points: Math.ceil(window / 3_600_000),
+        }).then((older) => {
+          const first = fresh[0]?.t ?? Infinity;
+          fresh.unshift(...older.filter((p) => p.t < first));
+        });
+      }
       if (pool.capacity_percent !== null) {
         addPoint(
           points,

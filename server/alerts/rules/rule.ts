@@ -91,6 +91,22 @@ export interface RuleContext {
   memory: Map<string, unknown>;
   /** the stored alert of this rule, host and object, if any */
   previous(object: string | null): PreviousAlert | null;
+  /**
+   * Stored history of one series of this host (from the time-series store),
+   * bucketed to at most `points`; resolves to [] when there is none or the
+   * read fails (the engine logs it). For windows longer than the process
+   * has been up, e.g. pool_full_forecast's 7 days.
+   */
+  history(q: HistoryRequest): Promise<{ t: number; v: number }[]>;
+}
+
+export interface HistoryRequest {
+  kind: "host" | "guest" | "pool" | "storage" | "dataset";
+  object: string;
+  metric: string;
+  fromMs: number;
+  toMs: number;
+  points: number;
 }
 
 /** One sample of one host, as rules read it. */
@@ -102,8 +118,8 @@ export interface RuleSample {
   /** the raw payload (validated only as far as each rule reads it) */
   data: Record<string, unknown>;
   /**
-   * One payload key, checked against its schema once per sample and shared
-   * by every rule; null when it is absent or does not match.
+   * One payload key, as the edge parsed it against `schema` (the payload's
+   * own, from shared/samples.ts); null when the sample has none.
    */
   section<T>(
     key: string,
@@ -152,25 +168,26 @@ export interface RuleDef {
 /** Lets a rule file be typed without repeating the interface. */
 export const defineRule = (rule: RuleDef): RuleDef => rule;
 
-/** Creates the per-sample view rules read, parsing each section once. */
+/**
+ * Creates the per-sample view rules read. The payload was parsed against
+ * its interval's schema at the edge (shared/payload_parser.ts: defaults
+ * filled in, wrong types replaced), so sections are trusted here; the
+ * schema argument names the type a rule expects.
+ */
 export function ruleSample(
   host: string,
   interval: Interval,
   atMs: number,
   data: Record<string, unknown>,
 ): RuleSample {
-  const cache = new Map<string, unknown>();
   return {
     host,
     interval,
     atMs,
     data,
-    section<T>(key: string, schema: v.GenericSchema<unknown, T>): T | null {
-      if (cache.has(key)) return cache.get(key) as T | null;
-      const parsed = v.safeParse(schema, data[key]);
-      const value = parsed.success ? parsed.output : null;
-      cache.set(key, value);
-      return value;
+    section<T>(key: string, _schema: v.GenericSchema<unknown, T>): T | null {
+      const value = data[key];
+      return value === undefined || value === null ? null : value as T;
     },
   };
 }

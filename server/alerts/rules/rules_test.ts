@@ -194,3 +194,49 @@ enabled = false
     ["pool_capacity", "tank", "crit"],
   ]);
 });
+
+Deno.test("pool_full_forecast seeds its 7-day window from the stored history", async () => {
+  await using h = await startHarness(onlyRules("pool_full_forecast"));
+  const { createHost } = await import("../../store/hosts.ts");
+  const { writeSeriesHistory } = await import("../../store/time_series.ts");
+  const { host } = await createHost(h.db.database, "pve", T0);
+  // hourly rollups: 2 %/day from 60 % over the last 7 days
+  const t: number[] = [], v: number[] = [];
+  for (let hour = 7 * 24; hour >= 1; hour--) {
+    t.push(T0 - hour * HOUR);
+    v.push(60 + (2 * (7 * 24 - hour)) / 24);
+  }
+  await writeSeriesHistory(
+    h.db.database,
+    host.id,
+    { kind: "pool", object: "tank", metric: "capacity" },
+    2,
+    {
+      t,
+      avg: v,
+      min: v,
+      max: v,
+      last: v,
+      n: v.map(() => 60),
+    },
+  );
+  // the first sample after a start knows nothing yet …
+  await feed(
+    h,
+    "pve",
+    T0,
+    await fastWith([{ name: "tank", capacity_percent: 74 }]),
+  );
+  assert.deepEqual(h.engine.active(), []);
+  // … and the next one judges the seeded week: full in 13 days
+  await feed(
+    h,
+    "pve",
+    T0 + 60_000,
+    await fastWith([{ name: "tank", capacity_percent: 74 }]),
+  );
+  const alert = h.engine.active()[0];
+  assert.equal(alert?.rule, "pool_full_forecast");
+  assert.equal(alert.severity, "warn");
+  assert.equal(alert.value, "full in 13 days");
+});
