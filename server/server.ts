@@ -67,7 +67,13 @@ export async function startServer(
   const adapter = opts.adapter ?? createWsAdapter(config);
   // Read before the database opens, so a bad alerts.toml stops the start
   // with one line and touches nothing.
-  const alertsConfig = await loadAlertsConfig(config.alertsFile);
+  const loaded = await loadAlertsConfig(config.alertsFile);
+  // alerts.toml's public_url wins; PUBLIC_URL is the server-wide default
+  const alertsConfig = {
+    ...loaded,
+    publicUrl: loaded.publicUrl ?? config.publicUrl?.replace(/\/+$/, "") ??
+      null,
+  };
   const database = await openDatabase(config.databaseUrl, {
     authToken: config.databaseAuthToken ?? undefined,
   });

@@ -4,20 +4,19 @@
  * percent.
  */
 import { HostMetrics } from "@proxmon/shared";
+import { memUsedBytes } from "../../host_state.ts";
 import { defineRule, percent } from "./rule.ts";
 
-/** Memory used by processes, percent of total; null when unknown. */
+/**
+ * Memory used by processes, percent of total, by the one definition in
+ * host_state.ts (total − available − ARC); null when unknown.
+ */
 export function processMemoryPercent(host: HostMetrics): number | null {
+  const used = memUsedBytes(host);
   const total = host.mem_total_bytes;
-  const available = host.mem_available_bytes;
-  if (total === null || available === null || total <= 0) return null;
-  const arc = (host as { arc?: { size_bytes?: unknown } | null }).arc
-    ?.size_bytes;
-  const used = Math.max(
-    0,
-    total - available - (typeof arc === "number" ? arc : 0),
-  );
-  return (used / total) * 100;
+  return used === null || total === null || total <= 0
+    ? null
+    : (used / total) * 100;
 }
 
 export const hostMemory = defineRule({

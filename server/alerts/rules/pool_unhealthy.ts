@@ -1,5 +1,6 @@
 /** pool_unhealthy: a ZFS pool whose health is not ONLINE. */
 import { ZfsPools } from "@proxmon/shared";
+import { poolHealth } from "../../host_state.ts";
 import { defineRule } from "./rule.ts";
 
 export const poolUnhealthy = defineRule({
@@ -12,9 +13,9 @@ export const poolUnhealthy = defineRule({
     const zfs = sample.section("zfs_pools", ZfsPools);
     if (zfs === null) return null;
     return zfs.pools.map((pool) => {
-      // not reported counts as not ONLINE (the payload contract says so)
-      const health = pool.health ?? "UNKNOWN";
-      const bad = health.toUpperCase() !== "ONLINE";
+      // host_state.ts's definition: not reported is UNKNOWN, not ONLINE
+      const health = poolHealth(pool);
+      const bad = health !== "ONLINE";
       const vdevs = (pool.degraded_vdev_count ?? 0) > 0
         ? ` (${pool.degraded_vdev_count} of ${
           pool.vdev_count ?? "?"

@@ -1,5 +1,6 @@
 /** storage_capacity: a PVE storage's use at or above warn / crit percent. */
 import { Storage } from "@proxmon/shared";
+import { measuredStorages } from "../../host_state.ts";
 import { defineRule, percent } from "./rule.ts";
 
 export const storageCapacity = defineRule({
@@ -12,17 +13,15 @@ export const storageCapacity = defineRule({
     const storage = sample.section("storage", Storage);
     if (storage === null) return null;
     // Inactive or disabled storages report no usage worth judging.
-    return storage.storages
-      .filter((s) => s.active && s.enabled && s.used_fraction !== null)
-      .map((s) => {
-        const used = (s.used_fraction ?? 0) * 100;
-        return {
-          kind: "storage",
-          object: s.name,
-          value: used,
-          shown: percent(used),
-          summary: `storage ${s.name} is ${percent(used)} full`,
-        };
-      });
+    return measuredStorages(storage.storages).map((s) => {
+      const used = (s.used_fraction ?? 0) * 100;
+      return {
+        kind: "storage",
+        object: s.name,
+        value: used,
+        shown: percent(used),
+        summary: `storage ${s.name} is ${percent(used)} full`,
+      };
+    });
   },
 });
