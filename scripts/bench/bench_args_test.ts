@@ -25,6 +25,7 @@ Deno.test("parseBenchArgs() reads benchmarks and options in any order", () => {
         "edges",
         "remote-write",
         "store",
+        "alerts",
       ],
       quick: false,
       adapters: ["deno", "node"],
