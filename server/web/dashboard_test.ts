@@ -317,3 +317,60 @@ Deno.test("zfsVersionText() flags a loaded ZFS module older than the userland", 
   );
   assert.equal(zfsVersionText(null, "2.0.6-pve1"), "–");
 });
+
+Deno.test("GET /hosts/:name splits memory into processes, ARC and free, and shows ARC, pressure and each guest's disk", async () => {
+  await withDashboard(async ({ app, database }) => {
+    const { host } = await createHost(database, "pve-zfs", NOW);
+    await markOnline(database, host.id, "0.1.0", NOW - 2000);
+    const f = structuredClone(fast);
+    f.host.mem_total_bytes = 64 * 2 ** 30;
+    f.host.mem_available_bytes = 6 * 2 ** 30;
+    f.host.arc = {
+      size_bytes: 32 * 2 ** 30,
+      c_max_bytes: 32 * 2 ** 30,
+      hits: 935,
+      misses: 65,
+      hit_ratio: 0.935,
+    };
+    f.host.psi = {
+      cpu: {
+        some_avg10: 1.5,
+        some_avg60: 1,
+        full_avg10: null,
+        full_avg60: null,
+      },
+      memory: { some_avg10: 0, some_avg60: 0, full_avg10: 0, full_avg60: 0 },
+      io: { some_avg10: 2.25, some_avg60: 1, full_avg10: 1, full_avg60: 1 },
+    };
+    const m = structuredClone(medium);
+    const vm = m.vms_detail.vms.find((g) => g.type === "qemu")!;
+    vm.filesystems = [
+      {
+        mountpoint: "/",
+        type: "ext4",
+        total_bytes: 32 * 2 ** 30,
+        used_bytes: 8 * 2 ** 30,
+      },
+    ];
+    await recordSamples(database, [
+      { hostId: host.id, interval: "fast", collectedAtMs: NOW - 2000, data: f },
+      {
+        hostId: host.id,
+        interval: "medium",
+        collectedAtMs: NOW - 2000,
+        data: m,
+      },
+    ], NOW - 2000);
+    const html = await (await app.request("/hosts/pve-zfs")).text();
+    // 64 GiB: 26 used by processes, 32 the ARC, 6 free
+    for (
+      const text of [
+        "processes 26.0 GiB · ARC 32.0 GiB · free 6.00 GiB",
+        "32.0 GiB of 32.0 GiB max, hit ratio 94 %",
+        "<dt>Pressure cpu / mem / io (10 s)</dt><dd>1.5 % / 0.0 % / 2.3 %</dd>",
+        `Disk used in guest ${vm.vmid}`,
+        "8.00 GiB / 32.0 GiB",
+      ]
+    ) assert.ok(html.includes(text), `missing ${text}`);
+  });
+});
