@@ -15,6 +15,12 @@ export const CPU_LOG_ENV = "PROXMON_FAKE_CPU_LOG";
 
 /** Appends this call's CPU (so far) to the CPU log, when one is set. */
 async function logCpu(tool: string): Promise<void> {
+  // A wrapper that does not grant the variable simply logs nothing.
+  const allowed = await Deno.permissions.query({
+    name: "env",
+    variable: CPU_LOG_ENV,
+  });
+  if (allowed.state !== "granted") return;
   const path = Deno.env.get(CPU_LOG_ENV);
   if (!path) return;
   const { user, system } = process.cpuUsage();
