@@ -11,6 +11,7 @@
  */
 import type { GuestFilesystem } from "@proxmon/shared";
 import { isRecord, stringOr } from "../values.ts";
+import { guestAgentAnswer } from "./guest_agent_answer.ts";
 
 export type FsinfoResult =
   | { ok: true; filesystems: GuestFilesystem[] }
@@ -23,18 +24,9 @@ const bytes = (value: unknown): number | null =>
 
 /** Parses a get-fsinfo answer: `{result: [...]}`, `{data: {result}}` or the bare list. */
 export function parseGuestFsinfoValue(value: unknown): FsinfoResult {
-  let body = value;
-  if (isRecord(body) && isRecord(body.data)) body = body.data;
-  const result = isRecord(body) ? body.result : body;
-  if (isRecord(result) && isRecord(result.error)) {
-    const { class: cls, desc } = result.error;
-    return {
-      ok: false,
-      message: `guest agent error: ${stringOr(cls) ?? "unknown"}: ${
-        stringOr(desc) ?? ""
-      }`.trim(),
-    };
-  }
+  const answer = guestAgentAnswer(value, true);
+  if (!answer.ok) return answer;
+  const { result } = answer;
   if (!Array.isArray(result)) {
     return { ok: false, message: 'guest agent fsinfo: no "result" list' };
   }

@@ -4,7 +4,8 @@
  */
 import { parseJson } from "../exec.ts";
 import { usableIps } from "../ip.ts";
-import { isRecord, stringOr, toFlag } from "../values.ts";
+import { isRecord, toFlag } from "../values.ts";
+import { guestAgentAnswer } from "./guest_agent_answer.ts";
 
 export type IpResult = { ok: true; ips: string[] } | {
   ok: false;
@@ -58,20 +59,11 @@ export function parseGuestAgentInterfaces(text: string): IpResult {
 
 /** {@link parseGuestAgentInterfaces} on an answer already parsed. */
 export function parseGuestAgentInterfacesValue(value: unknown): IpResult {
-  let body = value;
-  if (isRecord(body) && isRecord(body.data)) body = body.data;
-  const result = isRecord(body) ? body.result : undefined;
+  const answer = guestAgentAnswer(value, false);
+  if (!answer.ok) return answer;
+  const { result } = answer;
   if (Array.isArray(result)) {
     return { ok: true, ips: usableIps(agentAddresses(result)) };
-  }
-  if (isRecord(result) && isRecord(result.error)) {
-    const { class: cls, desc } = result.error;
-    return {
-      ok: false,
-      message: `guest agent error: ${stringOr(cls) ?? "unknown"}: ${
-        stringOr(desc) ?? ""
-      }`.trim(),
-    };
   }
   return { ok: false, message: 'guest agent interfaces: no "result" list' };
 }
