@@ -202,18 +202,26 @@ async function agentCommand(
   };
 }
 
-async function soak(
-  plan: Plan,
+/**
+ * One host registered in a fresh database under `dir`, a real server on it
+ * and an agent config (`dir/agent.toml`) pointing at that server.
+ */
+async function serveOneAgent(
   dir: string,
   node: Awaited<ReturnType<typeof startSimulatedNode>>,
-  log: (msg: string) => void,
-): Promise<Soak> {
+  o: {
+    hostPrefix: string;
+    serverLog: string;
+    defaultIntervals?: boolean;
+    pve?: string[];
+  },
+) {
   const dbPath = `${dir}/agent.db`;
-  const [host] = await registerBenchHosts(dbPath, "agent-", 1, Date.now());
+  const [host] = await registerBenchHosts(dbPath, o.hostPrefix, 1, Date.now());
   const server = await startServer({
     dbPath,
     port: freePort(),
-    logPath: `${dir}/agent-server.log`,
+    logPath: `${dir}/${o.serverLog}`,
   });
   const configPath = `${dir}/agent.toml`;
   await Deno.writeTextFile(
@@ -226,7 +234,23 @@ async function soak(
       procDir: node.procDir,
       pveDir: node.pveDir,
       outboxPath: `${dir}/outbox.json`,
+      defaultIntervals: o.defaultIntervals,
+      pve: o.pve,
     }),
+  );
+  return { dbPath, server, configPath };
+}
+
+async function soak(
+  plan: Plan,
+  dir: string,
+  node: Awaited<ReturnType<typeof startSimulatedNode>>,
+  log: (msg: string) => void,
+): Promise<Soak> {
+  const { dbPath, server, configPath } = await serveOneAgent(
+    dir,
+    node,
+    { hostPrefix: "agent-", serverLog: "agent-server.log" },
   );
   let skippedWarnings = 0;
   const how = await agentCommand(dir);
@@ -347,28 +371,12 @@ async function treeCpu(
 ): Promise<TreeCpu> {
   const runDir = `${dir}/tree-${source.label}`;
   await Deno.mkdir(runDir);
-  const dbPath = `${runDir}/agent.db`;
-  const [host] = await registerBenchHosts(dbPath, "tree-", 1, Date.now());
-  const server = await startServer({
-    dbPath,
-    port: freePort(),
-    logPath: `${runDir}/server.log`,
+  const { dbPath, server, configPath } = await serveOneAgent(runDir, node, {
+    hostPrefix: "tree-",
+    serverLog: "server.log",
+    defaultIntervals: true,
+    pve: source.pve,
   });
-  const configPath = `${runDir}/agent.toml`;
-  await Deno.writeTextFile(
-    configPath,
-    agentToml({
-      url: server.wsUrl,
-      host: host.name,
-      token: host.token,
-      node: node.model.node,
-      procDir: node.procDir,
-      outboxPath: `${runDir}/outbox.json`,
-      defaultIntervals: true,
-      pveDir: node.pveDir,
-      pve: source.pve,
-    }),
-  );
   const pvesh = await installPveshLog(runDir);
   const cpuLog = `${runDir}/tool-cpu.log`;
   await Deno.writeTextFile(cpuLog, "");
