@@ -13,6 +13,8 @@ import {
   loadSampleData,
   sampleFixturePath,
 } from "./sample_fixtures.ts";
+// seeded, so every build is identical
+import { prng } from "./store_samples.ts";
 
 export interface PreloadSpec {
   hosts: number;
@@ -164,18 +166,6 @@ async function removeStale(prefix: string, keep: string): Promise<void> {
       await Deno.remove(`${BENCH_DATA_DIR}/${e.name}`);
     }
   }
-}
-
-/** A small deterministic PRNG (mulberry32), so every build is identical. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface HostMutable {
