@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { answer } from "./answer.ts";
 import { buildNodeModel } from "./node_model.ts";
 import { loadNodeProfile } from "./node_profile.ts";
-import type { CommandRunner } from "../../agent/runner.ts";
+import { fakeRunner } from "../../agent/testing/fake_runner.ts";
+import { nodeRunner } from "./node_runner.ts";
+import { smartctlRead } from "../../agent/collectors/commands.ts";
 import {
   createCollectors,
   parseBackupContent,
@@ -33,6 +35,12 @@ const json = (tool: string, ...args: string[]) => {
   return JSON.parse(r.stdout);
 };
 
+/** The fake's answer to the agent's own read of a SAT disk. */
+const readSat = (device: string, nowMs: number) => {
+  const { cmd, args } = smartctlRead(device, "sat");
+  return answer(lab, cmd, [...args], nowMs);
+};
+
 Deno.test("fake smartctl: every pool disk is scanned; the degraded disk's reallocated count grows with time", () => {
   const scan = parseSmartctlScan(
     answer(lab, "smartctl", ["--scan-open", "-j"], NOW).stdout,
@@ -40,15 +48,7 @@ Deno.test("fake smartctl: every pool disk is scanned; the degraded disk's reallo
   assert.equal(scan.disks.length, 8);
   const read = (nowMs: number) => {
     const sdb = scan.disks.find((d) => d.device === "/dev/sdb")!;
-    const r = answer(lab, "smartctl", [
-      "-a",
-      "-j",
-      "-n",
-      "standby",
-      "-d",
-      "sat",
-      "/dev/sdb",
-    ], nowMs);
+    const r = readSat("/dev/sdb", nowMs);
     return parseSmartctl(r.stdout, r.code, sdb).disk!;
   };
   const before = read(NOW);
@@ -59,15 +59,7 @@ Deno.test("fake smartctl: every pool disk is scanned; the degraded disk's reallo
 });
 
 Deno.test("fake smartctl: the spare is in standby (exit 2); an unknown device cannot be opened", () => {
-  const spare = answer(lab, "smartctl", [
-    "-a",
-    "-j",
-    "-n",
-    "standby",
-    "-d",
-    "sat",
-    "/dev/sdf",
-  ], NOW);
+  const spare = readSat("/dev/sdf", NOW);
   assert.equal(spare.code, 2);
   assert.equal(
     parseSmartctl(spare.stdout, 2, {
@@ -151,23 +143,8 @@ Deno.test("fake pvesh: a nightly job run with errors for VM 103, archives for th
 
 Deno.test("the agent's SMART collector on the fake node: vdevs mapped, the spare in standby, the degraded disk's sectors rising between reads", async () => {
   let nowMs = NOW;
-  const runner: CommandRunner = {
-    run(cmd, args) {
-      const r = answer(lab, cmd, args, nowMs);
-      return Promise.resolve(
-        r.code === 0 ? { ok: true, stdout: r.stdout, stderr: r.stderr } : {
-          ok: false,
-          error: {
-            kind: "nonzero_exit",
-            code: r.code,
-            stdout: r.stdout,
-            stderr: r.stderr,
-            message: `exit ${r.code}`,
-          },
-        },
-      );
-    },
-  };
+  // programs the fake node does not have are missing, as on a bare machine
+  const runner = nodeRunner(lab, () => nowMs, fakeRunner({}));
   const collectors = createCollectors({
     runner,
     procDir: "/nonexistent",
