@@ -8,32 +8,43 @@ import { startFakePveApi } from "../../agent/testing/fake_pve_api.ts";
 import { makeTestTls } from "../../agent/testing/test_tls.ts";
 import { installPveshLog } from "../fake_node/pvesh_log.ts";
 import { pveApiAnswer } from "../fake_node/tools/pvesh.ts";
-import { startSimulatedNode } from "./stack.ts";
+import { type SimulatedNode, startSimulatedNode } from "./stack.ts";
 
 const PROFILE =
   `${import.meta.dirname}/../fake_node/profiles/degraded_zfs23.toml`;
 const LIST_CALL =
   /^get (\/cluster\/resources|\/nodes\/[^/ ]+\/(qemu|lxc|storage)) --output-format/;
 
+/** An agent config for `--once` (no server) on the simulated node; `pve` adds lines to `[pve]`. */
+async function writeOnceConfig(
+  dir: string,
+  node: SimulatedNode,
+  pve: string[] = [],
+): Promise<string> {
+  const config = `${dir}/agent.toml`;
+  await Deno.writeTextFile(
+    config,
+    [
+      `server_url = "ws://127.0.0.1:9/agent/ws"`,
+      `token = "unused"`,
+      `host_id = "pve-lab"`,
+      `node = "${node.model.node}"`,
+      `proc_dir = "${node.procDir}"`,
+      "[pve]",
+      `config_dir = "${node.pveDir}"`,
+      ...pve,
+      "",
+    ].join("\n"),
+  );
+  return config;
+}
+
 Deno.test("one --once on an 8-guest node makes one pvesh list call and reads configs from pmxcfs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "proxmon-once-" });
   const node = await startSimulatedNode(PROFILE, dir);
   try {
     const pvesh = await installPveshLog(dir);
-    const config = `${dir}/agent.toml`;
-    await Deno.writeTextFile(
-      config,
-      [
-        `server_url = "ws://127.0.0.1:9/agent/ws"`,
-        `token = "unused"`,
-        `host_id = "pve-lab"`,
-        `node = "${node.model.node}"`,
-        `proc_dir = "${node.procDir}"`,
-        "[pve]",
-        `config_dir = "${node.pveDir}"`,
-        "",
-      ].join("\n"),
-    );
+    const config = await writeOnceConfig(dir, node);
     const once = await spawnAgent(["--once", "--config", config], {
       path: `${pvesh.binDir}:${node.env.PATH}`,
       env: node.env,
@@ -73,23 +84,11 @@ Deno.test("with an API token, --once asks the HTTPS API and runs no pvesh at all
   });
   try {
     const pvesh = await installPveshLog(dir);
-    const config = `${dir}/agent.toml`;
-    await Deno.writeTextFile(
-      config,
-      [
-        `server_url = "ws://127.0.0.1:9/agent/ws"`,
-        `token = "unused"`,
-        `host_id = "pve-lab"`,
-        `node = "${node.model.node}"`,
-        `proc_dir = "${node.procDir}"`,
-        "[pve]",
-        `config_dir = "${node.pveDir}"`,
-        `api_token = "${token}"`,
-        `api_url = "${api.url}"`,
-        `ca_file = "${tls.caFile}"`,
-        "",
-      ].join("\n"),
-    );
+    const config = await writeOnceConfig(dir, node, [
+      `api_token = "${token}"`,
+      `api_url = "${api.url}"`,
+      `ca_file = "${tls.caFile}"`,
+    ]);
     const once = await spawnAgent(["--once", "--config", config], {
       path: `${pvesh.binDir}:${node.env.PATH}`,
       env: node.env,
