@@ -15,7 +15,12 @@
 import type { CollectorError } from "@proxmon/shared";
 import type { Exec } from "../exec.ts";
 import type { PveCycle } from "../mod.ts";
-import { type PveResult, pveshSource, type PveSource } from "./pve_source.ts";
+import {
+  type PveGetOptions,
+  type PveResult,
+  pveshSource,
+  type PveSource,
+} from "./pve_source.ts";
 import type { PveParams } from "../backup/pve_get.ts";
 
 export const DEFAULT_PVE_API_URL = "https://127.0.0.1:8006/api2/json";
@@ -81,9 +86,9 @@ async function request(
   opts: PveApiOptions,
   path: string,
   tag: string,
-  timeoutMs: number,
-  params?: PveParams,
+  getOpts?: PveGetOptions,
 ): Promise<{ ok: true; data: unknown } | ApiFailure> {
+  const timeoutMs = getOpts?.timeoutMs ?? opts.timeoutMs;
   const where = `GET ${path}`;
   const fail = (
     message: string,
@@ -96,7 +101,7 @@ async function request(
   });
   let res: Response;
   try {
-    res = await fetch(`${opts.url}${path}${query(params)}`, {
+    res = await fetch(`${opts.url}${path}${query(getOpts?.params)}`, {
       headers: { Authorization: `PVEAPIToken=${opts.token}` },
       signal: AbortSignal.timeout(timeoutMs),
       client: opts.client,
@@ -146,13 +151,7 @@ export function pveApiSource(opts: PveApiOptions): PveSource {
   return {
     kind: "api",
     async get(path, tag, getOpts) {
-      const out = await request(
-        opts,
-        path,
-        tag,
-        getOpts?.timeoutMs ?? opts.timeoutMs,
-        getOpts?.params,
-      );
+      const out = await request(opts, path, tag, getOpts);
       return out.ok ? out : out.result;
     },
   };
@@ -177,13 +176,7 @@ export function pveApiCycles(
       },
       async get(path, tag, getOpts) {
         if (!usable) return pvesh.get(path, tag, getOpts);
-        const out = await request(
-          opts,
-          path,
-          tag,
-          getOpts?.timeoutMs ?? opts.timeoutMs,
-          getOpts?.params,
-        );
+        const out = await request(opts, path, tag, getOpts);
         record?.(
           out.ok ? undefined : out.unusable ? "API unusable" : "refused",
         );

@@ -116,26 +116,29 @@ Deno.test("the PVE API source answers over HTTPS when it trusts the node's CA, a
   });
 });
 
+/** The agent's collectors on the test node's answers, the PVE part through `pveCycle`. */
+function apiCollectors(pveCycle: ReturnType<typeof pveApiCycles>) {
+  const runner = fakeRunner(pveNodeAnswers());
+  const collectors = createCollectors({
+    runner,
+    procDir: `${import.meta.dirname}/../../../fixtures/proc/pve_t0`,
+    node: NODE,
+    agentVersion: "0.1.0",
+    commandTimeoutMs: 5_000,
+    concurrency: 4,
+    readConfigFile: () => Promise.resolve(undefined),
+    pveCycle,
+  });
+  return { runner, collectors };
+}
+
 Deno.test("with a token, the collectors run no pvesh at all", async () => {
   await withApi(async (api, tls) => {
     const client = pveApiClient(tls.caPem);
     try {
-      const runner = fakeRunner(pveNodeAnswers());
-      const collectors = createCollectors({
-        runner,
-        procDir: `${import.meta.dirname}/../../../fixtures/proc/pve_t0`,
-        node: NODE,
-        agentVersion: "0.1.0",
-        commandTimeoutMs: 5_000,
-        concurrency: 4,
-        readConfigFile: () => Promise.resolve(undefined),
-        pveCycle: pveApiCycles({
-          url: api.url,
-          token: TOKEN,
-          timeoutMs: 5_000,
-          client,
-        }),
-      });
+      const { runner, collectors } = apiCollectors(
+        pveApiCycles({ url: api.url, token: TOKEN, timeoutMs: 5_000, client }),
+      );
       const fast = await collectors.fast(0);
       const medium = await collectors.medium(0);
       assert.deepEqual(runner.calls.filter((c) => c.startsWith("pvesh")), []);
@@ -161,18 +164,9 @@ Deno.test("when the API fails, the cycle falls back to pvesh and records one err
     const client = pveApiClient(tls.caPem);
     try {
       const collect = (token: string, url = api.url) => {
-        const runner = fakeRunner(pveNodeAnswers());
-        const collectors = createCollectors({
-          runner,
-          procDir: `${import.meta.dirname}/../../../fixtures/proc/pve_t0`,
-          node: NODE,
-          agentVersion: "0.1.0",
-          commandTimeoutMs: 5_000,
-          concurrency: 4,
-          readConfigFile: () => Promise.resolve(undefined),
-          pveCycle: pveApiCycles({ url, token, timeoutMs: 5_000, client }),
-        });
-        return { runner, collectors };
+        return apiCollectors(
+          pveApiCycles({ url, token, timeoutMs: 5_000, client }),
+        );
       };
       await t.step("a revoked token", async () => {
         const { runner, collectors } = collect("proxmon@pve!agent=revoked");
