@@ -12,7 +12,7 @@ import type {
 } from "@proxmon/shared";
 import { formatAgo, formatBytes, formatDuration } from "../static/format.js";
 import { HEALTH_DEFAULTS } from "../../health/health_findings.ts";
-import type { HostSectionsProps } from "./host_sections.tsx";
+import { EmptyRow, type HostSectionsProps } from "./host_sections.tsx";
 
 const ago = (unix: number | null | undefined, now: number) =>
   formatAgo(unix === null || unix === undefined ? null : unix * 1000, now);
@@ -39,14 +39,6 @@ function Table(props: { head: string[]; children: unknown; label: string }) {
         <tbody>{props.children}</tbody>
       </table>
     </div>
-  );
-}
-
-function Empty(props: { span: number; text: string }) {
-  return (
-    <tr>
-      <td colspan={props.span} class="muted">{props.text}</td>
-    </tr>
   );
 }
 
@@ -139,7 +131,7 @@ export function HostBackups(props: HostSectionsProps) {
         head={["Guest", "Last backup", "Size", "Storage", "Result", "Archives"]}
       >
         {b.guests.length === 0
-          ? <Empty span={6} text="No guests." />
+          ? <EmptyRow span={6} text="No guests." />
           : b.guests.map((g) =>
             guestRow(
               g,
@@ -154,7 +146,7 @@ export function HostBackups(props: HostSectionsProps) {
         label="Backup jobs"
         head={["Job", "Schedule", "Storage", "Guests", "Next run", "Last run"]}
       >
-        {b.jobs.length === 0 ? <Empty span={6} text="No backup jobs." /> : (
+        {b.jobs.length === 0 ? <EmptyRow span={6} text="No backup jobs." /> : (
           b.jobs.map((j) => (
             <tr
               class={j.last_run?.ok === false
@@ -213,7 +205,7 @@ export function HostReplication(props: HostSectionsProps) {
         ]}
       >
         {r.jobs.length === 0
-          ? <Empty span={7} text="No replication jobs." />
+          ? <EmptyRow span={7} text="No replication jobs." />
           : (
             r.jobs.map((j) => (
               <tr
@@ -300,59 +292,63 @@ export function HostDisks(props: HostSectionsProps) {
           "Counters",
         ]}
       >
-        {disks.length === 0 ? <Empty span={7} text="No disks reported." /> : (
-          disks.map((d) => {
-            const h = health(d);
-            const vdevBad = d.vdev?.state !== undefined &&
-              d.vdev.state !== null &&
-              d.vdev.state !== "ONLINE";
-            const rising = (d.sectors_rising?.reallocated ?? 0) > 0 ||
-              (d.sectors_rising?.pending ?? 0) > 0;
-            return (
-              <tr
-                class={h.cls === "critical" || rising
-                  ? "critical"
-                  : vdevBad
-                  ? "warning"
-                  : ""}
-                data-disk={d.device}
-              >
-                <th scope="row" data-label="Pool / vdev">
-                  {d.vdev
-                    ? (
-                      <>
-                        {d.vdev.pool} / {d.vdev.vdev}{" "}
-                        <span class={`badge ${vdevBad ? "critical" : "ok"}`}>
-                          {d.vdev.state ?? "?"}
-                        </span>
-                      </>
-                    )
-                    : <span class="muted">not in a pool</span>}
-                </th>
-                <td data-label="Disk" class="mono">
-                  {d.device}
-                  {d.serial ? ` ${d.serial}` : ""}
-                </td>
-                <td data-label="Model">
-                  {d.model ?? "–"}
-                  {d.capacity_bytes ? `, ${formatBytes(d.capacity_bytes)}` : ""}
-                </td>
-                <td data-label="Health">
-                  <span class={`badge ${h.cls}`}>{h.text}</span>
-                </td>
-                <td data-label="Temp" class="num">
-                  {d.temperature_c === null ? "–" : `${d.temperature_c} °C`}
-                </td>
-                <td data-label="Power-on" class="num">
-                  {d.power_on_hours === null
-                    ? "–"
-                    : formatDuration(d.power_on_hours * 3600)}
-                </td>
-                <td data-label="Counters">{counters(d)}</td>
-              </tr>
-            );
-          })
-        )}
+        {disks.length === 0
+          ? <EmptyRow span={7} text="No disks reported." />
+          : (
+            disks.map((d) => {
+              const h = health(d);
+              const vdevBad = d.vdev?.state !== undefined &&
+                d.vdev.state !== null &&
+                d.vdev.state !== "ONLINE";
+              const rising = (d.sectors_rising?.reallocated ?? 0) > 0 ||
+                (d.sectors_rising?.pending ?? 0) > 0;
+              return (
+                <tr
+                  class={h.cls === "critical" || rising
+                    ? "critical"
+                    : vdevBad
+                    ? "warning"
+                    : ""}
+                  data-disk={d.device}
+                >
+                  <th scope="row" data-label="Pool / vdev">
+                    {d.vdev
+                      ? (
+                        <>
+                          {d.vdev.pool} / {d.vdev.vdev}{" "}
+                          <span class={`badge ${vdevBad ? "critical" : "ok"}`}>
+                            {d.vdev.state ?? "?"}
+                          </span>
+                        </>
+                      )
+                      : <span class="muted">not in a pool</span>}
+                  </th>
+                  <td data-label="Disk" class="mono">
+                    {d.device}
+                    {d.serial ? ` ${d.serial}` : ""}
+                  </td>
+                  <td data-label="Model">
+                    {d.model ?? "–"}
+                    {d.capacity_bytes
+                      ? `, ${formatBytes(d.capacity_bytes)}`
+                      : ""}
+                  </td>
+                  <td data-label="Health">
+                    <span class={`badge ${h.cls}`}>{h.text}</span>
+                  </td>
+                  <td data-label="Temp" class="num">
+                    {d.temperature_c === null ? "–" : `${d.temperature_c} °C`}
+                  </td>
+                  <td data-label="Power-on" class="num">
+                    {d.power_on_hours === null
+                      ? "–"
+                      : formatDuration(d.power_on_hours * 3600)}
+                  </td>
+                  <td data-label="Counters">{counters(d)}</td>
+                </tr>
+              );
+            })
+          )}
       </Table>
     </Section>
   );

@@ -267,7 +267,8 @@ export function HostPools(props: HostSectionsProps) {
   );
 }
 
-function EmptyRow(props: { span: number; text: string }) {
+/** A table row saying the table has nothing, across its `span` columns. */
+export function EmptyRow(props: { span: number; text: string }) {
   return (
     <tr>
       <td colspan={props.span} class="muted">{props.text}</td>
