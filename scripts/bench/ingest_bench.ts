@@ -20,7 +20,7 @@ import { runLoad } from "./load_run.ts";
 import { totalCpuOver, usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { loadSampleData } from "./sample_fixtures.ts";
-import { freePort, startServer } from "./server_process.ts";
+import { freePort, LOOPBACK_FLEET_ENV, startServer } from "./server_process.ts";
 import { round } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
 
@@ -114,6 +114,7 @@ async function runAdapter(
     port: freePort(),
     adapter,
     logPath: `${dir}/ingest-${adapter}-server.log`,
+    env: LOOPBACK_FLEET_ENV,
   });
   log(`ingest/${adapter}: server pid ${server.pid} on ${server.baseUrl}`);
   const rate = OFFERED_PER_SECOND;

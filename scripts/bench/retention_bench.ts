@@ -18,7 +18,7 @@ import { totalCpuOver, usageOver } from "./proc_stats.ts";
 import type { PruneReport } from "./prune_server.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { loadSampleData } from "./sample_fixtures.ts";
-import { freePort, startServer } from "./server_process.ts";
+import { freePort, LOOPBACK_FLEET_ENV, startServer } from "./server_process.ts";
 import { round } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
 
@@ -158,6 +158,7 @@ export async function runRetentionBench(
       retentionHours: KEEP_EVERYTHING_HOURS,
       logPath: `${dir}/retention-server.log`,
       env: {
+        ...LOOPBACK_FLEET_ENV,
         BENCH_PRUNE_CUTOFF_MS: String(cutoffMs),
         BENCH_PRUNE_RESULT: resultPath,
         ...passThrough([

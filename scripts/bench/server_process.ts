@@ -5,6 +5,16 @@
 import { pumpToFile } from "./child_log.ts";
 import { REPO_ROOT } from "./paths.ts";
 
+/**
+ * The per-client caps of the TCP front (server/edge/) are there for hostile
+ * clients; a bench fleet's agents all come from 127.0.0.1, so fleets raise
+ * them (the edges bench measures the defaults and does not pass this).
+ */
+export const LOOPBACK_FLEET_ENV = {
+  MAX_CONNECTIONS_PER_CLIENT: "2000",
+  MAX_PENDING_PER_CLIENT: "2000",
+} as const;
+
 export interface ServerOptions {
   /** the entry script; `server/main.ts` unless a bench wraps the server */
   entry?: string;
