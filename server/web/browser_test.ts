@@ -416,8 +416,11 @@ Deno.test("dashboard in chromium: login, overview, live updates, charts, host de
         for (
           const metric of ["guest_cpu", "guest_mem", "guest_net", "guest_disk"]
         ) {
-          await page.waitForFunction(
-            `Number(document.querySelector("figure[data-metric=${metric}]")?.dataset.points) >= 20`,
+          await waitForAttr(
+            page,
+            `figure[data-metric=${metric}]`,
+            "data-points",
+            (v) => Number(v) >= 20,
           );
         }
         assert.equal(
