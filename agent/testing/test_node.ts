@@ -27,6 +27,9 @@ import { backupAnswers, hardwareAnswers } from "./health_answers.ts";
 
 export const NODE = "pve-01";
 
+/** The node's guests in the fixtures: 5 VMs and 3 containers, by vmid. */
+export const NODE_VMIDS = [100, 101, 102, 103, 200, 201, 202, 9000];
+
 const pveshFails = (stderr: string): FakeAnswer => ({
   error: {
     kind: "nonzero_exit",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { NODE_VMIDS } from "../../testing/test_node.ts";
 import { readFixture } from "../../testing/fixtures.ts";
 import { clusterResourcesOf } from "./cluster_resources.ts";
 import { parseLxcList, parseQemuList } from "./guest_lists.ts";
@@ -68,16 +69,7 @@ Deno.test("clusterResourcesOf() keeps this node's guests and storages, and match
   );
   assert.deepEqual(vms_runtime.errors, []);
   // pve-02's guest and storage, and the node entry, are left out
-  assert.deepEqual(vms_runtime.vms.map((g) => g.vmid), [
-    100,
-    101,
-    102,
-    103,
-    200,
-    201,
-    202,
-    9000,
-  ]);
+  assert.deepEqual(vms_runtime.vms.map((g) => g.vmid), NODE_VMIDS);
   const lists = [
     ...parseQemuList(readFixture("pvesh/qemu.json")).vms,
     ...parseLxcList(readFixture("pvesh/lxc.json")).vms,

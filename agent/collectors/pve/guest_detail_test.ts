@@ -9,7 +9,7 @@ import {
   qemuAgentInterfaces,
 } from "../commands.ts";
 import { readFixture } from "../../testing/fixtures.ts";
-import { NODE, pveNodeAnswers } from "../../testing/test_node.ts";
+import { NODE, NODE_VMIDS, pveNodeAnswers } from "../../testing/test_node.ts";
 import { createGuestConfigCache } from "./guest_cache.ts";
 import {
   collectGuestsDetail,
@@ -246,8 +246,6 @@ function cachedCycles(answers = pveNodeAnswers(), ttlMs = TTL) {
   };
 }
 
-const ALL_VMIDS = [100, 101, 102, 103, 200, 201, 202, 9000];
-
 /** `answers` with the `kind` list's entry for `vmid` changed (`null`: removed). */
 function changeListed(
   answers: Record<string, FakeAnswer>,
@@ -270,7 +268,7 @@ function changeListed(
 Deno.test("collectGuestsDetail() with caches runs no config or IP command within the TTL", async () => {
   const { cycle } = cachedCycles();
   const first = await cycle(0);
-  assert.deepEqual(first.configs, ALL_VMIDS);
+  assert.deepEqual(first.configs, NODE_VMIDS);
   assert.deepEqual(first.ips, [...IP_CALLS].sort());
   const second = await cycle(MINUTE);
   assert.deepEqual(second.configs, []);
@@ -348,11 +346,13 @@ Deno.test("collectGuestsDetail() refetches configs after the TTL, a few guests p
   // every guest again within 1½ TTL, then once in each TTL
   assert.deepEqual(
     perCycle.slice(0, 15).flat().sort((a, b) => a - b),
-    ALL_VMIDS,
+    NODE_VMIDS,
   );
-  assert.ok(perCycle.every((configs) => configs.length < ALL_VMIDS.length / 2));
+  assert.ok(
+    perCycle.every((configs) => configs.length < NODE_VMIDS.length / 2),
+  );
   const lastTtl = perCycle.slice(10).flat().sort((a, b) => a - b);
-  assert.deepEqual(lastTtl, ALL_VMIDS);
+  assert.deepEqual(lastTtl, NODE_VMIDS);
 });
 
 Deno.test("collectGuestsDetail() refetches at once the config of a guest renamed or restarted", async (t) => {
@@ -409,7 +409,7 @@ Deno.test("collectGuestsDetail() evicts a guest that left the list, but not the 
   changeListed(answers, "qemu", 101, null);
   const without = await cycle(MINUTE);
   assert.ok(!without.sample.vms.some((v) => v.vmid === 101));
-  assert.equal(cache.size, ALL_VMIDS.length - 1);
+  assert.equal(cache.size, NODE_VMIDS.length - 1);
   // back within the TTL (e.g. a restored backup): fetched, not the old config
   changeListed(answers, "qemu", 101, {});
   assert.deepEqual((await cycle(2 * MINUTE)).configs, [101]);
@@ -417,7 +417,7 @@ Deno.test("collectGuestsDetail() evicts a guest that left the list, but not the 
   delete answers[lineOf(guestList(NODE, "lxc"))];
   const lxcFailed = await cycle(3 * MINUTE);
   assert.deepEqual(lxcFailed.sample.errors.map((e) => e.tag), ["lxc_list"]);
-  assert.equal(cache.size, ALL_VMIDS.length);
+  assert.equal(cache.size, NODE_VMIDS.length);
   answers[lineOf(guestList(NODE, "lxc"))] = readFixture("pvesh/lxc.json");
   assert.deepEqual((await cycle(4 * MINUTE)).configs, []);
 });

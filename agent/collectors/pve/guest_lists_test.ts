@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fakeRunner } from "../../testing/fake_runner.ts";
 import { guestList, lineOf } from "../commands.ts";
 import { readFixture } from "../../testing/fixtures.ts";
-import { NODE, pveNodeAnswers } from "../../testing/test_node.ts";
+import { NODE, NODE_VMIDS, pveNodeAnswers } from "../../testing/test_node.ts";
 import {
   collectGuestsRuntime,
   parseLxcList,
@@ -20,16 +20,7 @@ Deno.test("collectGuestsRuntime() returns qemu and lxc runtime info (seed values
   const sample = await collectGuestsRuntime(pveshSource(e), NODE);
   assert.deepEqual(sample.errors, []);
   // every guest from both lists: 5 VMs + 3 containers, by vmid
-  assert.deepEqual(sample.vms.map((v) => v.vmid), [
-    100,
-    101,
-    102,
-    103,
-    200,
-    201,
-    202,
-    9000,
-  ]);
+  assert.deepEqual(sample.vms.map((v) => v.vmid), NODE_VMIDS);
   const nginx = sample.vms.find((v) => v.vmid === 100)!;
   assert.equal(nginx.type, "qemu");
   assert.equal(nginx.name, "nginx-proxy");
