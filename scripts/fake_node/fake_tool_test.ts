@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { PROFILE_ENV } from "./fake_tool.ts";
+import { ZFS_LIST_JSON } from "../../agent/collectors/commands.ts";
 
 const dir = import.meta.dirname!;
 const ZFS23 = `${dir}/profiles/degraded_zfs23.toml`;
@@ -90,19 +91,8 @@ Deno.test("zpool status -j --json-flat-vdevs lists a degraded leaf flat and nest
 });
 
 Deno.test("zfs list -j --json-int -t all lists volumes and snapshots with creation as a number", async () => {
-  const r = await run(
-    ZFS23,
-    "zfs",
-    ...[
-      "list",
-      "-j",
-      "--json-int",
-      "-t",
-      "all",
-      "-o",
-      "name,type,used,available,usedbysnapshots,creation",
-    ],
-  );
+  // the agent's own command line, so the fake answers what the agent asks
+  const r = await run(ZFS23, ZFS_LIST_JSON.cmd, ...ZFS_LIST_JSON.args);
   assert.equal(r.code, 0, r.stderr);
   const datasets = obj(JSON.parse(r.stdout).datasets);
   const vol = obj(datasets["rpool/data/vm-100-disk-0"]);
