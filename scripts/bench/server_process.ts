@@ -41,8 +41,16 @@ export async function startServer(
   opts: ServerOptions,
   readyTimeoutMs = 30_000,
 ): Promise<ServerProcess> {
+  // BENCH_CPU_PROF=DIR writes each server's V8 CPU profile there (read it
+  // with Chrome's DevTools), to see where a benchmark's time goes.
+  const profDir = Deno.env.get("BENCH_CPU_PROF");
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", opts.entry ?? "server/main.ts"],
+    args: [
+      "run",
+      "-A",
+      ...(profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
+      opts.entry ?? "server/main.ts",
+    ],
     cwd: REPO_ROOT,
     env: {
       PORT: String(opts.port),

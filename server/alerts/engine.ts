@@ -336,7 +336,20 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     reconcile(a, clock.now());
   }
 
-  async function history(
+  // History reads run one at a time: a fleet's first samples after a
+  // restart ask for thousands, and all of them queued on the database's
+  // one connection at once would hold ingest's commits behind them.
+  let historyTail: Promise<unknown> = Promise.resolve();
+  function history(
+    host: string,
+    q: HistoryRequest,
+  ): Promise<{ t: number; v: number }[]> {
+    const next = historyTail.then(() => readHistory(host, q));
+    historyTail = next;
+    return next;
+  }
+
+  async function readHistory(
     host: string,
     q: HistoryRequest,
   ): Promise<{ t: number; v: number }[]> {

@@ -4,11 +4,11 @@
  * transaction; each caller's promise settles only after that commit, which
  * is what makes an `ack` mean "durably stored".
  */
-import type { InStatement } from "@libsql/client";
 import type { Clock } from "@proxmon/shared/clock";
 import type { Database } from "../store/client.ts";
 import type { EventBus } from "./event_bus.ts";
 import {
+  type QueuedWrite,
   type RecordOutcome,
   recordSamples,
   type SampleInput,
@@ -42,13 +42,13 @@ export interface SampleWriter {
 
 /**
  * Writes that ride along in a sample's transaction (remote_write's queue):
- * `prepare` gives the statement for a sample, `stored` is told after the
+ * `prepare` gives the queue row for a sample, `stored` is told after the
  * commit how much of what was prepared belonged to newly stored samples.
  */
 export interface IngestTap {
   prepare(
     sample: PendingSample,
-  ): { statement: InStatement; samples: number } | null;
+  ): { queued: QueuedWrite; samples: number } | null;
   stored(samples: number): void;
 }
 
@@ -120,7 +120,7 @@ export function createSampleWriter(
         database,
         batch.map((w, i) => {
           const t = tapped[i];
-          return t ? { ...w.sample, afterInsert: t.statement } : w.sample;
+          return t ? { ...w.sample, queued: t.queued } : w.sample;
         }),
         clock.now(),
         touch,

@@ -6,7 +6,7 @@
  * what makes an ack mean "durable"; compaction later moves head rows into
  * compressed blocks (compaction.ts).
  */
-import type { InStatement } from "@libsql/client";
+import type { InStatement, InValue } from "@libsql/client";
 import * as v from "valibot";
 import {
   Interval,
@@ -28,6 +28,18 @@ import {
 } from "./series_catalog.ts";
 import type { CachedLatest, HostCache } from "./store_cache.ts";
 
+/**
+ * A remote_write queue row (table `remote_write_queue`) that rides along
+ * with a sample: the sample's series, encoded for the receiver.
+ */
+export interface QueuedWrite {
+  enqueuedAtMs: number;
+  /** series in `body` */
+  samples: number;
+  /** snappy-compressed WriteRequest */
+  body: Uint8Array;
+}
+
 /** A parsed sample to store; `data` is the payload of its interval. */
 export type SampleInput = SamplePayload & {
   hostId: number;
@@ -39,11 +51,10 @@ export type SampleInput = SamplePayload & {
    */
   tokenHash?: string;
   /**
-   * A statement for the same transaction, run right after this sample's
-   * insert (remote_write's queue row). Guard it with `WHERE changes() = 1`
-   * so it takes effect only when the sample was new.
+   * A remote_write queue row, written in the same transaction when (and
+   * only when) the sample is new.
    */
-  afterInsert?: InStatement;
+  queued?: QueuedWrite;
 };
 
 /**
@@ -74,95 +85,178 @@ export interface StoredSample<P = PayloadFor<Interval>> {
 export const LATEST_WRITE_MS = 60_000;
 
 const placeholders = (n: number) => Array(n).fill("?").join(", ");
-const GUARD =
-  `EXISTS (SELECT 1 FROM hosts WHERE id = ? AND (? IS NULL OR token_hash = ?))`;
+/** Bound values per statement; SQLite allows 32,766. */
+const MAX_ARGS = 30_000;
+
+/** Only samples the head does not hold yet (checked before it is written). */
+const NEW_SAMPLE = `AND NOT EXISTS (SELECT 1 FROM series_head s
+  WHERE s.host_id = v.column1 AND s.interval_type = v.column3
+    AND s.collected_at = v.column4)`;
+
+/**
+ * `head`, then `rows` as a VALUES list `v` (host id, token hash or null,
+ * interval, collected_at, …) joined to the host they belong to, then
+ * `tail`: as few statements as the bound-value limit allows. A removed
+ * host or a rotated token matches no host row and inserts nothing.
+ */
+function insertRows(
+  head: string,
+  rows: InValue[][],
+  tail: string,
+): InStatement[] {
+  if (rows.length === 0) return [];
+  const width = rows[0].length;
+  const per = Math.max(1, Math.floor(MAX_ARGS / width));
+  const tuple = `(${Array(width).fill("?").join(", ")})`;
+  return chunks(rows, per).map((part) => ({
+    sql: `${head}
+      FROM (VALUES ${Array(part.length).fill(tuple).join(", ")}) AS v
+      JOIN hosts h ON h.id = v.column1
+        AND (v.column2 IS NULL OR h.token_hash = v.column2)
+      WHERE 1 ${tail}`,
+    args: part.flat(),
+  }));
+}
 
 /** Scales a value to its series' precision (an integer). */
 export function scaleValue(key: SeriesKey, value: number): number {
   return Math.round(value * 10 ** metricSpec(key).precision);
 }
 
-/** Loads a host's series ids and latest samples into the cache, once. */
-export async function hostCache(
-  { client, cache }: Database,
-  hostId: number,
-): Promise<HostCache> {
-  const known = cache.hosts.get(hostId);
-  if (known) return known;
-  const [series, latest] = await client.batch([
-    {
-      sql: "SELECT id, kind, object, metric FROM series WHERE host_id = ?",
-      args: [hostId],
-    },
-    {
-      sql:
-        "SELECT interval_type, collected_at, payload FROM latest_samples WHERE host_id = ?",
-      args: [hostId],
-    },
-  ], "read");
-  const entry: HostCache = { series: new Map(), latest: {} };
-  for (const r of series.rows) {
-    entry.series.set(
-      seriesKeyString({
-        kind: r.kind as SeriesKey["kind"],
-        object: String(r.object),
-        metric: String(r.metric),
-      }),
-      Number(r.id),
-    );
+/** Most rows of one multi-row INSERT (5 bound values each; SQLite allows 32,766). */
+const ROWS_PER_INSERT = 500;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) {
+    out.push(items.slice(i, i + size));
   }
-  for (const r of latest.rows) {
-    const interval = v.parse(Interval, r.interval_type);
-    const parsed = parsePayload(interval, JSON.parse(String(r.payload)));
-    if (!parsed.ok) continue;
-    const payload = parsed.payload as unknown as Record<string, unknown>;
-    entry.latest[interval] = {
-      collectedAtMs: Number(r.collected_at),
-      payload,
-      states: extractStates(interval, payload),
-      persistedAtMs: Number(r.collected_at),
-    };
-  }
-  // Another call may have loaded it meanwhile; keep the first.
-  const again = cache.hosts.get(hostId);
-  if (again) return again;
-  cache.hosts.set(hostId, entry);
-  return entry;
+  return out;
 }
 
-/** Gives every key a series id, inserting the new series first. */
-async function ensureSeries(
+function rowKey(r: Record<string, unknown>): string {
+  return seriesKeyString({
+    kind: r.kind as SeriesKey["kind"],
+    object: String(r.object),
+    metric: String(r.metric),
+  });
+}
+
+/**
+ * Loads the series ids and latest samples of every host not yet in the
+ * cache, all in one read: a fleet reconnecting after a server restart is
+ * a thousand hosts in the first batch.
+ */
+async function loadHosts(
+  { client, cache }: Database,
+  hostIds: Iterable<number>,
+): Promise<void> {
+  const missing = [...new Set(hostIds)].filter((id) => !cache.hosts.has(id));
+  if (missing.length === 0) return;
+  const reads = chunks(missing, ROWS_PER_INSERT).flatMap((ids) => [
+    {
+      sql: `SELECT host_id, id, kind, object, metric FROM series
+        WHERE host_id IN (${placeholders(ids.length)})`,
+      args: ids,
+    },
+    {
+      sql: `SELECT host_id, interval_type, collected_at, payload
+        FROM latest_samples WHERE host_id IN (${placeholders(ids.length)})`,
+      args: ids,
+    },
+  ]);
+  const results = await client.batch(reads, "read");
+  const loaded = new Map<number, HostCache>(
+    missing.map((id) => [id, { series: new Map(), latest: {} }]),
+  );
+  for (let i = 0; i < results.length; i += 2) {
+    for (const r of results[i].rows) {
+      loaded.get(Number(r.host_id))!.series.set(rowKey(r), Number(r.id));
+    }
+    for (const r of results[i + 1].rows) {
+      const interval = v.parse(Interval, r.interval_type);
+      const parsed = parsePayload(interval, JSON.parse(String(r.payload)));
+      if (!parsed.ok) continue;
+      const payload = parsed.payload as unknown as Record<string, unknown>;
+      loaded.get(Number(r.host_id))!.latest[interval] = {
+        collectedAtMs: Number(r.collected_at),
+        payload,
+        states: extractStates(interval, payload),
+        persistedAtMs: Number(r.collected_at),
+      };
+    }
+  }
+  // Another call may have loaded some meanwhile; keep the first.
+  for (const [id, entry] of loaded) {
+    if (!cache.hosts.has(id)) cache.hosts.set(id, entry);
+  }
+}
+
+/** Loads a host's series ids and latest samples into the cache, once. */
+export async function hostCache(
   database: Database,
   hostId: number,
-  entry: HostCache,
-  keys: SeriesKey[],
+): Promise<HostCache> {
+  await loadHosts(database, [hostId]);
+  return database.cache.hosts.get(hostId)!;
+}
+
+/**
+ * Gives every key a series id, inserting the missing series of all hosts in
+ * one transaction of multi-row INSERTs. A host removed meanwhile gets none
+ * (the EXISTS), and its samples are then refused by the write's guard.
+ */
+async function ensureSeries(
+  database: Database,
+  wanted: Map<number, SeriesKey[]>,
 ): Promise<void> {
-  const missing = keys.filter((k) => !entry.series.has(seriesKeyString(k)));
-  if (missing.length === 0) return;
-  const unique = [
-    ...new Map(missing.map((k) => [seriesKeyString(k), k])).values(),
-  ];
-  const statements: InStatement[] = unique.map((k) => ({
+  const rows: { hostId: number; key: SeriesKey; str: string }[] = [];
+  for (const [hostId, keys] of wanted) {
+    const entry = database.cache.hosts.get(hostId)!;
+    const seen = new Set<string>();
+    for (const key of keys) {
+      const str = seriesKeyString(key);
+      if (entry.series.has(str) || seen.has(str)) continue;
+      seen.add(str);
+      rows.push({ hostId, key, str });
+    }
+  }
+  if (rows.length === 0) return;
+  const statements: InStatement[] = chunks(rows, ROWS_PER_INSERT).map((
+    part,
+  ) => ({
     sql: `INSERT INTO series (host_id, kind, object, metric)
-      SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM hosts WHERE id = ?)
-      ON CONFLICT DO NOTHING`,
-    args: [hostId, k.kind, k.object, k.metric, hostId],
+      SELECT v.column1, v.column2, v.column3, v.column4
+      FROM (VALUES ${part.map(() => "(?, ?, ?, ?)").join(", ")}) AS v
+      WHERE EXISTS (SELECT 1 FROM hosts WHERE id = v.column1)
+      ON CONFLICT DO NOTHING
+      RETURNING id, host_id, kind, object, metric`,
+    args: part.flatMap((
+      r,
+    ) => [r.hostId, r.key.kind, r.key.object, r.key.metric]),
   }));
-  statements.push({
-    sql: "SELECT id, kind, object, metric FROM series WHERE host_id = ?",
-    args: [hostId],
-  });
   const results = await database.client.batch(statements, "write");
-  for (const r of results[results.length - 1].rows) {
-    entry.series.set(
-      seriesKeyString({
-        kind: r.kind as SeriesKey["kind"],
-        object: String(r.object),
-        metric: String(r.metric),
-      }),
+  const assign = (r: Record<string, unknown>) =>
+    database.cache.hosts.get(Number(r.host_id))?.series.set(
+      rowKey(r),
       Number(r.id),
     );
-  }
+  for (const rs of results) rs.rows.forEach(assign);
+  // A row that already existed (written by another process) returns
+  // nothing from the INSERT; read those back.
+  const unresolved = [
+    ...new Set(
+      rows.filter((r) => !database.cache.hosts.get(r.hostId)!.series.has(r.str))
+        .map((r) => r.hostId),
+    ),
+  ];
+  if (unresolved.length === 0) return;
+  const rs = await database.client.execute({
+    sql: `SELECT host_id, id, kind, object, metric FROM series
+      WHERE host_id IN (${placeholders(unresolved.length)})`,
+    args: unresolved,
+  });
+  rs.rows.forEach(assign);
 }
 
 interface Prepared {
@@ -189,10 +283,12 @@ async function prepare(
   const sorted = [...samples].sort((a, b) =>
     a.sample.collectedAtMs - b.sample.collectedAtMs
   );
+  await loadHosts(database, sorted.map((s) => s.sample.hostId));
   const overlay = new Map<number, Partial<Record<Interval, CachedLatest>>>();
   const out: Prepared[] = [];
   for (const { index, sample } of sorted) {
-    const entry = await hostCache(database, sample.hostId);
+    // loadHosts put it there; a host removed meanwhile keeps its entry.
+    const entry = database.cache.hosts.get(sample.hostId)!;
     const mine = overlay.get(sample.hostId) ?? {};
     overlay.set(sample.hostId, mine);
     const current = mine[sample.interval] ?? entry.latest[sample.interval];
@@ -251,19 +347,17 @@ async function prepare(
       p.sample.collectedAtMs - at >= LATEST_WRITE_MS;
     if (p.persist) p.latest!.persistedAtMs = p.sample.collectedAtMs;
   }
-  await Promise.all(
-    [...new Set(out.map((p) => p.sample.hostId))].map(async (hostId) => {
-      const entry = await hostCache(database, hostId);
-      const keys: SeriesKey[] = [];
-      for (const p of out) {
-        if (p.sample.hostId !== hostId) continue;
-        p.keys.forEach((k, i) => {
-          if (!entry.series.has(k)) keys.push(p.points[i].key);
-        });
-      }
-      if (keys.length > 0) await ensureSeries(database, hostId, entry, keys);
-    }),
-  );
+  const wanted = new Map<number, SeriesKey[]>();
+  for (const p of out) {
+    const entry = database.cache.hosts.get(p.sample.hostId)!;
+    p.keys.forEach((k, i) => {
+      if (entry.series.has(k)) return;
+      const list = wanted.get(p.sample.hostId) ?? [];
+      list.push(p.points[i].key);
+      wanted.set(p.sample.hostId, list);
+    });
+  }
+  await ensureSeries(database, wanted);
   return out;
 }
 
@@ -308,71 +402,91 @@ export async function recordSamples(
   });
   const prepared = await prepare(database, storable);
 
-  const statements: InStatement[] = [hostsSql];
-  const headAt = new Map<number, number>();
+  // The write is a handful of multi-row statements, whatever the batch
+  // size: preparing one statement per sample cost more than running it.
+  // Each joins `hosts` to drop the rows of a host removed (or a token
+  // rotated) since the read above; inside the transaction that cannot
+  // change. Rows that depend on a sample being new (its state changes and
+  // remote_write entry) run before the head insert and check that the head
+  // does not hold it yet.
+  const seen = new Set<string>();
+  const rows: Prepared[] = [];
   for (const p of prepared) {
-    const { sample } = p;
-    const entry = database.cache.hosts.get(sample.hostId)!;
-    const guard = [
-      sample.hostId,
-      sample.tokenHash ?? null,
-      sample.tokenHash ?? null,
-    ];
-    const headPoints: HeadPoint[] = [];
-    p.points.forEach((pt, i) => {
-      const id = entry.series.get(p.keys[i]);
-      if (id !== undefined) {
-        headPoints.push({ seriesId: id, scaled: scaleValue(pt.key, pt.value) });
-      }
-    });
-    headAt.set(p.index, statements.length);
-    statements.push({
-      sql:
-        `INSERT INTO series_head (host_id, interval_type, collected_at, points)
-        SELECT ?, ?, ?, ? WHERE ${GUARD} ON CONFLICT DO NOTHING`,
-      args: [
-        sample.hostId,
-        sample.interval,
-        sample.collectedAtMs,
-        encodeHeadPoints(headPoints),
-        ...guard,
-      ],
-    });
-    if (sample.afterInsert) statements.push(sample.afterInsert);
-    if (p.persist) {
-      statements.push({
-        sql:
-          `INSERT INTO latest_samples (host_id, interval_type, collected_at, payload)
-          SELECT ?, ?, ?, ? WHERE ${GUARD}
-          ON CONFLICT (host_id, interval_type) DO UPDATE
-          SET collected_at = excluded.collected_at, payload = excluded.payload
-          WHERE excluded.collected_at > latest_samples.collected_at`,
-        args: [
-          sample.hostId,
-          sample.interval,
-          sample.collectedAtMs,
-          JSON.stringify(sample.data),
-          ...guard,
-        ],
-      });
-    }
-    for (const { change, previous } of p.changes) {
-      statements.push({
-        sql:
-          `INSERT INTO state_changes (host_id, at, kind, object, value, previous)
-          SELECT ?, ?, ?, ?, ?, ? WHERE ${GUARD}`,
-        args: [
-          sample.hostId,
-          sample.collectedAtMs,
+    const id =
+      `${p.sample.hostId}\t${p.sample.interval}\t${p.sample.collectedAtMs}`;
+    if (seen.has(id)) continue; // the same sample twice in one batch
+    seen.add(id);
+    rows.push(p);
+  }
+  const key = (p: Prepared) => [
+    p.sample.hostId,
+    p.sample.tokenHash ?? null,
+    p.sample.interval,
+    p.sample.collectedAtMs,
+  ];
+  const statements: InStatement[] = [hostsSql];
+  statements.push(
+    ...insertRows(
+      `INSERT INTO remote_write_queue (collected_at, enqueued_at, samples, body)
+        SELECT v.column4, v.column5, v.column6, v.column7`,
+      rows.flatMap((p) => {
+        const q = p.sample.queued;
+        return q ? [[...key(p), q.enqueuedAtMs, q.samples, q.body]] : [];
+      }),
+      NEW_SAMPLE,
+    ),
+    ...insertRows(
+      `INSERT INTO state_changes (host_id, at, kind, object, value, previous)
+        SELECT v.column1, v.column4, v.column5, v.column6, v.column7, v.column8`,
+      rows.flatMap((p) =>
+        p.changes.map(({ change, previous }) => [
+          ...key(p),
           change.kind,
           change.object,
           change.value,
           previous,
-          ...guard,
-        ],
-      });
-    }
-  }
+        ])
+      ),
+      NEW_SAMPLE,
+    ),
+  );
+  const headFrom = statements.length;
+  statements.push(
+    ...insertRows(
+      `INSERT INTO series_head (host_id, interval_type, collected_at, points)
+        SELECT v.column1, v.column3, v.column4, v.column5`,
+      rows.map((p) => {
+        const entry = database.cache.hosts.get(p.sample.hostId)!;
+        const headPoints: HeadPoint[] = [];
+        p.points.forEach((pt, i) => {
+          const id = entry.series.get(p.keys[i]);
+          if (id !== undefined) {
+            headPoints.push({
+              seriesId: id,
+              scaled: scaleValue(pt.key, pt.value),
+            });
+          }
+        });
+        return [...key(p), encodeHeadPoints(headPoints)];
+      }),
+      `ON CONFLICT DO NOTHING
+        RETURNING host_id, interval_type, collected_at`,
+    ),
+  );
+  const headTo = statements.length;
+  statements.push(
+    ...insertRows(
+      `INSERT INTO latest_samples (host_id, interval_type, collected_at, payload)
+        SELECT v.column1, v.column3, v.column4, v.column5`,
+      rows.filter((p) => p.persist).map((p) => [
+        ...key(p),
+        JSON.stringify(p.sample.data),
+      ]),
+      `ON CONFLICT (host_id, interval_type) DO UPDATE
+        SET collected_at = excluded.collected_at, payload = excluded.payload
+        WHERE excluded.collected_at > latest_samples.collected_at`,
+    ),
+  );
   if (opts.touchHosts !== false) {
     statements.push({
       sql: `UPDATE hosts SET last_seen_at = ? WHERE id IN (${
@@ -385,6 +499,11 @@ export async function recordSamples(
   const hashes = new Map(
     results[0].rows.map((r) => [Number(r.id), String(r.token_hash)]),
   );
+  const inserted = new Set(
+    results.slice(headFrom, headTo).flatMap((rs) =>
+      rs.rows.map((r) => `${r.host_id}\t${r.interval_type}\t${r.collected_at}`)
+    ),
+  );
   const outcomes = samples.map((s, i): RecordOutcome => {
     if (!valid[i]) return "invalid_interval";
     const hash = hashes.get(s.hostId);
@@ -392,9 +511,11 @@ export async function recordSamples(
     if (s.tokenHash !== undefined && s.tokenHash !== hash) {
       return "token_changed";
     }
-    const at = headAt.get(i);
-    if (at === undefined) return "token_changed";
-    return results[at].rowsAffected === 1 ? "stored" : "duplicate";
+    // Stored by this batch: the head insert returned it, for this index
+    // (a sample sent twice in one batch is stored once).
+    const id = `${s.hostId}\t${s.interval}\t${s.collectedAtMs}`;
+    if (inserted.delete(id)) return "stored";
+    return "duplicate";
   });
   // The commit happened: the cache may now follow it.
   for (const p of prepared) {

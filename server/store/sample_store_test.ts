@@ -106,6 +106,65 @@ Deno.test("recordSamples() reports a replay as duplicate and keeps one head row"
   assert.equal((await headSamples(database)).length, 1);
 });
 
+Deno.test("recordSamples() stores a sample sent twice in one batch once: one head row, one queue row, one set of state changes", async () => {
+  const { t, host, database } = await setup();
+  await using _ = t;
+  const data = await sampleFixture("fast");
+  const queued = {
+    enqueuedAtMs: NOW,
+    samples: 3,
+    body: new Uint8Array([1, 2, 3]),
+  };
+  const s = { ...input(host.id, "fast", 0, data), queued };
+  assert.deepEqual(await recordSamples(database, [s, s], NOW), [
+    "stored",
+    "duplicate",
+  ]);
+  const count = async (table: string) =>
+    Number(
+      (await database.client.execute(`SELECT COUNT(*) AS n FROM ${table}`))
+        .rows[0].n,
+    );
+  assert.equal(await count("series_head"), 1);
+  assert.equal(await count("remote_write_queue"), 1);
+  const changes = await count("state_changes");
+  assert.ok(changes > 0);
+  // the same again, later: a replay, which adds nothing
+  assert.deepEqual(await recordSamples(database, [s], NOW), ["duplicate"]);
+  assert.equal(await count("remote_write_queue"), 1);
+  assert.equal(await count("state_changes"), changes);
+});
+
+Deno.test("after a restart, a replayed fast sample newer than the stored latest payload adds no state changes and no queue row", async () => {
+  const { t, host, database } = await setup();
+  await using _ = t;
+  const data = await sampleFixture("fast");
+  const stopped = structuredClone(data);
+  stopped.vms_runtime.vms[0].status = "stopped";
+  const queued = { enqueuedAtMs: NOW, samples: 1, body: new Uint8Array([9]) };
+  // The second sample changes state; its payload reaches latest_samples
+  // only a minute later, so a restarted server does not know it.
+  await recordSamples(database, [input(host.id, "fast", 0, data)], NOW);
+  const second = { ...input(host.id, "fast", 10 * SEC, stopped), queued };
+  assert.deepEqual(await recordSamples(database, [second], NOW), ["stored"]);
+  const again = await openDatabase(t.url);
+  try {
+    const n = async (table: string) =>
+      Number(
+        (await again.client.execute(`SELECT COUNT(*) AS n FROM ${table}`))
+          .rows[0].n,
+      );
+    const before = [await n("state_changes"), await n("remote_write_queue")];
+    assert.deepEqual(await recordSamples(again, [second], NOW), ["duplicate"]);
+    assert.deepEqual(
+      [await n("state_changes"), await n("remote_write_queue")],
+      before,
+    );
+  } finally {
+    again.close();
+  }
+});
+
 Deno.test("recordSamples() refuses unknown hosts, rotated tokens and bad intervals", async () => {
   const { t, host, token, database } = await setup();
   await using _ = t;

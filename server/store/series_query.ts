@@ -55,6 +55,21 @@ export async function listSeries(
   }));
 }
 
+/**
+ * A host's series ids by key. Ingest's cache holds every series of a host
+ * it has seen (loaded whole, then kept in step with each insert), so a
+ * chart or an alert rule needs no query for them.
+ */
+async function seriesIds(
+  database: Database,
+  hostId: number,
+): Promise<ReadonlyMap<string, number>> {
+  const cached = database.cache.hosts.get(hostId)?.series;
+  if (cached !== undefined) return cached;
+  const known = await listSeries(database, hostId);
+  return new Map(known.map((s) => [seriesKeyString(s), s.id]));
+}
+
 export interface SeriesQuery {
   hostId: number;
   keys: SeriesKey[];
@@ -124,8 +139,7 @@ export async function querySeries(
       q.nowMs,
       q.retention ?? DEFAULT_RETENTION,
     );
-  const known = await listSeries(database, q.hostId);
-  const ids = new Map(known.map((s) => [seriesKeyString(s), s.id]));
+  const ids = await seriesIds(database, q.hostId);
   const byInterval = new Map<Interval, number[]>();
   for (const k of q.keys) {
     const id = ids.get(seriesKeyString(k));

@@ -112,26 +112,38 @@ export async function readTier(
     const head = await readHead(database, set, from, to);
     for (const [id, r] of head) out.get(id)!.push(r);
   } else {
-    // Windows with no block at this tier come from the tier below.
+    // Windows with no block at this tier come from the tier below, read
+    // once per run of consecutive such windows: a new host's week is one
+    // read per tier, not one per day and per 2 hours.
+    const missing = new Map<number, number[]>();
     for (
       let w = windowStart(from, spec.blockMs);
       w < to;
       w += spec.blockMs
     ) {
-      const missing = set.ids.filter((id) => !covered.get(id)!.has(w));
-      if (missing.length === 0) continue;
-      const lo = Math.max(from, w);
-      const hi = Math.min(to, w + spec.blockMs);
-      const first = windowStart(lo, spec.stepMs);
+      const ids = set.ids.filter((id) => !covered.get(id)!.has(w));
+      if (ids.length > 0) missing.set(w, ids);
+    }
+    for (const run of runsOf([...missing.keys()], spec.blockMs)) {
+      const ids = [...new Set(run.flatMap((w) => missing.get(w)!))];
+      const lo = Math.max(from, run[0]);
+      const hi = Math.min(to, run[run.length - 1] + spec.blockMs);
       const below = await readTier(
         database,
-        { ...set, ids: missing },
+        { ...set, ids },
         (tier - 1) as Tier,
-        first,
+        windowStart(lo, spec.stepMs),
         hi,
       );
       for (const [id, r] of below) {
-        out.get(id)!.push(bucketize(r, 0, spec.stepMs));
+        const rolled = bucketize(r, 0, spec.stepMs);
+        // Only the windows this series has no block for: the others are
+        // already in `out`.
+        for (const w of run) {
+          if (missing.get(w)!.includes(id)) {
+            out.get(id)!.push(slice(rolled, w, w + spec.blockMs));
+          }
+        }
       }
     }
   }
@@ -140,4 +152,16 @@ export async function readTier(
       [id, parts],
     ) => [id, parts.length ? merge(parts) : emptyRollup()]),
   );
+}
+
+/** Splits ascending window starts into runs of consecutive windows. */
+function runsOf(starts: number[], blockMs: number): number[][] {
+  const runs: number[][] = [];
+  for (const w of starts) {
+    const last = runs.at(-1);
+    if (last !== undefined && w === last[last.length - 1] + blockMs) {
+      last.push(w);
+    } else runs.push([w]);
+  }
+  return runs;
 }

@@ -1,20 +1,11 @@
 /**
  * The remote_write queue table (schema: `remoteWriteQueue`). Rows are
- * appended in the ingest transaction and removed from the head only (sent,
+ * appended in the ingest transaction (sample_store.ts `QueuedWrite`) and removed from the head only (sent,
  * rejected or too old), so ids between the first and the last are all
  * present and the queue's length is a primary-key lookup.
  */
 import type { InStatement } from "@libsql/client";
 import type { Database } from "../../store/client.ts";
-
-export interface QueueEntry {
-  collectedAtMs: number;
-  enqueuedAtMs: number;
-  /** series in `body` */
-  samples: number;
-  /** snappy-compressed WriteRequest */
-  body: Uint8Array;
-}
 
 export interface QueuedRow {
   id: number;
@@ -22,19 +13,6 @@ export interface QueuedRow {
   enqueuedAtMs: number;
   samples: number;
   body: Uint8Array;
-}
-
-/**
- * The insert for one entry, to run right after its sample's insert in the
- * same transaction: `changes() = 1` makes it a no-op for a replayed sample.
- */
-export function enqueueStatement(e: QueueEntry): InStatement {
-  return {
-    sql: `INSERT INTO remote_write_queue
-      (collected_at, enqueued_at, samples, body)
-      SELECT ?, ?, ?, ? WHERE changes() = 1`,
-    args: [e.collectedAtMs, e.enqueuedAtMs, e.samples, e.body],
-  };
 }
 
 const bytes = (v: unknown): Uint8Array =>

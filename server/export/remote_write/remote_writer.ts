@@ -12,7 +12,7 @@
  * time and only the samples still refused are dropped and counted. Rows
  * queued longer than `maxAgeMs` are dropped, counted and logged.
  */
-import type { InStatement } from "@libsql/client";
+import type { QueuedWrite } from "../../store/sample_store.ts";
 import type { Interval, PayloadFor } from "@proxmon/shared";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { RemoteWriteConfig } from "../../config.ts";
@@ -28,7 +28,6 @@ import {
 import {
   deleteThrough,
   dropEnqueuedBefore,
-  enqueueStatement,
   queuedSamples,
   queueHead,
   readHead,
@@ -55,12 +54,12 @@ export interface OutgoingSample {
 }
 
 export interface PreparedEntry {
-  statement: InStatement;
+  queued: QueuedWrite;
   samples: number;
 }
 
 export interface RemoteWriter {
-  /** The queue insert for a sample, to run in its ingest transaction. */
+  /** The queue row for a sample, written in its ingest transaction. */
   prepare(sample: OutgoingSample): PreparedEntry | null;
   /** Told after a commit how many series the stored samples queued. */
   stored(samples: number): void;
@@ -244,12 +243,7 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
       if (series.length === 0) return null;
       const body = compress(encodeSeries(series, sample.collectedAtMs));
       return {
-        statement: enqueueStatement({
-          collectedAtMs: sample.collectedAtMs,
-          enqueuedAtMs: clock.now(),
-          samples: series.length,
-          body,
-        }),
+        queued: { enqueuedAtMs: clock.now(), samples: series.length, body },
         samples: series.length,
       };
     },
