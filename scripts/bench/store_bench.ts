@@ -271,7 +271,6 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
     const dayEnd = Math.floor((now - 3_600_000) / 60_000) * 60_000;
     const dayStart = dayEnd - hours * 3_600_000;
     const paced = await registerBenchHosts(dbPath, "paced-", 1, now);
-    let pacedRun: ReplayResult, ceilingRun: ReplayResult;
     let steadyRun: Awaited<ReturnType<typeof steady>>;
     // Replays with maintenance every 2 s, so it runs while they ingest; one
     // server per replay, so the first leaves one host's day alone in the
@@ -302,7 +301,7 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
       }
     };
     log(`store: one host replays ${hours} h paced at 2,000 samples/s`);
-    pacedRun = await replayOn(paced, 2000, "server");
+    const pacedRun = await replayOn(paced, 2000, "server");
     log(
       `store: paced ${pacedRun.rate.toFixed(0)}/s p99 ${
         pacedRun.p99.toFixed(0)
@@ -311,7 +310,7 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
     const oneHostDayBytes = await sqliteBytes(dbPath);
     const ceiling = await registerBenchHosts(dbPath, "ceil-", 1, now);
     const live = await registerBenchHosts(dbPath, "live-", steadyHosts, now);
-    ceilingRun = await replayOn(ceiling, null, "server-ceiling");
+    const ceilingRun = await replayOn(ceiling, null, "server-ceiling");
     log(
       `store: ceiling ${ceilingRun.rate.toFixed(0)}/s p99 ${
         ceilingRun.p99.toFixed(0)

@@ -9,7 +9,7 @@
  * object it judges, the value it measured or, for a yes/no rule, the
  * severity now. Objects it judged before and leaves out now are resolved.
  */
-import * as v from "valibot";
+import type * as v from "valibot";
 import type { Interval } from "@proxmon/shared";
 
 export type Severity = "warn" | "crit";

@@ -4,7 +4,6 @@
  * rejected or too old), so ids between the first and the last are all
  * present and the queue's length is a primary-key lookup.
  */
-import type { InStatement } from "@libsql/client";
 import type { Database } from "../../store/client.ts";
 
 export interface QueuedRow {
