@@ -12,7 +12,8 @@
  */
 import assert from "node:assert/strict";
 import { startReceiver } from "../server/alerts/testing/receiver.ts";
-import { freePort, type Proc, waitFor } from "./smoke/process.ts";
+import { freePort } from "@proxmon/shared/free_port";
+import { type Proc, waitFor } from "./smoke/process.ts";
 import {
   fetchHost,
   type ServerHandle,

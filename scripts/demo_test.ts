@@ -3,7 +3,8 @@
  * agents, simulated nodes), judged through the public API.
  */
 import assert from "node:assert/strict";
-import { freePort, spawnProc, waitFor } from "./smoke/process.ts";
+import { freePort } from "@proxmon/shared/free_port";
+import { spawnProc, waitFor } from "./smoke/process.ts";
 import { ROOT, ServerExited, startServer } from "./smoke/stack.ts";
 
 const DENO = Deno.execPath();

@@ -10,7 +10,8 @@
 import assert from "node:assert/strict";
 import { type Client, createClient } from "@libsql/client";
 import type { NodeModel, VdevModel } from "./fake_node/node_model.ts";
-import { freePort, type Proc, waitFor } from "./smoke/process.ts";
+import { freePort } from "@proxmon/shared/free_port";
+import { type Proc, waitFor } from "./smoke/process.ts";
 import {
   fetchHost,
   type HostView,

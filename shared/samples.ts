@@ -505,24 +505,3 @@ export type PayloadFor<I extends Interval> = I extends "fast" ? FastPayload
 export type SamplePayload = {
   [I in Interval]: { interval: I; data: PayloadFor<I> };
 }[Interval];
-
-// ---- old names -------------------------------------------------------------
-// "guest" is the one word for a VM or container (ARCHITECTURE.md). These
-// aliases let branches written before the rename compile; remove them once
-// nothing imports them.
-/** @deprecated use {@link GuestRuntime} */
-export const VmRuntime = GuestRuntime;
-/** @deprecated use {@link GuestRuntime} */
-export type VmRuntime = GuestRuntime;
-/** @deprecated use {@link GuestsRuntime} */
-export const VmsRuntime = GuestsRuntime;
-/** @deprecated use {@link GuestsRuntime} */
-export type VmsRuntime = GuestsRuntime;
-/** @deprecated use {@link GuestDetail} */
-export const VmDetail = GuestDetail;
-/** @deprecated use {@link GuestDetail} */
-export type VmDetail = GuestDetail;
-/** @deprecated use {@link GuestsDetail} */
-export const VmsDetail = GuestsDetail;
-/** @deprecated use {@link GuestsDetail} */
-export type VmsDetail = GuestsDetail;

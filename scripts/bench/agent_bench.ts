@@ -44,7 +44,7 @@ import { pveApiAnswer } from "../fake_node/tools/pvesh.ts";
 import { startFakePveApi } from "../../agent/testing/fake_pve_api.ts";
 import { makeTestTls } from "../../agent/testing/test_tls.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
-import { freePort, startServer } from "./server_process.ts";
+import { startServer } from "./server_process.ts";
 import { distribution, round, slope } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
 
@@ -220,7 +220,6 @@ async function serveOneAgent(
   const [host] = await registerBenchHosts(dbPath, o.hostPrefix, 1, Date.now());
   const server = await startServer({
     dbPath,
-    port: freePort(),
     logPath: `${dir}/${o.serverLog}`,
   });
   const configPath = `${dir}/agent.toml`;

@@ -23,7 +23,7 @@ import { runLoad } from "./load_run.ts";
 import { usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { loadPayload } from "./sample_fixtures.ts";
-import { freePort, startServer } from "./server_process.ts";
+import { startFleetServer } from "./server_process.ts";
 import { distribution, round } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
 import { BUILTIN_RULES } from "../../server/alerts/rules/mod.ts";
@@ -171,18 +171,13 @@ async function runOnce(
       ? `cap_per_hour = 100000\n[[channel]]\nname = "bench"\ntype = "webhook"\nurl = "http://127.0.0.1:${receiver.addr.port}/hook"\ngroup_window = "0s"\n`
       : allOff,
   );
-  const server = await startServer({
+  const server = await startFleetServer({
+    label: `alerts/${label}`,
+    log,
     dbPath,
-    port: freePort(),
     logPath: `${dir}/${label}-server.log`,
-    // every agent comes from 127.0.0.1
-    env: {
-      ALERTS_FILE: alertsFile,
-      MAX_CONNECTIONS_PER_CLIENT: "2000",
-      MAX_PENDING_PER_CLIENT: "2000",
-    },
+    env: { ALERTS_FILE: alertsFile },
   });
-  log(`alerts/${label}: server pid ${server.pid}`);
   const phases: Phase[] = [
     {
       name: "warmup",

@@ -17,7 +17,7 @@ import {
 } from "./preload.ts";
 import { ProcSampler, usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
-import { freePort, startServer } from "./server_process.ts";
+import { startServer } from "./server_process.ts";
 import { type Distribution, distribution, round } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
 import { buildMetricsFleet } from "./metrics_fleet.ts";
@@ -115,7 +115,6 @@ async function runMetricsRound(
   log(`api: /metrics over ${spec.hosts} hosts x ${spec.guests} guests`);
   const server = await startServer({
     dbPath,
-    port: freePort(),
     retentionHours: KEEP_EVERYTHING_HOURS,
     logPath: `${dir}/metrics-server.log`,
   });
@@ -202,7 +201,6 @@ export async function runApiBench(
     await Deno.copyFile(pre.path, dbPath);
     const server = await startServer({
       dbPath,
-      port: freePort(),
       retentionHours: KEEP_EVERYTHING_HOURS,
       logPath: `${dir}/api-server.log`,
     });

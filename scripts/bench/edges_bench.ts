@@ -14,7 +14,8 @@ import { SERVER_DEFAULTS } from "../../server/config.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { readProc } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
-import { freePort, startServer } from "./server_process.ts";
+import { freePort } from "@proxmon/shared/free_port";
+import { startServer } from "./server_process.ts";
 import { withWorkDir } from "./work_dir.ts";
 
 const MB = 1024 * 1024;

@@ -12,7 +12,7 @@
  * CPU here is not a real node's; the call counts are, and the report prices
  * the pvesh calls at a real node's 0.3–1 s of Perl start-up each.
  */
-import { freePort } from "../smoke/process.ts";
+import { freePort } from "@proxmon/shared/free_port";
 import {
   ROOT,
   startRegisteredAgent,

@@ -20,7 +20,7 @@ import { runLoad } from "./load_run.ts";
 import { totalCpuOver, usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { loadSampleData } from "./sample_fixtures.ts";
-import { freePort, LOOPBACK_FLEET_ENV, startServer } from "./server_process.ts";
+import { startFleetServer } from "./server_process.ts";
 import { round } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
 
@@ -109,14 +109,13 @@ async function runAdapter(
     plan.connections,
     Date.now(),
   );
-  const server = await startServer({
+  const server = await startFleetServer({
+    label: `ingest/${adapter}`,
+    log,
     dbPath,
-    port: freePort(),
     adapter,
     logPath: `${dir}/ingest-${adapter}-server.log`,
-    env: LOOPBACK_FLEET_ENV,
   });
-  log(`ingest/${adapter}: server pid ${server.pid} on ${server.baseUrl}`);
   const rate = OFFERED_PER_SECOND;
   const phases: Phase[] = [
     {
@@ -153,8 +152,7 @@ async function runAdapter(
       log,
     });
   } finally {
-    const code = await server.stop();
-    if (code !== 0) log(`ingest/${adapter}: server exited with ${code}`);
+    await server.stop();
   }
   const database = await openDatabase(`file:${dbPath}`);
   const rows = Number(

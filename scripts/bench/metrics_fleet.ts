@@ -4,7 +4,7 @@
  * repository's sample fixtures through the server's own store functions,
  * plus an API token for the scrape.
  */
-import type { FastPayload, VmRuntime } from "@proxmon/shared";
+import type { FastPayload, GuestRuntime } from "@proxmon/shared";
 import { createApiToken } from "../../server/auth/api_tokens.ts";
 import { openDatabase } from "../../server/store/client.ts";
 import { createHost } from "../../server/store/hosts.ts";
@@ -24,7 +24,7 @@ export function fastWithGuests(
   seed: number,
 ): FastPayload {
   const templates = base.vms_runtime.vms.filter((g) => !g.template);
-  const vms: VmRuntime[] = Array.from({ length: guests }, (_, i) => {
+  const vms: GuestRuntime[] = Array.from({ length: guests }, (_, i) => {
     const t = templates[i % templates.length];
     return {
       ...t,

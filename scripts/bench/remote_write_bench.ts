@@ -20,7 +20,7 @@ import { runLoad } from "./load_run.ts";
 import { usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { loadSampleData } from "./sample_fixtures.ts";
-import { freePort, startServer } from "./server_process.ts";
+import { startFleetServer } from "./server_process.ts";
 import { distribution, round } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
 
@@ -65,9 +65,10 @@ export async function runRemoteWriteBench(
       plan.connections,
       Date.now(),
     );
-    const server = await startServer({
+    const server = await startFleetServer({
+      label: "remote-write",
+      log: opts.log,
       dbPath,
-      port: freePort(),
       logPath: `${dir}/rw-server.log`,
       env: {
         // BENCH_REMOTE_WRITE=0: the same load with remote_write off, the
@@ -75,9 +76,6 @@ export async function runRemoteWriteBench(
         ...(Deno.env.get("BENCH_REMOTE_WRITE") === "0"
           ? {}
           : { REMOTE_WRITE_URL: `${vm.url}/api/v1/write` }),
-        // 1,000 agents share one loopback address; a real fleet has one each.
-        MAX_CONNECTIONS_PER_CLIENT: "2000",
-        MAX_PENDING_PER_CLIENT: "2000",
         // The bench reads remote_write's own counters from /metrics.
         METRICS_PUBLIC: "1",
       },

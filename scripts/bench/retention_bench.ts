@@ -18,7 +18,7 @@ import { totalCpuOver, usageOver } from "./proc_stats.ts";
 import type { PruneReport } from "./prune_server.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { loadSampleData } from "./sample_fixtures.ts";
-import { freePort, LOOPBACK_FLEET_ENV, startServer } from "./server_process.ts";
+import { startFleetServer } from "./server_process.ts";
 import { round } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
 
@@ -151,14 +151,14 @@ export async function runRetentionBench(
       JSON.stringify(await loadSampleData("fast")),
     );
     const resultPath = `${dir}/prune.json`;
-    const server = await startServer({
+    const server = await startFleetServer({
+      label: "retention",
+      log: opts.log,
       entry: "scripts/bench/prune_server.ts",
       dbPath,
-      port: freePort(),
       retentionHours: KEEP_EVERYTHING_HOURS,
       logPath: `${dir}/retention-server.log`,
       env: {
-        ...LOOPBACK_FLEET_ENV,
         BENCH_PRUNE_CUTOFF_MS: String(cutoffMs),
         BENCH_PRUNE_RESULT: resultPath,
         ...passThrough([

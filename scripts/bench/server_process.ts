@@ -2,6 +2,7 @@
  * The real proxmon server as a child process on 127.0.0.1, the way it runs in
  * production: `deno run -A server/main.ts`, configured only through env.
  */
+import { freePort } from "@proxmon/shared/free_port";
 import { pumpToFile } from "./child_log.ts";
 import { REPO_ROOT } from "./paths.ts";
 
@@ -19,7 +20,8 @@ export interface ServerOptions {
   /** the entry script; `server/main.ts` unless a bench wraps the server */
   entry?: string;
   dbPath: string;
-  port: number;
+  /** a free one unless given */
+  port?: number;
   /** WS_ADAPTER: which WebSocket upgrade the server uses */
   adapter?: "deno" | "node";
   retentionHours?: number;
@@ -44,6 +46,7 @@ export async function startServer(
   // BENCH_CPU_PROF=DIR writes each server's V8 CPU profile there (read it
   // with Chrome's DevTools), to see where a benchmark's time goes.
   const profDir = Deno.env.get("BENCH_CPU_PROF");
+  const port = opts.port ?? freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -53,7 +56,7 @@ export async function startServer(
     ],
     cwd: REPO_ROOT,
     env: {
-      PORT: String(opts.port),
+      PORT: String(port),
       DATABASE_URL: `file:${opts.dbPath}`,
       PROXMON_ENV: "development",
       HOSTNAME: "127.0.0.1",
@@ -68,11 +71,11 @@ export async function startServer(
     stderr: "piped",
   }).spawn();
   const pumps = pumpToFile([child.stdout, child.stderr], opts.logPath);
-  const baseUrl = `http://127.0.0.1:${opts.port}`;
+  const baseUrl = `http://127.0.0.1:${port}`;
   const server: ServerProcess = {
     pid: child.pid,
     baseUrl,
-    wsUrl: `ws://127.0.0.1:${opts.port}/agent/ws`,
+    wsUrl: `ws://127.0.0.1:${port}/agent/ws`,
     async stop(graceMs = 15_000) {
       try {
         child.kill("SIGTERM");
@@ -113,10 +116,32 @@ export async function startServer(
   );
 }
 
-/** A free TCP port on 127.0.0.1, found by binding port 0. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+export interface FleetServerOptions extends Omit<ServerOptions, "port"> {
+  /** names the server in the bench's log lines: "ingest/deno" */
+  label: string;
+  log: (msg: string) => void;
+}
+
+/**
+ * The server for a bench fleet, whose agents all come from 127.0.0.1: on a
+ * free port, with {@link LOOPBACK_FLEET_ENV} under `opts.env`. It logs its
+ * pid, and its `stop()` logs a non-zero exit code.
+ */
+export async function startFleetServer(
+  opts: FleetServerOptions,
+): Promise<ServerProcess> {
+  const { label, log, ...rest } = opts;
+  const server = await startServer({
+    ...rest,
+    env: { ...LOOPBACK_FLEET_ENV, ...opts.env },
+  });
+  log(`${label}: server pid ${server.pid} on ${server.baseUrl}`);
+  return {
+    ...server,
+    async stop(graceMs) {
+      const code = await server.stop(graceMs);
+      if (code !== 0) log(`${label}: server exited with ${code}`);
+      return code;
+    },
+  };
 }

@@ -26,7 +26,7 @@ import { writeSeriesHistory } from "../../server/store/backfill.ts";
 import { intervalOfSeries } from "../../server/store/compaction.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
 import type { BenchHost } from "./load_plan.ts";
-import { freePort, startServer } from "./server_process.ts";
+import { startFleetServer } from "./server_process.ts";
 import { hostStream, prng } from "./store_samples.ts";
 import { type Figure, targetFigure } from "./figure.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
@@ -280,9 +280,10 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
       rate: number | null,
       logName: string,
     ) => {
-      const server = await startServer({
+      const server = await startFleetServer({
+        label: "store",
+        log,
         dbPath,
-        port: freePort(),
         logPath: `${dir}/${logName}.log`,
         env: { STORE_MAINTENANCE_MS: "2000" },
       });
@@ -296,8 +297,7 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
           rate,
         );
       } finally {
-        const code = await server.stop();
-        if (code !== 0) log(`store: server exited with ${code}`);
+        await server.stop();
       }
     };
     log(`store: one host replays ${hours} h paced at 2,000 samples/s`);
@@ -317,16 +317,11 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
       } ms`,
     );
     // Steady ingest on a server as deployed (default maintenance schedule).
-    const server2 = await startServer({
+    const server2 = await startFleetServer({
+      label: "store",
+      log,
       dbPath,
-      port: freePort(),
       logPath: `${dir}/server-steady.log`,
-      // 50 agents from one address: above the per-client limits of the
-      // TCP front, which are there for hostile clients.
-      env: {
-        MAX_CONNECTIONS_PER_CLIENT: "2000",
-        MAX_PENDING_PER_CLIENT: "2000",
-      },
     });
     try {
       log(
@@ -336,8 +331,7 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
       );
       steadyRun = await steady(server2.wsUrl, server2.pid, live, steadyMs);
     } finally {
-      const code = await server2.stop();
-      if (code !== 0) log(`store: server exited with ${code}`);
+      await server2.stop();
     }
     const serverLog = await Deno.readTextFile(`${dir}/server.log`);
     const stoppedBytes = await sqliteBytes(dbPath);

@@ -7,7 +7,8 @@
  * raises backup_failed, guest_not_backed_up and smart_sectors_growing.
  */
 import assert from "node:assert/strict";
-import { freePort, waitFor } from "./process.ts";
+import { freePort } from "@proxmon/shared/free_port";
+import { waitFor } from "./process.ts";
 import {
   fetchHost,
   ROOT,

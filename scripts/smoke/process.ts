@@ -31,14 +31,6 @@ export function spawnProc(name: string, cmd: string, opts: SpawnOptions): Proc {
   return Object.assign(child, { name, status: child.finished });
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 /**
  * Polls `probe` until it returns something other than undefined, or throws
  * after `timeoutMs` with `what` and the last probe error in the message.

@@ -22,7 +22,7 @@
  */
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Logger } from "@proxmon/shared/logger";
-import { createLogLimiter } from "./log_limiter.ts";
+import { createRateLimitedLog } from "@proxmon/shared/rate_limited_log";
 
 export interface TcpFrontLimits {
   /** a connection must complete its first request head within this */
@@ -113,7 +113,11 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 /** Listens on `hostname:port` and forwards to the upstream port. */
 export function startTcpFront(opts: TcpFrontOptions): TcpFront {
   const { clock, log } = opts;
-  const limited = createLogLimiter((m) => log.warn(m), clock);
+  // Each kind of line (a flood can make thousands a second) at most once
+  // per 10 s, then the count of those suppressed.
+  const limited = createRateLimitedLog<
+    "refused" | "evicted" | "serve" | "accept"
+  >(log, clock, { subject: "connection", limit: 1, windowMs: 10_000 });
   const listener = Deno.listen({
     hostname: opts.hostname,
     port: opts.port,
@@ -170,7 +174,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
 
   function refuse(conn: Deno.TcpConn, why: string) {
     stats.refused++;
-    limited.log("refused", `connection refused: ${why}`);
+    limited.warn("refused", `connection refused: ${why}`);
     conn.write(REFUSAL).catch(() => {}).finally(() => {
       try {
         conn.close();
@@ -264,7 +268,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
         return refuse(conn, `${stats.open} open, the limit`);
       }
       stats.evicted++;
-      limited.log(
+      limited.warn(
         "evicted",
         `${stats.open} connections open, the limit: closing the oldest without a request (${oldest.address})`,
       );
@@ -291,7 +295,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     counts.pending++;
     serve(link).catch((err) => {
       if (!link.closed && !closing) {
-        limited.log("serve", `connection from ${address} failed: ${err}`);
+        limited.warn("serve", `connection from ${address} failed: ${err}`);
       }
       close(link);
     });
@@ -322,7 +326,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
         // EMFILE and friends: the connection stays in the kernel's queue;
         // back off instead of spinning on it.
         stats.acceptErrors++;
-        limited.log("accept", `accepting a connection failed: ${err}`);
+        limited.warn("accept", `accepting a connection failed: ${err}`);
         await new Promise((r) =>
           clock.setTimeout(() => r(null), ACCEPT_BACKOFF_MS)
         );

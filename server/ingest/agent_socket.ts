@@ -24,7 +24,10 @@ import {
   type ServerMessage,
 } from "@proxmon/shared";
 import type { ClientAddressOf } from "../auth/client_address.ts";
-import { type AgentLog, createAgentLog } from "./rate_limited_log.ts";
+import {
+  createRateLimitedLog,
+  type RateLimitedLog,
+} from "@proxmon/shared/rate_limited_log";
 import type { AgentConnection, AgentRegistry } from "./agent_registry.ts";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { ServerConfig } from "../config.ts";
@@ -140,6 +143,17 @@ export type AgentSocketMachineDeps = Omit<
 /** What an error message may carry beside its reason. */
 export type ErrorDetails = Omit<ErrorMessage, "type" | "reason">;
 
+/** What the agent log's lines are about; each kind has its own budget. */
+export type AgentLogKind = "join" | "refusal" | "nack" | "bad_upgrade";
+export type AgentLog = RateLimitedLog<AgentLogKind>;
+
+/** Lines about agents, at most 20 a kind a minute. */
+function createAgentLog(deps: Pick<AgentSocketMachineDeps, "log" | "clock">) {
+  return createRateLimitedLog<AgentLogKind>(deps.log, deps.clock, {
+    subject: "agent",
+  });
+}
+
 /**
  * One socket's state machine. `remote` names the agent in log lines and in
  * the message a replaced agent gets; `agentLog` is shared by the sockets of
@@ -148,7 +162,7 @@ export type ErrorDetails = Omit<ErrorMessage, "type" | "reason">;
 export function createAgentSocket(
   deps: AgentSocketMachineDeps,
   remote: string,
-  agentLog: AgentLog = createAgentLog(deps.log, deps.clock),
+  agentLog: AgentLog = createAgentLog(deps),
 ): AgentSocket {
   const { clock, log, agents, writer, database, events } = deps;
   // The host name the join claimed, for log lines before it is verified.
@@ -398,7 +412,7 @@ export function createAgentSocket(
  */
 export function createAgentSocketRoutes(deps: AgentSocketDeps): Hono {
   const app = new Hono();
-  const agentLog = createAgentLog(deps.log, deps.clock);
+  const agentLog = createAgentLog(deps);
   app.get(
     "/ws",
     async (c, next) => {

@@ -4,6 +4,10 @@
  * binaries are found where the packages install them; without them the
  * tests fail saying which package to install (.ci/run installs both).
  */
+import { freePort } from "@proxmon/shared/free_port";
+
+// Re-exported: the export tests take it from here with the servers.
+export { freePort };
 
 /** Where Debian's packages put the binaries. */
 export const TSDB_BINARIES = {
@@ -27,14 +31,6 @@ export function requireBinary(which: keyof typeof TSDB_BINARIES): string {
     );
   }
   return path;
-}
-
-/** A port nobody listens on right now. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

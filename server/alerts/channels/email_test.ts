@@ -8,19 +8,13 @@ import { resolveAlertsConfig } from "../alerts_config.ts";
 import { buildMessage, type Notice } from "../delivery/message.ts";
 import { BUILTIN_RULES } from "../rules/mod.ts";
 import { sendMessage } from "./mod.ts";
+import { freePort } from "@proxmon/shared/free_port";
 
 // pyenv's python3 may shadow Debian's, which has the aiosmtpd module
 const PYTHON = await Deno.stat("/usr/bin/python3").then(
   () => "/usr/bin/python3",
   () => "python3",
 );
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 interface Smtp extends AsyncDisposable {
   port: number;

@@ -4,7 +4,7 @@
  * run. Opt a guest out with an override (`guest = "101"`, `tag = "lab"`,
  * `enabled = false`).
  */
-import { VmsRuntime } from "@proxmon/shared";
+import { GuestsRuntime } from "@proxmon/shared";
 import { defineRule } from "./rule.ts";
 
 /** PVE locks under which a guest is stopped on purpose. */
@@ -30,7 +30,7 @@ export const guestDown = defineRule({
   compare: "condition",
   defaults: {},
   evaluate(sample, ctx) {
-    const runtime = sample.section("vms_runtime", VmsRuntime);
+    const runtime = sample.section("vms_runtime", GuestsRuntime);
     if (runtime === null) return null;
     return runtime.vms.filter((vm) => !vm.template).map((vm) => {
       const id = String(vm.vmid);
