@@ -452,15 +452,7 @@ Deno.test("backup PATH copies the database while the server runs and ingests; an
   const fast = await sampleFixture("fast");
   const base = Date.now() - 3_600_000; // inside retention, behind the clock
   const send = async (from: number, n: number) => {
-    for (let ref = from; ref < from + n; ref++) {
-      agent.send({
-        type: "sample",
-        ref,
-        interval: "fast",
-        collected_at: new Date(base + ref * 1000).toISOString(),
-        data: fast,
-      });
-    }
+    agent.sendFast(fast, base, from, n);
     for (let i = 0; i < n; i++) assert.equal((await agent.next()).type, "ack");
   };
   await send(0, 50);

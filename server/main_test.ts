@@ -98,15 +98,7 @@ for (const adapter of ["deno", "node"]) {
     );
     assert.equal((await agent.join("pve-01", token)).type, "joined");
     const base = Date.now() - 3_600_000; // inside retention, behind the clock
-    for (let ref = 0; ref < 300; ref++) {
-      agent.send({
-        type: "sample",
-        ref,
-        interval: "fast",
-        collected_at: new Date(base + ref * 1000).toISOString(),
-        data: fast,
-      });
-    }
+    agent.sendFast(fast, base, 0, 300);
     const first = await agent.next();
     assert.equal(first.type, "ack");
     server.signal("SIGTERM");
@@ -237,15 +229,7 @@ Deno.test("after a clean stop (SIGTERM), a copy of proxmon.db alone holds every 
   assert.equal((await agent.join("pve-01", token)).type, "joined");
   const base = Date.now() - 3_600_000; // inside retention, behind the clock
   const count = 200;
-  for (let ref = 0; ref < count; ref++) {
-    agent.send({
-      type: "sample",
-      ref,
-      interval: "fast",
-      collected_at: new Date(base + ref * 1000).toISOString(),
-      data: fast,
-    });
-  }
+  agent.sendFast(fast, base, 0, count);
   const acked = new Set<number>();
   while (acked.size < count) {
     const msg = await agent.next();

@@ -18,7 +18,7 @@ import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { INGEST_TARGETS, OFFERED_PER_SECOND } from "./ingest_bench.ts";
 import { windowStats } from "./load_fleet.ts";
-import type { BenchHost, Phase } from "./load_plan.ts";
+import { type BenchHost, joinFrame, warmupAndSustain } from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
 import { usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
@@ -86,13 +86,7 @@ async function tripDriver(
     await new Promise<void>((resolve, reject) => {
       ws.onopen = () =>
         ws.send(
-          JSON.stringify({
-            type: "join",
-            host: host.name,
-            token: host.token,
-            agent_version: "bench",
-            protocol: 1,
-          }),
+          joinFrame(host),
         );
       ws.onmessage = (ev) => {
         const msg = JSON.parse(ev.data as string);
@@ -178,20 +172,7 @@ async function runOnce(
     logPath: `${dir}/${label}-server.log`,
     env: { ALERTS_FILE: alertsFile },
   });
-  const phases: Phase[] = [
-    {
-      name: "warmup",
-      mode: "rate",
-      durationMs: plan.warmupMs,
-      perSecond: OFFERED_PER_SECOND,
-    },
-    {
-      name: "sustain",
-      mode: "rate",
-      durationMs: plan.sustainMs,
-      perSecond: OFFERED_PER_SECOND,
-    },
-  ];
+  const phases = warmupAndSustain(plan, OFFERED_PER_SECOND);
   const sentAt = new Map<string, number>();
   let before: { samples: number; eval_ms: number } | null = null;
   let after: { samples: number; eval_ms: number } | null = null;
@@ -203,7 +184,6 @@ async function runOnce(
       generators: plan.generators,
       phases,
       payloadPath,
-      baseCollectedAtMs: Date.now(),
       workDir: dir,
       label: `alerts-${label}`,
       drainMs: plan.drainMs,

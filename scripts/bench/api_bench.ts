@@ -7,9 +7,7 @@
  */
 import type { ApiClientPlan, ApiRoundResult } from "./api_client.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
-import { pumpToFile } from "./child_log.ts";
-import { lines, writeJsonLine } from "./lines.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { spawnJsonLineChild } from "./lines.ts";
 import {
   DEFAULT_INTERVALS,
   preloadDatabase,
@@ -84,20 +82,15 @@ export function historyPath(
 }
 
 async function runClient(plan: ApiClientPlan, logPath: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "scripts/bench/api_client.ts"],
-    cwd: REPO_ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const pump = pumpToFile([child.stderr], logPath);
-  const w = child.stdin.getWriter();
-  await writeJsonLine(w, plan);
-  await w.close();
-  const out = await lines(child.stdout).next();
-  const status = await child.status;
-  await pump;
+  const client = await spawnJsonLineChild(
+    "scripts/bench/api_client.ts",
+    plan,
+    logPath,
+  );
+  await client.stdin.close();
+  const out = await client.events.next();
+  const status = await client.child.status;
+  await client.logged;
   if (out.done || !status.success) {
     throw new Error(`api client failed (exit ${status.code}), see ${logPath}`);
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BENCH_USAGE, parseBenchArgs } from "./bench_args.ts";
+import { BENCH_USAGE, BENCHES, parseBenchArgs } from "./bench_args.ts";
 
 Deno.test("parseBenchArgs() reads benchmarks and options in any order", () => {
   assert.deepEqual(
@@ -17,16 +17,7 @@ Deno.test("parseBenchArgs() reads benchmarks and options in any order", () => {
   assert.deepEqual(parseBenchArgs(["all", "--json", "out.json"]), {
     ok: true,
     args: {
-      benches: [
-        "ingest",
-        "api",
-        "agent",
-        "retention",
-        "edges",
-        "remote-write",
-        "store",
-        "alerts",
-      ],
+      benches: [...BENCHES],
       quick: false,
       adapters: ["deno", "node"],
       jsonPath: "out.json",

@@ -19,18 +19,10 @@ import {
   startServer,
   startSimulatedNode,
 } from "../smoke/stack.ts";
+import { TOOLS } from "../fake_node/answer.ts";
 import { readProc } from "./proc_stats.ts";
 
 const TARGET_S_PER_MIN = 3; // the pvesh-fallback target (issue 11)
-const TOOLS = [
-  "pvesh",
-  "zpool",
-  "zfs",
-  "pveversion",
-  "apt",
-  "smartctl",
-  "sensors",
-];
 
 /** Whether a logged command line belongs to the issue-17 collectors. */
 export function isHealthCall(line: string): boolean {
@@ -49,6 +41,7 @@ async function main(minutes: number): Promise<number> {
   await Deno.writeTextFile(log, "");
   const wrap = `${dir}/wrap`;
   await Deno.mkdir(wrap);
+  // every tool the fake node has, wrapped to log its command line
   for (const tool of TOOLS) {
     await Deno.writeTextFile(
       `${wrap}/${tool}`,

@@ -15,7 +15,7 @@ import {
   type WindowStats,
   windowStats,
 } from "./load_fleet.ts";
-import type { Phase } from "./load_plan.ts";
+import { type Phase, warmupAndSustain } from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
 import { totalCpuOver, usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
@@ -116,20 +116,8 @@ async function runAdapter(
     adapter,
     logPath: `${dir}/ingest-${adapter}-server.log`,
   });
-  const rate = OFFERED_PER_SECOND;
   const phases: Phase[] = [
-    {
-      name: "warmup",
-      mode: "rate",
-      durationMs: plan.warmupMs,
-      perSecond: rate,
-    },
-    {
-      name: "sustain",
-      mode: "rate",
-      durationMs: plan.sustainMs,
-      perSecond: rate,
-    },
+    ...warmupAndSustain(plan, OFFERED_PER_SECOND),
     {
       name: "saturate",
       mode: "window",
@@ -145,7 +133,6 @@ async function runAdapter(
       generators: plan.generators,
       phases,
       payloadPath,
-      baseCollectedAtMs: Date.now(),
       workDir: dir,
       label: `ingest-${adapter}`,
       drainMs: plan.drainMs,

@@ -9,9 +9,7 @@ import type {
   StartCommand,
   StopCommand,
 } from "./load_plan.ts";
-import { pumpToFile } from "./child_log.ts";
-import { lines, writeJsonLine } from "./lines.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { spawnJsonLineChild, writeJsonLine } from "./lines.ts";
 import { type Distribution, distribution } from "./stats.ts";
 
 export interface ReadyInfo {
@@ -39,17 +37,11 @@ export async function launchFleet(
   readyTimeoutMs = 180_000,
 ): Promise<Fleet> {
   const procs = await Promise.all(configs.map(async (cfg, i) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "scripts/bench/load_generator.ts"],
-      cwd: REPO_ROOT,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    pumpToFile([child.stderr], logPathFor(i));
-    const stdin = child.stdin.getWriter();
-    const events = lines(child.stdout);
-    await writeJsonLine(stdin, cfg);
+    const { child, stdin, events } = await spawnJsonLineChild(
+      "scripts/bench/load_generator.ts",
+      cfg,
+      logPathFor(i),
+    );
     return { child, stdin, events, logPath: logPathFor(i) };
   }));
   const kill = () => {

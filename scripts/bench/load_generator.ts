@@ -8,14 +8,15 @@
  *   stdout one "ready" event once every connection has joined, then one
  *          "result" event after the plan and the drain
  */
-import type {
-  BenchHost,
-  GeneratorConfig,
-  GeneratorEvent,
-  GeneratorResult,
-  Phase,
-  StartCommand,
-  StopCommand,
+import {
+  type BenchHost,
+  type GeneratorConfig,
+  type GeneratorEvent,
+  type GeneratorResult,
+  joinFrame,
+  type Phase,
+  type StartCommand,
+  type StopCommand,
 } from "./load_plan.ts";
 import { lines } from "./lines.ts";
 
@@ -76,13 +77,7 @@ function join(
       reject(new Error(`${host.name}: no joined within 30 s`));
     }, 30_000);
     ws.onopen = () => {
-      ws.send(JSON.stringify({
-        type: "join",
-        host: host.name,
-        token: host.token,
-        agent_version: "bench",
-        protocol: 1,
-      }));
+      ws.send(joinFrame(host));
     };
     ws.onmessage = (ev) => {
       const msg = JSON.parse(ev.data as string);

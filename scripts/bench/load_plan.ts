@@ -2,10 +2,23 @@
  * What the bench driver tells a load-generator process to do, and what the
  * generator reports back. Both sides import these types.
  */
+import { type JoinMessage, PROTOCOL_VERSION } from "@proxmon/shared";
 
 export interface BenchHost {
   name: string;
   token: string;
+}
+
+/** The join frame a bench agent opens its connection with. */
+export function joinFrame(host: BenchHost): string {
+  const join: JoinMessage = {
+    type: "join",
+    host: host.name,
+    token: host.token,
+    agent_version: "bench",
+    protocol: PROTOCOL_VERSION,
+  };
+  return JSON.stringify(join);
 }
 
 /**
@@ -17,6 +30,20 @@ export interface BenchHost {
 export type Phase =
   | { name: string; mode: "rate"; durationMs: number; perSecond: number }
   | { name: string; mode: "window"; durationMs: number; inFlight: number };
+
+/**
+ * The usual plan: a warm-up at `perSecond`, then the measured stretch
+ * ("sustain") at the same rate.
+ */
+export function warmupAndSustain(
+  plan: { warmupMs: number; sustainMs: number },
+  perSecond: number,
+): Phase[] {
+  return [
+    { name: "warmup", mode: "rate", durationMs: plan.warmupMs, perSecond },
+    { name: "sustain", mode: "rate", durationMs: plan.sustainMs, perSecond },
+  ];
+}
 
 export interface GeneratorConfig {
   wsUrl: string;

@@ -16,7 +16,8 @@ export interface LoadRunOptions {
   /** per-process rates are the given totals divided by `generators` */
   phases: Phase[];
   payloadPath: string;
-  baseCollectedAtMs: number;
+  /** collected_at of the first sample; now unless given */
+  baseCollectedAtMs?: number;
   workDir: string;
   label: string;
   drainMs: number;
@@ -65,7 +66,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRun> {
       wsUrl: opts.server.wsUrl,
       hosts,
       payloadPath: opts.payloadPath,
-      baseCollectedAtMs: opts.baseCollectedAtMs,
+      baseCollectedAtMs: opts.baseCollectedAtMs ?? Date.now(),
       phases: opts.phases.map(perProcess),
       maxInFlight: 50,
       drainMs: opts.drainMs,

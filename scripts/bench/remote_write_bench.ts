@@ -15,7 +15,7 @@ import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { INGEST_TARGETS, OFFERED_PER_SECOND } from "./ingest_bench.ts";
 import { ackCount, windowStats } from "./load_fleet.ts";
-import type { Phase } from "./load_plan.ts";
+import { warmupAndSustain } from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
 import { usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
@@ -94,20 +94,7 @@ export async function runRemoteWriteBench(
       });
       return head.rows;
     };
-    const phases: Phase[] = [
-      {
-        name: "warmup",
-        mode: "rate",
-        durationMs: plan.warmupMs,
-        perSecond: OFFERED_PER_SECOND,
-      },
-      {
-        name: "sustain",
-        mode: "rate",
-        durationMs: plan.sustainMs,
-        perSecond: OFFERED_PER_SECOND,
-      },
-    ];
+    const phases = warmupAndSustain(plan, OFFERED_PER_SECOND);
     let run;
     let drainS: number | null = null;
     let vmPoints = 0;
@@ -127,7 +114,6 @@ export async function runRemoteWriteBench(
         generators: 2,
         phases,
         payloadPath,
-        baseCollectedAtMs: Date.now(),
         workDir: dir,
         label: "remote-write",
         drainMs: 15_000,

@@ -182,7 +182,6 @@ export async function runRetentionBench(
             plan.afterMs,
         }],
         payloadPath,
-        baseCollectedAtMs: Date.now(),
         workDir: dir,
         label: "retention",
         drainMs: 15_000,

@@ -25,7 +25,7 @@ import { metricSpec } from "../../server/store/series_catalog.ts";
 import { writeSeriesHistory } from "../../server/store/backfill.ts";
 import { intervalOfSeries } from "../../server/store/compaction.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
-import type { BenchHost } from "./load_plan.ts";
+import { type BenchHost, joinFrame } from "./load_plan.ts";
 import { startFleetServer } from "./server_process.ts";
 import { hostStream, prng } from "./store_samples.ts";
 import { type Figure, targetFigure } from "./figure.ts";
@@ -61,14 +61,7 @@ class Agent {
     const a = new Agent();
     a.ws = new WebSocket(wsUrl);
     await new Promise<void>((resolve, reject) => {
-      a.ws.onopen = () =>
-        a.ws.send(JSON.stringify({
-          type: "join",
-          host: host.name,
-          token: host.token,
-          agent_version: "bench",
-          protocol: 1,
-        }));
+      a.ws.onopen = () => a.ws.send(joinFrame(host));
       a.ws.onerror = () => reject(new Error(`${host.name}: socket error`));
       a.ws.onmessage = (ev) => {
         const msg = JSON.parse(String(ev.data));

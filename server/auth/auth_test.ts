@@ -12,7 +12,12 @@ import {
 } from "./client_address.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
 import { createApiToken } from "./api_tokens.ts";
-import { type AuthConfig, createAuth, safeNext } from "./auth.tsx";
+import {
+  type AuthConfig,
+  type AuthDeps,
+  createAuth,
+  safeNext,
+} from "./auth.tsx";
 
 // A cheap scrypt cost keeps the suite fast; the format is the real one.
 const PASSWORD = "correct horse";
@@ -282,6 +287,20 @@ const attempt = (
     { remoteAddr: { hostname: ip } },
   );
 
+/**
+ * Just the login routes over `database`, with the test password and a fake
+ * clock unless `deps` says otherwise.
+ */
+function loginRoutes(database: Database, deps: Partial<AuthDeps> = {}): Hono {
+  const auth = createAuth({
+    database,
+    clock: fakeClock(1_700_000_000_000),
+    config: { dashboardPasswordHash: HASH, sessionSecret: SECRET },
+    ...deps,
+  });
+  return new Hono().route("/", auth.routes);
+}
+
 /** The real check, counting calls and how many run at once. */
 function countingVerify() {
   const seen = { calls: 0, running: 0, maxRunning: 0 };
@@ -300,13 +319,7 @@ function countingVerify() {
 Deno.test("40 parallel attempts from one client: the right password as the 6th does not log in, and at most 5 are checked", async () => {
   await using tmp = await openTempDatabase();
   const { seen, verify } = countingVerify();
-  const auth = createAuth({
-    database: tmp.database,
-    clock: fakeClock(1_700_000_000_000),
-    config: { dashboardPasswordHash: HASH, sessionSecret: SECRET },
-    verify,
-  });
-  const app = new Hono().route("/", auth.routes);
+  const app = loginRoutes(tmp.database, { verify });
   const results = await Promise.all(
     Array.from(
       { length: 40 },
@@ -329,13 +342,7 @@ Deno.test("40 parallel attempts from one client: the right password as the 6th d
 Deno.test("parallel attempts from many clients: only a few scrypt checks run at once", async () => {
   await using tmp = await openTempDatabase();
   const { seen, verify } = countingVerify();
-  const auth = createAuth({
-    database: tmp.database,
-    clock: fakeClock(1_700_000_000_000),
-    config: { dashboardPasswordHash: HASH, sessionSecret: SECRET },
-    verify,
-  });
-  const app = new Hono().route("/", auth.routes);
+  const app = loginRoutes(tmp.database, { verify });
   const results = await Promise.all(
     Array.from({ length: 30 }, (_, i) => attempt(app, "x", `10.1.0.${i}`)),
   );
@@ -350,13 +357,10 @@ Deno.test("parallel attempts from many clients: only a few scrypt checks run at 
 Deno.test("failures are also limited globally, with a higher cap", async () => {
   await using tmp = await openTempDatabase();
   const clock = fakeClock(1_700_000_000_000);
-  const auth = createAuth({
-    database: tmp.database,
+  const app = loginRoutes(tmp.database, {
     clock,
-    config: { dashboardPasswordHash: HASH, sessionSecret: SECRET },
     globalLimiter: createLoginLimiter({ now: clock.now, maxFailures: 12 }),
   });
-  const app = new Hono().route("/", auth.routes);
   // 12 clients, one failure each: no client is at its own limit...
   for (let i = 0; i < 12; i++) {
     assert.equal((await attempt(app, "x", `10.2.0.${i}`)).status, 401);
@@ -370,16 +374,12 @@ Deno.test("failures are also limited globally, with a higher cap", async () => {
 
 Deno.test("TRUSTED_PROXIES: only a trusted peer's X-Forwarded-For picks the client", async () => {
   await using tmp = await openTempDatabase();
-  const auth = createAuth({
-    database: tmp.database,
-    clock: fakeClock(1_700_000_000_000),
-    config: { dashboardPasswordHash: HASH, sessionSecret: SECRET },
+  const app = loginRoutes(tmp.database, {
     clientAddress: createClientAddress(
       peerAddress(getConnInfo),
       trustedProxyList(["10.9.0.0/16", "::1"]),
     ),
   });
-  const app = new Hono().route("/", auth.routes);
   // Behind the proxy, one user's failures do not lock out another user.
   for (let i = 0; i < 5; i++) {
     assert.equal((await attempt(app, "x", "10.9.0.1", "1.2.3.4")).status, 401);

@@ -7,12 +7,36 @@ import { readTier } from "./series_read.ts";
 import { listSeries } from "./series_query.ts";
 import { openDatabase } from "./client.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
-import { cpuAt, fillFast } from "../testing/series_samples.ts";
+import {
+  cpuAt,
+  fillFast,
+  type FillOptions,
+} from "../testing/series_samples.ts";
 import { sampleFixture } from "../testing/samples.ts";
 
 const T0 = Date.UTC(2026, 3, 20); // a day boundary
 const HOUR = 3_600_000;
 const cpu = { kind: "host" as const, object: "", metric: "cpu" };
+
+/**
+ * A temporary database with host pve-01 and fast samples from T0 (see
+ * fillFast); `times` are the samples' times.
+ */
+async function hostWithSamples(fill: Omit<FillOptions, "hostId" | "fromMs">) {
+  const tmp = await openTempDatabase();
+  try {
+    const { host } = await createHost(tmp.database, "pve-01", T0);
+    const times = await fillFast(tmp.database, {
+      hostId: host.id,
+      fromMs: T0,
+      ...fill,
+    });
+    return Object.assign(tmp, { host, times });
+  } catch (err) {
+    await tmp[Symbol.asyncDispose]();
+    throw err;
+  }
+}
 
 async function hostCpu(
   database: Parameters<typeof readTier>[0],
@@ -30,15 +54,11 @@ async function hostCpu(
 }
 
 Deno.test("compactHead() moves closed windows into blocks and the points read back the same", async () => {
-  await using tmp = await openTempDatabase();
-  const { database } = tmp;
-  const { host } = await createHost(database, "pve-01", T0);
-  const times = await fillFast(database, {
-    hostId: host.id,
-    fromMs: T0,
+  await using tmp = await hostWithSamples({
     count: 5 * 360,
     stepMs: 10_000,
   });
+  const { database, host, times } = tmp;
   const expected = times.map((t, i) => [t, cpuAt(i)]);
   assert.deepEqual(await hostCpu(database, host.id), expected);
   const now = T0 + 5 * HOUR + 10 * 60_000;
@@ -61,15 +81,11 @@ Deno.test("compactHead() moves closed windows into blocks and the points read ba
 });
 
 Deno.test("compactHead() merges a late sample into its window's block", async () => {
-  await using tmp = await openTempDatabase();
-  const { database } = tmp;
-  const { host } = await createHost(database, "pve-01", T0);
-  const times = await fillFast(database, {
-    hostId: host.id,
-    fromMs: T0,
+  await using tmp = await hostWithSamples({
     count: 100,
     stepMs: 20_000,
   });
+  const { database, host, times } = tmp;
   await compactHead(database, T0 + 3 * HOUR);
   const late = await sampleFixture("fast");
   late.host.cpu_percent = 55.5;
@@ -101,18 +117,14 @@ Deno.test("compactHead() merges a late sample into its window's block", async ()
 });
 
 Deno.test("buildRollups() makes 1-minute and hourly blocks that answer like the raw points", async () => {
-  await using tmp = await openTempDatabase();
-  const { database } = tmp;
-  const { host } = await createHost(database, "pve-01", T0);
   // 8 days, a sample every 150 s (sparser than the agent, to keep the test
   // short): hourly entries then average 24 one-minute entries
-  await fillFast(database, {
-    hostId: host.id,
-    fromMs: T0,
+  await using tmp = await hostWithSamples({
     count: 8 * 24 * 24,
     stepMs: 150_000,
     batch: 500,
   });
+  const { database, host } = tmp;
   const now = T0 + 8 * 24 * HOUR + HOUR;
   const q = (tier?: "raw" | "1m" | "1h") =>
     querySeries(database, {
@@ -168,16 +180,12 @@ Deno.test("buildRollups() makes 1-minute and hourly blocks that answer like the 
  * once, in the head or in a block, and that compaction finishes afterwards.
  */
 Deno.test("a compaction killed at any moment loses and doubles nothing", async () => {
-  await using tmp = await openTempDatabase();
-  const { database } = tmp;
-  const { host } = await createHost(database, "pve-01", T0);
-  const times = await fillFast(database, {
-    hostId: host.id,
-    fromMs: T0,
+  await using tmp = await hostWithSamples({
     count: 12 * 360,
     stepMs: 10_000,
     batch: 500,
   });
+  const { database, host, times } = tmp;
   const expected = times.map((t, i) => [t, cpuAt(i)]);
   const now = T0 + 14 * HOUR;
   const child =

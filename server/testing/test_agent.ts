@@ -51,6 +51,22 @@ export class TestAgent {
     );
   }
 
+  /**
+   * Sends fast samples of `data` with refs `fromRef` to `fromRef + count - 1`,
+   * ref r collected at `baseMs + r` seconds.
+   */
+  sendFast(data: unknown, baseMs: number, fromRef: number, count: number) {
+    for (let ref = fromRef; ref < fromRef + count; ref++) {
+      this.send({
+        type: "sample",
+        ref,
+        interval: "fast",
+        collected_at: new Date(baseMs + ref * 1000).toISOString(),
+        data,
+      });
+    }
+  }
+
   /** The next message from the server; fails after `timeoutMs`. */
   next(timeoutMs = 3000): Promise<Reply> {
     const queued = this.#inbox.shift();

@@ -99,6 +99,29 @@ function spawn(path: string, args: string[], logPath: string) {
   return { child, stop };
 }
 
+/**
+ * Spawns the binary listening on `port` and waits until `readyPath`
+ * answers 200; stops it again if it does not get there.
+ */
+async function spawnReady(
+  what: string,
+  path: string,
+  args: string[],
+  logPath: string,
+  port: number,
+  readyPath: string,
+): Promise<TsdbProcess> {
+  const { child, stop } = spawn(path, args, logPath);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilOk(`${url}${readyPath}`, child, what);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, port, stop, [Symbol.asyncDispose]: stop };
+}
+
 export interface PrometheusOptions {
   dir: string;
   /** host:port of the proxmon to scrape */
@@ -135,25 +158,23 @@ export async function startPrometheus(
     "",
   ].join("\n");
   await Deno.writeTextFile(`${opts.dir}/prometheus.yml`, config);
-  const { child, stop } = spawn(bin, [
-    `--config.file=${opts.dir}/prometheus.yml`,
-    `--storage.tsdb.path=${opts.dir}/prometheus-data`,
-    `--web.listen-address=127.0.0.1:${port}`,
-  ], `${opts.dir}/prometheus`);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntilOk(`${url}/-/ready`, child, "prometheus");
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    url,
+  const started = await spawnReady(
+    "prometheus",
+    bin,
+    [
+      `--config.file=${opts.dir}/prometheus.yml`,
+      `--storage.tsdb.path=${opts.dir}/prometheus-data`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    `${opts.dir}/prometheus`,
     port,
-    stop,
+    "/-/ready",
+  );
+  return {
+    ...started,
     async query(promql) {
       const res = await fetch(
-        `${url}/api/v1/query?query=${encodeURIComponent(promql)}`,
+        `${started.url}/api/v1/query?query=${encodeURIComponent(promql)}`,
       );
       const body = await res.json();
       if (body.status !== "success") {
@@ -161,7 +182,6 @@ export async function startPrometheus(
       }
       return body.data.result;
     },
-    [Symbol.asyncDispose]: stop,
   };
 }
 
@@ -183,23 +203,22 @@ export async function startVictoriaMetrics(
 ): Promise<VictoriaMetricsProcess> {
   const bin = requireBinary("victoriaMetrics");
   const port = opts.port ?? freePort();
-  const { child, stop } = spawn(bin, [
-    `-storageDataPath=${opts.dataDir}`,
-    `-httpListenAddr=127.0.0.1:${port}`,
-    "-retentionPeriod=100y",
-    ...(opts.args ?? []),
-  ], opts.logPath);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntilOk(`${url}/health`, child, "victoria-metrics");
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    url,
+  const started = await spawnReady(
+    "victoria-metrics",
+    bin,
+    [
+      `-storageDataPath=${opts.dataDir}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      "-retentionPeriod=100y",
+      ...(opts.args ?? []),
+    ],
+    opts.logPath,
     port,
-    stop,
+    "/health",
+  );
+  const { url } = started;
+  return {
+    ...started,
     async exportSeries(match) {
       // Recent rows sit in memory for a few seconds; flush so export sees them.
       await (await fetch(`${url}/internal/force_flush`)).body?.cancel();
@@ -210,6 +229,5 @@ export async function startVictoriaMetrics(
       if (!res.ok) throw new Error(`export failed: ${res.status} ${text}`);
       return text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
     },
-    [Symbol.asyncDispose]: stop,
   };
 }

@@ -4,27 +4,14 @@
  */
 import * as assert from "node:assert/strict";
 import { resolveAlertsConfig } from "../alerts_config.ts";
-import { buildMessage, type Notice } from "../delivery/message.ts";
+import { buildMessage } from "../delivery/message.ts";
+import { POOL_DEGRADED_NOTICE } from "../testing/notice.ts";
 import { BUILTIN_RULES } from "../rules/mod.ts";
 import { startReceiver } from "../testing/receiver.ts";
 import { sendMessage } from "./mod.ts";
 import { signBody } from "./webhook.ts";
 
-const notice: Notice = {
-  kind: "firing",
-  rule: "pool_unhealthy",
-  state: "firing",
-  severity: "crit",
-  host: "pve-lab",
-  object: "tank",
-  object_kind: "pool",
-  label: "tank",
-  summary: "pool tank is DEGRADED (1 of 3 vdevs not online)",
-  value: "DEGRADED",
-  started_at: "2026-06-01T12:00:10.000Z",
-  resolved_at: null,
-  url: "https://monitor.example/hosts/pve-lab",
-};
+const notice = POOL_DEGRADED_NOTICE;
 const message = buildMessage([notice], 0, "https://monitor.example");
 
 const channel = (toml: string) =>

@@ -5,7 +5,7 @@
  */
 import { HostMetrics } from "@proxmon/shared";
 import { memUsedBytes } from "../../host_state.ts";
-import { defineRule, percent } from "./rule.ts";
+import { percentAboveRule } from "./rule.ts";
 
 /**
  * Memory used by processes, percent of total, by the one definition in
@@ -19,23 +19,17 @@ export function processMemoryPercent(host: HostMetrics): number | null {
     : (used / total) * 100;
 }
 
-export const hostMemory = defineRule({
+export const hostMemory = percentAboveRule({
   id: "host_memory",
   description:
     "memory used by processes (without the ZFS ARC, percent) stays at or above warn / crit",
-  intervals: ["fast"],
-  compare: "above",
   defaults: { warn: 90, crit: 95, hysteresis: 5, forMs: 15 * 60_000 },
-  evaluate(sample) {
-    const host = sample.section("host", HostMetrics);
-    if (host === null) return null;
-    const used = processMemoryPercent(host);
-    return [{
-      kind: "host",
-      object: null,
-      value: used,
-      shown: used === null ? "unknown" : percent(used),
-      summary: `memory (without ARC) at ${used === null ? "?" : percent(used)}`,
-    }];
-  },
+  section: "host",
+  schema: HostMetrics,
+  read: (host) => [{
+    kind: "host",
+    object: null,
+    value: processMemoryPercent(host),
+    summary: (shown) => `memory (without ARC) at ${shown}`,
+  }],
 });

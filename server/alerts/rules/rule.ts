@@ -194,3 +194,48 @@ export function ruleSample(
 
 /** "92 %" with at most one decimal. */
 export const percent = (n: number): string => `${Math.round(n * 10) / 10} %`;
+
+/** One object a percent rule measured, and how its summary reads. */
+export interface PercentReading {
+  kind: ObjectKind;
+  /** see Selector.object */
+  object: string | null;
+  /** percent; null when unknown now */
+  value: number | null;
+  /** the summary line, given the value as shown ("92 %", or "?") */
+  summary(shown: string): string;
+}
+
+/**
+ * A rule on a percentage read from one section of the fast sample, bad at
+ * or above warn / crit. `read` gives each object's reading; the rule shows
+ * the value as "92 %", or "unknown" (and "?" in the summary) when null.
+ */
+export function percentAboveRule<T>(def: {
+  id: string;
+  description: string;
+  defaults: RuleDef["defaults"];
+  /** the payload key and its schema in shared/samples.ts */
+  section: string;
+  schema: v.GenericSchema<unknown, T>;
+  read(section: T): PercentReading[];
+}): RuleDef {
+  return defineRule({
+    id: def.id,
+    description: def.description,
+    intervals: ["fast"],
+    compare: "above",
+    defaults: def.defaults,
+    evaluate(sample) {
+      const section = sample.section(def.section, def.schema);
+      if (section === null) return null;
+      return def.read(section).map(({ kind, object, value, summary }) => ({
+        kind,
+        object,
+        value,
+        shown: value === null ? "unknown" : percent(value),
+        summary: summary(value === null ? "?" : percent(value)),
+      }));
+    },
+  });
+}
