@@ -1,7 +1,8 @@
 /**
  * A throwaway certificate authority and a server certificate for 127.0.0.1
  * and localhost, made with openssl, as PVE makes pve-root-ca.pem and
- * pve-ssl.pem: for loopback HTTPS fakes of the PVE API.
+ * pve-ssl.pem: for loopback HTTPS fakes of the PVE API, and for the
+ * server's SMTP channel tests.
  */
 
 export interface TestTls {
@@ -11,6 +12,9 @@ export interface TestTls {
   /** The server's certificate and key (PEM), for Deno.serve. */
   cert: string;
   key: string;
+  /** The same as files, for servers that take paths. */
+  certFile: string;
+  keyFile: string;
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
@@ -92,5 +96,7 @@ export async function makeTestTls(
     caPem: await Deno.readTextFile(`${dir}/ca.pem`),
     cert: await Deno.readTextFile(`${dir}/server.pem`),
     key: await Deno.readTextFile(`${dir}/server.key`),
+    certFile: `${dir}/server.pem`,
+    keyFile: `${dir}/server.key`,
   };
 }

@@ -23,6 +23,7 @@ import { readTier } from "../../server/store/series_read.ts";
 import { bucketize, type Rollup } from "../../server/store/rollup.ts";
 import { metricSpec } from "../../server/store/series_catalog.ts";
 import { writeSeriesHistory } from "../../server/store/backfill.ts";
+import { readHostCpu } from "../../server/testing/series_samples.ts";
 import { intervalOfSeries } from "../../server/store/compaction.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
 import { type BenchHost, joinFrame } from "./load_plan.ts";
@@ -342,19 +343,8 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
       const lost: number[] = [];
       for (const h of [...paced, ...ceiling]) {
         const host = (await findHost(database, h.name))!;
-        const [cpu] = await listSeries(database, host.id, {
-          kind: "host",
-          object: "",
-          metric: "cpu",
-        });
-        const r = (await readTier(
-          database,
-          { hostId: host.id, interval: "fast", ids: [cpu.id] },
-          0,
-          dayStart,
-          dayEnd,
-        )).get(cpu.id)!;
-        lost.push(hours * 360 - r.t.length);
+        const points = await readHostCpu(database, host.id, dayStart, dayEnd);
+        lost.push(hours * 360 - points.length);
       }
       const hostDays = (2 * replayHosts * hours) / 24 +
         steadyHosts * steadyMs / DAY;

@@ -3,7 +3,6 @@ import { createHost } from "./hosts.ts";
 import { headSamples, recordSamples } from "./sample_store.ts";
 import { buildRollups, compactHead } from "./compaction.ts";
 import { querySeries } from "./series_query.ts";
-import { readTier } from "./series_read.ts";
 import { listSeries } from "./series_query.ts";
 import { openDatabase } from "./client.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
@@ -11,6 +10,7 @@ import {
   cpuAt,
   fillFast,
   type FillOptions,
+  readHostCpu,
 } from "../testing/series_samples.ts";
 import { sampleFixture } from "../testing/samples.ts";
 
@@ -38,21 +38,6 @@ async function hostWithSamples(fill: Omit<FillOptions, "hostId" | "fromMs">) {
   }
 }
 
-async function hostCpu(
-  database: Parameters<typeof readTier>[0],
-  hostId: number,
-) {
-  const [s] = await listSeries(database, hostId, cpu);
-  const r = (await readTier(
-    database,
-    { hostId, interval: "fast", ids: [s.id] },
-    0,
-    0,
-    Number.MAX_SAFE_INTEGER,
-  )).get(s.id)!;
-  return r.t.map((t, i) => [t, r.avg[i] / 100]);
-}
-
 Deno.test("compactHead() moves closed windows into blocks and the points read back the same", async () => {
   await using tmp = await hostWithSamples({
     count: 5 * 360,
@@ -60,14 +45,14 @@ Deno.test("compactHead() moves closed windows into blocks and the points read ba
   });
   const { database, host, times } = tmp;
   const expected = times.map((t, i) => [t, cpuAt(i)]);
-  assert.deepEqual(await hostCpu(database, host.id), expected);
+  assert.deepEqual(await readHostCpu(database, host.id), expected);
   const now = T0 + 5 * HOUR + 10 * 60_000;
   const r = await compactHead(database, now, { graceMs: 5 * 60_000 });
   // windows 00-02 and 02-04 are closed; 04-06 is still open
   assert.equal(r.windows, 2);
   assert.equal(r.samples, 4 * 360);
   assert.equal((await headSamples(database)).length, 360);
-  assert.deepEqual(await hostCpu(database, host.id), expected);
+  assert.deepEqual(await readHostCpu(database, host.id), expected);
   // compacting again moves nothing
   assert.equal((await compactHead(database, now)).samples, 0);
   const size = await database.client.execute(
@@ -109,7 +94,7 @@ Deno.test("compactHead() merges a late sample into its window's block", async ()
     data: replay,
   }], T0);
   await compactHead(database, T0 + 3 * HOUR);
-  const got = await hostCpu(database, host.id);
+  const got = await readHostCpu(database, host.id);
   assert.equal(got.length, 101);
   assert.deepEqual(got[1], [at, 55.5]);
   assert.deepEqual(got[4], [times[3], cpuAt(3)]);
@@ -214,7 +199,7 @@ Deno.test("a compaction killed at any moment loses and doubles nothing", async (
     const reopened = await openDatabase(tmp.url);
     try {
       assert.deepEqual(
-        await hostCpu(reopened, host.id),
+        await readHostCpu(reopened, host.id),
         expected,
         `round ${round}`,
       );
@@ -228,7 +213,7 @@ Deno.test("a compaction killed at any moment loses and doubles nothing", async (
   );
   await compactHead(database, now);
   await buildRollups(database, now);
-  assert.deepEqual(await hostCpu(database, host.id), expected);
+  assert.deepEqual(await readHostCpu(database, host.id), expected);
   assert.equal(
     (await headSamples(database)).filter((s) =>
       s.collectedAtMs < T0 + 12 * HOUR

@@ -4,13 +4,12 @@ import { openDatabase } from "./client.ts";
 import { findHost } from "./hosts.ts";
 import { importLegacyMetrics } from "./legacy_import.ts";
 import { latestSample } from "./sample_store.ts";
-import { listSeries } from "./series_query.ts";
-import { readTier } from "./series_read.ts";
 import { queryStateChanges } from "./state_changes.ts";
 import { loadHistory } from "./history.ts";
 import { resolveServerConfig } from "../config.ts";
 import { memoryLogger } from "@proxmon/shared/logger";
 import { startServer } from "../server.ts";
+import { readHostCpu } from "../testing/series_samples.ts";
 
 const FIXTURE = new URL("../../fixtures/db/v1_store.db.gz", import.meta.url);
 const T0 = Date.UTC(2026, 3, 20, 9);
@@ -64,20 +63,8 @@ Deno.test("importLegacyMetrics() turns a first-version database into series, sta
         r.name === name && r.interval_type === "fast"
       );
       // every CPU reading is there, at its time
-      const [cpu] = await listSeries(database, host.id, {
-        kind: "host",
-        object: "",
-        metric: "cpu",
-      });
-      const got = (await readTier(
-        database,
-        { hostId: host.id, interval: "fast", ids: [cpu.id] },
-        0,
-        0,
-        Number.MAX_SAFE_INTEGER,
-      )).get(cpu.id)!;
       assert.deepEqual(
-        got.t.map((t, i) => [t, got.avg[i] / 100]),
+        await readHostCpu(database, host.id),
         fast.map((r: Row) => [
           Number(r.collected_at),
           JSON.parse(String(r.payload)).host.cpu_percent,

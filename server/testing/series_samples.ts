@@ -6,6 +6,8 @@
  */
 import type { Database } from "../store/client.ts";
 import { recordSamples } from "../store/sample_store.ts";
+import { listSeries } from "../store/series_query.ts";
+import { readTier } from "../store/series_read.ts";
 import { sampleFixture } from "./samples.ts";
 
 /** The host CPU percent of sample i: distinct for every i below 100,000. */
@@ -49,4 +51,29 @@ export async function fillFast(
     await recordSamples(database, samples, o.fromMs);
   }
   return times;
+}
+
+/**
+ * A host's stored fast CPU points as [unix ms, percent], from `fromMs` up
+ * to `toMs`; every point there is unless the range says otherwise.
+ */
+export async function readHostCpu(
+  database: Database,
+  hostId: number,
+  fromMs = 0,
+  toMs = Number.MAX_SAFE_INTEGER,
+): Promise<[number, number][]> {
+  const [cpu] = await listSeries(database, hostId, {
+    kind: "host",
+    object: "",
+    metric: "cpu",
+  });
+  const r = (await readTier(
+    database,
+    { hostId, interval: "fast", ids: [cpu.id] },
+    0,
+    fromMs,
+    toMs,
+  )).get(cpu.id)!;
+  return r.t.map((t, i) => [t, r.avg[i] / 100]);
 }

@@ -363,6 +363,15 @@ function pressure(
   return out;
 }
 
+/** The fields qemu and lxc status end with: pid while up, template, tags. */
+function processFields(g: GuestModel, up: boolean) {
+  return {
+    pid: up ? 1000 + (hash32(`pid${g.vmid}`) % 60000) : undefined,
+    template: g.template ? 1 : undefined,
+    tags: tagText(g),
+  };
+}
+
 function qemuStatus(model: NodeModel, g: GuestModel, now: number): JsonValue {
   const r = runtime(g, now);
   const up = isUp(g);
@@ -380,9 +389,7 @@ function qemuStatus(model: NodeModel, g: GuestModel, now: number): JsonValue {
     uptime: r.uptime,
     netin: r.netin,
     netout: r.netout,
-    pid: up ? 1000 + (hash32(`pid${g.vmid}`) % 60000) : undefined,
-    template: g.template ? 1 : undefined,
-    tags: tagText(g),
+    ...processFields(g, up),
     ...pressure(model, g, false),
   };
 }
@@ -409,9 +416,7 @@ function lxcStatus(model: NodeModel, g: GuestModel, now: number): JsonValue {
     netout: r.netout,
     diskread: r.diskread,
     diskwrite: r.diskwrite,
-    pid: up ? 1000 + (hash32(`pid${g.vmid}`) % 60000) : undefined,
-    template: g.template ? 1 : undefined,
-    tags: tagText(g),
+    ...processFields(g, up),
     ...pressure(model, g, true),
   };
 }

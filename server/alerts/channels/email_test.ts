@@ -10,6 +10,7 @@ import { POOL_DEGRADED_NOTICE } from "../testing/notice.ts";
 import { BUILTIN_RULES } from "../rules/mod.ts";
 import { sendMessage } from "./mod.ts";
 import { freePort } from "@proxmon/shared/free_port";
+import { makeTestTls } from "../../../agent/testing/test_tls.ts";
 
 // pyenv's python3 may shadow Debian's, which has the aiosmtpd module
 const PYTHON = await Deno.stat("/usr/bin/python3").then(
@@ -62,32 +63,6 @@ async function startSmtp(args: string[] = []): Promise<Smtp> {
   };
 }
 
-async function selfSigned(dir: string) {
-  const out = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${dir}/key.pem`,
-      "-out",
-      `${dir}/cert.pem`,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  return { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
-}
-
 const notice = POOL_DEGRADED_NOTICE;
 const message = buildMessage([notice], 0, "https://monitor.example");
 
@@ -132,11 +107,13 @@ Deno.test("email: plain SMTP delivers subject, recipients and the alert text", a
 Deno.test("email: STARTTLS is required and used; implicit TLS works too", async () => {
   const dir = await Deno.makeTempDir({ prefix: "proxmon-smtp-" });
   try {
-    const { cert, key } = await selfSigned(dir);
+    // A CA and a certificate for 127.0.0.1 it signed; the channel trusts
+    // the CA through ca_file.
+    const { certFile: cert, keyFile: key, caFile } = await makeTestTls(dir);
     {
       await using smtp = await startSmtp(["--tlscert", cert, "--tlskey", key]);
       const answer = await sendMessage(
-        email(smtp.port, `security = "starttls"\nca_file = "${cert}"`),
+        email(smtp.port, `security = "starttls"\nca_file = "${caFile}"`),
         message,
         15_000,
       );
@@ -160,7 +137,7 @@ Deno.test("email: STARTTLS is required and used; implicit TLS works too", async 
         key,
       ]);
       const answer = await sendMessage(
-        email(smtp.port, `security = "tls"\nca_file = "${cert}"`),
+        email(smtp.port, `security = "tls"\nca_file = "${caFile}"`),
         message,
         15_000,
       );

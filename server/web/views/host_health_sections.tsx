@@ -12,7 +12,7 @@ import type {
 } from "@proxmon/shared";
 import { formatAgo, formatBytes, formatDuration } from "../static/format.js";
 import { HEALTH_DEFAULTS } from "../../health/health_findings.ts";
-import { EmptyRow, type HostSectionsProps } from "./host_sections.tsx";
+import { DetailTable, type HostSectionsProps } from "./host_sections.tsx";
 
 const ago = (unix: number | null | undefined, now: number) =>
   formatAgo(unix === null || unix === undefined ? null : unix * 1000, now);
@@ -26,19 +26,6 @@ function Section(
       {props.note && <p class="muted">{props.note}</p>}
       {props.children}
     </section>
-  );
-}
-
-function Table(props: { head: string[]; children: unknown; label: string }) {
-  return (
-    <div class="table-wrap">
-      <table class="detail" aria-label={props.label}>
-        <thead>
-          <tr>{props.head.map((h) => <th scope="col">{h}</th>)}</tr>
-        </thead>
-        <tbody>{props.children}</tbody>
-      </table>
-    </div>
   );
 }
 
@@ -126,56 +113,52 @@ export function HostBackups(props: HostSectionsProps) {
             .join(", ")}
         </p>
       )}
-      <Table
+      <DetailTable
         label="Last backup per guest"
         head={["Guest", "Last backup", "Size", "Storage", "Result", "Archives"]}
-      >
-        {b.guests.length === 0
-          ? <EmptyRow span={6} text="No guests." />
-          : b.guests.map((g) =>
-            guestRow(
-              g,
-              names.get(g.vmid) ?? undefined,
-              props.now,
-              uncovered.has(g.vmid),
-            )
-          )}
-      </Table>
+        empty="No guests."
+        rows={b.guests.map((g) =>
+          guestRow(
+            g,
+            names.get(g.vmid) ?? undefined,
+            props.now,
+            uncovered.has(g.vmid),
+          )
+        )}
+      />
       <h3>Jobs</h3>
-      <Table
+      <DetailTable
         label="Backup jobs"
         head={["Job", "Schedule", "Storage", "Guests", "Next run", "Last run"]}
-      >
-        {b.jobs.length === 0 ? <EmptyRow span={6} text="No backup jobs." /> : (
-          b.jobs.map((j) => (
-            <tr
-              class={j.last_run?.ok === false
-                ? "critical"
-                : j.enabled
-                ? ""
-                : "muted"}
-              data-job={j.id}
-            >
-              <th scope="row" data-label="Job" class="mono">
-                {j.id}
-                {j.enabled ? "" : " (disabled)"}
-              </th>
-              <td data-label="Schedule">{j.schedule ?? "–"}</td>
-              <td data-label="Storage">{j.storage ?? "–"}</td>
-              <td data-label="Guests">{jobGuests(j)}</td>
-              <td data-label="Next run">
-                {j.next_run_unix
-                  ? new Date(j.next_run_unix * 1000).toISOString().slice(0, 16)
-                    .replace("T", " ")
-                  : "–"}
-              </td>
-              <td data-label="Last run">
-                <Result task={j.last_run} />
-              </td>
-            </tr>
-          ))
-        )}
-      </Table>
+        empty="No backup jobs."
+        rows={b.jobs.map((j) => (
+          <tr
+            class={j.last_run?.ok === false
+              ? "critical"
+              : j.enabled
+              ? ""
+              : "muted"}
+            data-job={j.id}
+          >
+            <th scope="row" data-label="Job" class="mono">
+              {j.id}
+              {j.enabled ? "" : " (disabled)"}
+            </th>
+            <td data-label="Schedule">{j.schedule ?? "–"}</td>
+            <td data-label="Storage">{j.storage ?? "–"}</td>
+            <td data-label="Guests">{jobGuests(j)}</td>
+            <td data-label="Next run">
+              {j.next_run_unix
+                ? new Date(j.next_run_unix * 1000).toISOString().slice(0, 16)
+                  .replace("T", " ")
+                : "–"}
+            </td>
+            <td data-label="Last run">
+              <Result task={j.last_run} />
+            </td>
+          </tr>
+        ))}
+      />
     </Section>
   );
 }
@@ -192,7 +175,7 @@ export function HostReplication(props: HostSectionsProps) {
   }
   return (
     <Section id="host-replication" title="Replication">
-      <Table
+      <DetailTable
         label="Replication jobs"
         head={[
           "Job",
@@ -203,35 +186,31 @@ export function HostReplication(props: HostSectionsProps) {
           "Failures",
           "Error",
         ]}
-      >
-        {r.jobs.length === 0
-          ? <EmptyRow span={7} text="No replication jobs." />
-          : (
-            r.jobs.map((j) => (
-              <tr
-                class={(j.fail_count ?? 0) > 0 || j.error ? "critical" : ""}
-                data-job={j.id}
-              >
-                <th scope="row" data-label="Job">
-                  {j.id}
-                  {j.enabled ? "" : " (disabled)"}
-                </th>
-                <td data-label="Guest" class="num">{j.guest}</td>
-                <td data-label="Target">{j.target ?? "–"}</td>
-                <td data-label="Last sync">
-                  {ago(j.last_sync_unix, props.now)}
-                </td>
-                <td data-label="Duration" class="num">
-                  {j.duration_seconds === null
-                    ? "–"
-                    : `${j.duration_seconds.toFixed(1)} s`}
-                </td>
-                <td data-label="Failures" class="num">{j.fail_count ?? 0}</td>
-                <td data-label="Error">{j.error ?? ""}</td>
-              </tr>
-            ))
-          )}
-      </Table>
+        empty="No replication jobs."
+        rows={r.jobs.map((j) => (
+          <tr
+            class={(j.fail_count ?? 0) > 0 || j.error ? "critical" : ""}
+            data-job={j.id}
+          >
+            <th scope="row" data-label="Job">
+              {j.id}
+              {j.enabled ? "" : " (disabled)"}
+            </th>
+            <td data-label="Guest" class="num">{j.guest}</td>
+            <td data-label="Target">{j.target ?? "–"}</td>
+            <td data-label="Last sync">
+              {ago(j.last_sync_unix, props.now)}
+            </td>
+            <td data-label="Duration" class="num">
+              {j.duration_seconds === null
+                ? "–"
+                : `${j.duration_seconds.toFixed(1)} s`}
+            </td>
+            <td data-label="Failures" class="num">{j.fail_count ?? 0}</td>
+            <td data-label="Error">{j.error ?? ""}</td>
+          </tr>
+        ))}
+      />
     </Section>
   );
 }
@@ -280,7 +259,7 @@ export function HostDisks(props: HostSectionsProps) {
   const disks = [...s.disks].sort((a, b) => order(a) < order(b) ? -1 : 1);
   return (
     <Section id="host-disks" title="Disks (SMART)">
-      <Table
+      <DetailTable
         label="SMART per disk"
         head={[
           "Pool / vdev",
@@ -291,65 +270,59 @@ export function HostDisks(props: HostSectionsProps) {
           "Power-on",
           "Counters",
         ]}
-      >
-        {disks.length === 0
-          ? <EmptyRow span={7} text="No disks reported." />
-          : (
-            disks.map((d) => {
-              const h = health(d);
-              const vdevBad = d.vdev?.state !== undefined &&
-                d.vdev.state !== null &&
-                d.vdev.state !== "ONLINE";
-              const rising = (d.sectors_rising?.reallocated ?? 0) > 0 ||
-                (d.sectors_rising?.pending ?? 0) > 0;
-              return (
-                <tr
-                  class={h.cls === "critical" || rising
-                    ? "critical"
-                    : vdevBad
-                    ? "warning"
-                    : ""}
-                  data-disk={d.device}
-                >
-                  <th scope="row" data-label="Pool / vdev">
-                    {d.vdev
-                      ? (
-                        <>
-                          {d.vdev.pool} / {d.vdev.vdev}{" "}
-                          <span class={`badge ${vdevBad ? "critical" : "ok"}`}>
-                            {d.vdev.state ?? "?"}
-                          </span>
-                        </>
-                      )
-                      : <span class="muted">not in a pool</span>}
-                  </th>
-                  <td data-label="Disk" class="mono">
-                    {d.device}
-                    {d.serial ? ` ${d.serial}` : ""}
-                  </td>
-                  <td data-label="Model">
-                    {d.model ?? "–"}
-                    {d.capacity_bytes
-                      ? `, ${formatBytes(d.capacity_bytes)}`
-                      : ""}
-                  </td>
-                  <td data-label="Health">
-                    <span class={`badge ${h.cls}`}>{h.text}</span>
-                  </td>
-                  <td data-label="Temp" class="num">
-                    {d.temperature_c === null ? "–" : `${d.temperature_c} °C`}
-                  </td>
-                  <td data-label="Power-on" class="num">
-                    {d.power_on_hours === null
-                      ? "–"
-                      : formatDuration(d.power_on_hours * 3600)}
-                  </td>
-                  <td data-label="Counters">{counters(d)}</td>
-                </tr>
-              );
-            })
-          )}
-      </Table>
+        empty="No disks reported."
+        rows={disks.map((d) => {
+          const h = health(d);
+          const vdevBad = d.vdev?.state !== undefined &&
+            d.vdev.state !== null &&
+            d.vdev.state !== "ONLINE";
+          const rising = (d.sectors_rising?.reallocated ?? 0) > 0 ||
+            (d.sectors_rising?.pending ?? 0) > 0;
+          return (
+            <tr
+              class={h.cls === "critical" || rising
+                ? "critical"
+                : vdevBad
+                ? "warning"
+                : ""}
+              data-disk={d.device}
+            >
+              <th scope="row" data-label="Pool / vdev">
+                {d.vdev
+                  ? (
+                    <>
+                      {d.vdev.pool} / {d.vdev.vdev}{" "}
+                      <span class={`badge ${vdevBad ? "critical" : "ok"}`}>
+                        {d.vdev.state ?? "?"}
+                      </span>
+                    </>
+                  )
+                  : <span class="muted">not in a pool</span>}
+              </th>
+              <td data-label="Disk" class="mono">
+                {d.device}
+                {d.serial ? ` ${d.serial}` : ""}
+              </td>
+              <td data-label="Model">
+                {d.model ?? "–"}
+                {d.capacity_bytes ? `, ${formatBytes(d.capacity_bytes)}` : ""}
+              </td>
+              <td data-label="Health">
+                <span class={`badge ${h.cls}`}>{h.text}</span>
+              </td>
+              <td data-label="Temp" class="num">
+                {d.temperature_c === null ? "–" : `${d.temperature_c} °C`}
+              </td>
+              <td data-label="Power-on" class="num">
+                {d.power_on_hours === null
+                  ? "–"
+                  : formatDuration(d.power_on_hours * 3600)}
+              </td>
+              <td data-label="Counters">{counters(d)}</td>
+            </tr>
+          );
+        })}
+      />
     </Section>
   );
 }

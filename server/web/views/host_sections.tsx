@@ -224,20 +224,42 @@ function PoolRow(props: { pool: ZfsPool; now: number }) {
   );
 }
 
-function Table(
-  props: { id: string; title: string; head: string[]; children: unknown },
-) {
+export interface DetailTableProps {
+  head: string[];
+  rows: unknown[];
+  /** the one row across all columns when there are no rows */
+  empty: string;
+  /** the table's accessible name, where no heading names it */
+  label?: string;
+}
+
+/** A table of the host page: column heads, then the rows or `empty`. */
+export function DetailTable(props: DetailTableProps) {
+  return (
+    <div class="table-wrap">
+      <table
+        class="detail"
+        {...(props.label === undefined ? {} : { "aria-label": props.label })}
+      >
+        <thead>
+          <tr>{props.head.map((h) => <th scope="col">{h}</th>)}</tr>
+        </thead>
+        <tbody>
+          {props.rows.length === 0
+            ? <EmptyRow span={props.head.length} text={props.empty} />
+            : props.rows}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A live section of its own holding one detail table. */
+function Table(props: DetailTableProps & { id: string; title: string }) {
   return (
     <section id={props.id} aria-labelledby={`${props.id}-title`} data-live>
       <h2 id={`${props.id}-title`}>{props.title}</h2>
-      <div class="table-wrap">
-        <table class="detail">
-          <thead>
-            <tr>{props.head.map((h) => <th scope="col">{h}</th>)}</tr>
-          </thead>
-          <tbody>{props.children}</tbody>
-        </table>
-      </div>
+      <DetailTable {...props} />
     </section>
   );
 }
@@ -259,11 +281,9 @@ export function HostPools(props: HostSectionsProps) {
         "Scan",
         "Last scrub",
       ]}
-    >
-      {pools.length === 0
-        ? <EmptyRow span={8} text="No pools." />
-        : pools.map((p) => <PoolRow pool={p} now={props.now} />)}
-    </Table>
+      empty="No pools."
+      rows={pools.map((p) => <PoolRow pool={p} now={props.now} />)}
+    />
   );
 }
 
@@ -293,30 +313,28 @@ export function HostDatasets(props: HostSectionsProps) {
         "Newest",
         "Oldest",
       ]}
-    >
-      {datasets.length === 0
-        ? <EmptyRow span={8} text="No datasets reported yet." />
-        : datasets.map((d) => (
-          <tr>
-            <th scope="row" data-label="Dataset" class="mono">{d.name}</th>
-            <td data-label="Type">{d.type}</td>
-            <td data-label="Used" class="num">{formatBytes(d.used_bytes)}</td>
-            <td data-label="Available" class="num">
-              {formatBytes(d.available_bytes)}
-            </td>
-            <td data-label="Snapshots" class="num">{d.snapshot_count}</td>
-            <td data-label="Snapshot space" class="num">
-              {formatBytes(d.usedbysnapshots_bytes)}
-            </td>
-            <td data-label="Newest">
-              {ago(d.newest_snapshot_unix, props.now)}
-            </td>
-            <td data-label="Oldest">
-              {ago(d.oldest_snapshot_unix, props.now)}
-            </td>
-          </tr>
-        ))}
-    </Table>
+      empty="No datasets reported yet."
+      rows={datasets.map((d) => (
+        <tr>
+          <th scope="row" data-label="Dataset" class="mono">{d.name}</th>
+          <td data-label="Type">{d.type}</td>
+          <td data-label="Used" class="num">{formatBytes(d.used_bytes)}</td>
+          <td data-label="Available" class="num">
+            {formatBytes(d.available_bytes)}
+          </td>
+          <td data-label="Snapshots" class="num">{d.snapshot_count}</td>
+          <td data-label="Snapshot space" class="num">
+            {formatBytes(d.usedbysnapshots_bytes)}
+          </td>
+          <td data-label="Newest">
+            {ago(d.newest_snapshot_unix, props.now)}
+          </td>
+          <td data-label="Oldest">
+            {ago(d.oldest_snapshot_unix, props.now)}
+          </td>
+        </tr>
+      ))}
+    />
   );
 }
 
@@ -333,33 +351,31 @@ export function HostStorages(props: HostSectionsProps) {
       id="host-storages"
       title="Storage"
       head={["Storage", "Type", "Content", "State", "Usage"]}
-    >
-      {storages.length === 0
-        ? <EmptyRow span={5} text="No storages." />
-        : storages.map((s) => (
-          <tr
-            class={s.used_fraction !== null &&
-                s.used_fraction >= STORAGE_USE_LIMIT
-              ? "warning"
-              : ""}
-          >
-            <th scope="row" data-label="Storage">{s.name}</th>
-            <td data-label="Type">{s.type}{s.shared ? " (shared)" : ""}</td>
-            <td data-label="Content">{s.content.join(", ")}</td>
-            <td data-label="State">{storageState(s)}</td>
-            <td data-label="Usage">
-              <UsageMeter
-                fraction={s.used_fraction}
-                warnAt={STORAGE_USE_LIMIT}
-                label={`Usage of storage ${s.name}`}
-                text={`${formatBytes(s.used_bytes)} / ${
-                  formatBytes(s.total_bytes)
-                }`}
-              />
-            </td>
-          </tr>
-        ))}
-    </Table>
+      empty="No storages."
+      rows={storages.map((s) => (
+        <tr
+          class={s.used_fraction !== null &&
+              s.used_fraction >= STORAGE_USE_LIMIT
+            ? "warning"
+            : ""}
+        >
+          <th scope="row" data-label="Storage">{s.name}</th>
+          <td data-label="Type">{s.type}{s.shared ? " (shared)" : ""}</td>
+          <td data-label="Content">{s.content.join(", ")}</td>
+          <td data-label="State">{storageState(s)}</td>
+          <td data-label="Usage">
+            <UsageMeter
+              fraction={s.used_fraction}
+              warnAt={STORAGE_USE_LIMIT}
+              label={`Usage of storage ${s.name}`}
+              text={`${formatBytes(s.used_bytes)} / ${
+                formatBytes(s.total_bytes)
+              }`}
+            />
+          </td>
+        </tr>
+      ))}
+    />
   );
 }
 
