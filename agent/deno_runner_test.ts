@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { denoRunner } from "./deno_runner.ts";
+import { tempDir } from "@proxmon/shared/temp_dir";
 
 Deno.test("denoRunner returns stdout on a zero exit", async () => {
   const result = await denoRunner.run("echo", ["hello"]);
@@ -62,27 +63,24 @@ Deno.test("denoRunner returns enoent for a missing binary", async (t) => {
 });
 
 Deno.test("denoRunner kills a child that outlives its timeout, grandchildren included", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    // The shell records its own pid and its background sleep's pid, then
-    // waits: both must be gone once the runner reports the timeout.
-    const script = `sleep 30 & echo $$ $! > ${dir}/pids; wait`;
-    const result = await denoRunner.run("sh", ["-c", script], {
-      timeoutMs: 200,
-    });
-    assert.ok(!result.ok);
-    assert.deepEqual(result.error, {
-      kind: "timeout",
-      timeoutMs: 200,
-      message: `sh -c ${script}: killed after 200 ms`,
-    });
-    const pids = (await Deno.readTextFile(`${dir}/pids`)).trim().split(" ");
-    assert.equal(pids.length, 2);
-    for (const pid of pids) {
-      assert.equal(await isRunning(Number(pid)), false, `pid ${pid} survived`);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  // The shell records its own pid and its background sleep's pid, then
+  // waits: both must be gone once the runner reports the timeout.
+  const script = `sleep 30 & echo $$ $! > ${dir}/pids; wait`;
+  const result = await denoRunner.run("sh", ["-c", script], {
+    timeoutMs: 200,
+  });
+  assert.ok(!result.ok);
+  assert.deepEqual(result.error, {
+    kind: "timeout",
+    timeoutMs: 200,
+    message: `sh -c ${script}: killed after 200 ms`,
+  });
+  const pids = (await Deno.readTextFile(`${dir}/pids`)).trim().split(" ");
+  assert.equal(pids.length, 2);
+  for (const pid of pids) {
+    assert.equal(await isRunning(Number(pid)), false, `pid ${pid} survived`);
   }
 });
 

@@ -17,16 +17,14 @@ import {
 } from "./testing/test_server.ts";
 import { decodeOutbox } from "./outbox_journal.ts";
 import { AGENT_VERSION } from "./version.ts";
+import { tempDir } from "@proxmon/shared/temp_dir";
 
 const PROC_DIR = `${REPO_ROOT}/fixtures/proc/pve_t0`;
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "proxmon-agent-test-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir("proxmon-agent-test-");
+  const dir = tmp.path;
+  await fn(dir);
 }
 
 /** An empty PATH directory: no PVE tool exists, each is an `enoent` error. */

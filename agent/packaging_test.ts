@@ -16,6 +16,7 @@ import { startTestServer, TEST_TOKEN, until } from "./testing/test_server.ts";
 import { EXIT_NO_PVE_DATA } from "./main.ts";
 import { AGENT_DEFAULTS } from "./config.ts";
 import { AGENT_VERSION } from "./version.ts";
+import { tempDir } from "@proxmon/shared/temp_dir";
 
 Deno.test("the agent takes nothing from npm but valibot and smol-toml (no native addons)", async () => {
   const info = await new Deno.Command(Deno.execPath(), {
@@ -44,21 +45,18 @@ async function withBundle(
     runFlags: string[];
   }) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "proxmon-bundle-test-" });
-  try {
-    const script = `${dir}/proxmon-agent.js`;
-    await deno(bundleArgs(script), REPO_ROOT);
-    // Run it from the temp dir: no deno.json, no node_modules around it.
-    await Deno.mkdir(`${dir}/bin`);
-    await fn({
-      path: `${dir}/bin`,
-      script,
-      cwd: dir,
-      runFlags: bundleRunFlags(),
-    });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir("proxmon-bundle-test-");
+  const dir = tmp.path;
+  const script = `${dir}/proxmon-agent.js`;
+  await deno(bundleArgs(script), REPO_ROOT);
+  // Run it from the temp dir: no deno.json, no node_modules around it.
+  await Deno.mkdir(`${dir}/bin`);
+  await fn({
+    path: `${dir}/bin`,
+    script,
+    cwd: dir,
+    runFlags: bundleRunFlags(),
+  });
 }
 
 Deno.test("the bundle runs --version and --once with the binary's flags, outside the repo", async () => {
@@ -97,23 +95,20 @@ Deno.test("the bundle runs --version and --once with the binary's flags, outside
 
 /** Runs a one-line script reading /proc/stat under `flags`; says what happened. */
 async function readProcStatWith(flags: readonly string[]): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "proxmon-perm-test-" });
-  try {
-    await Deno.writeTextFile(
-      `${dir}/read.js`,
-      `try { await Deno.readTextFile("/proc/stat"); console.log("ok"); } ` +
-        `catch (e) { console.log(e.name + ": " + e.message); }\n`,
-    );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", ...flags, `${dir}/read.js`],
-      env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return new TextDecoder().decode(out.stdout).trim();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir("proxmon-perm-test-");
+  const dir = tmp.path;
+  await Deno.writeTextFile(
+    `${dir}/read.js`,
+    `try { await Deno.readTextFile("/proc/stat"); console.log("ok"); } ` +
+      `catch (e) { console.log(e.name + ": " + e.message); }\n`,
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-config", ...flags, `${dir}/read.js`],
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout).trim();
 }
 
 // agent/build.ts explains the choice of --allow-all; this keeps it honest on
@@ -199,27 +194,24 @@ Deno.test("the README's command for the bundle uses the binary's flags", async (
 // the deno executable itself: the resulting file does not run the agent,
 // but its size shows what compile embedded.
 Deno.test("deno compile embeds only the bundle, not the workspace's node_modules", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "proxmon-compile-test-" });
-  try {
-    const bundle = `${dir}/proxmon-agent.js`;
-    await deno(bundleArgs(bundle), REPO_ROOT);
-    const out = `${dir}/proxmon-agent`;
-    const stderr = await deno(compileArgs({ bundle, out }), REPO_ROOT, {
-      DENORT_BIN: Deno.execPath(),
-      NO_COLOR: "1",
-    });
-    assert.doesNotMatch(stderr, /node_modules/);
-    const added = (await Deno.stat(out)).size -
-      (await Deno.stat(Deno.execPath())).size;
-    // The bundle is about 0.13 MB and compile adds about 3 MB of its own;
-    // compiling agent/main.ts in the workspace added 98 MB.
-    assert.ok(
-      added < 16 * 2 ** 20,
-      `compile added ${(added / 2 ** 20).toFixed(1)} MB to the runtime`,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir("proxmon-compile-test-");
+  const dir = tmp.path;
+  const bundle = `${dir}/proxmon-agent.js`;
+  await deno(bundleArgs(bundle), REPO_ROOT);
+  const out = `${dir}/proxmon-agent`;
+  const stderr = await deno(compileArgs({ bundle, out }), REPO_ROOT, {
+    DENORT_BIN: Deno.execPath(),
+    NO_COLOR: "1",
+  });
+  assert.doesNotMatch(stderr, /node_modules/);
+  const added = (await Deno.stat(out)).size -
+    (await Deno.stat(Deno.execPath())).size;
+  // The bundle is about 0.13 MB and compile adds about 3 MB of its own;
+  // compiling agent/main.ts in the workspace added 98 MB.
+  assert.ok(
+    added < 16 * 2 ** 20,
+    `compile added ${(added / 2 ** 20).toFixed(1)} MB to the runtime`,
+  );
 });
 
 Deno.test("proxmon-agent.service runs the agent with its config, restarts, and keeps /dev/zfs reachable", async () => {

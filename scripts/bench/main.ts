@@ -1,8 +1,10 @@
 /**
  * Benchmark driver.
  *
- *   deno run -A scripts/bench/main.ts <ingest|api|agent|retention|edges|remote-write|all> [--quick]
+ *   deno run -A scripts/bench/main.ts <NAME...|all> [--quick]
  *     [--adapters=deno,node] [--json=PATH] [--help]
+ *
+ * (the names: BENCHES in bench_args.ts)
  *
  * Progress goes to stderr; stdout gets the JSON summary, then one line per
  * benchmark with its headline figures. Exits 1 when a target was missed.
@@ -14,9 +16,24 @@ import { runEdgesBench } from "./edges_bench.ts";
 import { allPassed, type BenchReport } from "./report.ts";
 import { runRetentionBench } from "./retention_bench.ts";
 import { runRemoteWriteBench } from "./remote_write_bench.ts";
-import { parseBenchArgs } from "./bench_args.ts";
+import { type BenchName, parseBenchArgs } from "./bench_args.ts";
 import { runStoreBench } from "./store_bench.ts";
 import { runAlertsBench } from "./alerts_bench.ts";
+
+type BenchRunner = (
+  opts: { quick: boolean; log: (msg: string) => void },
+) => Promise<BenchReport>;
+
+/** Every benchmark but ingest, which also takes the adapters. */
+const RUNNERS: Record<Exclude<BenchName, "ingest">, BenchRunner> = {
+  api: runApiBench,
+  agent: runAgentBench,
+  retention: runRetentionBench,
+  edges: runEdgesBench,
+  "remote-write": runRemoteWriteBench,
+  store: runStoreBench,
+  alerts: runAlertsBench,
+};
 
 async function main(): Promise<number> {
   const parsed = parseBenchArgs(Deno.args);
@@ -34,40 +51,15 @@ async function main(): Promise<number> {
   const reports: BenchReport[] = [];
   for (const bench of args.benches) {
     log(`== ${bench}${args.quick ? " --quick" : ""}`);
-    switch (bench) {
-      case "ingest":
-        reports.push(
-          await runIngestBench({
-            quick: args.quick,
-            adapters: args.adapters,
-            log,
-          }),
-        );
-        break;
-      case "api":
-        reports.push(await runApiBench({ quick: args.quick, log }));
-        break;
-      case "agent":
-        reports.push(await runAgentBench({ quick: args.quick, log }));
-        break;
-      case "retention":
-        reports.push(await runRetentionBench({ quick: args.quick, log }));
-        break;
-      case "edges":
-        reports.push(await runEdgesBench({ quick: args.quick, log }));
-        break;
-      case "remote-write":
-        reports.push(await runRemoteWriteBench({ quick: args.quick, log }));
-        break;
-      case "store":
-        reports.push(await runStoreBench({ quick: args.quick, log }));
-        break;
-      case "alerts":
-        reports.push(await runAlertsBench({ quick: args.quick, log }));
-        break;
-      default:
-        throw new Error(`${bench}: not built yet`);
-    }
+    reports.push(
+      bench === "ingest"
+        ? await runIngestBench({
+          quick: args.quick,
+          adapters: args.adapters,
+          log,
+        })
+        : await RUNNERS[bench]({ quick: args.quick, log }),
+    );
     log(reports[reports.length - 1].line);
   }
   const summary = {

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { PROFILE_ENV } from "./fake_tool.ts";
 import { ZFS_LIST_JSON } from "../../agent/collectors/commands.ts";
+import { tempDir } from "@proxmon/shared/temp_dir";
 
 const dir = import.meta.dirname!;
 const ZFS23 = `${dir}/profiles/degraded_zfs23.toml`;
@@ -374,34 +375,31 @@ Deno.test("the simulated pmxcfs holds each guest's pvesh config as a file, with 
   const { buildNodeModel } = await import("./node_model.ts");
   const { loadNodeProfile } = await import("./node_profile.ts");
   const model = buildNodeModel(await loadNodeProfile(ZFS23));
-  const tmp = await Deno.makeTempDir({ prefix: "proxmon-pmxcfs-" });
-  try {
-    await writePmxcfs(tmp, model);
-    let snapshots = 0;
-    for (const g of model.guests) {
-      const dirName = g.type === "qemu" ? "qemu-server" : "lxc";
-      const text = await Deno.readTextFile(
-        `${tmp}/nodes/${model.node}/${dirName}/${g.vmid}.conf`,
-      );
-      if (text.includes("\n[before-upgrade]\n")) snapshots++;
-      const { config, errors } = parseGuestConfigFile(text, `${g.vmid}.conf`);
-      assert.deepEqual(errors, []);
-      const r = await run(
-        ZFS23,
-        "pvesh",
-        "get",
-        `/nodes/${model.node}/${g.type}/${g.vmid}/config`,
-        "--output-format",
-        "json",
-      );
-      const viaPvesh = JSON.parse(r.stdout) as Json;
-      for (const [key, value] of Object.entries(viaPvesh)) {
-        assert.equal(config[key], String(value), `${g.vmid}.${key}`);
-      }
-      assert.equal(config.cipassword, undefined);
+  await using scratch = await tempDir("proxmon-pmxcfs-");
+  const tmp = scratch.path;
+  await writePmxcfs(tmp, model);
+  let snapshots = 0;
+  for (const g of model.guests) {
+    const dirName = g.type === "qemu" ? "qemu-server" : "lxc";
+    const text = await Deno.readTextFile(
+      `${tmp}/nodes/${model.node}/${dirName}/${g.vmid}.conf`,
+    );
+    if (text.includes("\n[before-upgrade]\n")) snapshots++;
+    const { config, errors } = parseGuestConfigFile(text, `${g.vmid}.conf`);
+    assert.deepEqual(errors, []);
+    const r = await run(
+      ZFS23,
+      "pvesh",
+      "get",
+      `/nodes/${model.node}/${g.type}/${g.vmid}/config`,
+      "--output-format",
+      "json",
+    );
+    const viaPvesh = JSON.parse(r.stdout) as Json;
+    for (const [key, value] of Object.entries(viaPvesh)) {
+      assert.equal(config[key], String(value), `${g.vmid}.${key}`);
     }
-    assert.ok(snapshots > 0, "some guests have a snapshot section");
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
+    assert.equal(config.cipassword, undefined);
   }
+  assert.ok(snapshots > 0, "some guests have a snapshot section");
 });

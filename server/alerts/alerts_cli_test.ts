@@ -8,6 +8,7 @@ import {
   T0,
 } from "./testing/engine_harness.ts";
 import { startReceiver } from "./testing/receiver.ts";
+import { tempDir } from "@proxmon/shared/temp_dir";
 
 const degraded = { name: "tank", health: "DEGRADED", degraded_vdev_count: 1 };
 
@@ -114,38 +115,35 @@ Deno.test("alerts CLI refuses bad input with one line", async (t) => {
 
 Deno.test("deno task alerts test CHANNEL sends a test message and reports the receiver's answer", async () => {
   await using rx = startReceiver(() => new Response("thanks", { status: 202 }));
-  const dir = await Deno.makeTempDir({ prefix: "proxmon-cli-" });
-  try {
-    const file = `${dir}/alerts.toml`;
-    await Deno.writeTextFile(
-      file,
-      `[[channel]]\nname = "ops"\ntype = "webhook"\nurl = "${rx.url}/hook"\n`,
-    );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "--quiet", "alerts", "test", "ops"],
-      env: { DATABASE_URL: `file:${dir}/db.sqlite`, ALERTS_FILE: file },
-      cwd: `${import.meta.dirname}/../..`,
-      stdin: "null",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    assert.equal(stdout.trim(), "ops (webhook): delivered: HTTP 202: thanks");
-    const body = JSON.parse(rx.requests[0].body);
-    assert.equal(body.rule, "test");
-    rx.requests.length = 0;
-    await rx.down();
-    const failed = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "--quiet", "alerts", "test", "ops"],
-      env: { DATABASE_URL: `file:${dir}/db.sqlite`, ALERTS_FILE: file },
-      cwd: `${import.meta.dirname}/../..`,
-      stdin: "null",
-    }).output();
-    assert.equal(failed.code, 1);
-    assert.match(
-      new TextDecoder().decode(failed.stderr),
-      /ops \(webhook\): FAILED: fetch failed/,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir("proxmon-cli-");
+  const dir = tmp.path;
+  const file = `${dir}/alerts.toml`;
+  await Deno.writeTextFile(
+    file,
+    `[[channel]]\nname = "ops"\ntype = "webhook"\nurl = "${rx.url}/hook"\n`,
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "alerts", "test", "ops"],
+    env: { DATABASE_URL: `file:${dir}/db.sqlite`, ALERTS_FILE: file },
+    cwd: `${import.meta.dirname}/../..`,
+    stdin: "null",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(stdout.trim(), "ops (webhook): delivered: HTTP 202: thanks");
+  const body = JSON.parse(rx.requests[0].body);
+  assert.equal(body.rule, "test");
+  rx.requests.length = 0;
+  await rx.down();
+  const failed = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "alerts", "test", "ops"],
+    env: { DATABASE_URL: `file:${dir}/db.sqlite`, ALERTS_FILE: file },
+    cwd: `${import.meta.dirname}/../..`,
+    stdin: "null",
+  }).output();
+  assert.equal(failed.code, 1);
+  assert.match(
+    new TextDecoder().decode(failed.stderr),
+    /ops \(webhook\): FAILED: fetch failed/,
+  );
 });

@@ -11,6 +11,7 @@ import { BUILTIN_RULES } from "../rules/mod.ts";
 import { sendMessage } from "./mod.ts";
 import { freePort } from "@proxmon/shared/free_port";
 import { makeTestTls } from "../../../agent/testing/test_tls.ts";
+import { tempDir } from "@proxmon/shared/temp_dir";
 
 // pyenv's python3 may shadow Debian's, which has the aiosmtpd module
 const PYTHON = await Deno.stat("/usr/bin/python3").then(
@@ -105,47 +106,44 @@ Deno.test("email: plain SMTP delivers subject, recipients and the alert text", a
 });
 
 Deno.test("email: STARTTLS is required and used; implicit TLS works too", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "proxmon-smtp-" });
-  try {
-    // A CA and a certificate for 127.0.0.1 it signed; the channel trusts
-    // the CA through ca_file.
-    const { certFile: cert, keyFile: key, caFile } = await makeTestTls(dir);
-    {
-      await using smtp = await startSmtp(["--tlscert", cert, "--tlskey", key]);
-      const answer = await sendMessage(
-        email(smtp.port, `security = "starttls"\nca_file = "${caFile}"`),
-        message,
-        15_000,
-      );
-      assert.equal(answer.ok, true, answer.detail);
-      await waitForOutput(smtp, /END MESSAGE/);
-      assert.match(smtp.output(), /pool tank is DEGRADED/);
-      // without trusting the certificate, the upgrade fails: no plain fallback
-      const untrusted = await sendMessage(
-        email(smtp.port, `security = "starttls"`),
-        message,
-        15_000,
-      );
-      assert.equal(untrusted.ok, false);
-      assert.match(untrusted.detail, /certificate/i);
-    }
-    {
-      await using smtp = await startSmtp([
-        "--smtpscert",
-        cert,
-        "--smtpskey",
-        key,
-      ]);
-      const answer = await sendMessage(
-        email(smtp.port, `security = "tls"\nca_file = "${caFile}"`),
-        message,
-        15_000,
-      );
-      assert.equal(answer.ok, true, answer.detail);
-      await waitForOutput(smtp, /END MESSAGE/);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using tmp = await tempDir("proxmon-smtp-");
+  const dir = tmp.path;
+  // A CA and a certificate for 127.0.0.1 it signed; the channel trusts
+  // the CA through ca_file.
+  const { certFile: cert, keyFile: key, caFile } = await makeTestTls(dir);
+  {
+    await using smtp = await startSmtp(["--tlscert", cert, "--tlskey", key]);
+    const answer = await sendMessage(
+      email(smtp.port, `security = "starttls"\nca_file = "${caFile}"`),
+      message,
+      15_000,
+    );
+    assert.equal(answer.ok, true, answer.detail);
+    await waitForOutput(smtp, /END MESSAGE/);
+    assert.match(smtp.output(), /pool tank is DEGRADED/);
+    // without trusting the certificate, the upgrade fails: no plain fallback
+    const untrusted = await sendMessage(
+      email(smtp.port, `security = "starttls"`),
+      message,
+      15_000,
+    );
+    assert.equal(untrusted.ok, false);
+    assert.match(untrusted.detail, /certificate/i);
+  }
+  {
+    await using smtp = await startSmtp([
+      "--smtpscert",
+      cert,
+      "--smtpskey",
+      key,
+    ]);
+    const answer = await sendMessage(
+      email(smtp.port, `security = "tls"\nca_file = "${caFile}"`),
+      message,
+      15_000,
+    );
+    assert.equal(answer.ok, true, answer.detail);
+    await waitForOutput(smtp, /END MESSAGE/);
   }
 });
 
