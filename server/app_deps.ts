@@ -114,9 +114,7 @@ export function createAppDeps(base: BaseDeps): AppDeps {
       tap: remoteWrite,
       onStored: (samples) => {
         latest.observe(samples);
-        for (const s of samples) {
-          alerts.observe(s.hostName, s.interval, s.collectedAtMs, s.data);
-        }
+        alerts.observeAll(samples);
       },
     }),
     latest,

@@ -8,7 +8,11 @@ import { closeAllAgents, startTokenWatch } from "./ingest/agent_registry.ts";
 import { createApp } from "./app.ts";
 import { type Clock, systemClock } from "@proxmon/shared/clock";
 import type { ServerConfig } from "./config.ts";
-import { checkpointWal, openDatabase } from "./store/client.ts";
+import {
+  checkpointWal,
+  openDatabase,
+  releaseFreePages,
+} from "./store/client.ts";
 import { type AppDeps, createAppDeps } from "./app_deps.ts";
 import { markAllOffline } from "./store/hosts.ts";
 import { consoleLogger, type Logger } from "@proxmon/shared/logger";
@@ -186,6 +190,9 @@ export async function startServer(
     await flushLatest(database);
     await deps.remoteWrite?.stop();
     await deps.alerts.stop();
+    await releaseFreePages(database).catch((err) =>
+      log.error("could not release the database's free pages", err)
+    );
     await checkpointWal(database).catch((err) =>
       log.error("could not checkpoint the database's WAL", err)
     );

@@ -100,6 +100,14 @@ export interface FiringCount {
   count: number;
 }
 
+/** A stored sample, as the ingest writer tells it after a commit. */
+export interface ObservedSample {
+  hostName: string;
+  interval: Interval;
+  collectedAtMs: number;
+  data: Record<string, unknown>;
+}
+
 export interface AlertEngine {
   start(): Promise<void>;
   /** Runs the rules on one stored sample. Never throws, never waits. */
@@ -109,6 +117,8 @@ export interface AlertEngine {
     atMs: number,
     data: Record<string, unknown>,
   ): void;
+  /** Runs the rules on the samples of one commit, in order. */
+  observeAll(samples: readonly ObservedSample[]): void;
   /** Checks host_offline, repeats, silences; runs on a timer after start. */
   tick(): void;
   /** Waits until every change so far is stored and queued. */
@@ -149,6 +159,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   const judgedBy = new Map<string, Interval>();
   /** one per rule and host: its memory and helpers, made once */
   const contexts = new Map<string, RuleContext>();
+  /** each host's contexts, in the order of `rules` */
+  const hostContexts = new Map<string, RuleContext[]>();
   const lastSeen = new Map<string, number>();
   const lastAt = new Map<string, number>();
   let silences: Silence[] = [];
@@ -287,6 +299,16 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     markDirty(a, null, now);
   }
 
+  /** What judgeOne decides for an object with no alert, on the defaults. */
+  function isFine(rule: RuleDef, o: Observation): boolean {
+    const s = defaults.get(rule.id)!;
+    if (!s.enabled) return true;
+    const level = rule.compare === "condition"
+      ? o.level ?? null
+      : judge(rule.compare, s, o.value, null);
+    return level === null;
+  }
+
   function judgeOne(
     rule: RuleDef,
     host: string,
@@ -417,14 +439,20 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     lastAt.set(ik, atMs);
     lastSeen.set(host, Math.max(lastSeen.get(host) ?? 0, clock.now()));
     const sample = ruleSample(host, interval, atMs, data);
-    for (const rule of rules) {
+    let ctxs = hostContexts.get(host);
+    if (ctxs === undefined) {
+      ctxs = rules.map((r) => context(r, host));
+      hostContexts.set(host, ctxs);
+    }
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
       if (
         rule.evaluate === undefined || !rule.intervals.includes(interval) ||
         offEverywhere.has(rule.id)
       ) continue;
       let observations: Observation[] | null;
       try {
-        observations = rule.evaluate(sample, context(rule, host));
+        observations = rule.evaluate(sample, ctxs[i]);
       } catch (err) {
         log.error(
           `alerts: rule ${rule.id} failed on a sample of ${host}:`,
@@ -433,14 +461,19 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
         continue;
       }
       if (observations === null) continue;
+      const keys = byRuleHost.get(`${rule.id}\u0000${host}`);
+      // The common case, every object fine and no alert of this rule on
+      // this host: judged on the defaults, with no per-object key or state.
+      const quiet = (keys === undefined || keys.size === 0) &&
+        !hasEntries.has(rule.id);
       const seen = new Set<string>();
       for (const o of observations) {
         seen.add(o.object ?? "");
+        if (quiet && isFine(rule, o)) continue;
         judgeOne(rule, host, o, atMs, interval);
       }
       // Objects judged before and gone now (a pool destroyed, a guest
       // removed) are fine from now on.
-      const keys = byRuleHost.get(`${rule.id}\u0000${host}`);
       if (keys === undefined) continue;
       for (const key of keys) {
         const a = alerts.get(key)!;
@@ -467,6 +500,24 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
         );
       }
     }
+  }
+
+  function observeAll(samples: readonly ObservedSample[]) {
+    if (stopped || samples.length === 0) return;
+    // process CPU time, not wall time: on a busy machine the wall clock
+    // also counts the time other processes had the core. Once per batch:
+    // the call itself costs as much as judging a small sample.
+    const t0 = cpuUsage();
+    for (const s of samples) {
+      try {
+        observe(s.hostName, s.interval, s.collectedAtMs, s.data);
+      } catch (err) {
+        log.error(`alerts: evaluating a sample of ${s.hostName} failed:`, err);
+      }
+    }
+    const t1 = cpuUsage(t0);
+    evaluated.samples += samples.length;
+    evaluated.ms += (t1.user + t1.system) / 1000;
   }
 
   function tick() {
@@ -580,19 +631,9 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       loop();
     },
     observe(host, interval, atMs, data) {
-      if (stopped) return;
-      // process CPU time, not wall time: on a busy machine the wall clock
-      // also counts the time other processes had the core
-      const t0 = cpuUsage();
-      try {
-        observe(host, interval, atMs, data);
-      } catch (err) {
-        log.error(`alerts: evaluating a sample of ${host} failed:`, err);
-      }
-      const t1 = cpuUsage(t0);
-      evaluated.samples++;
-      evaluated.ms += (t1.user + t1.system) / 1000;
+      observeAll([{ hostName: host, interval, collectedAtMs: atMs, data }]);
     },
+    observeAll,
     evalStats: () => ({ ...evaluated }),
     tick,
     async flush() {

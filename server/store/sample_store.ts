@@ -78,11 +78,22 @@ export interface StoredSample<P = PayloadFor<Interval>> {
 }
 
 /**
- * How often the full fast payload of a host goes to latest_samples. Its
- * numbers and state changes are durable with every sample; rewriting a
- * 20 KB payload every 10 s would be most of the store's disk writes.
+ * How often the full fast and medium payloads of a host go to
+ * latest_samples (slow ones always do). Their numbers and state changes
+ * are durable with every sample; rewriting 20 KB payloads every 10 s or
+ * every minute was most of the store's disk writes. After a crash the
+ * stored payload may be this much older than the last sample: until the
+ * next sample arrives (seconds), pages show it, and a state that changed
+ * in between may be recorded as changed a second time.
  */
-export const LATEST_WRITE_MS = 60_000;
+export const LATEST_WRITE_MS = 5 * 60_000;
+
+/**
+ * How often a host's `last_seen_at` is written. A row update per sample was
+ * a page write per commit; the offline rule and the pages need it to the
+ * minute, not to the second.
+ */
+export const SEEN_WRITE_MS = 30_000;
 
 const placeholders = (n: number) => Array(n).fill("?").join(", ");
 /** Bound values per statement; SQLite allows 32,766. */
@@ -307,10 +318,11 @@ async function prepare(
     const changes: Prepared["changes"] = [];
     if (newer) {
       const states = extractStates(sample.interval, sample.data);
-      const before = new Map(
+      const diff = diffStates(current?.states ?? null, states);
+      const before = diff.length === 0 ? new Map() : new Map(
         (current?.states ?? []).map((s) => [`${s.kind}\t${s.object}`, s.value]),
       );
-      for (const change of diffStates(current?.states ?? null, states)) {
+      for (const change of diff) {
         changes.push({
           change,
           previous: before.get(`${change.kind}\t${change.object}`) ?? null,
@@ -343,7 +355,7 @@ async function prepare(
   }
   for (const p of newest.values()) {
     const at = p.latest!.persistedAtMs;
-    p.persist = p.sample.interval !== "fast" || at === null ||
+    p.persist = p.sample.interval === "slow" || at === null ||
       p.sample.collectedAtMs - at >= LATEST_WRITE_MS;
     if (p.persist) p.latest!.persistedAtMs = p.sample.collectedAtMs;
   }
@@ -487,12 +499,18 @@ export async function recordSamples(
         WHERE excluded.collected_at > latest_samples.collected_at`,
     ),
   );
-  if (opts.touchHosts !== false) {
+  const seenAt = database.cache.seenWrittenAt;
+  const stale = opts.touchHosts === false
+    ? []
+    : hostIds.filter((id) =>
+      !(now - (seenAt.get(id) ?? -Infinity) < SEEN_WRITE_MS)
+    );
+  if (stale.length > 0) {
     statements.push({
       sql: `UPDATE hosts SET last_seen_at = ? WHERE id IN (${
-        placeholders(hostIds.length)
+        placeholders(stale.length)
       })`,
-      args: [now, ...hostIds],
+      args: [now, ...stale],
     });
   }
   const results = await client.batch(statements, "write");
@@ -518,6 +536,7 @@ export async function recordSamples(
     return "duplicate";
   });
   // The commit happened: the cache may now follow it.
+  for (const id of stale) seenAt.set(id, now);
   for (const p of prepared) {
     if (!p.latest || outcomes[p.index] !== "stored") continue;
     const entry = database.cache.hosts.get(p.sample.hostId)!;

@@ -5,6 +5,7 @@ import { hashToken } from "../auth/token_hash.ts";
 import {
   flushLatest,
   headSamples,
+  LATEST_WRITE_MS,
   latestSample,
   latestSamplesByHost,
   recordSamples,
@@ -271,7 +272,7 @@ Deno.test("recordSamples() after a restart compares with the stored latest state
   }
 });
 
-Deno.test("recordSamples() writes a fast payload to disk at most once a minute, serves the newest from memory, and flushLatest() writes it", async () => {
+Deno.test("recordSamples() writes a fast payload to disk at most once per LATEST_WRITE_MS, serves the newest from memory, and flushLatest() writes it", async () => {
   const { t, host, database } = await setup();
   await using _ = t;
   const base = await sampleFixture("fast");
@@ -298,14 +299,19 @@ Deno.test("recordSamples() writes a fast payload to disk at most once a minute, 
     (await latestSamplesByHost(database, "fast")).get(host.id)?.collectedAtMs,
     NOW + 30 * SEC,
   );
-  // a minute after the last write, the next one goes to disk
-  await recordSamples(database, [input(host.id, "fast", 60 * SEC, base)], NOW);
-  assert.equal(await row(), NOW + 60 * SEC);
+  // LATEST_WRITE_MS after the last write, the next one goes to disk
+  const next = LATEST_WRITE_MS;
+  await recordSamples(database, [input(host.id, "fast", next, base)], NOW);
+  assert.equal(await row(), NOW + next);
   const more = structuredClone(base);
   more.host.cpu_percent = 7;
-  await recordSamples(database, [input(host.id, "fast", 70 * SEC, more)], NOW);
+  await recordSamples(
+    database,
+    [input(host.id, "fast", next + 10 * SEC, more)],
+    NOW,
+  );
   assert.equal(await flushLatest(database), 1);
-  assert.equal(await row(), NOW + 70 * SEC);
+  assert.equal(await row(), NOW + next + 10 * SEC);
   const reopened = await openDatabase(t.url);
   try {
     const again = await latestSample(reopened, host.id, "fast");

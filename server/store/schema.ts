@@ -104,8 +104,9 @@ export const series = sqliteTable("series", {
 /**
  * New samples, one row each, until compaction moves their numbers into
  * blocks. `points` packs (series id, scaled value) pairs (head_codec.ts).
- * The key is what makes replays idempotent. WITHOUT ROWID (in the SQL
- * migration) keeps an insert to one b-tree.
+ * The key is what makes replays idempotent. A rowid table (migration
+ * 0006): its blobs of a kilobyte or more fit table cells, where WITHOUT
+ * ROWID's index cells spilled them to overflow pages.
  */
 export const seriesHead = sqliteTable("series_head", {
   hostId: hostRef(),
@@ -118,7 +119,8 @@ export const seriesHead = sqliteTable("series_head", {
 /**
  * Compacted series: one row per series, tier and time window. Tier 0 holds
  * raw points, tier 1 one-minute and tier 2 one-hour rollups (min, avg, max,
- * last, count); `data` is a block_codec.ts blob. WITHOUT ROWID in the SQL.
+ * last, count); `data` is a block_codec.ts blob. A rowid table, like
+ * series_head.
  */
 export const seriesBlocks = sqliteTable("series_blocks", {
   seriesId: integer("series_id").notNull().references(() => series.id, {

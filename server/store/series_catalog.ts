@@ -406,6 +406,15 @@ export function diffStates(
   before: StateValue[] | null,
   after: StateValue[],
 ): StateValue[] {
+  // The common case: nothing changed, and extractStates lists the same
+  // objects in the same order.
+  if (
+    before !== null && before.length === after.length &&
+    before.every((b, i) => {
+      const a = after[i];
+      return a.value === b.value && a.object === b.object && a.kind === b.kind;
+    })
+  ) return [];
   const key = (s: StateValue) => `${s.kind}\t${s.object}`;
   const prev = new Map((before ?? []).map((s) => [key(s), s.value]));
   const changes: StateValue[] = [];

@@ -25,9 +25,11 @@ export interface HostCache {
 
 export interface StoreCache {
   hosts: Map<number, HostCache>;
+  /** when each host's last_seen_at was last written (SEEN_WRITE_MS) */
+  seenWrittenAt: Map<number, number>;
 }
 
 /** An empty cache; `openDatabase` makes one per connection. */
 export function createStoreCache(): StoreCache {
-  return { hosts: new Map() };
+  return { hosts: new Map(), seenWrittenAt: new Map() };
 }
