@@ -39,7 +39,7 @@ import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { ProcSampler, readProc } from "./proc_stats.ts";
 import { installPveshLog } from "../fake_node/pvesh_log.ts";
-import { CPU_LOG_ENV } from "../fake_node/fake_tool.ts";
+import { CPU_LOG_ENV, cpuLogCalls, cpuLogMs } from "../fake_node/fake_tool.ts";
 import { pveApiAnswer } from "../fake_node/tools/pvesh.ts";
 import { startFakePveApi } from "../../agent/testing/fake_pve_api.ts";
 import { makeTestTls } from "../../agent/testing/test_tls.ts";
@@ -340,6 +340,8 @@ interface TreeCpu {
   pveshCallsByKind: Record<string, number>;
   /** CPU per minute of each fake tool, as each call logged it at its end */
   toolCpuMsPerMin: Record<string, number>;
+  /** calls per minute of each fake tool (one CPU-log line per call) */
+  toolCallsPerMin: Record<string, number>;
   stored: Record<Interval, number>;
   rssMb: number | null;
   logTail: string;
@@ -422,11 +424,7 @@ async function treeCpu(
       const kind = pveshKind(c);
       byKind[kind] = (byKind[kind] ?? 0) + 1;
     }
-    const toolCpu: Record<string, number> = {};
-    for (const line of tools) {
-      const [tool, ms] = line.split("\t");
-      toolCpu[tool] = (toolCpu[tool] ?? 0) + Number(ms) / minutes;
-    }
+    const toolCpu = cpuLogMs(tools);
     return {
       source: source.label,
       windowS: Math.round((to.atMs - from.atMs) / 1000),
@@ -439,8 +437,13 @@ async function treeCpu(
         start.childCpuMs) / ((to.atMs - start.atMs) / 60_000),
       pveshCallsPerMin: windowCalls.length / minutes,
       pveshCallsByKind: byKind,
+      toolCallsPerMin: Object.fromEntries(
+        Object.entries(cpuLogCalls(tools)).map((
+          [k, n],
+        ) => [k, Math.round(n / minutes * 10) / 10]),
+      ),
       toolCpuMsPerMin: Object.fromEntries(
-        Object.entries(toolCpu).map(([k, v]) => [k, Math.round(v)]),
+        Object.entries(toolCpu).map(([k, v]) => [k, Math.round(perMin(v))]),
       ),
       stored: await storedCounts(dbPath, to.atMs),
       rssMb: Math.round(to.rssBytes / 2 ** 19) / 2,
@@ -480,7 +483,8 @@ function treeFigures(runs: TreeCpu[]): Figure[] {
     const calls = Object.entries(r.pveshCallsByKind)
       .map(([k, n]) => `${k} ${n}`).join(", ") || "none";
     const tools = Object.entries(r.toolCpuMsPerMin)
-      .map(([k, ms]) => `${k} ${ms}`).join(", ") || "none";
+      .map(([k, ms]) => `${k} ${ms} ms in ${r.toolCallsPerMin[k]} calls`)
+      .join(", ") || "none";
     return [
       targetFigure(
         `process-tree CPU per minute (${r.source})`,
@@ -492,7 +496,7 @@ function treeFigures(runs: TreeCpu[]): Figure[] {
           round(r.agentCpuMsPerMin, 0)
         } ms + children ${round(r.childCpuMsPerMin, 0)} ms; ${
           round(r.pveshCallsPerMin, 2)
-        } pvesh calls/min (${calls} in the window); fake tools' own CPU/min: ${tools} (a fake zpool/zfs call costs ~60 ms of Deno start-up, a real one a few ms); whole run incl. start ${
+        } pvesh calls/min (${calls} in the window); fake tools' own CPU/min: ${tools} (pvesh, pveversion and apt are Deno processes, pvesh burning pvesh_cpu_ms as Perl does; zpool, zfs, smartctl and sensors are bash clients of the tool server, a few ms as the real ones); whole run incl. start ${
           round(r.wholeRunTreeCpuMsPerMin, 0)
         } ms/min`,
       ),

@@ -10,8 +10,33 @@ import { loadNodeProfile } from "./node_profile.ts";
 
 /** The environment variable naming the node profile file. */
 export const PROFILE_ENV = "PROXMON_FAKE_NODE";
-/** Set to a file, each call appends `tool<TAB>cpu ms` to it (benchmarks). */
+/**
+ * Set to a file, each call appends `tool<TAB>user s<TAB>system s` to it
+ * (benchmarks); the bash tools of tool_client.bash write the same line.
+ */
 export const CPU_LOG_ENV = "PROXMON_FAKE_CPU_LOG";
+
+/** The calls per tool in the lines of a CPU log. */
+export function cpuLogCalls(lines: readonly string[]): Record<string, number> {
+  const calls: Record<string, number> = {};
+  for (const line of lines) {
+    const tool = line.split("\t")[0];
+    if (tool) calls[tool] = (calls[tool] ?? 0) + 1;
+  }
+  return calls;
+}
+
+/** The CPU per tool, in ms, of the lines of a CPU log. */
+export function cpuLogMs(lines: readonly string[]): Record<string, number> {
+  const byTool: Record<string, number> = {};
+  for (const line of lines) {
+    const [tool, user, system] = line.split("\t");
+    const ms = (Number(user) + Number(system)) * 1000;
+    if (!tool || !Number.isFinite(ms)) continue;
+    byTool[tool] = (byTool[tool] ?? 0) + ms;
+  }
+  return byTool;
+}
 
 /** Appends this call's CPU (so far) to the CPU log, when one is set. */
 async function logCpu(tool: string): Promise<void> {
@@ -24,9 +49,8 @@ async function logCpu(tool: string): Promise<void> {
   const path = Deno.env.get(CPU_LOG_ENV);
   if (!path) return;
   const { user, system } = process.cpuUsage();
-  await Deno.writeTextFile(path, `${tool}\t${(user + system) / 1000}\n`, {
-    append: true,
-  });
+  const line = `${tool}\t${user / 1e6}\t${system / 1e6}\n`;
+  await Deno.writeTextFile(path, line, { append: true });
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -10,6 +10,7 @@ import { loadNodeProfile } from "../fake_node/node_profile.ts";
 import { PROFILE_ENV } from "../fake_node/fake_tool.ts";
 import { type ProcTicker, startProcTicker } from "../fake_node/proc.ts";
 import { writePmxcfs } from "../fake_node/pmxcfs.ts";
+import { startToolServer } from "../fake_node/tool_server.ts";
 import { type Proc, spawnProc, waitFor } from "./process.ts";
 
 /** The repository root. */
@@ -145,7 +146,11 @@ export interface SimulatedNode {
   procDir: string;
   /** its pmxcfs (guest config files), as /etc/pve */
   pveDir: string;
-  /** PATH with the fake tools first, and the profile for them. */
+  /**
+   * PATH with the fake tools first, the profile for them, and the port of
+   * the tool server that answers the cheap ones (zpool, zfs, smartctl,
+   * sensors) at about a real tool's cost.
+   */
   env: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -160,6 +165,7 @@ export async function startSimulatedNode(
   const ticker: ProcTicker = await startProcTicker({ dir: procDir, model });
   const pveDir = await writePmxcfs(`${dir}/pve`, model);
   const denoDir = DENO.slice(0, DENO.lastIndexOf("/"));
+  const tools = startToolServer();
   return {
     model,
     procDir,
@@ -167,8 +173,12 @@ export async function startSimulatedNode(
     env: {
       PATH: `${FAKE_BIN}:${denoDir}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
       [PROFILE_ENV]: profilePath,
+      ...tools.env,
     },
-    stop: () => ticker.stop(),
+    stop: async () => {
+      await ticker.stop();
+      await tools.close();
+    },
   };
 }
 
