@@ -83,6 +83,7 @@ async function createAgentCollectors(
   settings: CollectionSettings,
   log: Logger,
   ledger?: SourceLedger,
+  once = false,
 ) {
   const runner = ledger ? ledger.wrap(denoRunner) : denoRunner;
   return createCollectors({
@@ -95,6 +96,8 @@ async function createAgentCollectors(
     commandTimeoutMs: settings.commandTimeoutMs,
     concurrency: settings.concurrency,
     smartEveryMs: settings.smartIntervalMs,
+    // one cycle to show everything: every guest agent is asked
+    guestAgentPerCycle: once ? Infinity : undefined,
     pveCycle: settings.pveApi
       ? await apiCycles(settings, settings.pveApi, ledger)
       : undefined,
@@ -147,7 +150,7 @@ async function runOnce(cli: CliArgs, log: Logger): Promise<number> {
     };
   }
   const ledger = createSourceLedger();
-  const collectors = await createAgentCollectors(settings, log, ledger);
+  const collectors = await createAgentCollectors(settings, log, ledger, true);
   const nowMs = Date.now();
   const [fast, medium, slow] = await Promise.all([
     collectors.fast(nowMs),

@@ -187,6 +187,12 @@ export const GuestRuntime = v.looseObject({
   template: flag,
   /** PVE's config lock while it holds the guest: backup, migrate, snapshot… */
   lock: str,
+  /**
+   * The guest's cgroup pressure, from PVE 9's `pressure{cpu,io,memory}{some,full}`
+   * (avg10 only, so the avg60 fields are null); null where PVE sends none
+   * (PVE 8, a stopped guest, `/cluster/resources`).
+   */
+  psi: v.optional(v.nullable(Psi), null),
 });
 export type GuestRuntime = v.InferOutput<typeof GuestRuntime>;
 

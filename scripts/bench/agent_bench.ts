@@ -32,6 +32,15 @@ import {
   v8FlagsArg,
 } from "../../agent/build.ts";
 import { startSimulatedNode } from "../smoke/stack.ts";
+import {
+  GUEST_AGENT_PER_CYCLE,
+  GUEST_AGENT_TTL_MS,
+  lxcNeedsLiveIps,
+  parseGuestConfigFile,
+  qemuAgentEnabled,
+} from "../../agent/collectors/mod.ts";
+import type { NodeModel } from "../fake_node/node_model.ts";
+import { configFileText } from "../fake_node/pmxcfs.ts";
 import { spawnProc } from "../smoke/process.ts";
 import type { CyclePlan, CycleTiming } from "./agent_cycles.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
@@ -73,7 +82,8 @@ interface Plan {
 }
 
 const FULL: Plan = {
-  cycles: { fast: 10, medium: 5, slow: 2 },
+  // 7 medium cycles: the first fill of 22 VMs' guest-agent facts at 4 a cycle
+  cycles: { fast: 10, medium: 7, slow: 2 },
   soakMs: 600_000,
   treeWarmupMs: 70_000,
   treeWindowMs: 600_000,
@@ -82,7 +92,7 @@ const FULL: Plan = {
 };
 
 const QUICK: Plan = {
-  cycles: { fast: 3, medium: 2, slow: 1 },
+  cycles: { fast: 3, medium: 3, slow: 1 },
   soakMs: 10_000,
   treeWarmupMs: 70_000,
   treeWindowMs: 120_000,
@@ -342,6 +352,10 @@ interface TreeCpu {
   toolCpuMsPerMin: Record<string, number>;
   /** calls per minute of each fake tool (one CPU-log line per call) */
   toolCallsPerMin: Record<string, number>;
+  /** guest-agent pvesh calls (VM agent, container interfaces) in the window */
+  guestAgentCallsInWindow: number;
+  /** mean CPU of one fake pvesh call in the window, null without any */
+  pveshMsPerCall: number | null;
   stored: Record<Interval, number>;
   rssMb: number | null;
   logTail: string;
@@ -425,6 +439,7 @@ async function treeCpu(
       byKind[kind] = (byKind[kind] ?? 0) + 1;
     }
     const toolCpu = cpuLogMs(tools);
+    const toolCalls = cpuLogCalls(tools);
     return {
       source: source.label,
       windowS: Math.round((to.atMs - from.atMs) / 1000),
@@ -437,8 +452,11 @@ async function treeCpu(
         start.childCpuMs) / ((to.atMs - start.atMs) / 60_000),
       pveshCallsPerMin: windowCalls.length / minutes,
       pveshCallsByKind: byKind,
+      guestAgentCallsInWindow: (byKind["guest agent"] ?? 0) +
+        (byKind["lxc interfaces"] ?? 0),
+      pveshMsPerCall: toolCalls.pvesh ? toolCpu.pvesh / toolCalls.pvesh : null,
       toolCallsPerMin: Object.fromEntries(
-        Object.entries(cpuLogCalls(tools)).map((
+        Object.entries(toolCalls).map((
           [k, n],
         ) => [k, Math.round(n / minutes * 10) / 10]),
       ),
@@ -475,11 +493,57 @@ async function storedCounts(
   return stored;
 }
 
-function treeFigures(runs: TreeCpu[]): Figure[] {
+/**
+ * The guest-agent calls one round of asks makes on this node, by the
+ * agent's own rules: two (interfaces, file systems) per running VM whose
+ * config enables the agent, one per running container that needs its live
+ * interfaces.
+ */
+function guestAgentCallsPerRound(model: NodeModel): number {
+  let calls = 0;
+  for (const g of model.guests) {
+    if (g.status !== "running" || g.template) continue;
+    const { config } = parseGuestConfigFile(configFileText(model, g), "bench");
+    if (g.type === "qemu" && qemuAgentEnabled(config)) calls += 2;
+    if (g.type === "lxc" && lxcNeedsLiveIps(config)) calls += 1;
+  }
+  return calls;
+}
+
+/**
+ * The process-tree CPU at steady state. A short window right after the
+ * start sees the first fill of the guest-agent facts (4 guests a cycle) and
+ * none of their refreshes (due ½ to 1½ TTL after the fill), so for pvesh the
+ * window's guest-agent calls are replaced by the steady rate (one round of
+ * asks per TTL), priced at the window's own measured CPU per pvesh call.
+ * Through the API the asks are HTTPS requests inside the agent's own CPU and
+ * cannot be told apart, so the window stands (fill included: an
+ * over-estimate).
+ */
+function steadyTreeCpu(
+  r: TreeCpu,
+  callsPerRound: number,
+): { msPerMin: number; steadyCallsPerMin: number } {
+  const ttlMin = GUEST_AGENT_TTL_MS[r.source] / 60_000;
+  const steadyCallsPerMin = callsPerRound / ttlMin;
+  if (r.source === "api" || r.pveshMsPerCall === null) {
+    return { msPerMin: r.treeCpuMsPerMin, steadyCallsPerMin };
+  }
+  const windowMin = r.windowS / 60;
+  const seen = r.guestAgentCallsInWindow / windowMin;
+  return {
+    msPerMin: r.treeCpuMsPerMin +
+      (steadyCallsPerMin - seen) * r.pveshMsPerCall,
+    steadyCallsPerMin,
+  };
+}
+
+function treeFigures(runs: TreeCpu[], callsPerRound: number): Figure[] {
   return runs.flatMap((r) => {
     const target = r.source === "pvesh"
       ? AGENT_TARGETS.treeCpuMsPerMinPvesh
       : AGENT_TARGETS.treeCpuMsPerMinApi;
+    const steady = steadyTreeCpu(r, callsPerRound);
     const calls = Object.entries(r.pveshCallsByKind)
       .map(([k, n]) => `${k} ${n}`).join(", ") || "none";
     const tools = Object.entries(r.toolCpuMsPerMin)
@@ -487,10 +551,30 @@ function treeFigures(runs: TreeCpu[]): Figure[] {
       .join(", ") || "none";
     return [
       targetFigure(
-        `process-tree CPU per minute (${r.source})`,
-        r.treeCpuMsPerMin,
+        `process-tree CPU per minute (${r.source}, steady state)`,
+        steady.msPerMin,
         "ms",
         "<=",
+        target,
+        r.source === "pvesh"
+          ? `the window's ${
+            r.treeCpuMsPerMin.toFixed(0)
+          } ms/min with its ${r.guestAgentCallsInWindow} guest-agent pvesh calls (first fill) replaced by the steady ${
+            round(steady.steadyCallsPerMin, 2)
+          } calls/min (${callsPerRound} calls per ${
+            GUEST_AGENT_TTL_MS.pvesh / 60_000
+          } min TTL) at the window's ${
+            round(r.pveshMsPerCall, 0)
+          } ms per pvesh call`
+          : `the window's figure: guest-agent asks (${
+            round(steady.steadyCallsPerMin, 2)
+          }/min at steady state) are HTTPS requests within the agent's own CPU`,
+      ),
+      targetFigure(
+        `process-tree CPU per minute (${r.source}), measured window`,
+        r.treeCpuMsPerMin,
+        "ms",
+        "info",
         target,
         `default intervals, ${r.windowS} s after a warm-up: agent ${
           round(r.agentCpuMsPerMin, 0)
@@ -589,6 +673,9 @@ export async function runAgentBench(
     const mediumRuns = t.filter((x) => x.interval === "medium").map((x) =>
       x.wallMs
     );
+    const mediumFacts = t.filter((x) => x.interval === "medium").map((x) =>
+      x.vmsWithAgentFacts ?? 0
+    );
     const slow = wallOf(t, "slow");
     const settled = s.readings.filter((r) =>
       r.atMs - s.startMs >= plan.settleMs
@@ -606,7 +693,7 @@ export async function runAgentBench(
     const cpuPerCycle = (last.cpuMs - first.cpuMs) / Math.max(1, cyclesRun);
     const soakS = (s.endMs - s.startMs) / 1000;
     const figures: Figure[] = [
-      ...treeFigures(trees),
+      ...treeFigures(trees, guestAgentCallsPerRound(node.model)),
       targetFigure(
         "fast cycle wall (max)",
         fast.max,
@@ -629,7 +716,7 @@ export async function runAgentBench(
         "ms",
         "<=",
         AGENT_TARGETS.mediumCycleMs,
-        "right after start: every guest config is fetched, none cached yet",
+        `right after start: configs read from pmxcfs, at most ${GUEST_AGENT_PER_CYCLE} guests asked through their guest agents, the backups collector's first reads`,
       ),
       targetFigure(
         "later medium cycle wall (max)",
@@ -638,6 +725,22 @@ export async function runAgentBench(
         "<=",
         AGENT_TARGETS.mediumCycleMs,
         "configs cached (agent refetches them on change or after a TTL)",
+      ),
+      baselineFigure(
+        "VMs whose guest agent answered, after the timed medium cycles",
+        mediumFacts.at(-1) ?? null,
+        "VMs",
+        "info",
+        {
+          label: "running VMs with a running guest agent",
+          value: node.model.guests.filter((g) =>
+            g.type === "qemu" && g.status === "running" && !g.template &&
+            g.agent === "running"
+          ).length,
+        },
+        `after each of the ${mediumFacts.length} back-to-back medium cycles: ${
+          mediumFacts.join(", ")
+        } (at most ${GUEST_AGENT_PER_CYCLE} guests asked a cycle)`,
       ),
       baselineFigure(
         "agent CPU per fast cycle",
@@ -669,7 +772,9 @@ export async function runAgentBench(
       baselineFigure(
         "agent anonymous RSS after soak",
         distribution(
-          ending.flatMap((r) => r.rssAnonMb === null ? [] : [r.rssAnonMb]),
+          ending.flatMap((r) =>
+            r.rssAnonMb === null ? [] : [r.rssAnonMb]
+          ),
         ).p50,
         "MB",
         "info",
@@ -722,6 +827,7 @@ export async function runAgentBench(
         concurrency: cycles.concurrency,
         cycleWallMs: { fast, medium, slow },
         mediumRunsMs: mediumRuns.map((x) => round(x, 0)),
+        mediumVmsWithAgentFacts: mediumFacts,
         cycleCpuMs: {
           fast: cpuOf(t, "fast"),
           medium: cpuOf(t, "medium"),
@@ -766,7 +872,10 @@ export async function runAgentBench(
         })),
       },
       headline: [
-        ...trees.map((t) => `process-tree CPU per minute (${t.source})`),
+        ...trees.map((t) =>
+          `process-tree CPU per minute (${t.source}, steady state)`
+        ),
+        "first medium cycle wall",
         "fast cycle wall (max)",
         "medium cycle wall (max)",
         "agent RSS after soak",

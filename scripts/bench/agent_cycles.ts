@@ -9,7 +9,7 @@ import { createCollectors } from "../../agent/collectors/mod.ts";
 import { AGENT_DEFAULTS } from "../../agent/config.ts";
 import { denoRunner } from "../../agent/deno_runner.ts";
 import { AGENT_VERSION } from "../../agent/version.ts";
-import type { Interval } from "@proxmon/shared";
+import type { GuestsDetail, Interval } from "@proxmon/shared";
 import { readProc } from "./proc_stats.ts";
 
 export interface CyclePlan {
@@ -31,6 +31,8 @@ export interface CycleTiming {
   childCpuMs: number;
   /** collector error entries in the payload */
   errors: number;
+  /** medium cycles: VMs whose guest agent has answered (file systems known) */
+  vmsWithAgentFacts?: number;
 }
 
 /** The `tag: message` of every error entry in a payload. */
@@ -70,12 +72,19 @@ async function main(): Promise<void> {
       for (const e of errorMessages(payload)) {
         if (firstErrors.size < 10) firstErrors.add(e);
       }
+      const detail = (payload as { vms_detail?: GuestsDetail }).vms_detail;
       timings.push({
         interval,
         wallMs,
         cpuMs: after!.cpuMs - before!.cpuMs,
         childCpuMs: after!.childCpuMs - before!.childCpuMs,
         errors,
+        ...(detail
+          ? {
+            vmsWithAgentFacts: detail.vms.filter((v) => v.filesystems !== null)
+              .length,
+          }
+          : {}),
       });
     }
   }

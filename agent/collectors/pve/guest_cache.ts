@@ -48,6 +48,8 @@ export interface GuestCache<T> {
   get(guest: GuestRuntime, nowMs: number): T | undefined;
   /** The value kept for `vmid`, due or not (to show while a guest is busy). */
   peek(vmid: number): T | undefined;
+  /** When the value kept for `vmid` is (or was) due; undefined when none is kept. */
+  dueAtMs(vmid: number): number | undefined;
   /** Keeps a value just fetched for `guest` and schedules its refresh. */
   set(guest: GuestRuntime, value: T, nowMs: number): void;
   /** Forgets a guest, e.g. after a failed fetch, so the next cycle retries. */
@@ -135,6 +137,9 @@ export function createGuestCache<T>(
     peek(vmid) {
       return entries.get(vmid)?.value;
     },
+    dueAtMs(vmid) {
+      return entries.get(vmid)?.dueAtMs;
+    },
     set(guest, value, nowMs) {
       const previous = entries.get(guest.vmid);
       // A refresh on schedule keeps the guest's phase; any other fetch waits
@@ -142,12 +147,16 @@ export function createGuestCache<T>(
       const after = previous && previous.dueAtMs <= nowMs
         ? nowMs
         : nowMs + ttlMs / 2;
+      let dueAtMs = nextRefreshMs(guest.vmid, after, ttlMs);
+      // A refresh that had to wait (a per-cycle limit) may land just before
+      // its next grid point: skip that one rather than ask again at once.
+      if (dueAtMs - nowMs < ttlMs / 2) dueAtMs += ttlMs;
       entries.set(guest.vmid, {
         type: guest.type,
         value,
         identity: identity(guest),
         uptimeSeconds: guest.uptime_seconds,
-        dueAtMs: nextRefreshMs(guest.vmid, after, ttlMs),
+        dueAtMs,
       });
     },
     delete(vmid) {

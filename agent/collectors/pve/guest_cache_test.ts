@@ -28,6 +28,7 @@ function guest(
     tags: ["web"],
     template: false,
     lock: null,
+    psi: null,
     ...changes,
   };
 }
@@ -170,4 +171,22 @@ Deno.test("createGuestConfigCache() with TTL 0 refetches every cycle and rejects
   assert.equal(cache.get(guest(100), MINUTE), undefined);
   assert.throws(() => createGuestConfigCache(-1), RangeError);
   assert.throws(() => createGuestConfigCache(NaN), RangeError);
+});
+
+Deno.test("a refresh made late, just before the guest's next grid point, is next due at least ½ TTL later", () => {
+  const cache = createGuestConfigCache(TTL);
+  const g = guest(100);
+  cache.set(g, { n: 1 }, 0);
+  const due = cache.dueAtMs(100)!;
+  // refreshed on schedule: the next one a TTL after, at the same phase
+  assert.equal(cache.get(g, due), undefined);
+  cache.set(g, { n: 2 }, due);
+  assert.equal(cache.dueAtMs(100), due + TTL);
+  // refreshed a whole TTL late (it waited its turn), a minute before the
+  // next grid point: that point is skipped, the phase kept
+  const late = due + 2 * TTL - MINUTE;
+  assert.equal(cache.get(g, late), undefined);
+  cache.set(g, { n: 3 }, late);
+  assert.equal(cache.dueAtMs(100), due + 3 * TTL);
+  assert.deepEqual(cache.get(g, due + 2 * TTL), { n: 3 });
 });

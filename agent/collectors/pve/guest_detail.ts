@@ -16,6 +16,13 @@
  *   which blocks the agent): the last answer is shown meanwhile.
  *
  * The calls run through a bounded pool rather than all at once or one by one.
+ * Guest-agent facts are also spread over cycles: at most `factsPerCycle`
+ * guests are asked in one cycle (each ask is a pvesh call or two, hundreds
+ * of ms of CPU on a node), never-asked and restarted guests first, then the
+ * most overdue; the others show their last answer until their turn. So an
+ * agent starting on a node with 22 agent-enabled VMs asks 4 of them in its
+ * first medium cycle instead of all 22 (44 pvesh calls), and a node where
+ * many guests start at once does not stall one cycle.
  */
 import type {
   CollectorError,
@@ -93,6 +100,13 @@ export interface GuestDetailDeps {
   facts: GuestFactsCache;
   /** The time of this cycle, for the caches. */
   nowMs: number;
+  /**
+   * Most guests whose guest-agent facts are asked for in this cycle
+   * (default: no limit, as for a one-shot collection).
+   */
+  factsPerCycle?: number;
+  /** Most guests being asked at once (default: `concurrency`). */
+  factsConcurrency?: number;
 }
 
 /** Deps with fresh caches, for a single collection (tests, `--once`). */
@@ -245,22 +259,51 @@ function factsRequest(
 
 const NOTHING: GuestFacts = { ips: [], filesystems: null, errors: [] };
 
-/** Live facts of a guest: cached, or asked for and cached. */
-async function factsOf(
+/**
+ * A guest's facts for this cycle: known (cached, or nothing to ask), or a
+ * request to make, with what to show if it has to wait for a later cycle.
+ */
+type FactsPlan =
+  | { known: GuestFacts }
+  | {
+    request: () => Promise<GuestFacts>;
+    /** the last answer, if any: none for a guest never asked or restarted */
+    last: GuestFacts | undefined;
+    /** when the last answer fell due (none: never asked) */
+    dueAtMs: number | undefined;
+  };
+
+function planFacts(
   deps: GuestDetailDeps,
   guest: GuestRuntime,
   config: GuestConfig,
-): Promise<GuestFacts> {
+): FactsPlan {
   const request = factsRequest(deps, guest, config);
   if (!request) {
     deps.facts.delete(guest.vmid);
-    return NOTHING;
+    return { known: NOTHING };
   }
   // A backup may have frozen the guest's file systems, which blocks its
   // agent: no call until the lock is gone; the last answer meanwhile.
-  if (guest.lock === "backup") return deps.facts.peek(guest.vmid) ?? NOTHING;
+  if (guest.lock === "backup") {
+    return { known: deps.facts.peek(guest.vmid) ?? NOTHING };
+  }
   const cached = deps.facts.get(guest, deps.nowMs);
-  if (cached) return cached;
+  if (cached) return { known: cached };
+  // `get` dropped the entry of a guest that restarted: it counts as new
+  return {
+    request,
+    last: deps.facts.peek(guest.vmid),
+    dueAtMs: deps.facts.dueAtMs(guest.vmid),
+  };
+}
+
+/** Asks the guest and caches the answer (a booting guest's failure is retried next cycle). */
+async function fetchFacts(
+  deps: GuestDetailDeps,
+  guest: GuestRuntime,
+  request: () => Promise<GuestFacts>,
+): Promise<GuestFacts> {
   const facts = await request();
   const booting = (guest.uptime_seconds ?? 0) < BOOTING_SECONDS;
   if (facts.errors.length === 0 || !booting) {
@@ -269,16 +312,29 @@ async function factsOf(
   return facts;
 }
 
-/** Config and IPs of one guest. Failures land in the guest's own `errors`. */
-async function guestDetail(
-  deps: GuestDetailDeps,
+/**
+ * Which of the guests waiting for facts are asked this cycle: never asked
+ * (or restarted) first, then the longest overdue; vmid breaks ties.
+ */
+function chooseAsked(
+  waiting: { guest: GuestRuntime; dueAtMs: number | undefined }[],
+  limit: number,
+): Set<number> {
+  const order = [...waiting].sort((a, b) =>
+    (a.dueAtMs ?? -Infinity) - (b.dueAtMs ?? -Infinity) ||
+    a.guest.vmid - b.guest.vmid
+  );
+  return new Set(order.slice(0, Math.max(0, limit)).map((w) => w.guest.vmid));
+}
+
+/** A guest's detail from its config and facts. */
+function detailOf(
   guest: GuestRuntime,
-): Promise<GuestDetail> {
-  const errors: CollectorError[] = [];
+  config: GuestConfig,
+  facts: GuestFacts,
+  errors: CollectorError[],
+): GuestDetail {
   const { vmid, type, name } = guest;
-  const config = await configOf(deps, guest, errors);
-  const facts = await factsOf(deps, guest, config);
-  errors.push(...facts.errors);
   const ips = type === "qemu"
     ? facts.ips
     : usableIps([...facts.ips, ...parseLxcConfigIps(config)]);
@@ -289,7 +345,7 @@ async function guestDetail(
     config,
     ips,
     filesystems: facts.filesystems,
-    errors,
+    errors: [...errors, ...facts.errors],
   };
 }
 
@@ -316,10 +372,40 @@ export async function collectGuestsDetail(
   const listed = listedTypes(runtime);
   deps.configs.retain(runtime.vms, listed);
   deps.facts.retain(runtime.vms, listed);
-  const vms = await mapPool(
+  // Configs first (pmxcfs reads, or a cached or fetched config each)...
+  const planned = await mapPool(
     runtime.vms,
     deps.concurrency,
-    (guest) => guestDetail(deps, guest),
+    async (guest) => {
+      const errors: CollectorError[] = [];
+      const config = await configOf(deps, guest, errors);
+      return { guest, config, errors, plan: planFacts(deps, guest, config) };
+    },
+  );
+  // ...then the guest agents, as many as this cycle allows.
+  const waiting = planned.flatMap((p) =>
+    "request" in p.plan ? [{ guest: p.guest, dueAtMs: p.plan.dueAtMs }] : []
+  );
+  const asked = chooseAsked(waiting, deps.factsPerCycle ?? Infinity);
+  const answers = new Map<number, GuestFacts>();
+  await mapPool(
+    planned.filter((p) => asked.has(p.guest.vmid)),
+    deps.factsConcurrency ?? deps.concurrency,
+    async ({ guest, plan }) => {
+      if ("request" in plan) {
+        answers.set(guest.vmid, await fetchFacts(deps, guest, plan.request));
+      }
+    },
+  );
+  const vms = planned.map(({ guest, config, errors, plan }) =>
+    detailOf(
+      guest,
+      config,
+      "known" in plan
+        ? plan.known
+        : answers.get(guest.vmid) ?? plan.last ?? NOTHING,
+      errors,
+    )
   );
   return { vms, errors: [...runtime.errors] };
 }

@@ -221,7 +221,11 @@ const IP_CALLS = [
  * change between cycles. Each cycle returns its sample, the vmids whose
  * config it fetched and its IP calls.
  */
-function cachedCycles(answers = pveNodeAnswers(), ttlMs = TTL) {
+function cachedCycles(
+  answers = pveNodeAnswers(),
+  ttlMs = TTL,
+  over: Partial<GuestDetailDeps> = {},
+) {
   const runner = fakeRunner(answers);
   const cache = createGuestConfigCache(ttlMs);
   const facts = createGuestFactsCache(ttlMs);
@@ -232,7 +236,7 @@ function cachedCycles(answers = pveNodeAnswers(), ttlMs = TTL) {
     async cycle(nowMs: number) {
       const from = runner.calls.length;
       const sample = await medium(
-        detailDeps(runner, { configs: cache, facts, nowMs }),
+        detailDeps(runner, { configs: cache, facts, nowMs, ...over }),
       );
       const calls = runner.calls.slice(from);
       const configs = calls.flatMap((c) => {
@@ -420,4 +424,58 @@ Deno.test("collectGuestsDetail() evicts a guest that left the list, but not the 
   assert.equal(cache.size, NODE_VMIDS.length);
   answers[lineOf(guestList(NODE, "lxc"))] = readFixture("pvesh/lxc.json");
   assert.deepEqual((await cycle(4 * MINUTE)).configs, []);
+});
+
+// ---- guest-agent asks spread over cycles -----------------------------------
+
+/** The guests (vmids) whose facts a cycle asked for, from its calls. */
+const askedIn = (c: { ips: string[] }) =>
+  c.ips.map((line) => Number(/\/(\d+)\/(?:agent|interfaces)/.exec(line)![1]));
+
+Deno.test("collectGuestsDetail() asks at most factsPerCycle guests a cycle; the rest wait, showing no IPs yet", async () => {
+  const { cycle } = cachedCycles(pveNodeAnswers(), TTL, { factsPerCycle: 1 });
+  const first = await cycle(0);
+  // never asked: in vmid order
+  assert.deepEqual(askedIn(first), [100]);
+  const ipsOf = (c: typeof first, vmid: number) =>
+    c.sample.vms.find((v) => v.vmid === vmid)!.ips;
+  assert.ok(ipsOf(first, 100).includes("192.168.1.10"));
+  assert.deepEqual(ipsOf(first, 102), [], "102 waits: nothing yet");
+  // 201's live interfaces wait; its config's static address shows meanwhile
+  assert.deepEqual(ipsOf(first, 201), ["192.168.1.53"]);
+  const second = await cycle(MINUTE);
+  assert.deepEqual(askedIn(second), [102]);
+  assert.deepEqual(askedIn(await cycle(2 * MINUTE)), [201]);
+  assert.deepEqual(askedIn(await cycle(3 * MINUTE)), [], "all known now");
+});
+
+Deno.test("collectGuestsDetail() with a per-cycle limit asks a restarted guest before the ones that are due", async () => {
+  const { answers, cycle } = cachedCycles(pveNodeAnswers(), TTL, {
+    factsPerCycle: 1,
+  });
+  for (let i = 0; i < 3; i++) await cycle(i * MINUTE);
+  // far past every guest's refresh, and 102 has restarted meanwhile
+  changeListed(answers, "qemu", 102, { uptime: 400 });
+  const later = 5 * TTL;
+  assert.deepEqual(askedIn(await cycle(later)), [102]);
+  // then the overdue ones, one a cycle, the longest overdue first
+  const next = askedIn(await cycle(later + MINUTE));
+  const last = askedIn(await cycle(later + 2 * MINUTE));
+  assert.deepEqual([...next, ...last].sort((a, b) => a - b), [100, 201]);
+  assert.deepEqual(askedIn(await cycle(later + 3 * MINUTE)), []);
+});
+
+Deno.test("collectGuestsDetail() keeps showing a due guest's last answer while it waits for its turn", async () => {
+  const { cycle } = cachedCycles(pveNodeAnswers(), TTL, { factsPerCycle: 1 });
+  for (let i = 0; i < 3; i++) await cycle(i * MINUTE);
+  const known = await cycle(3 * MINUTE);
+  const waiting = await cycle(5 * TTL);
+  assert.equal(askedIn(waiting).length, 1);
+  for (const vmid of [100, 102, 201]) {
+    assert.deepEqual(
+      waiting.sample.vms.find((v) => v.vmid === vmid)!.ips,
+      known.sample.vms.find((v) => v.vmid === vmid)!.ips,
+      `vm ${vmid}`,
+    );
+  }
 });

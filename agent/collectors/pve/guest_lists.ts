@@ -9,6 +9,7 @@ import type {
   GuestRuntime,
   GuestsRuntime,
   GuestType,
+  Psi,
 } from "@proxmon/shared";
 import { parseJson } from "../exec.ts";
 import type { PveSource } from "./pve_source.ts";
@@ -63,8 +64,43 @@ export function toRuntime(
     template: toFlag(entry.template),
     // Set while a backup, migration or snapshot holds the guest.
     lock: stringOr(entry.lock),
+    psi: guestPressure(entry, vmid, tag, errors),
   };
   return runtime;
+}
+
+const PRESSURE_KINDS = ["cpu", "memory", "io"] as const;
+
+/**
+ * PVE 9's `pressure{cpu,io,memory}{some,full}`: the avg10 of the guest's
+ * cgroup pressure files (qemu-server and pve-container `vmstatus`). VMs send
+ * numbers, containers the text of the file ("0.46"); a running guest has all
+ * six, a stopped one and PVE 8 none. Null when no field is there.
+ */
+export function guestPressure(
+  entry: Record<string, unknown>,
+  vmid: number,
+  tag: string,
+  errors: ErrorList,
+): Psi | null {
+  if (!Object.keys(entry).some((k) => k.startsWith("pressure"))) return null;
+  const avg10 = (kind: string, which: string) =>
+    toNumber(
+      entry[`pressure${kind}${which}`],
+      `${vmid}.pressure${kind}${which}`,
+      tag,
+      errors,
+    );
+  const psi: Psi = { cpu: null, memory: null, io: null };
+  for (const kind of PRESSURE_KINDS) {
+    psi[kind] = {
+      some_avg10: avg10(kind, "some"),
+      some_avg60: null,
+      full_avg10: avg10(kind, "full"),
+      full_avg60: null,
+    };
+  }
+  return psi;
 }
 
 /** The guests of one parsed list (`/nodes/{node}/qemu` or `…/lxc`). */

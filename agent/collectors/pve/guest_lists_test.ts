@@ -5,6 +5,7 @@ import { readFixture } from "../../testing/fixtures.ts";
 import { NODE, NODE_VMIDS, pveNodeAnswers } from "../../testing/test_node.ts";
 import {
   collectGuestsRuntime,
+  guestsFromList,
   parseLxcList,
   parseQemuList,
 } from "./guest_lists.ts";
@@ -118,4 +119,70 @@ Deno.test("collectGuestsRuntime() keeps the other list when one pvesh call fails
       assert.equal(errors.length, 2);
     },
   );
+});
+
+Deno.test("the real PVE 9 qemu list: numeric pressure on the running VM, none on the stopped template", () => {
+  const body = JSON.parse(
+    readFixture(
+      "pvesh/real/api_nodes_qemu__pve9_running_and_template_pressure_numbers.json",
+    ),
+  );
+  const { vms, errors } = guestsFromList(body.data, "qemu");
+  assert.deepEqual(errors, []);
+  const template = vms.find((g) => g.vmid === 101)!;
+  assert.equal(template.psi, null, "a stopped guest has no pressure fields");
+  const running = vms.find((g) => g.vmid === 100)!;
+  const zero = {
+    some_avg10: 0,
+    some_avg60: null,
+    full_avg10: 0,
+    full_avg60: null,
+  };
+  assert.deepEqual(running.psi, { cpu: zero, memory: zero, io: zero });
+});
+
+Deno.test("the transcribed PVE 9.2 lxc list: pressure as strings becomes numbers", () => {
+  const body = JSON.parse(
+    readFixture(
+      "pvesh/real/api_nodes_lxc__pve9.2.2_pressure_strings_TRANSCRIBED.json",
+    ),
+  );
+  const { vms, errors } = guestsFromList(body.data, "lxc");
+  assert.deepEqual(errors, []);
+  assert.deepEqual(vms.map((g) => g.vmid), [9002, 101]);
+  for (const g of vms) {
+    assert.equal(g.psi?.cpu?.some_avg10, 0, 'the string "0.00" as a number');
+    assert.equal(g.psi?.io?.full_avg10, 0);
+    assert.equal(g.psi?.memory?.some_avg60, null, "PVE sends avg10 only");
+  }
+  // a real surprise kept as is: PVE's cpu figure is slightly negative
+  assert.equal(vms[1].cpu_usage, -5.75291683982414e-05);
+});
+
+Deno.test("guest pressure: non-zero values, strings and numbers, and a bad value reported", () => {
+  const { vms } = parseQemuList(readFixture("pvesh/qemu.json"));
+  assert.deepEqual(vms.find((g) => g.vmid === 100)!.psi?.cpu, {
+    some_avg10: 0.12,
+    some_avg60: null,
+    full_avg10: 0,
+    full_avg60: null,
+  });
+  const lxc = parseLxcList(readFixture("pvesh/lxc.json")).vms;
+  assert.equal(lxc.find((g) => g.vmid === 202)!.psi, null, "stopped");
+  const odd = guestsFromList([{
+    vmid: 7,
+    status: "running",
+    pressurecpusome: "1.25",
+    pressurecpufull: "n/a",
+    pressureiosome: 3,
+  }], "lxc");
+  const psi = odd.vms[0].psi!;
+  assert.equal(psi.cpu?.some_avg10, 1.25);
+  assert.equal(psi.cpu?.full_avg10, null);
+  assert.equal(psi.io?.some_avg10, 3);
+  assert.equal(psi.memory?.some_avg10, null, "missing: null, not 0");
+  assert.deepEqual(odd.errors, [{
+    tag: "lxc_list",
+    message: '7.pressurecpufull: expected a number, got "n/a"',
+  }]);
 });
