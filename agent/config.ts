@@ -17,6 +17,7 @@ export const AGENT_DEFAULTS = {
   commandTimeoutSeconds: 30,
   heartbeatSeconds: 30,
   procDir: "/proc",
+  cgroupDir: "/sys/fs/cgroup",
   pveDir: "/etc/pve",
   pveApiUrl: "https://127.0.0.1:8006/api2/json",
   pveCaFile: "/etc/pve/pve-root-ca.pem",
@@ -45,6 +46,8 @@ export interface AgentConfig {
   outboxMaxSamples: number;
   outboxPath: string;
   procDir: string;
+  /** Where cgroup v2 is mounted, for each running guest's pressure files. */
+  cgroupDir: string;
   /** Where pmxcfs is mounted, for guest config files. */
   pveDir: string;
   /** The PVE API source, when `[pve] api_token` is set; else pvesh. */
@@ -150,6 +153,7 @@ const AgentToml = v.object({
   outbox_max_samples: v.optional(count(1, 10_000_000)),
   outbox_path: v.optional(text),
   proc_dir: v.optional(text),
+  cgroup_dir: v.optional(text),
   concurrency: v.optional(count(1, 64)),
   pve: v.optional(Pve),
 });
@@ -239,6 +243,7 @@ export function resolveAgentConfig(
         outboxSamplesForOneDay(intervalsMs),
       outboxPath: toml.outbox_path ?? d.outboxPath,
       procDir: toml.proc_dir ?? d.procDir,
+      cgroupDir: toml.cgroup_dir ?? d.cgroupDir,
       pveDir: toml.pve?.config_dir ?? d.pveDir,
       pveApi: toml.pve?.api_token
         ? {

@@ -41,6 +41,7 @@ Deno.test("resolveAgentConfig() fills every default from a minimal file", () => 
     outboxMaxSamples: 8640 + 1440 + 48,
     outboxPath: "/var/lib/proxmon/outbox.json",
     procDir: "/proc",
+    cgroupDir: "/sys/fs/cgroup",
     pveDir: "/etc/pve",
     pveApi: null,
     concurrency: 12,

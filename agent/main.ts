@@ -44,6 +44,7 @@ type CollectionSettings = Pick<
   AgentConfig,
   | "node"
   | "procDir"
+  | "cgroupDir"
   | "pveDir"
   | "pveApi"
   | "commandTimeoutMs"
@@ -90,6 +91,7 @@ async function createAgentCollectors(
     runner,
     warn: (message) => log.warn(message),
     procDir: settings.procDir,
+    cgroupDir: settings.cgroupDir,
     pveDir: settings.pveDir,
     node: settings.node,
     agentVersion: AGENT_VERSION,
@@ -142,6 +144,7 @@ async function runOnce(cli: CliArgs, log: Logger): Promise<number> {
     settings = {
       node: cli.node,
       procDir: cli.procDir ?? AGENT_DEFAULTS.procDir,
+      cgroupDir: AGENT_DEFAULTS.cgroupDir,
       pveDir: AGENT_DEFAULTS.pveDir,
       pveApi: null,
       commandTimeoutMs: AGENT_DEFAULTS.commandTimeoutSeconds * 1000,

@@ -19,7 +19,8 @@ import type { CommandRunner } from "../runner.ts";
 import type { Exec } from "./exec.ts";
 import { createHostCollector } from "./host/host.ts";
 import { type StatFs, statfsRootFs } from "./host/root_fs.ts";
-import type { ReadFile } from "./host/proc_reader.ts";
+import { type ReadFile, readTextFileResult } from "./host/proc_reader.ts";
+import { DEFAULT_CGROUP_DIR, withGuestPressure } from "./pve/guest_pressure.ts";
 import { limitRunner } from "./concurrency_limit.ts";
 import {
   createGuestConfigCache,
@@ -90,8 +91,13 @@ export interface CollectorDeps {
   smartEveryMs?: number;
   /** Where hwmon lives, for temperatures without lm-sensors (default `/sys/class/hwmon`). */
   hwmonDir?: string;
-  /** How files under `procDir` are read; a fake /proc in memory for the demo's backfill. */
+  /** How files under `procDir` (and `cgroupDir`) are read; a fake /proc in memory for the demo's backfill. */
   readFile?: ReadFile;
+  /**
+   * Where cgroup v2 is mounted (default `/sys/fs/cgroup`), for each running
+   * guest's pressure files (guest_pressure.ts).
+   */
+  cgroupDir?: string;
 }
 
 /** The PVE source of one cycle. */
@@ -227,6 +233,8 @@ export function createCollectors(deps: CollectorDeps): Collectors {
     warnOnce,
   );
 
+  const readFile = deps.readFile ?? readTextFileResult;
+  const cgroupDir = deps.cgroupDir ?? DEFAULT_CGROUP_DIR;
   const pveFast = (): Promise<PveFast> => {
     const cycle = pveCycle(exec);
     return guarded(
@@ -234,6 +242,11 @@ export function createCollectors(deps: CollectorDeps): Collectors {
       async () => {
         const out = await collectPveFast(cycle.source, node);
         out.vms_runtime.errors.push(...cycle.errors);
+        out.vms_runtime.vms = await withGuestPressure(
+          out.vms_runtime.vms,
+          readFile,
+          cgroupDir,
+        );
         return out;
       },
       (errors) => ({
@@ -377,10 +390,10 @@ export { clusterResourcesOf } from "./pve/cluster_resources.ts";
 export { parseGuestConfigFile } from "./pve/guest_config_file.ts";
 export { parseLxcList, parseQemuList } from "./pve/guest_lists.ts";
 export {
+  lxcNeedsLiveIps,
   parseGuestAgentInterfaces,
   parseLxcConfigIps,
   parseLxcInterfaces,
-  lxcNeedsLiveIps,
   qemuAgentEnabled,
 } from "./pve/guest_ips.ts";
 export {

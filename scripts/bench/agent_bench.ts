@@ -126,6 +126,7 @@ function agentToml(o: {
   token: string;
   node: string;
   procDir: string;
+  cgroupDir: string;
   outboxPath: string;
   /** 1 s fast interval unless `defaultIntervals` */
   defaultIntervals?: boolean;
@@ -139,6 +140,7 @@ function agentToml(o: {
     `token = ${JSON.stringify(o.token)}`,
     `node = ${JSON.stringify(o.node)}`,
     `proc_dir = ${JSON.stringify(o.procDir)}`,
+    `cgroup_dir = ${JSON.stringify(o.cgroupDir)}`,
     `outbox_path = ${JSON.stringify(o.outboxPath)}`,
     "",
     ...(o.defaultIntervals ? [] : [
@@ -241,6 +243,7 @@ async function serveOneAgent(
       token: host.token,
       node: node.model.node,
       procDir: node.procDir,
+      cgroupDir: node.cgroupDir,
       pveDir: node.pveDir,
       outboxPath: `${dir}/outbox.json`,
       defaultIntervals: o.defaultIntervals,
@@ -656,6 +659,7 @@ export async function runAgentBench(
         {
           procDir: node.procDir,
           pveDir: node.pveDir,
+          cgroupDir: node.cgroupDir,
           node: node.model.node,
           cycles: plan.cycles,
         },

@@ -15,6 +15,7 @@ import { readProc } from "./proc_stats.ts";
 export interface CyclePlan {
   procDir: string;
   pveDir: string;
+  cgroupDir: string;
   node: string;
   /** cycles per interval, after one unmeasured fast cycle (rates need two readings) */
   cycles: Record<Interval, number>;
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     runner: denoRunner,
     procDir: plan.procDir,
     pveDir: plan.pveDir,
+    cgroupDir: plan.cgroupDir,
     node: plan.node,
     agentVersion: AGENT_VERSION,
     commandTimeoutMs: AGENT_DEFAULTS.commandTimeoutSeconds * 1000,

@@ -9,6 +9,30 @@ import { makeTestTls } from "../../agent/testing/test_tls.ts";
 import { installPveshLog } from "../fake_node/pvesh_log.ts";
 import { pveApiAnswer } from "../fake_node/tools/pvesh.ts";
 import { type SimulatedNode, startSimulatedNode } from "./stack.ts";
+import { guestPressureAvg10 } from "../fake_node/cgroup.ts";
+import { isUp } from "../fake_node/node_model.ts";
+
+interface OnceGuest {
+  vmid: number;
+  psi: { cpu: { some_avg10: number; some_avg60: number } | null } | null;
+}
+
+/** Every running guest has its cgroup's pressure, avg60 included; the others none. */
+function assertGuestPressure(node: SimulatedNode, vms: OnceGuest[]) {
+  for (const g of node.model.guests) {
+    const psi = vms.find((v) => v.vmid === g.vmid)!.psi;
+    if (!isUp(g)) {
+      assert.equal(psi, null, `${g.vmid} is not running`);
+      continue;
+    }
+    const { some } = guestPressureAvg10(g);
+    assert.deepEqual(
+      [psi?.cpu?.some_avg10, psi?.cpu?.some_avg60],
+      [some, some],
+      `${g.vmid}: pressure from its cgroup`,
+    );
+  }
+}
 
 const PROFILE =
   `${import.meta.dirname}/../fake_node/profiles/degraded_zfs23.toml`;
@@ -30,6 +54,7 @@ async function writeOnceConfig(
       `host_id = "pve-lab"`,
       `node = "${node.model.node}"`,
       `proc_dir = "${node.procDir}"`,
+      `cgroup_dir = "${node.cgroupDir}"`,
       "[pve]",
       `config_dir = "${node.pveDir}"`,
       ...pve,
@@ -59,6 +84,8 @@ Deno.test("one --once on an 8-guest node makes one pvesh list call and reads con
     const { fast, medium } = JSON.parse(once.stdout);
     const guests = node.model.guests.length;
     assert.equal(fast.vms_runtime.vms.length, guests);
+    // /cluster/resources has no pressure*: it comes from the cgroups
+    assertGuestPressure(node, fast.vms_runtime.vms);
     assert.equal(medium.vms_detail.vms.length, guests);
     for (const vm of medium.vms_detail.vms) {
       assert.ok(vm.config.digest, `${vm.vmid}: config read`);
@@ -98,6 +125,7 @@ Deno.test("with an API token, --once asks the HTTPS API and runs no pvesh at all
     assert.ok(api.requests.includes(`/nodes/${node.model.node}/qemu`));
     const { fast, medium } = JSON.parse(once.stdout);
     assert.equal(fast.vms_runtime.vms.length, node.model.guests.length);
+    assertGuestPressure(node, fast.vms_runtime.vms);
     assert.deepEqual(
       fast.vms_runtime.errors.filter((e: { tag: string }) =>
         e.tag === "pve_api"

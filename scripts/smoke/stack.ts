@@ -8,8 +8,13 @@
 import { buildNodeModel, type NodeModel } from "../fake_node/node_model.ts";
 import { loadNodeProfile } from "../fake_node/node_profile.ts";
 import { PROFILE_ENV } from "../fake_node/fake_tool.ts";
-import { type ProcTicker, startProcTicker } from "../fake_node/proc.ts";
+import {
+  type ProcTicker,
+  startProcTicker,
+  writeProcTree,
+} from "../fake_node/proc.ts";
 import { writePmxcfs } from "../fake_node/pmxcfs.ts";
+import { cgroupFiles } from "../fake_node/cgroup.ts";
 import { startToolServer } from "../fake_node/tool_server.ts";
 import { type Proc, spawnProc, waitFor } from "./process.ts";
 
@@ -121,6 +126,8 @@ export interface AgentSettings {
   procDir: string;
   /** the simulated pmxcfs, for `[pve] config_dir` */
   pveDir: string;
+  /** the simulated guests' cgroups, for `cgroup_dir` */
+  cgroupDir?: string;
   outboxPath: string;
   /** `smart` (seconds between SMART reads) defaults to the agent's 30 min */
   intervals: { fast: number; medium: number; slow: number; smart?: number };
@@ -133,6 +140,7 @@ export function agentToml(registered: string, s: AgentSettings): string {
   return `${registered.trimEnd()}\n` +
     `node = ${JSON.stringify(s.node)}\n` +
     `proc_dir = ${JSON.stringify(s.procDir)}\n` +
+    (s.cgroupDir ? `cgroup_dir = ${JSON.stringify(s.cgroupDir)}\n` : "") +
     `outbox_path = ${JSON.stringify(s.outboxPath)}\n` +
     `command_timeout_seconds = ${s.commandTimeoutSeconds ?? 20}\n` +
     `\n[intervals]\nfast_seconds = ${s.intervals.fast}\n` +
@@ -146,6 +154,8 @@ export interface SimulatedNode {
   procDir: string;
   /** its pmxcfs (guest config files), as /etc/pve */
   pveDir: string;
+  /** its guests' cgroup pressure files, as /sys/fs/cgroup */
+  cgroupDir: string;
   /**
    * PATH with the fake tools first, the profile for them, and the port of
    * the tool server that answers the cheap ones (zpool, zfs, smartctl,
@@ -164,12 +174,16 @@ export async function startSimulatedNode(
   const procDir = `${dir}/proc`;
   const ticker: ProcTicker = await startProcTicker({ dir: procDir, model });
   const pveDir = await writePmxcfs(`${dir}/pve`, model);
+  const cgroupDir = `${dir}/cgroup`;
+  // the fake guests' pressure is constant, so one write does
+  await writeProcTree(cgroupDir, cgroupFiles(model, Date.now()));
   const denoDir = DENO.slice(0, DENO.lastIndexOf("/"));
   const tools = startToolServer();
   return {
     model,
     procDir,
     pveDir,
+    cgroupDir,
     env: {
       PATH: `${FAKE_BIN}:${denoDir}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
       [PROFILE_ENV]: profilePath,
@@ -236,6 +250,7 @@ export async function writeAgentConfig(
       node: agent.node.model.node,
       procDir: agent.node.procDir,
       pveDir: agent.node.pveDir,
+      cgroupDir: agent.node.cgroupDir,
       outboxPath: `${agent.dir}/outbox.json`,
       intervals: agent.intervals,
     }),

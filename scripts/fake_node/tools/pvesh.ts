@@ -4,6 +4,7 @@
  * fields as listed in pve-storage, qemu-server and pve-container). Errors
  * go to stderr with exit 255, as pvesh's CLI handler does.
  */
+import { guestPressureAvg10 } from "../cgroup.ts";
 import { type JsonObject, jsonText, type JsonValue } from "../json_text.ts";
 import {
   type GuestModel,
@@ -352,10 +353,10 @@ function pressure(
 ): JsonObject {
   if (!isPve9(model) || !isUp(g)) return {};
   const out: JsonObject = {};
+  const avg10 = guestPressureAvg10(g);
   for (const kind of ["cpu", "io", "memory"]) {
-    for (const which of ["some", "full"]) {
-      const value =
-        Math.round(g.cpuBusy * 100 * (which === "some" ? 0.3 : 0.1)) / 100;
+    for (const which of ["some", "full"] as const) {
+      const value = avg10[which];
       // LXC pressure values are raw regex captures, so they stay strings
       out[`pressure${kind}${which}`] = asString ? value.toFixed(2) : value;
     }
