@@ -339,9 +339,13 @@ Deno.test("pvesh get /cluster/resources tells the agent what the per-node lists 
     ...parseQemuList(await get(`/nodes/${node}/qemu`)).vms,
     ...parseLxcList(await get(`/nodes/${node}/lxc`)).vms,
   ].sort((a, b) => a.vmid - b.vmid);
-  // the same guests and figures; uptime and counters move between calls
+  // the same guests and figures; uptime and counters move between calls,
+  // and only the per-node lists carry PVE 9's pressure (as the real ones)
+  assert.ok(fromCluster.vms_runtime.vms.every((g) => g.psi === null));
+  assert.ok(lists.some((g) => g.psi !== null));
   const steady = (g: Record<string, unknown>) => {
     const {
+      psi: _p,
       uptime_seconds: _u,
       cpu_usage: _c,
       mem_bytes: _m,
