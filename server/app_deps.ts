@@ -32,6 +32,10 @@ import {
 } from "./ingest/sample_writer.ts";
 import { createLatestCache, type LatestState } from "./export/latest_state.ts";
 import {
+  createFleetExposition,
+  type FleetExposition,
+} from "./export/fleet_exposition.ts";
+import {
   createRemoteWriter,
   type RemoteWriter,
 } from "./export/remote_write/remote_writer.ts";
@@ -70,6 +74,8 @@ export interface AppDeps extends BaseDeps {
   writer: SampleWriter;
   /** every host's latest samples, for `/metrics` */
   latest: LatestState;
+  /** the fleet's `/metrics` lines, rendered once per latest sample */
+  exposition: FleetExposition;
   /** null unless REMOTE_WRITE_URL is set; `startServer` starts it */
   remoteWrite: RemoteWriter | null;
   /** rules, alert state and notifications; `start()` it before serving */
@@ -90,6 +96,7 @@ export function createAppDeps(base: BaseDeps): AppDeps {
       config: base.config.remoteWrite,
     });
   const latest = createLatestCache(base.database);
+  const exposition = createFleetExposition({ latest, clock: base.clock });
   const alerts = createAlertEngine({
     database: base.database,
     clock: base.clock,
@@ -114,10 +121,12 @@ export function createAppDeps(base: BaseDeps): AppDeps {
       tap: remoteWrite,
       onStored: (samples) => {
         latest.observe(samples);
+        exposition.observe(samples);
         alerts.observeAll(samples);
       },
     }),
     latest,
+    exposition,
     remoteWrite,
     alerts,
   };

@@ -10,7 +10,6 @@ import { openDatabase } from "../../server/store/client.ts";
 import { queueHead } from "../../server/export/remote_write/remote_write_queue.ts";
 import { payloadSeries } from "../../server/export/metric_families.ts";
 import { startVictoriaMetrics } from "../../server/testing/tsdb_servers.ts";
-import type { FastPayload } from "@proxmon/shared";
 import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { INGEST_TARGETS, OFFERED_PER_SECOND } from "./ingest_bench.ts";
@@ -19,7 +18,7 @@ import { warmupAndSustain } from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
 import { usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
-import { loadSampleData } from "./sample_fixtures.ts";
+import { loadPayload, loadSampleData } from "./sample_fixtures.ts";
 import { startFleetServer } from "./server_process.ts";
 import { distribution, round } from "./stats.ts";
 import { withWorkDir } from "./work_dir.ts";
@@ -48,9 +47,10 @@ export async function runRemoteWriteBench(
     await Deno.writeTextFile(payloadPath, JSON.stringify(data));
     const seriesPerSample = payloadSeries(
       "x",
-      "fast",
-      data as FastPayload,
-      { datasets: false },
+      { interval: "fast", data: await loadPayload("fast") },
+      {
+        datasets: false,
+      },
     ).length;
     const vm = await startVictoriaMetrics({
       dataDir: `${dir}/vm-data`,

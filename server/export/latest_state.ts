@@ -9,18 +9,10 @@
  * own latest state stands behind `LatestSource`; today that is the newest
  * row per host in the sample table.
  */
-import type {
-  FastPayload,
-  Interval,
-  MediumPayload,
-  SlowPayload,
-} from "@proxmon/shared";
+import type { Interval, PayloadFor, SamplePayload } from "@proxmon/shared";
 import type { Database } from "../store/client.ts";
 import { listHosts } from "../store/hosts.ts";
-import {
-  latestSamplesByHost,
-  type StoredSample,
-} from "../store/sample_store.ts";
+import { latestSamplesByHost } from "../store/sample_store.ts";
 import type { HostSnapshot } from "../web/host_overview.ts";
 
 export interface LatestState {
@@ -28,82 +20,84 @@ export interface LatestState {
   fleet(): Promise<HostSnapshot[]>;
 }
 
-export interface LatestSample {
+/** A stored sample, its payload typed by its interval. */
+export type LatestSample = SamplePayload & {
   hostId: number;
-  interval: Interval;
   collectedAtMs: number;
-  data: Record<string, unknown>;
-}
+};
 
 export interface LatestCache extends LatestState {
   /** Called after a commit with the samples it stored. */
   observe(samples: Iterable<LatestSample>): void;
 }
 
+/** One host's latest sample of interval `I`. */
+export interface LatestEntry<I extends Interval> {
+  collectedAtMs: number;
+  payload: PayloadFor<I>;
+}
+
 /** The store's latest sample of every host for one interval. */
-export type LatestSource = (
-  interval: Interval,
-) => Promise<Map<number, { collectedAtMs: number; payload: unknown }>>;
+export type LatestSource = <I extends Interval>(
+  interval: I,
+) => Promise<Map<number, LatestEntry<I>>>;
 
 /** The latest state as the sample store holds it today. */
 export function sampleStoreSource(database: Database): LatestSource {
-  return async (interval) => {
-    const rows: Map<number, StoredSample> = await latestSamplesByHost(
-      database,
-      interval,
-    );
-    return new Map(
-      [...rows].map(([id, s]) => [id, {
-        collectedAtMs: s.collectedAtMs,
-        payload: s.payload,
-      }]),
-    );
-  };
+  return (interval) => latestSamplesByHost(database, interval);
 }
 
-type Entry = { collectedAtMs: number; payload: unknown };
+type Latest = { [I in Interval]: Map<number, LatestEntry<I>> };
 
 /** An in-memory latest state over `source`. */
 export function createLatestCache(
   database: Database,
   source: LatestSource = sampleStoreSource(database),
 ): LatestCache {
-  const latest: Record<Interval, Map<number, Entry>> = {
+  const latest: Latest = {
     fast: new Map(),
     medium: new Map(),
     slow: new Map(),
   };
   // Keeps the newer of two: a replay of an old sample must not win.
-  const offer = (interval: Interval, hostId: number, e: Entry) => {
-    const have = latest[interval].get(hostId);
+  const offer = <I extends Interval>(
+    interval: I,
+    hostId: number,
+    e: LatestEntry<I>,
+  ) => {
+    const map: Latest[I] = latest[interval];
+    const have = map.get(hostId);
     if (have === undefined || have.collectedAtMs <= e.collectedAtMs) {
-      latest[interval].set(hostId, e);
+      map.set(hostId, e);
     }
   };
+  const load = async (interval: Interval) => {
+    for (const [id, e] of await source(interval)) offer(interval, id, e);
+  };
   let loaded: Promise<void> | null = null;
-  const load = () =>
+  const loadAll = () =>
     loaded ??= (async () => {
-      for (const interval of ["fast", "medium", "slow"] as const) {
-        for (const [id, e] of await source(interval)) offer(interval, id, e);
-      }
+      await load("fast");
+      await load("medium");
+      await load("slow");
     })().catch((err) => {
       loaded = null; // try again on the next scrape
       throw err;
     });
-  // Payloads were validated against the shared schemas when they arrived.
-  const typed = <P>(e: Entry | undefined) =>
-    e ? { collectedAtMs: e.collectedAtMs, payload: e.payload as P } : null;
   return {
     observe(samples) {
       for (const s of samples) {
-        offer(s.interval, s.hostId, {
-          collectedAtMs: s.collectedAtMs,
-          payload: s.data,
-        });
+        const at = s.collectedAtMs;
+        // Narrowed one interval at a time, so each payload keeps its type.
+        if (s.interval === "fast") {
+          offer("fast", s.hostId, { collectedAtMs: at, payload: s.data });
+        } else if (s.interval === "medium") {
+          offer("medium", s.hostId, { collectedAtMs: at, payload: s.data });
+        } else offer("slow", s.hostId, { collectedAtMs: at, payload: s.data });
       }
     },
     async fleet() {
-      await load();
+      await loadAll();
       const hosts = await listHosts(database);
       const known = new Set(hosts.map((h) => h.id));
       // Forget removed hosts, so a re-used id never shows old data.
@@ -112,9 +106,9 @@ export function createLatestCache(
       }
       return hosts.map((host) => ({
         host,
-        fast: typed<FastPayload>(latest.fast.get(host.id)),
-        medium: typed<MediumPayload>(latest.medium.get(host.id)),
-        slow: typed<SlowPayload>(latest.slow.get(host.id)),
+        fast: latest.fast.get(host.id) ?? null,
+        medium: latest.medium.get(host.id) ?? null,
+        slow: latest.slow.get(host.id) ?? null,
       }));
     },
   };

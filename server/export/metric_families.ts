@@ -12,9 +12,8 @@
  */
 import type {
   FastPayload,
-  Interval,
   MediumPayload,
-  PayloadFor,
+  SamplePayload,
   SlowPayload,
 } from "@proxmon/shared";
 import { isPhysicalIface, memoryBreakdown } from "../host_state.ts";
@@ -36,6 +35,12 @@ export interface SeriesValue {
   labels: Labels;
   value: number;
 }
+
+/** A host's sample as ingest stored it: its payload typed by its interval. */
+export type HostSample = SamplePayload & {
+  hostName: string;
+  collectedAtMs: number;
+};
 
 export interface MappingOptions {
   /** include per-dataset series (many per host) */
@@ -449,31 +454,29 @@ const percentRatio = (p: number | null) => p === null ? null : p / 100;
  * A callback, not an array: `/metrics` writes 65k series per scrape at
  * 100 hosts x 50 guests, and an object per series was most of its time.
  */
-export function emitPayloadSeries<I extends Interval>(
+export function emitPayloadSeries(
   host: string,
-  interval: I,
-  payload: PayloadFor<I>,
+  sample: SamplePayload,
   opts: MappingOptions,
   emit: Emit,
 ): void {
   const push: Push = (family, labels, value) => {
     if (value !== null && Number.isFinite(value)) emit(family, labels, value);
   };
-  if (interval === "fast") fastSeries(host, payload as FastPayload, push);
-  else if (interval === "medium") {
-    mediumSeries(host, payload as MediumPayload, opts, push);
-  } else slowSeries(host, payload as SlowPayload, push);
+  if (sample.interval === "fast") fastSeries(host, sample.data, push);
+  else if (sample.interval === "medium") {
+    mediumSeries(host, sample.data, opts, push);
+  } else slowSeries(host, sample.data, push);
 }
 
 /** The series of one payload as a list (`emitPayloadSeries`, collected). */
-export function payloadSeries<I extends Interval>(
+export function payloadSeries(
   host: string,
-  interval: I,
-  payload: PayloadFor<I>,
+  sample: SamplePayload,
   opts: MappingOptions,
 ): SeriesValue[] {
   const out: SeriesValue[] = [];
-  emitPayloadSeries(host, interval, payload, opts, (family, labels, value) => {
+  emitPayloadSeries(host, sample, opts, (family, labels, value) => {
     out.push({ family, labels, value });
   });
   return out;

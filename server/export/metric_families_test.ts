@@ -15,7 +15,9 @@ const of = (series: SeriesValue[], name: string) =>
   series.filter((s) => s.family.name === name);
 
 Deno.test("payloadSeries() turns a fast sample's host figures into base units and ratios", () => {
-  const series = payloadSeries("pve-01", "fast", fast, { datasets: false });
+  const series = payloadSeries("pve-01", { interval: "fast", data: fast }, {
+    datasets: false,
+  });
   const cpu = of(series, "proxmon_host_cpu_ratio");
   assert.deepEqual(cpu.map((s) => [s.labels, s.value]), [[
     { host: "pve-01" },
@@ -40,7 +42,9 @@ Deno.test("payloadSeries() splits memory into used, arc and free that add up to 
     },
   });
   const mem = of(
-    payloadSeries("h", "fast", withArc, { datasets: false }),
+    payloadSeries("h", { interval: "fast", data: withArc }, {
+      datasets: false,
+    }),
     "proxmon_host_memory_bytes",
   );
   const by = Object.fromEntries(mem.map((s) => [s.labels.kind, s.value]));
@@ -54,7 +58,9 @@ Deno.test("payloadSeries() gives each pool one health series per state, 1 only f
   const degraded = structuredClone(fast);
   degraded.zfs_pools.pools[0].health = "DEGRADED";
   const health = of(
-    payloadSeries("h", "fast", degraded, { datasets: false }),
+    payloadSeries("h", { interval: "fast", data: degraded }, {
+      datasets: false,
+    }),
     "proxmon_zfs_pool_health",
   ).filter((s) => s.labels.pool === degraded.zfs_pools.pools[0].name);
   assert.deepEqual(health.map((s) => s.labels.state), [...POOL_STATES]);
@@ -67,7 +73,9 @@ Deno.test("payloadSeries() gives each pool one health series per state, 1 only f
 Deno.test("payloadSeries() leaves out templates, virtual NICs and values a collector could not read", () => {
   const p = structuredClone(fast);
   p.host.load1 = null;
-  const series = payloadSeries("h", "fast", p, { datasets: false });
+  const series = payloadSeries("h", { interval: "fast", data: p }, {
+    datasets: false,
+  });
   assert.equal(of(series, "proxmon_host_load1").length, 0);
   const templates = p.vms_runtime.vms.filter((g) => g.template);
   assert.ok(templates.length > 0, "the fixture has a template");
@@ -84,9 +92,11 @@ Deno.test("payloadSeries() leaves out templates, virtual NICs and values a colle
 
 Deno.test("payloadSeries() keeps to the cardinality budget: no IPs, no snapshot names, datasets only on request", () => {
   const all = [
-    ...payloadSeries("h", "fast", fast, { datasets: true }),
-    ...payloadSeries("h", "medium", medium, { datasets: true }),
-    ...payloadSeries("h", "slow", slow, { datasets: true }),
+    ...payloadSeries("h", { interval: "fast", data: fast }, { datasets: true }),
+    ...payloadSeries("h", { interval: "medium", data: medium }, {
+      datasets: true,
+    }),
+    ...payloadSeries("h", { interval: "slow", data: slow }, { datasets: true }),
   ];
   const values = all.flatMap((s) => Object.values(s.labels));
   assert.ok(!values.some((v) => v.includes("@")), "snapshot names");
@@ -97,7 +107,9 @@ Deno.test("payloadSeries() keeps to the cardinality budget: no IPs, no snapshot 
     "IP addresses",
   );
   assert.equal(
-    payloadSeries("h", "medium", medium, { datasets: false }).length,
+    payloadSeries("h", { interval: "medium", data: medium }, {
+      datasets: false,
+    }).length,
     0,
   );
   const datasets = of(all, "proxmon_zfs_dataset_used_bytes");

@@ -10,8 +10,8 @@ import { verifyApiToken } from "../auth/api_tokens.ts";
 import {
   createExpositionWriter,
   EXPOSITION_CONTENT_TYPE,
+  joinExposition,
 } from "./exposition.ts";
-import { emitFleetSeries } from "./fleet_series.ts";
 import {
   alertSeries,
   ingestSeries,
@@ -20,8 +20,14 @@ import {
 
 type MetricsDeps = Pick<
   AppDeps,
-  "database" | "config" | "latest" | "writer" | "remoteWrite" | "alerts"
+  "database" | "config" | "exposition" | "writer" | "remoteWrite" | "alerts"
 >;
+
+/**
+ * Response chunks: small enough to come from the allocator's free lists
+ * (not fresh pages), large enough that writing them is few calls.
+ */
+const CHUNK_BYTES = 64 * 1024;
 
 async function authorized(deps: MetricsDeps, c: Context): Promise<boolean> {
   if (deps.config.metricsPublic) return true;
@@ -43,12 +49,11 @@ export function createMetricsRoute(deps: MetricsDeps): Hono {
     }
     const datasets = c.req.query("datasets") === "1";
     const [fleet, rw] = await Promise.all([
-      deps.latest.fleet(),
+      deps.exposition.render({ datasets }),
       deps.remoteWrite?.status() ?? null,
     ]);
-    const out = createExpositionWriter();
-    const emit = out.emit.bind(out);
-    emitFleetSeries(fleet, { datasets }, emit);
+    const own = createExpositionWriter();
+    const emit = own.emit;
     const alerts = alertSeries(deps.alerts.rules, deps.alerts.firingCounts());
     for (const s of [...alerts, ...ingestSeries(deps.writer.stats())]) {
       emit(s.family, s.labels, s.value);
@@ -58,7 +63,20 @@ export function createMetricsRoute(deps: MetricsDeps): Hono {
     }
     c.header("Content-Type", EXPOSITION_CONTENT_TYPE);
     c.header("Cache-Control", "no-store");
-    return c.body(out.bytes());
+    const chunks = joinExposition([...fleet, own.blocks()], CHUNK_BYTES);
+    let next = 0;
+    c.header(
+      "Content-Length",
+      String(chunks.reduce((n, chunk) => n + chunk.length, 0)),
+    );
+    return c.body(
+      new ReadableStream<Uint8Array>({
+        pull(stream) {
+          if (next < chunks.length) stream.enqueue(chunks[next++]);
+          else stream.close();
+        },
+      }),
+    );
   });
   return app;
 }

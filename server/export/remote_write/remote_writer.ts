@@ -13,12 +13,11 @@
  * queued longer than `maxAgeMs` are dropped, counted and logged.
  */
 import type { QueuedWrite } from "../../store/sample_store.ts";
-import type { Interval, PayloadFor } from "@proxmon/shared";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { RemoteWriteConfig } from "../../config.ts";
 import type { Database } from "../../store/client.ts";
 import type { Logger } from "@proxmon/shared/logger";
-import { payloadSeries } from "../metric_families.ts";
+import { type HostSample, payloadSeries } from "../metric_families.ts";
 import {
   compress,
   concatCompressed,
@@ -45,14 +44,6 @@ export interface RemoteWriteStatus {
   failedRequests: number;
 }
 
-/** A sample about to be stored, as the ingest writer has it. */
-export interface OutgoingSample {
-  hostName: string;
-  interval: Interval;
-  collectedAtMs: number;
-  data: Record<string, unknown>;
-}
-
 export interface PreparedEntry {
   queued: QueuedWrite;
   samples: number;
@@ -60,7 +51,7 @@ export interface PreparedEntry {
 
 export interface RemoteWriter {
   /** The queue row for a sample, written in its ingest transaction. */
-  prepare(sample: OutgoingSample): PreparedEntry | null;
+  prepare(sample: HostSample): PreparedEntry | null;
   /** Told after a commit how many series the stored samples queued. */
   stored(samples: number): void;
   /** Starts the pump (reads the queue's size first). */
@@ -234,12 +225,9 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
 
   return {
     prepare(sample) {
-      const series = payloadSeries(
-        sample.hostName,
-        sample.interval,
-        sample.data as PayloadFor<typeof sample.interval>,
-        { datasets: config.datasets },
-      );
+      const series = payloadSeries(sample.hostName, sample, {
+        datasets: config.datasets,
+      });
       if (series.length === 0) return null;
       const body = compress(encodeSeries(series, sample.collectedAtMs));
       return {

@@ -121,7 +121,9 @@ Deno.test("a stored sample is queued in its own transaction, and a replay is not
   assert.equal(await s.submit(T0), "duplicate");
   const head = await queueHead(s.db.database);
   assert.equal(head.rows, 1);
-  const series = payloadSeries("pve-01", "fast", fast, { datasets: false });
+  const series = payloadSeries("pve-01", { interval: "fast", data: fast }, {
+    datasets: false,
+  });
   const status = await s.rw.status();
   assert.equal(status.pendingRequests, 1);
   assert.equal(status.pendingSamples, series.length);
@@ -200,8 +202,9 @@ Deno.test("a receiver refusing a request with 400 loses only the stored sample i
     async () => (await s.rw.status()).pendingRequests === 0,
   );
   const status = await s.rw.status();
-  const perSample =
-    payloadSeries("pve-01", "fast", fast, { datasets: false }).length;
+  const perSample = payloadSeries("pve-01", { interval: "fast", data: fast }, {
+    datasets: false,
+  }).length;
   assert.equal(status.droppedRejected, perSample);
   assert.equal(status.sentSamples, 2 * perSample);
   const times = new Set(
@@ -243,8 +246,12 @@ Deno.test("concatCompressed() joins compressed WriteRequests into one that decod
   const { concatCompressed, compress, encodeSeries } = await import(
     "./write_request.ts"
   );
-  const a = payloadSeries("pve-01", "fast", fast, { datasets: false });
-  const b = payloadSeries("pve-02", "fast", fast, { datasets: false });
+  const a = payloadSeries("pve-01", { interval: "fast", data: fast }, {
+    datasets: false,
+  });
+  const b = payloadSeries("pve-02", { interval: "fast", data: fast }, {
+    datasets: false,
+  });
   const joined = concatCompressed([
     compress(encodeSeries(a, T0)),
     compress(encodeSeries(b, T0 + 1)),
