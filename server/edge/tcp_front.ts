@@ -96,6 +96,13 @@ const REFUSAL = new TextEncoder().encode(
 const HEAD_END = [13, 10, 13, 10];
 const ACCEPT_BACKOFF_MS = 100;
 const BUFFER_BYTES = 16 * 1024;
+/**
+ * A response that keeps filling the buffer (a 6 MB `/metrics` scrape) gets
+ * a larger one, up to this: 16 KB at a time was ten read and write calls
+ * per 160 KB, most of the scrape's time in the front. Requests and the
+ * agents' small frames never fill it, so idle links stay at 16 KB.
+ */
+const MAX_RESPONSE_BUFFER_BYTES = 256 * 1024;
 
 /** `::ffff:10.0.0.1` is the IPv4 client 10.0.0.1. */
 export function normalizeAddress(address: string): string {
@@ -191,9 +198,10 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     to: Deno.TcpConn,
     first?: Uint8Array,
     scan?: (chunk: Uint8Array) => void,
+    maxBufferBytes = BUFFER_BYTES,
   ) {
     if (first) await writeAll(to, first);
-    const buf = new Uint8Array(BUFFER_BYTES);
+    let buf = new Uint8Array(BUFFER_BYTES);
     for (;;) {
       const n = await from.read(buf);
       if (n === null) break;
@@ -201,6 +209,9 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       const chunk = buf.subarray(0, n);
       if (scan && link.pending) scan(chunk);
       await writeAll(to, chunk);
+      if (n === buf.length && buf.length < maxBufferBytes) {
+        buf = new Uint8Array(Math.min(buf.length * 4, maxBufferBytes));
+      }
     }
     await to.closeWrite();
   }
@@ -242,7 +253,14 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     };
     const failed = () => close(link);
     pump(link, link.client, upstream, first, scan).then(ended, failed);
-    pump(link, upstream, link.client).then(ended, failed);
+    pump(
+      link,
+      upstream,
+      link.client,
+      undefined,
+      undefined,
+      MAX_RESPONSE_BUFFER_BYTES,
+    ).then(ended, failed);
   }
 
   function accepted(conn: Deno.TcpConn) {
