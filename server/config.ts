@@ -74,6 +74,8 @@ export interface RemoteWriteConfig {
   maxAgeMs: number;
   /** push per-dataset series too (REMOTE_WRITE_DATASETS=1) */
   datasets: boolean;
+  /** requests in flight at once (REMOTE_WRITE_MAX_IN_FLIGHT) */
+  maxInFlight: number;
 }
 
 export type ConfigResult =
@@ -110,6 +112,7 @@ export const SERVER_DEFAULTS = {
   METRICS_PUBLIC: "0",
   REMOTE_WRITE_MAX_AGE_HOURS: 24,
   REMOTE_WRITE_DATASETS: "0",
+  REMOTE_WRITE_MAX_IN_FLIGHT: 2,
   ALERTS_FILE: "data/alerts.toml",
 } as const;
 
@@ -271,6 +274,7 @@ function remoteWrite(e: ParsedEnv): RemoteWriteConfig | string | null {
     auth,
     maxAgeMs: e.REMOTE_WRITE_MAX_AGE_HOURS * 3_600_000,
     datasets: e.REMOTE_WRITE_DATASETS,
+    maxInFlight: e.REMOTE_WRITE_MAX_IN_FLIGHT,
   };
 }
 
@@ -385,6 +389,12 @@ export const ServerEnvSchema = v.object({
   REMOTE_WRITE_DATASETS: flag(
     "REMOTE_WRITE_DATASETS",
     SERVER_DEFAULTS.REMOTE_WRITE_DATASETS,
+  ),
+  REMOTE_WRITE_MAX_IN_FLIGHT: wholeNumber(
+    "REMOTE_WRITE_MAX_IN_FLIGHT",
+    1,
+    16,
+    SERVER_DEFAULTS.REMOTE_WRITE_MAX_IN_FLIGHT,
   ),
   // ---- alerts (issue 14) ----
   ALERTS_FILE: v.optional(v.string(), SERVER_DEFAULTS.ALERTS_FILE),

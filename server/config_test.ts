@@ -93,6 +93,7 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
     REMOTE_WRITE_BEARER_TOKEN: "rw-token",
     REMOTE_WRITE_MAX_AGE_HOURS: "6",
     REMOTE_WRITE_DATASETS: "1",
+    REMOTE_WRITE_MAX_IN_FLIGHT: "4",
     ALERTS_FILE: "/etc/proxmon/alerts.toml",
     PUBLIC_URL: "https://monitor.example/",
   });
@@ -125,6 +126,7 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
       auth: { type: "bearer", token: "rw-token" },
       maxAgeMs: 6 * 3_600_000,
       datasets: true,
+      maxInFlight: 4,
     },
     alertsFile: "/etc/proxmon/alerts.toml",
     publicUrl: "https://monitor.example",
@@ -209,6 +211,7 @@ Deno.test("resolveServerConfig() takes basic auth for remote_write and refuses h
     auth: { type: "basic", username: "proxmon", password: "secret" },
     maxAgeMs: 24 * 3_600_000,
     datasets: false,
+    maxInFlight: 2,
   });
   assert.match(
     refused({ REMOTE_WRITE_URL: url, REMOTE_WRITE_USERNAME: "proxmon" }),

@@ -18,18 +18,21 @@ const bytes = (v: unknown): Uint8Array =>
   v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer);
 
 /**
- * The oldest rows, up to `maxRows`, stopping once `maxSamples` series are
- * reached (at least one row, however large).
+ * The oldest rows after `afterId` (those not yet taken by a request in
+ * flight), up to `maxRows`, stopping once `maxSamples` series are reached
+ * (at least one row, however large).
  */
 export async function readHead(
   { client }: Database,
   maxSamples: number,
   maxRows: number,
+  afterId = 0,
 ): Promise<QueuedRow[]> {
   // Sizes first, bodies only for the rows that fit.
   const sizes = await client.execute({
-    sql: "SELECT id, samples FROM remote_write_queue ORDER BY id LIMIT ?",
-    args: [maxRows],
+    sql:
+      "SELECT id, samples FROM remote_write_queue WHERE id > ? ORDER BY id LIMIT ?",
+    args: [afterId, maxRows],
   });
   if (sizes.rows.length === 0) return [];
   let total = 0, last = Number(sizes.rows[0].id);

@@ -27,6 +27,7 @@ import {
 import {
   deleteThrough,
   dropEnqueuedBefore,
+  type QueuedRow,
   queuedSamples,
   queueHead,
   readHead,
@@ -69,6 +70,8 @@ export interface RemoteWriterDeps {
   fetch?: typeof fetch;
   /** series per request (default 10,000) */
   maxSamplesPerRequest?: number;
+  /** requests in flight at once (default: the config's, REMOTE_WRITE_MAX_IN_FLIGHT) */
+  maxInFlight?: number;
   /** idle poll and first retry delay */
   pollMs?: number;
   maxBackoffMs?: number;
@@ -91,13 +94,22 @@ function authHeader(config: RemoteWriteConfig): Record<string, string> {
 
 const DROP_CHECK_MS = 60_000;
 
-type Attempt = "sent" | "rejected" | "failed" | "empty";
+/** Queue rows sent together, and where they are. */
+interface Batch {
+  rows: QueuedRow[];
+  lastId: number;
+  samples: number;
+  /** one row of a refused batch, resent alone */
+  isolated: boolean;
+  state: "waiting" | "sending" | "done";
+}
 
 /** Creates the remote writer; nothing runs until `start()`. */
 export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
   const { database, clock, log, config } = deps;
   const doFetch = deps.fetch ?? fetch;
   const maxSamples = deps.maxSamplesPerRequest ?? 10_000;
+  const maxInFlight = deps.maxInFlight ?? config.maxInFlight;
   const pollMs = deps.pollMs ?? 1_000;
   const maxBackoffMs = deps.maxBackoffMs ?? 5_000;
   const timeoutMs = deps.requestTimeoutMs ?? 30_000;
@@ -117,8 +129,6 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
   let timer: TimerId | undefined;
   let lastDropCheck = -Infinity;
   let failingSince: number | null = null;
-  /** after a 4xx, rows up to this id go one at a time (see the top) */
-  let isolateThrough = 0;
 
   const sleep = (ms: number) =>
     stopping ? Promise.resolve() : new Promise<void>((resolve) => {
@@ -129,11 +139,12 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
       wake = null;
     });
 
-  async function dropTooOld(now: number) {
+  /** Drops rows queued past the bound; says whether there were any. */
+  async function dropTooOld(now: number): Promise<boolean> {
     lastDropCheck = now;
     const cutoff = now - config.maxAgeMs;
     const d = await dropEnqueuedBefore(database, cutoff);
-    if (d.rows === 0) return;
+    if (d.rows === 0) return false;
     counts.droppedTooOld += d.samples;
     pendingSamples = Math.max(0, pendingSamples - d.samples);
     log.warn(
@@ -143,73 +154,70 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
         config.maxAgeMs / 3_600_000
       } h)`,
     );
+    return true;
   }
 
-  async function attempt(): Promise<Attempt> {
-    let rows = await readHead(database, maxSamples, 1_000);
-    if (rows.length === 0) return "empty";
-    if (rows[0].id <= isolateThrough) rows = rows.slice(0, 1);
-    const samples = rows.reduce((n, r) => n + r.samples, 0);
-    const body = concatCompressed(rows.map((r) => r.body));
-    const lastId = rows[rows.length - 1].id;
-    let problem: string;
+  /** Rows taken from the queue but not yet removed, in id order. */
+  const window: Batch[] = [];
+  /** the last id in `window` (or removed): new batches start after it */
+  let claimedThrough = 0;
+  let sending = 0;
+  let removal: Promise<void> = Promise.resolve();
+  /** set by a failed request: the next try waits `backoff` first */
+  let retryAfterBackoff = false;
+  let backoff = pollMs;
+  let settled: (() => void) | null = null;
+  const nextSettle = () => new Promise<void>((resolve) => settled = resolve);
+
+  const batchOf = (rows: QueuedRow[], isolated: boolean): Batch => ({
+    rows,
+    lastId: rows[rows.length - 1].id,
+    samples: rows.reduce((n, r) => n + r.samples, 0),
+    isolated,
+    state: "waiting",
+  });
+
+  /** Removes the rows of the sent batches at the window's head, in order. */
+  function removeSentHead() {
+    let through: number | null = null;
+    while (window.length > 0 && window[0].state === "done") {
+      through = window.shift()!.lastId;
+    }
+    if (through === null) return;
+    const id = through;
+    removal = removal.then(() => deleteThrough(database, id));
+  }
+
+  /** The receiver's answer (status and the start of its text), or why none came. */
+  async function post(
+    body: Uint8Array,
+  ): Promise<{ status: number; text: string } | string> {
     try {
       const res = await doFetch(config.url, {
         method: "POST",
         headers,
-        body,
+        body: body as Uint8Array<ArrayBuffer>,
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const text = res.ok ? "" : (await res.text()).slice(0, 200);
-      if (res.ok) await res.body?.cancel();
       if (res.ok) {
-        await deleteThrough(database, lastId);
-        counts.sentSamples += samples;
-        counts.sentRequests++;
-        pendingSamples = Math.max(0, pendingSamples - samples);
-        return "sent";
+        await res.body?.cancel();
+        return { status: res.status, text: "" };
       }
-      if (res.status >= 400 && res.status < 500 && res.status !== 429) {
-        if (rows.length > 1) {
-          isolateThrough = lastId;
-          return "rejected";
-        }
-        await deleteThrough(database, lastId);
-        counts.droppedRejected += samples;
-        pendingSamples = Math.max(0, pendingSamples - samples);
-        log.error(
-          `remote_write: ${target} rejected the ${samples} samples of one stored sample (collected ${
-            new Date(rows[0].collectedAtMs).toISOString()
-          }) with HTTP ${res.status} (${text}); dropped them, as retrying cannot help`,
-        );
-        return "rejected";
-      }
-      problem = `HTTP ${res.status} ${text}`;
+      return { status: res.status, text: (await res.text()).slice(0, 200) };
     } catch (err) {
       if (!(err instanceof Error)) throw err;
-      problem = err.message;
+      return err.message;
     }
-    counts.failedRequests++;
-    if (failingSince === null) {
-      failingSince = clock.now();
-      log.warn(
-        `remote_write: cannot push to ${target} (${problem}); the data stays queued and is retried`,
-      );
-    }
-    return "failed";
   }
 
-  async function pump() {
-    let backoff = pollMs;
-    while (!stopping) {
-      const now = clock.now();
-      if (now - lastDropCheck >= DROP_CHECK_MS) await dropTooOld(now);
-      const result = await attempt();
-      if (result === "failed") {
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, maxBackoffMs);
-        continue;
-      }
+  async function send(batch: Batch): Promise<void> {
+    const res = await post(concatCompressed(batch.rows.map((r) => r.body)));
+    if (typeof res !== "string" && res.status < 300) {
+      batch.state = "done";
+      counts.sentSamples += batch.samples;
+      counts.sentRequests++;
+      pendingSamples = Math.max(0, pendingSamples - batch.samples);
+      backoff = pollMs;
       if (failingSince !== null) {
         log.info(
           `remote_write: ${target} reachable again after ${
@@ -218,9 +226,102 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
         );
         failingSince = null;
       }
-      backoff = pollMs;
-      if (result === "empty") await sleep(pollMs);
+      return removeSentHead();
     }
+    if (
+      typeof res !== "string" && res.status >= 400 && res.status < 500 &&
+      res.status !== 429
+    ) {
+      if (batch.rows.length > 1) {
+        // Resent one stored sample at a time, one request at a time.
+        const at = window.indexOf(batch);
+        window.splice(at, 1, ...batch.rows.map((r) => batchOf([r], true)));
+        return;
+      }
+      batch.state = "done";
+      counts.droppedRejected += batch.samples;
+      pendingSamples = Math.max(0, pendingSamples - batch.samples);
+      log.error(
+        `remote_write: ${target} rejected the ${batch.samples} samples of one stored sample (collected ${
+          new Date(batch.rows[0].collectedAtMs).toISOString()
+        }) with HTTP ${res.status} (${res.text}); dropped them, as retrying cannot help`,
+      );
+      return removeSentHead();
+    }
+    const problem = typeof res === "string"
+      ? res
+      : `HTTP ${res.status} ${res.text}`;
+    batch.state = "waiting";
+    counts.failedRequests++;
+    retryAfterBackoff = true;
+    if (failingSince === null) {
+      failingSince = clock.now();
+      log.warn(
+        `remote_write: cannot push to ${target} (${problem}); the data stays queued and is retried`,
+      );
+    }
+  }
+
+  function start(batch: Batch) {
+    batch.state = "sending";
+    sending++;
+    send(batch).catch((err) => {
+      batch.state = "waiting";
+      removal = removal.then(() => Promise.reject(err));
+    }).finally(() => {
+      sending--;
+      settled?.();
+    });
+  }
+
+  /** The next batch to send: one waiting in the window, else new rows. */
+  async function nextBatch(): Promise<Batch | null> {
+    const waiting = window.find((b) => b.state === "waiting");
+    if (waiting !== undefined) return waiting;
+    const rows = await readHead(database, maxSamples, 1_000, claimedThrough);
+    if (rows.length === 0) return null;
+    const batch = batchOf(rows, false);
+    window.push(batch);
+    claimedThrough = batch.lastId;
+    return batch;
+  }
+
+  async function pump() {
+    while (!stopping) {
+      await removal;
+      const now = clock.now();
+      if (sending === 0 && now - lastDropCheck >= DROP_CHECK_MS) {
+        if (await dropTooOld(now)) {
+          // Rows in the window may be gone: read the queue afresh.
+          window.length = 0;
+          claimedThrough = 0;
+        }
+      }
+      // One at a time while the receiver fails or one stored sample at a
+      // time is being resent; otherwise up to `maxInFlight`.
+      const isolating = window.some((b) => b.isolated && b.state !== "done");
+      const limit = failingSince !== null || isolating ? 1 : maxInFlight;
+      if (sending >= limit) {
+        await nextSettle();
+        continue;
+      }
+      if (retryAfterBackoff && sending === 0) {
+        retryAfterBackoff = false;
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, maxBackoffMs);
+        continue;
+      }
+      if (retryAfterBackoff) {
+        await nextSettle();
+        continue;
+      }
+      const batch = await nextBatch();
+      if (batch !== null) start(batch);
+      else if (sending > 0) await nextSettle();
+      else await sleep(pollMs);
+    }
+    while (sending > 0) await nextSettle();
+    await removal;
   }
 
   return {
@@ -251,6 +352,7 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
     async stop() {
       stopping = true;
       wake?.();
+      settled?.();
       await loop;
     },
     async status() {

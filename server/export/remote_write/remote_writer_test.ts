@@ -59,6 +59,7 @@ function receiver() {
 async function setup(
   config: Partial<RemoteWriteConfig> & { url: string },
   clock = systemClock,
+  maxSamplesPerRequest?: number,
 ) {
   const db = await openTempDatabase();
   const log = memoryLogger();
@@ -70,10 +71,12 @@ async function setup(
       auth: null,
       maxAgeMs: 24 * 3_600_000,
       datasets: false,
+      maxInFlight: 2,
       ...config,
     },
     pollMs: 20,
     maxBackoffMs: 50,
+    maxSamplesPerRequest,
   });
   const writer = createSampleWriter({
     database: db.database,
@@ -163,6 +166,64 @@ Deno.test("the pump sends the queued series with the samples' own timestamps and
   const status = await s.rw.status();
   assert.equal(status.sentSamples, r.got.length);
   assert.equal(status.pendingSamples, 0);
+});
+
+Deno.test("up to REMOTE_WRITE_MAX_IN_FLIGHT requests go at once, and rows leave the queue only once every request before them succeeded", async () => {
+  const held: { at: number; answer: (status: number) => void }[] = [];
+  let open = 0, most = 0, done = false;
+  const delivered: number[] = [];
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req) => {
+      const body = new Uint8Array(await req.arrayBuffer());
+      const at = decodeWriteRequest(uncompress(body))[0].samples[0].timestamp;
+      most = Math.max(most, ++open);
+      const status = done
+        ? 204
+        : await new Promise<number>((answer) => held.push({ at, answer }));
+      open--;
+      if (status < 300) delivered.push(at);
+      return new Response(null, { status });
+    },
+  );
+  const url = `http://127.0.0.1:${server.addr.port}/api/v1/write`;
+  // One stored sample per request, so each row is its own request.
+  await using s = await setup({ url, maxInFlight: 3 }, systemClock, 1);
+  const times = [0, 1, 2, 3, 4].map((i) => T0 + i * 10_000);
+  for (const at of times) await s.submit(at);
+  const rows = async () => (await queueHead(s.db.database)).rows;
+  // Whatever fails below, no request is left hanging.
+  using _ = {
+    [Symbol.dispose]() {
+      done = true;
+      for (const h of held) h.answer(204);
+    },
+  };
+  await s.rw.start();
+  await until("three requests", () => held.length === 3);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(held.length, 3, "no fourth while three are in flight");
+  assert.deepEqual(held.map((h) => h.at), times.slice(0, 3), "oldest first");
+  held[1].answer(204);
+  held[2].answer(204);
+  await until("the next two", () => held.length === 5);
+  assert.equal(await rows(), 5, "the first is unanswered: nothing is removed");
+  held[0].answer(204);
+  await until("the first three removed", async () => await rows() === 2);
+  // The fourth fails: it is sent again once the fifth is answered (one
+  // request at a time while the receiver fails), and only then removed.
+  held[3].answer(503);
+  held[4].answer(204);
+  await until("the fourth again", () => held.length === 6);
+  assert.equal(held[5].at, times[3]);
+  assert.equal(await rows(), 2);
+  held[5].answer(204);
+  await until("an empty queue", async () => await rows() === 0);
+  assert.equal(most, 3);
+  assert.deepEqual(delivered.toSorted(), times);
+  const status = await s.rw.status();
+  assert.equal(status.failedRequests, 1);
+  assert.equal(status.sentRequests, 5);
 });
 
 Deno.test("a receiver answering 503 delays the data, which is delivered once it recovers", async () => {
