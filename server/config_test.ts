@@ -211,7 +211,7 @@ Deno.test("resolveServerConfig() takes basic auth for remote_write and refuses h
     auth: { type: "basic", username: "proxmon", password: "secret" },
     maxAgeMs: 24 * 3_600_000,
     datasets: false,
-    maxInFlight: 2,
+    maxInFlight: 1,
   });
   assert.match(
     refused({ REMOTE_WRITE_URL: url, REMOTE_WRITE_USERNAME: "proxmon" }),

@@ -4,8 +4,14 @@
  *
  * The queue row is written in the sample's own ingest transaction, so a
  * sample that was acked is queued too, crash or not. One pump sends the
- * oldest rows in batches, one request at a time, and removes them only
- * once the receiver answered 2xx. Network errors, 5xx and 429 are retried
+ * oldest rows in batches, up to `maxInFlight` requests at a time, and
+ * removes rows only once the receiver answered 2xx to their request and to
+ * every request before it, so the queue only ever loses its head. More than
+ * one in flight can deliver a series' samples out of order (a later request
+ * may land first): VictoriaMetrics takes that, plain Prometheus refuses them,
+ * hence the default of 1 (REMOTE_WRITE_MAX_IN_FLIGHT). On this 2-core
+ * machine with the receiver on loopback, 2 drained no faster than 1; it
+ * pays when the receiver is a round trip away. Network errors, 5xx and 429 are retried
  * with backoff (capped like Prometheus' 5 s); other 4xx mean the receiver
  * will never take the data. Prometheus refuses a whole request for one
  * out-of-order sample, so a refused batch is resent one stored sample at a
