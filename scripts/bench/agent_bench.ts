@@ -229,7 +229,7 @@ async function serveOneAgent(
   },
 ) {
   const dbPath = `${dir}/agent.db`;
-  const [host] = await registerBenchHosts(dbPath, o.hostPrefix, 1, Date.now());
+  const [host] = await registerBenchHosts(dbPath, o.hostPrefix, 1);
   const server = await startServer({
     dbPath,
     logPath: `${dir}/${o.serverLog}`,

@@ -133,14 +133,9 @@ async function runOnce(
   degraded.zfs_pools.pools[0].health = "DEGRADED";
   const degradedData = degraded as unknown as Record<string, unknown>;
 
-  const hosts = await registerBenchHosts(
-    dbPath,
-    "alerts-",
-    plan.connections,
-    Date.now(),
-  );
+  const hosts = await registerBenchHosts(dbPath, "alerts-", plan.connections);
   const tripHosts = rulesOn
-    ? await registerBenchHosts(dbPath, "trip-", plan.trips, Date.now())
+    ? await registerBenchHosts(dbPath, "trip-", plan.trips)
     : [];
   const arrivals = new Map<string, number>();
   const receiver = Deno.serve({

@@ -13,13 +13,14 @@ const ROWS_PER_INSERT = 200;
 
 /**
  * Adds `count` hosts named `${prefix}0001`… to the database file at `dbPath`
- * (migrating it first if new) and returns their names and tokens.
+ * (migrating it first if new), created at `nowMs` (now unless given), and
+ * returns their names and tokens.
  */
 export async function registerBenchHosts(
   dbPath: string,
   prefix: string,
   count: number,
-  nowMs: number,
+  nowMs = Date.now(),
 ): Promise<BenchHost[]> {
   const made: BenchHost[] = Array.from({ length: count }, (_, i) => ({
     name: `${prefix}${String(i + 1).padStart(4, "0")}`,

@@ -103,12 +103,7 @@ async function runAdapter(
   log: (msg: string) => void,
 ): Promise<AdapterRun> {
   const dbPath = `${dir}/ingest-${adapter}.db`;
-  const hosts = await registerBenchHosts(
-    dbPath,
-    "ingest-",
-    plan.connections,
-    Date.now(),
-  );
+  const hosts = await registerBenchHosts(dbPath, "ingest-", plan.connections);
   const server = await startFleetServer({
     label: `ingest/${adapter}`,
     log,

@@ -59,12 +59,7 @@ export async function runRemoteWriteBench(
       args: ["-search.latencyOffset=0s"],
     });
     const dbPath = `${dir}/rw.db`;
-    const hosts = await registerBenchHosts(
-      dbPath,
-      "rw-",
-      plan.connections,
-      Date.now(),
-    );
+    const hosts = await registerBenchHosts(dbPath, "rw-", plan.connections);
     const server = await startFleetServer({
       label: "remote-write",
       log: opts.log,

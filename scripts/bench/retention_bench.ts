@@ -139,12 +139,7 @@ export async function runRetentionBench(
     const cutoffMs = pre.endMs - (pre.spec.hours - 24) * HOUR;
     const rowsBefore = await count(dbPath, "1");
     const toDelete = await count(dbPath, "collected_at < ?", [cutoffMs]);
-    const hosts = await registerBenchHosts(
-      dbPath,
-      "ingest-",
-      plan.connections,
-      Date.now(),
-    );
+    const hosts = await registerBenchHosts(dbPath, "ingest-", plan.connections);
     const payloadPath = `${dir}/fast.json`;
     await Deno.writeTextFile(
       payloadPath,
