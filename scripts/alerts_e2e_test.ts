@@ -16,6 +16,7 @@ import { freePort } from "@proxmon/shared/free_port";
 import { type Proc, waitFor } from "./smoke/process.ts";
 import {
   fetchHost,
+  PROFILES,
   type ServerHandle,
   type SimulatedNode,
   startRegisteredAgent,
@@ -23,7 +24,6 @@ import {
   startSimulatedNode,
 } from "./smoke/stack.ts";
 
-const PROFILES = `${import.meta.dirname}/fake_node/profiles`;
 const DOWN_MS = Number(Deno.env.get("ALERTS_E2E_DOWN_MS") ?? 120_000);
 
 Deno.test({

@@ -15,14 +15,13 @@ import { type Proc, waitFor } from "./smoke/process.ts";
 import {
   fetchHost,
   type HostView,
+  PROFILES,
   type ServerHandle,
   type SimulatedNode,
   startRegisteredAgent,
   startServer,
   startSimulatedNode,
 } from "./smoke/stack.ts";
-
-const PROFILES = `${import.meta.dirname}/fake_node/profiles`;
 
 type Json = Record<string, unknown>;
 type Row = Record<string, unknown>;

@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { PROFILE_ENV } from "./fake_tool.ts";
-import { ZFS_LIST_JSON } from "../../agent/collectors/commands.ts";
+import {
+  ZFS_LIST_JSON,
+  ZFS_LIST_TEXT,
+} from "../../agent/collectors/commands.ts";
 import { tempDir } from "@proxmon/shared/temp_dir";
 
 const dir = import.meta.dirname!;
@@ -159,16 +162,8 @@ Deno.test("ZFS 2.2 text: zpool list -Hp is tab-separated numbers, zpool status -
   );
   assert.match(status.stdout, /errors: No known data errors\n$/);
 
-  const zfs = await run(
-    ZFS22,
-    "zfs",
-    "list",
-    "-Hp",
-    "-t",
-    "all",
-    "-o",
-    "name,type,used,available,usedbysnapshots,creation",
-  );
+  // the agent's own command line for ZFS before 2.3
+  const zfs = await run(ZFS22, ZFS_LIST_TEXT.cmd, ...ZFS_LIST_TEXT.args);
   assert.equal(zfs.code, 0, zfs.stderr);
   const snap = zfs.stdout.split("\n").find((l) => l.includes("@"));
   assert.match(snap ?? "", /^[^\t]+@[^\t]+\tsnapshot\t\d+\t-\t-\t\d+$/);

@@ -23,6 +23,8 @@ export const ROOT = new URL("../..", import.meta.url).pathname.replace(
   /\/$/,
   "",
 );
+/** The fake node's profiles: `${PROFILES}/degraded_zfs23.toml`. */
+export const PROFILES = `${ROOT}/scripts/fake_node/profiles`;
 const FAKE_BIN = `${ROOT}/scripts/fake_node/bin`;
 const DENO = Deno.execPath();
 

@@ -122,12 +122,14 @@ Deno.test("deno task alerts test CHANNEL sends a test message and reports the re
     file,
     `[[channel]]\nname = "ops"\ntype = "webhook"\nurl = "${rx.url}/hook"\n`,
   );
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", "alerts", "test", "ops"],
-    env: { DATABASE_URL: `file:${dir}/db.sqlite`, ALERTS_FILE: file },
-    cwd: `${import.meta.dirname}/../..`,
-    stdin: "null",
-  }).output();
+  const testOps = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", "alerts", "test", "ops"],
+      env: { DATABASE_URL: `file:${dir}/db.sqlite`, ALERTS_FILE: file },
+      cwd: `${import.meta.dirname}/../..`,
+      stdin: "null",
+    }).output();
+  const out = await testOps();
   const stdout = new TextDecoder().decode(out.stdout);
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   assert.equal(stdout.trim(), "ops (webhook): delivered: HTTP 202: thanks");
@@ -135,12 +137,7 @@ Deno.test("deno task alerts test CHANNEL sends a test message and reports the re
   assert.equal(body.rule, "test");
   rx.requests.length = 0;
   await rx.down();
-  const failed = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", "alerts", "test", "ops"],
-    env: { DATABASE_URL: `file:${dir}/db.sqlite`, ALERTS_FILE: file },
-    cwd: `${import.meta.dirname}/../..`,
-    stdin: "null",
-  }).output();
+  const failed = await testOps();
   assert.equal(failed.code, 1);
   assert.match(
     new TextDecoder().decode(failed.stderr),

@@ -74,6 +74,10 @@ const email = (port: number, extra: string) =>
     BUILTIN_RULES,
   ).channels[0];
 
+/** Sends the message through an email channel to 127.0.0.1:`port`. */
+const sendEmail = (port: number, extra: string) =>
+  sendMessage(email(port, extra), message, 15_000);
+
 async function waitForOutput(smtp: Smtp, pattern: RegExp) {
   const deadline = Date.now() + 10_000;
   while (!pattern.test(smtp.output())) {
@@ -86,11 +90,7 @@ async function waitForOutput(smtp: Smtp, pattern: RegExp) {
 
 Deno.test("email: plain SMTP delivers subject, recipients and the alert text", async () => {
   await using smtp = await startSmtp();
-  const answer = await sendMessage(
-    email(smtp.port, `security = "none"`),
-    message,
-    15_000,
-  );
+  const answer = await sendEmail(smtp.port, `security = "none"`);
   assert.equal(answer.ok, true, answer.detail);
   assert.match(answer.detail, /^250 /);
   await waitForOutput(smtp, /END MESSAGE/);
@@ -113,20 +113,15 @@ Deno.test("email: STARTTLS is required and used; implicit TLS works too", async 
   const { certFile: cert, keyFile: key, caFile } = await makeTestTls(dir);
   {
     await using smtp = await startSmtp(["--tlscert", cert, "--tlskey", key]);
-    const answer = await sendMessage(
-      email(smtp.port, `security = "starttls"\nca_file = "${caFile}"`),
-      message,
-      15_000,
+    const answer = await sendEmail(
+      smtp.port,
+      `security = "starttls"\nca_file = "${caFile}"`,
     );
     assert.equal(answer.ok, true, answer.detail);
     await waitForOutput(smtp, /END MESSAGE/);
     assert.match(smtp.output(), /pool tank is DEGRADED/);
     // without trusting the certificate, the upgrade fails: no plain fallback
-    const untrusted = await sendMessage(
-      email(smtp.port, `security = "starttls"`),
-      message,
-      15_000,
-    );
+    const untrusted = await sendEmail(smtp.port, `security = "starttls"`);
     assert.equal(untrusted.ok, false);
     assert.match(untrusted.detail, /certificate/i);
   }
@@ -137,10 +132,9 @@ Deno.test("email: STARTTLS is required and used; implicit TLS works too", async 
       "--smtpskey",
       key,
     ]);
-    const answer = await sendMessage(
-      email(smtp.port, `security = "tls"\nca_file = "${caFile}"`),
-      message,
-      15_000,
+    const answer = await sendEmail(
+      smtp.port,
+      `security = "tls"\nca_file = "${caFile}"`,
     );
     assert.equal(answer.ok, true, answer.detail);
     await waitForOutput(smtp, /END MESSAGE/);
@@ -149,11 +143,7 @@ Deno.test("email: STARTTLS is required and used; implicit TLS works too", async 
 
 Deno.test("email: a server that is not there is a failed answer", async () => {
   const port = freePort();
-  const answer = await sendMessage(
-    email(port, `security = "none"`),
-    message,
-    15_000,
-  );
+  const answer = await sendEmail(port, `security = "none"`);
   assert.equal(answer.ok, false);
   assert.match(answer.detail, /ECONNREFUSED|refused/i);
 });
