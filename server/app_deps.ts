@@ -118,6 +118,7 @@ export function createAppDeps(base: BaseDeps): AppDeps {
       database: base.database,
       clock: base.clock,
       events,
+      windowMs: base.config.commitWindowMs,
       tap: remoteWrite,
       onStored: (samples) => {
         latest.observe(samples);

@@ -24,6 +24,8 @@ export interface ServerConfig {
   rollupHourRetentionDays: number;
   /** compaction, rollups and retention run this often (STORE_MAINTENANCE_MS) */
   maintenanceIntervalMs: number;
+  /** how long a sample may wait to share its commit (INGEST_COMMIT_WINDOW_MS) */
+  commitWindowMs: number;
   env: ServerEnv;
   /** scrypt hash from `deno task hash-password`; null only in development */
   dashboardPasswordHash: string | null;
@@ -99,6 +101,7 @@ export const SERVER_DEFAULTS = {
   ROLLUP_1M_RETENTION_DAYS: 30,
   ROLLUP_1H_RETENTION_DAYS: 365,
   STORE_MAINTENANCE_MS: 300_000,
+  INGEST_COMMIT_WINDOW_MS: 1000,
   PROXMON_ENV: "development",
   MAX_FRAME_BYTES: MIB,
   JOIN_TIMEOUT_MS: 10_000,
@@ -313,6 +316,12 @@ export const ServerEnvSchema = v.object({
     86_400_000,
     SERVER_DEFAULTS.STORE_MAINTENANCE_MS,
   ),
+  INGEST_COMMIT_WINDOW_MS: wholeNumber(
+    "INGEST_COMMIT_WINDOW_MS",
+    0,
+    10_000,
+    SERVER_DEFAULTS.INGEST_COMMIT_WINDOW_MS,
+  ),
   DASHBOARD_PASSWORD_HASH: v.optional(PasswordHash),
   SESSION_SECRET: v.optional(SessionSecret),
   MAX_FRAME_BYTES: wholeNumber(
@@ -448,6 +457,7 @@ export function resolveServerConfig(env: Env): ConfigResult {
     rollupMinuteRetentionDays: e.ROLLUP_1M_RETENTION_DAYS,
     rollupHourRetentionDays: e.ROLLUP_1H_RETENTION_DAYS,
     maintenanceIntervalMs: e.STORE_MAINTENANCE_MS,
+    commitWindowMs: e.INGEST_COMMIT_WINDOW_MS,
     env: e.PROXMON_ENV,
     dashboardPasswordHash: hash,
     sessionSecret: e.SESSION_SECRET ?? null,

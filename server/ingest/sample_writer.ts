@@ -65,6 +65,15 @@ export interface SampleWriterDeps {
   /** most samples per transaction; more wait for the next one */
   maxBatch?: number;
   /**
+   * At low rates, a sample waits up to this long for others to share its
+   * commit (0: commit on the next turn). Every commit writes a handful of
+   * pages whatever it holds, so at one sample per commit, a small fleet's
+   * disk writes were five times its data. Acks wait as long.
+   */
+  windowMs?: number;
+  /** this many queued samples end the wait at once (load needs no window) */
+  flushAt?: number;
+  /**
    * Runs the flush on a later turn of the event loop. Deliberately not the
    * clock's timer: this is scheduling, not time, and a fake clock that
    * never advances must not stall ingest.
@@ -90,11 +99,15 @@ export function createSampleWriter(
     onStored,
     maxBatch = 1000,
     defer = nextTurn,
+    windowMs = 0,
+    flushAt = 64,
   }: SampleWriterDeps,
 ): SampleWriter {
   let queue: Waiter[] = [];
   const touched = new Set<number>();
   let scheduled = false;
+  /** the window's timer while a batch waits for company */
+  let windowTimer: ReturnType<typeof setTimeout> | null = null;
   let running: Promise<void> | null = null;
   let closed = false;
   const stats: WriterStats = {
@@ -177,18 +190,42 @@ export function createSampleWriter(
     });
   }
 
+  function fire() {
+    scheduled = false;
+    if (running === null && hasWork()) run();
+  }
+
   function schedule() {
-    if (scheduled || running !== null) return;
+    if (running !== null) return;
+    if (windowTimer !== null && queue.length >= flushAt) {
+      // the window filled up: no reason to wait longer
+      clearTimeout(windowTimer);
+      windowTimer = null;
+      scheduled = false;
+    }
+    if (scheduled) return;
     scheduled = true;
+    if (windowMs > 0 && queue.length < flushAt) {
+      windowTimer = setTimeout(() => {
+        windowTimer = null;
+        fire();
+      }, windowMs);
+      return;
+    }
     // The next turn still lets every frame already read in this one join
     // the batch; under load, samples pile up while a batch is written.
-    defer(() => {
-      scheduled = false;
-      if (running === null && hasWork()) run();
-    });
+    defer(fire);
+  }
+
+  function endWindow() {
+    if (windowTimer === null) return;
+    clearTimeout(windowTimer);
+    windowTimer = null;
+    scheduled = false;
   }
 
   async function flush() {
+    endWindow();
     while (running !== null || hasWork()) {
       if (running === null) run();
       await running;

@@ -10,7 +10,7 @@ import { openTempDatabase } from "../testing/temp_db.ts";
 const AT = Date.UTC(2026, 3, 21, 12);
 const slow = await sampleFixture("slow");
 
-async function setup() {
+async function setup(window: { windowMs?: number; flushAt?: number } = {}) {
   const t = await openTempDatabase();
   const { host } = await createHost(t.database, "pve-01", AT);
   const events: ServerEvent[] = [];
@@ -21,6 +21,7 @@ async function setup() {
     clock: systemClock,
     events: bus,
     maxBatch: 100,
+    ...window,
   });
   const pending = (i: number): PendingSample => ({
     hostId: host.id,
@@ -105,4 +106,35 @@ Deno.test("close() commits what was queued and refuses what comes after", async 
   assert.equal(await queued, "stored");
   await assert.rejects(writer.submit(pending(1)), /closed/);
   assert.equal((await headSamples(t.database)).length, 1);
+});
+
+Deno.test("with a commit window, samples that arrive apart share one commit, and a full window commits at once", async () => {
+  const { t, writer, pending } = await setup({ windowMs: 1500, flushAt: 10 });
+  await using _ = t;
+  const start = performance.now();
+  const first = writer.submit(pending(0));
+  await new Promise((r) => setTimeout(r, 50));
+  const second = writer.submit(pending(1));
+  assert.deepEqual(await Promise.all([first, second]), ["stored", "stored"]);
+  const waited = performance.now() - start;
+  assert.equal(writer.stats().batches, 1, "one commit for both");
+  assert.ok(waited >= 1400, `acked after the window (${waited.toFixed(0)} ms)`);
+  // ten queued samples fill the window: no wait
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 10 }, (_, i) => writer.submit(pending(10 + i))),
+  );
+  const quick = performance.now() - t0;
+  assert.equal(writer.stats().batches, 2);
+  assert.ok(
+    quick < 250,
+    `a full window commits at once (${quick.toFixed(0)} ms)`,
+  );
+  // flush() does not wait for the window either
+  const late = writer.submit(pending(30));
+  const t1 = performance.now();
+  await writer.flush();
+  assert.equal(await late, "stored");
+  assert.ok(performance.now() - t1 < 1000);
+  await writer.close();
 });

@@ -57,7 +57,13 @@ export async function startServerProcess(
     ]];
   const child = spawnChild(cmd, {
     args,
-    env: { HOSTNAME: "127.0.0.1", PORT: "0", ...env },
+    // acks at once; sample_writer_test covers the commit window
+    env: {
+      HOSTNAME: "127.0.0.1",
+      PORT: "0",
+      INGEST_COMMIT_WINDOW_MS: "0",
+      ...env,
+    },
   });
   const [, port] = await child.waitForLine(
     /listening on http:\/\/[^ ]+:(\d+)/,

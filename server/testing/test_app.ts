@@ -26,7 +26,12 @@ export async function createTestApp(
   shutdown: AbortSignal = new AbortController().signal,
 ): Promise<TestApp> {
   const db = await openTempDatabase();
-  const resolved = resolveServerConfig({ DATABASE_URL: db.url });
+  // Acks at once (no commit window): tests await them one by one, and
+  // sample_writer_test covers the window.
+  const resolved = resolveServerConfig({
+    DATABASE_URL: db.url,
+    INGEST_COMMIT_WINDOW_MS: "0",
+  });
   if (!resolved.ok) throw new Error(resolved.error);
   const log = memoryLogger();
   const deps = createAppDeps({

@@ -47,6 +47,8 @@ export async function startTestServer(
     PORT: "0",
     DATABASE_URL: `file:${dir}/proxmon.db`,
     WS_ADAPTER: opts.adapter ?? "deno",
+    // acks at once; sample_writer_test covers the commit window
+    INGEST_COMMIT_WINDOW_MS: "0",
     ...opts.env,
   });
   if (!resolved.ok) throw new Error(resolved.error);
