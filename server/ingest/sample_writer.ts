@@ -108,6 +108,8 @@ export function createSampleWriter(
   let scheduled = false;
   /** the window's timer while a batch waits for company */
   let windowTimer: ReturnType<typeof setTimeout> | null = null;
+  /** hosts with a sample in the queue */
+  const waiting = new Set<number>();
   let running: Promise<void> | null = null;
   let closed = false;
   const stats: WriterStats = {
@@ -175,6 +177,7 @@ export function createSampleWriter(
 
   async function drain() {
     while (hasWork()) {
+      waiting.clear();
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(batch.length);
       const touch = [...touched];
@@ -195,17 +198,15 @@ export function createSampleWriter(
     if (running === null && hasWork()) run();
   }
 
-  function schedule() {
+  /** `now`: commit on the next turn even if a window would wait */
+  function schedule(now = false) {
     if (running !== null) return;
-    if (windowTimer !== null && queue.length >= flushAt) {
-      // the window filled up: no reason to wait longer
-      clearTimeout(windowTimer);
-      windowTimer = null;
-      scheduled = false;
-    }
+    const full = now || queue.length >= flushAt;
+    // the window filled up, or waiting is pointless: no reason to go on
+    if (full) endWindow();
     if (scheduled) return;
     scheduled = true;
-    if (windowMs > 0 && queue.length < flushAt) {
+    if (windowMs > 0 && !full) {
       windowTimer = setTimeout(() => {
         windowTimer = null;
         fire();
@@ -240,7 +241,11 @@ export function createSampleWriter(
       stats.received++;
       return new Promise((resolve, reject) => {
         queue.push({ sample, resolve, reject });
-        schedule();
+        // A host sending again before its first sample was acked is
+        // replaying a backlog, paced by our acks: waiting would only slow it.
+        const again = waiting.has(sample.hostId);
+        waiting.add(sample.hostId);
+        schedule(again);
       });
     },
     touch(hostId) {

@@ -111,24 +111,48 @@ Deno.test("close() commits what was queued and refuses what comes after", async 
 Deno.test("with a commit window, samples that arrive apart share one commit, and a full window commits at once", async () => {
   const { t, writer, pending } = await setup({ windowMs: 1500, flushAt: 10 });
   await using _ = t;
+  const { host: other } = await createHost(t.database, "pve-02", AT);
   const start = performance.now();
   const first = writer.submit(pending(0));
   await new Promise((r) => setTimeout(r, 50));
-  const second = writer.submit(pending(1));
+  const second = writer.submit({
+    ...pending(1),
+    hostId: other.id,
+    hostName: other.name,
+  });
   assert.deepEqual(await Promise.all([first, second]), ["stored", "stored"]);
   const waited = performance.now() - start;
   assert.equal(writer.stats().batches, 1, "one commit for both");
   assert.ok(waited >= 1400, `acked after the window (${waited.toFixed(0)} ms)`);
   // ten queued samples fill the window: no wait
   const t0 = performance.now();
+  const ids = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => createHost(t.database, `n${i}`, AT)),
+  );
   await Promise.all(
-    Array.from({ length: 10 }, (_, i) => writer.submit(pending(10 + i))),
+    ids.map(({ host }, i) =>
+      writer.submit({
+        ...pending(10 + i),
+        hostId: host.id,
+        hostName: host.name,
+      })
+    ),
   );
   const quick = performance.now() - t0;
   assert.equal(writer.stats().batches, 2);
   assert.ok(
     quick < 250,
     `a full window commits at once (${quick.toFixed(0)} ms)`,
+  );
+  // a host that sends again before its ack is replaying: no wait
+  const t2 = performance.now();
+  const replay = [writer.submit(pending(40))];
+  await new Promise((r) => setTimeout(r, 20));
+  replay.push(writer.submit(pending(41)));
+  assert.deepEqual(await Promise.all(replay), ["stored", "stored"]);
+  assert.ok(
+    performance.now() - t2 < 1000,
+    `a replay is not held (${(performance.now() - t2).toFixed(0)} ms)`,
   );
   // flush() does not wait for the window either
   const late = writer.submit(pending(30));
