@@ -17,6 +17,7 @@ import { type AppDeps, createAppDeps } from "./app_deps.ts";
 import { markAllOffline } from "./store/hosts.ts";
 import { consoleLogger, type Logger } from "@proxmon/shared/logger";
 import { startMaintenance } from "./store/maintenance.ts";
+import { compactHead } from "./store/compaction.ts";
 import { importLegacyMetrics } from "./store/legacy_import.ts";
 import { flushLatest } from "./store/sample_store.ts";
 import { tierRetention } from "./store/tiers.ts";
@@ -33,6 +34,8 @@ import { connectionsFor, readFdLimit } from "./edge/fd_limit.ts";
 
 /** Connections at most when the file limit allows more (memory bound). */
 const MAX_CONNECTIONS_CAP = 4096;
+/** how long a clean stop spends compacting the open windows, at most */
+const SHUTDOWN_COMPACT_MS = 10_000;
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:4000; localhost when listening on every interface */
@@ -188,6 +191,14 @@ export async function startServer(
     // The newest fast payloads the store kept in memory only (see
     // LATEST_WRITE_MS) go to disk before it closes.
     await flushLatest(database);
+    // The open 2-hour windows go into blocks too, so the file left behind
+    // (and a copy of it) is compact; bounded, so a big fleet's stop does not
+    // outlast systemd's patience. What is left stays in the head, safely.
+    const stopBy = clock.now() + SHUTDOWN_COMPACT_MS;
+    await compactHead(database, clock.now(), {
+      openWindows: true,
+      shouldStop: () => clock.now() > stopBy,
+    }).catch((err) => log.error("could not compact the open windows", err));
     await deps.remoteWrite?.stop();
     await deps.alerts.stop();
     await releaseFreePages(database).catch((err) =>

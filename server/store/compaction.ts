@@ -32,6 +32,13 @@ export interface CompactOptions {
    * scheduler scans everything on its first run and a few windows after.
    */
   lookbackMs?: number;
+  /**
+   * compactHead: also the windows still open (at a clean stop, so the file
+   * holds blocks, not head rows; later samples of the window merge in).
+   */
+  openWindows?: boolean;
+  /** compactHead stops between windows once this says so */
+  shouldStop?: () => boolean;
 }
 
 export const DEFAULT_GRACE_MS = 5 * 60_000;
@@ -172,7 +179,9 @@ export async function compactHead(
   nowMs: number,
   opts: CompactOptions = {},
 ): Promise<CompactResult> {
-  const cutoff = rawCutoff(nowMs, opts.graceMs);
+  const cutoff = opts.openWindows
+    ? windowStart(nowMs, TIERS[0].blockMs) + TIERS[0].blockMs
+    : rawCutoff(nowMs, opts.graceMs);
   const rs = await database.client.execute({
     sql: `SELECT host_id, MIN(collected_at) AS first FROM series_head
       WHERE collected_at < ? GROUP BY host_id`,
@@ -187,6 +196,7 @@ export async function compactHead(
       w < cutoff;
       w += TIERS[0].blockMs
     ) {
+      if (opts.shouldStop?.()) return { samples, windows };
       const moved = await compactWindow(database, hostId, w, opts);
       if (moved > 0) {
         samples += moved;

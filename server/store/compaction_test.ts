@@ -101,6 +101,45 @@ Deno.test("compactHead() merges a late sample into its window's block", async ()
   assert.equal((await headSamples(database)).length, 0);
 });
 
+Deno.test("compactHead({ openWindows }) also moves the open window, and its later samples merge in", async () => {
+  await using tmp = await hostWithSamples({ count: 90, stepMs: 10_000 });
+  const { database, host, times } = tmp;
+  const now = times[times.length - 1] + 5_000; // inside the first window
+  assert.equal((await compactHead(database, now)).samples, 0, "still open");
+  const r = await compactHead(database, now, { openWindows: true });
+  assert.equal(r.samples, 90);
+  assert.equal((await headSamples(database)).length, 0);
+  // the window goes on after the restart
+  const next = await sampleFixture("fast");
+  next.host.cpu_percent = 42.5;
+  const at = now + 5_000;
+  await recordSamples(database, [{
+    hostId: host.id,
+    interval: "fast",
+    collectedAtMs: at,
+    data: next,
+  }], at);
+  await compactHead(database, T0 + 3 * HOUR);
+  const got = await readHostCpu(database, host.id);
+  assert.deepEqual(got, [
+    ...times.map((t, i) => [t, cpuAt(i)]),
+    [at, 42.5],
+  ]);
+  // shouldStop ends it between windows
+  await fillFast(database, {
+    hostId: host.id,
+    fromMs: T0 + 4 * HOUR,
+    count: 10,
+    stepMs: 10_000,
+  });
+  const none = await compactHead(database, T0 + 5 * HOUR, {
+    openWindows: true,
+    shouldStop: () => true,
+  });
+  assert.equal(none.samples, 0);
+  assert.equal((await headSamples(database)).length, 10);
+});
+
 Deno.test("buildRollups() makes 1-minute and hourly blocks that answer like the raw points", async () => {
   // 8 days, a sample every 150 s (sparser than the agent, to keep the test
   // short): hourly entries then average 24 one-minute entries
