@@ -23,6 +23,7 @@
  */
 import type { Interval } from "@proxmon/shared";
 import { openDatabase } from "../../server/store/client.ts";
+import { storedSampleCounts } from "../../server/store/sample_count.ts";
 import {
   AGENT_PERMISSIONS,
   AGENT_V8_FLAGS,
@@ -482,14 +483,10 @@ async function storedCounts(
   untilMs: number,
 ): Promise<Record<Interval, number>> {
   const database = await openDatabase(`file:${dbPath}`);
-  const stored: Record<Interval, number> = { fast: 0, medium: 0, slow: 0 };
+  let stored: Record<Interval, number>;
   try {
-    const rs = await database.client.execute({
-      sql:
-        "SELECT interval_type AS i, count(*) AS n FROM series_head WHERE collected_at <= ? GROUP BY interval_type",
-      args: [untilMs],
-    });
-    for (const r of rs.rows) stored[r.i as Interval] = Number(r.n);
+    // head rows or, compacted at the server's stop, raw blocks
+    stored = await storedSampleCounts(database, untilMs);
   } finally {
     database.close();
   }

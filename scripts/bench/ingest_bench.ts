@@ -6,6 +6,7 @@
  */
 import { SERVER_DEFAULTS } from "../../server/config.ts";
 import { openDatabase } from "../../server/store/client.ts";
+import { storedSampleCounts } from "../../server/store/sample_count.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import {
@@ -137,10 +138,8 @@ async function runAdapter(
     await server.stop();
   }
   const database = await openDatabase(`file:${dbPath}`);
-  const rows = Number(
-    (await database.client.execute("SELECT count(*) AS n FROM series_head"))
-      .rows[0].n,
-  );
+  // head rows or, compacted at the server's stop, raw blocks
+  const rows = (await storedSampleCounts(database)).fast;
   database.close();
 
   const s0 = plan.warmupMs, s1 = s0 + plan.sustainMs, s2 = s1 + plan.saturateMs;

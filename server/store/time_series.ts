@@ -9,6 +9,7 @@
  * - state changes: `queryStateChanges`
  * - history straight into the tiers: `writeSeriesHistory`
  * - background work: `startMaintenance` (compaction, rollups, retention)
+ * - checks: `storedSampleCounts` (samples held, head and blocks alike)
  *
  * Series are named (kind, object, metric), listed in `METRICS`.
  */
@@ -41,3 +42,4 @@ export {
 } from "./tiers.ts";
 export { writeSeriesHistory } from "./backfill.ts";
 export { startMaintenance } from "./maintenance.ts";
+export { storedSampleCounts } from "./sample_count.ts";
