@@ -41,6 +41,8 @@ import {
   qemuAgentEnabled,
 } from "../../agent/collectors/mod.ts";
 import type { NodeModel } from "../fake_node/node_model.ts";
+import { BACKUP_DEFAULTS } from "../../agent/collectors/backup/backup_collector.ts";
+import { REPLICATION_EVERY_MS } from "../../agent/collectors/backup/replication.ts";
 import { configFileText } from "../fake_node/pmxcfs.ts";
 import { spawnProc } from "../smoke/process.ts";
 import type { CyclePlan, CycleTiming } from "./agent_cycles.ts";
@@ -523,6 +525,7 @@ function guestAgentCallsPerRound(model: NodeModel): number {
 function steadyTreeCpu(
   r: TreeCpu,
   callsPerRound: number,
+  healthCallsPerMin: number,
 ): { msPerMin: number; steadyCallsPerMin: number } {
   const ttlMin = GUEST_AGENT_TTL_MS[r.source] / 60_000;
   const steadyCallsPerMin = callsPerRound / ttlMin;
@@ -531,19 +534,48 @@ function steadyTreeCpu(
   }
   const windowMin = r.windowS / 60;
   const seen = r.guestAgentCallsInWindow / windowMin;
+  // through pvesh only the backups collector lists storages
+  const healthSeen = healthCallsSeen(r) / windowMin;
   return {
     msPerMin: r.treeCpuMsPerMin +
-      (steadyCallsPerMin - seen) * r.pveshMsPerCall,
+      (steadyCallsPerMin - seen + healthCallsPerMin - healthSeen) *
+        r.pveshMsPerCall,
     steadyCallsPerMin,
   };
 }
 
-function treeFigures(runs: TreeCpu[], callsPerRound: number): Figure[] {
+/** The backups and replication calls of a window (pvesh source). */
+const healthCallsSeen = (r: TreeCpu) =>
+  (r.pveshCallsByKind.other ?? 0) + (r.pveshCallsByKind["node list"] ?? 0);
+
+/**
+ * The backups and replication collectors' pvesh calls a minute at steady
+ * state, from their own schedules (backup_collector.ts, replication.ts):
+ * the task list, the three config reads, one listing per backup storage an
+ * hour, the replication list (job-run logs, one a night, left out). A short
+ * window sees none of them (their first reads are at the start).
+ */
+function healthCallsPerMin(model: NodeModel): number {
+  const min = (ms: number) => ms / 60_000;
+  const backupStorages =
+    model.storages.filter((s) => s.content.split(",").includes("backup"))
+      .length;
+  return 1 / min(BACKUP_DEFAULTS.tasksEveryMs) +
+    3 / min(BACKUP_DEFAULTS.configEveryMs) +
+    backupStorages / min(BACKUP_DEFAULTS.relistEveryMs) +
+    1 / min(REPLICATION_EVERY_MS);
+}
+
+function treeFigures(
+  runs: TreeCpu[],
+  callsPerRound: number,
+  healthPerMin: number,
+): Figure[] {
   return runs.flatMap((r) => {
     const target = r.source === "pvesh"
       ? AGENT_TARGETS.treeCpuMsPerMinPvesh
       : AGENT_TARGETS.treeCpuMsPerMinApi;
-    const steady = steadyTreeCpu(r, callsPerRound);
+    const steady = steadyTreeCpu(r, callsPerRound, healthPerMin);
     const calls = Object.entries(r.pveshCallsByKind)
       .map(([k, n]) => `${k} ${n}`).join(", ") || "none";
     const tools = Object.entries(r.toolCpuMsPerMin)
@@ -563,7 +595,11 @@ function treeFigures(runs: TreeCpu[], callsPerRound: number): Figure[] {
             round(steady.steadyCallsPerMin, 2)
           } calls/min (${callsPerRound} calls per ${
             GUEST_AGENT_TTL_MS.pvesh / 60_000
-          } min TTL) at the window's ${
+          } min TTL) and its ${
+            healthCallsSeen(r)
+          } backup/replication calls by their steady ${
+            round(healthPerMin, 2)
+          } calls/min, at the window's ${
             round(r.pveshMsPerCall, 0)
           } ms per pvesh call`
           : `the window's figure: guest-agent asks (${
@@ -694,7 +730,11 @@ export async function runAgentBench(
     const cpuPerCycle = (last.cpuMs - first.cpuMs) / Math.max(1, cyclesRun);
     const soakS = (s.endMs - s.startMs) / 1000;
     const figures: Figure[] = [
-      ...treeFigures(trees, guestAgentCallsPerRound(node.model)),
+      ...treeFigures(
+        trees,
+        guestAgentCallsPerRound(node.model),
+        healthCallsPerMin(node.model),
+      ),
       targetFigure(
         "fast cycle wall (max)",
         fast.max,
