@@ -179,15 +179,21 @@ export function createBackupCollector(
     const missing = finished.filter((t) =>
       t.vmid === null && t.end_unix !== null && !logs.has(t.upid)
     );
-    for (const task of missing) {
-      const out = await get(
+    // All at once (the shared command limit bounds them): one after the
+    // other, a first cycle's four nightly logs took 4 × a pvesh start in
+    // wall time before the storages were even listed.
+    const outs = await Promise.all(missing.map((task) =>
+      get(
         `/nodes/${node}/tasks/${encodeURIComponent(task.upid)}/log`,
         { limit: 100_000 },
         TAG,
-      );
+      )
+    ));
+    missing.forEach((task, i) => {
+      const out = outs[i];
       if (out.ok) logs.set(task.upid, parseVzdumpLog(out.value));
       else errors.push(out.error);
-    }
+    });
     // Forget logs of tasks that dropped out of the list.
     const listed = new Set(finished.map((t) => t.upid));
     for (const upid of logs.keys()) if (!listed.has(upid)) logs.delete(upid);
@@ -202,7 +208,8 @@ export function createBackupCollector(
       ]);
       tasks = newTasks;
       config = newConfig;
-      const logErrors = await readLogs(tasks.value);
+      // The logs and the listings both need only the task list: together.
+      const logsRead = readLogs(tasks.value);
 
       // A storage is re-listed once a vzdump ended after its last listing.
       const lastEndMs = Math.max(
@@ -214,7 +221,10 @@ export function createBackupCollector(
         return !listing || nowMs - listing.atMs >= relistEveryMs ||
           lastEndMs > listing.atMs;
       });
-      const relisted = await Promise.all(stale.map((s) => list(s, nowMs)));
+      const [logErrors, relisted] = await Promise.all([
+        logsRead,
+        Promise.all(stale.map((s) => list(s, nowMs))),
+      ]);
       stale.forEach((s, i) => listings.set(s, relisted[i]));
       for (const s of listings.keys()) {
         if (!config.value.storages.includes(s)) listings.delete(s);
