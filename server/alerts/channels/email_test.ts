@@ -1,7 +1,9 @@
 /**
  * Email through a real SMTP server: Debian's python3-aiosmtpd (installed by
  * .ci/run), started by the test, printing each message it receives. Plain
- * SMTP, STARTTLS and implicit TLS with a throwaway self-signed certificate.
+ * SMTP, STARTTLS and implicit TLS with a throwaway certificate, and AUTH
+ * through ../testing/smtp_auth_server.py (aiosmtpd's command line has no
+ * auth option; the script uses its Python API).
  */
 import * as assert from "node:assert/strict";
 import { resolveAlertsConfig } from "../alerts_config.ts";
@@ -24,10 +26,39 @@ interface Smtp extends AsyncDisposable {
   output(): string;
 }
 
-async function startSmtp(args: string[] = []): Promise<Smtp> {
+/** aiosmtpd's own server; `args` are its command-line options. */
+function startSmtp(args: string[] = []): Promise<Smtp> {
   const port = freePort();
+  return startPython(
+    port,
+    ["-u", "-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, ...args],
+  );
+}
+
+/** An aiosmtpd server that requires STARTTLS, then AUTH as user:password. */
+function startAuthSmtp(
+  cert: string,
+  key: string,
+  user: string,
+  password: string,
+): Promise<Smtp> {
+  const port = freePort();
+  const script = new URL("../testing/smtp_auth_server.py", import.meta.url)
+    .pathname;
+  return startPython(port, [
+    "-u",
+    script,
+    String(port),
+    cert,
+    key,
+    user,
+    password,
+  ]);
+}
+
+async function startPython(port: number, args: string[]): Promise<Smtp> {
   const child = new Deno.Command(PYTHON, {
-    args: ["-u", "-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, ...args],
+    args,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -139,6 +170,44 @@ Deno.test("email: STARTTLS is required and used; implicit TLS works too", async 
     assert.equal(answer.ok, true, answer.detail);
     await waitForOutput(smtp, /END MESSAGE/);
   }
+});
+
+Deno.test("email: STARTTLS then AUTH with the configured user and password; a wrong password is a failed answer, and nothing is sent", async () => {
+  await using tmp = await tempDir("proxmon-smtp-auth-");
+  const { certFile, keyFile, caFile } = await makeTestTls(tmp.path);
+  await using smtp = await startAuthSmtp(
+    certFile,
+    keyFile,
+    "proxmon",
+    "s3cret pass",
+  );
+  const base = `security = "starttls"\nca_file = "${caFile}"`;
+  const answer = await sendEmail(
+    smtp.port,
+    `${base}\nusername = "proxmon"\npassword = "s3cret pass"`,
+  );
+  assert.equal(answer.ok, true, answer.detail);
+  await waitForOutput(smtp, /^END$/m);
+  assert.match(smtp.output(), /auth ok proxmon/);
+  assert.match(smtp.output(), /pool tank is DEGRADED/);
+
+  const wrong = await sendEmail(
+    smtp.port,
+    `${base}\nusername = "proxmon"\npassword = "guess"`,
+  );
+  assert.equal(wrong.ok, false);
+  assert.match(wrong.detail, /535|auth/i);
+  assert.doesNotMatch(
+    wrong.detail,
+    /guess/,
+    "the password is not in the detail",
+  );
+  await waitForOutput(smtp, /auth failed proxmon/);
+  // without credentials the server refuses the mail
+  const none = await sendEmail(smtp.port, base);
+  assert.equal(none.ok, false);
+  assert.match(none.detail, /530|auth/i);
+  assert.equal(smtp.output().match(/^BEGIN$/gm)?.length, 1, "one message only");
 });
 
 Deno.test("email: a server that is not there is a failed answer", async () => {
