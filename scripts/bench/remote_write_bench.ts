@@ -16,7 +16,7 @@ import { INGEST_TARGETS, OFFERED_PER_SECOND } from "./ingest_bench.ts";
 import { ackCount, windowStats } from "./load_fleet.ts";
 import { warmupAndSustain } from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
-import { usageOver } from "./proc_stats.ts";
+import { readProc, usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { loadPayload, loadSampleData } from "./sample_fixtures.ts";
 import { startFleetServer } from "./server_process.ts";
@@ -75,6 +75,10 @@ export async function runRemoteWriteBench(
         METRICS_PUBLIC: "1",
       },
     });
+    // The receiver shares this machine's cores with the server and the
+    // agents: its CPU is part of what remote_write costs here, not in a
+    // deployment where it runs elsewhere.
+    const vmBefore = await readProc(vm.pid, () => Date.now());
     const reader = await openDatabase(`file:${dbPath}`);
     const readings: Reading[] = [];
     const read = async () => {
@@ -93,6 +97,7 @@ export async function runRemoteWriteBench(
     let run;
     let drainS: number | null = null;
     let backlog = 0;
+    let vmAfter: Awaited<ReturnType<typeof readProc>> = null;
     let vmPoints = 0;
     let counters: Record<string, number> = {};
     let ingestStored = 0;
@@ -143,6 +148,7 @@ export async function runRemoteWriteBench(
             Number(l.slice(l.lastIndexOf(" ") + 1)),
           ]),
       );
+      vmAfter = await readProc(vm.pid, () => Date.now());
       // VictoriaMetrics makes new rows searchable after a flush.
       await (await fetch(`${vm.url}/internal/force_flush`)).body?.cancel();
       await new Promise((r) => setTimeout(r, 2000));
@@ -223,6 +229,22 @@ export async function runRemoteWriteBench(
         `${backlog} stored samples queued when the load ended; REMOTE_WRITE_MAX_IN_FLIGHT=${
           Deno.env.get("REMOTE_WRITE_MAX_IN_FLIGHT") ?? "1 (default)"
         }`,
+      ),
+      baselineFigure(
+        "VictoriaMetrics CPU while loaded and draining",
+        vmBefore && vmAfter
+          ? round(
+            (vmAfter.cpuMs - vmBefore.cpuMs) /
+              (vmAfter.atMs - vmBefore.atMs) * 100,
+          )
+          : null,
+        "% of a core",
+        "info",
+        {
+          label: "server CPU % while loaded",
+          value: Math.round(use.cpuPercent ?? 0),
+        },
+        "the receiver runs on the same two cores as the server and the agents; in a deployment it runs elsewhere",
       ),
       baselineFigure(
         "CPU points in VictoriaMetrics",

@@ -61,6 +61,8 @@ export interface TsdbProcess extends AsyncDisposable {
   /** http://127.0.0.1:PORT */
   url: string;
   port: number;
+  /** the process id (benchmarks read its CPU time) */
+  pid: number;
   /** SIGTERM, then wait for the exit */
   stop(): Promise<void>;
 }
@@ -119,7 +121,7 @@ async function spawnReady(
     await stop();
     throw err;
   }
-  return { url, port, stop, [Symbol.asyncDispose]: stop };
+  return { url, port, pid: child.pid, stop, [Symbol.asyncDispose]: stop };
 }
 
 export interface PrometheusOptions {
