@@ -21,7 +21,8 @@
  * `/proc/pressure/*` (readable with `--allow-read` since Deno 2.5), pipes
  * under /proc/self/fd, and /dev/null, /dev/zero, /dev/(u)random. The agent
  * needs /proc/stat, meminfo, loadavg, uptime, net/dev, diskstats and
- * spl/kstat/zfs/arcstats, so it needs `all`. packaging_test.ts checks both
+ * spl/kstat/zfs/arcstats, and each guest's cgroup pressure files under
+ * /sys/fs/cgroup, so it needs `all`. packaging_test.ts checks both
  * halves against this Deno: the narrow set cannot read /proc/stat, this one
  * can; when a later Deno lets a narrower set through, that test fails and
  * this list should shrink again.

@@ -93,13 +93,18 @@ Deno.test("the bundle runs --version and --once with the binary's flags, outside
   });
 });
 
-/** Runs a one-line script reading /proc/stat under `flags`; says what happened. */
-async function readProcStatWith(flags: readonly string[]): Promise<string> {
+/** Runs a one-line script reading `path` under `flags`; says what happened. */
+async function readWith(
+  flags: readonly string[],
+  path = "/proc/stat",
+): Promise<string> {
   await using tmp = await tempDir("proxmon-perm-test-");
   const dir = tmp.path;
   await Deno.writeTextFile(
     `${dir}/read.js`,
-    `try { await Deno.readTextFile("/proc/stat"); console.log("ok"); } ` +
+    `try { await Deno.readTextFile(${
+      JSON.stringify(path)
+    }); console.log("ok"); } ` +
       `catch (e) { console.log(e.name + ": " + e.message); }\n`,
   );
   const out = await new Deno.Command(Deno.execPath(), {
@@ -116,14 +121,40 @@ async function readProcStatWith(flags: readonly string[]): Promise<string> {
 // first assertion fails: go back to the narrow set.
 Deno.test("only --allow-all reads /proc/stat on this Deno, so the agent ships with it", async () => {
   assert.match(
-    await readProcStatWith(NARROW_PERMISSIONS),
+    await readWith(NARROW_PERMISSIONS),
     /^NotCapable: Requires all access to "\/proc\/stat"/,
   );
   assert.match(
-    await readProcStatWith(["--allow-read=/proc"]),
+    await readWith(["--allow-read=/proc"]),
     /^NotCapable: Requires all access/,
   );
-  assert.equal(await readProcStatWith(AGENT_PERMISSIONS), "ok");
+  assert.equal(await readWith(AGENT_PERMISSIONS), "ok");
+});
+
+// Guests' pressure comes from /sys/fs/cgroup (guest_pressure.ts), which
+// Deno counts as special too. The first of these this machine has stands
+// in for a guest's cgroup file (a PVE node has cgroup v2 at the root).
+const SYS_FILES = [
+  "/sys/fs/cgroup/cpu.pressure",
+  "/sys/fs/cgroup/unified/cpu.pressure",
+  "/sys/fs/cgroup/cgroup.controllers",
+  "/sys/class/net/lo/mtu",
+];
+
+Deno.test("only --allow-all reads a /sys cgroup file too, where guests' pressure lives", async () => {
+  const path = SYS_FILES.find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(path, `none of ${SYS_FILES.join(", ")} on this machine`);
+  assert.match(
+    await readWith(NARROW_PERMISSIONS, path),
+    /^NotCapable: Requires all access/,
+  );
+  assert.equal(await readWith(AGENT_PERMISSIONS, path), "ok");
 });
 
 Deno.test("the bundle under the shipped flags reports this machine's real /proc", async () => {
