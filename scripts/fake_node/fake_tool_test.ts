@@ -9,34 +9,14 @@ import {
   ZFS_LIST_TEXT,
 } from "../../agent/collectors/commands.ts";
 import { tempDir } from "@proxmon/shared/temp_dir";
+import { runTool } from "./tool_run.ts";
 
 const dir = import.meta.dirname!;
 const ZFS23 = `${dir}/profiles/degraded_zfs23.toml`;
 const ZFS22 = `${dir}/profiles/zfs22.toml`;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(
-  profile: string,
-  tool: string,
-  ...args: string[]
-): Promise<Run> {
-  const out = await new Deno.Command(`${dir}/bin/${tool}`, {
-    args,
-    env: { [PROFILE_ENV]: profile },
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: text.decode(out.stdout),
-    stderr: text.decode(out.stderr),
-  };
-}
+const run = (profile: string, tool: string, ...args: string[]) =>
+  runTool(tool, args, { [PROFILE_ENV]: profile });
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown) => v as Json;

@@ -11,6 +11,7 @@ import {
   PROFILE_ENV,
 } from "./fake_tool.ts";
 import { parseRequest, startToolServer } from "./tool_server.ts";
+import { runTool, type ToolRun } from "./tool_run.ts";
 import {
   SENSORS_JSON,
   SMARTCTL_SCAN,
@@ -23,30 +24,12 @@ const ZFS22 = `${dir}/profiles/zfs22.toml`;
 const ZFS23 = `${dir}/profiles/degraded_zfs23.toml`;
 const SMALL = `${dir}/profiles/small.toml`;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(
+type Run = ToolRun;
+const run = (
   env: Record<string, string>,
   tool: string,
   args: readonly string[],
-): Promise<Run> {
-  const out = await new Deno.Command(`${dir}/bin/${tool}`, {
-    args: [...args],
-    env,
-    clearEnv: true,
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: text.decode(out.stdout),
-    stderr: text.decode(out.stderr),
-  };
-}
+) => runTool(tool, args, env, true);
 
 // deno for the per-call fallback; sh, cat and bash from the system
 const PATH = `${Deno.execPath().replace(/\/[^/]*$/, "")}:/usr/bin:/bin`;
