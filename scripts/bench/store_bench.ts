@@ -508,7 +508,7 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
           "MB",
           "<=",
           5 * hours / 24,
-          `${hours} h of one host through the socket; the head still holds the open 2-hour window`,
+          `${hours} h of one host through the socket; the clean stop compacts the open 2-hour window into blocks`,
         ),
         targetFigure(
           "raw blocks per host per day (blob bytes)",
