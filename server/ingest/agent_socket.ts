@@ -448,6 +448,14 @@ export function createAgentSocketRoutes(deps: AgentSocketDeps): Hono {
         onMessage: (evt) => conn.receive(evt.data),
         onClose: () => conn.closed(),
       };
+    }, {
+      // Deno's own ping closes a socket whose pong it has not read within
+      // 30 s; a busy server reads a socket's frames in order, so the pong
+      // waits behind the samples and healthy agents were dropped (1001
+      // "No response from ping frame"). Dead peers are still closed: the
+      // TCP front closes a connection silent for IDLE_TIMEOUT_MS, and agents
+      // send every 10 s. (The node adapter has no such ping.)
+      idleTimeout: 0,
     }),
     (c) => c.json({ error: "websocket_upgrade_required" }, 426),
   );
