@@ -4,12 +4,12 @@
  * first appear, each family's series together, as the format requires.
  */
 import type { FamilyDef, Labels, SeriesValue } from "./metric_families.ts";
+import { utf8Bytes } from "./utf8_bytes.ts";
 
 /** The Content-Type Prometheus expects for this format. */
 export const EXPOSITION_CONTENT_TYPE =
   "text/plain; version=0.0.4; charset=utf-8";
 
-const utf8 = new TextEncoder();
 const LABEL_SPECIAL = /[\\"\n]/;
 const HELP_SPECIAL = /[\\\n]/;
 
@@ -76,17 +76,6 @@ class Bytes {
   }
 }
 
-/** UTF-8 bytes, copied by hand for ASCII (one runtime call saved each). */
-function encode(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) return utf8.encode(text);
-    out[i] = c;
-  }
-  return out;
-}
-
 /**
  * A writer that groups series by family, in the order families first
  * appear, straight into one byte buffer per family. The mapping hands out
@@ -103,11 +92,11 @@ export function createExpositionWriter(): ExpositionWriter {
     emit(family, labels, value) {
       if (labels !== lastLabels) {
         lastLabels = labels;
-        lastBytes = encode(labelText(labels) + " ");
+        lastBytes = utf8Bytes(labelText(labels) + " ");
       }
       let block = blocks.get(family);
       if (block === undefined) {
-        block = { head: encode(family.name), out: new Bytes(256) };
+        block = { head: utf8Bytes(family.name), out: new Bytes(256) };
         blocks.set(family, block);
       }
       const out = block.out, v = formatValue(value);
@@ -155,7 +144,7 @@ export function joinExposition(
     for (const [family, lines] of part) {
       size += lines.length;
       if (heads.has(family)) continue;
-      const head = encode(
+      const head = utf8Bytes(
         `# HELP ${family.name} ${escapeHelp(family.help)}\n` +
           `# TYPE ${family.name} ${family.type}\n`,
       );

@@ -11,6 +11,7 @@ import protobuf from "protobufjs";
 // @ts-types="./snappyjs.d.ts"
 import snappy from "snappyjs";
 import type { FamilyDef, Labels, SeriesValue } from "../metric_families.ts";
+import { utf8Bytes } from "../utf8_bytes.ts";
 
 // The subset of prompb that remote_write 1.0 senders fill in.
 const root = protobuf.Root.fromJSON({
@@ -63,8 +64,6 @@ export const REMOTE_WRITE_HEADERS = {
   "X-Prometheus-Remote-Write-Version": "0.1.0",
 } as const;
 
-const utf8 = new TextEncoder();
-
 function varintSize(n: number): number {
   let size = 1;
   while (n >= 0x80) {
@@ -88,21 +87,6 @@ function field(tag: number, bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(1 + varintSize(bytes.length) + bytes.length);
   out[0] = tag;
   out.set(bytes, writeVarint(out, 1, bytes.length));
-  return out;
-}
-
-/**
- * UTF-8 bytes of a string. Label names and values are nearly always ASCII,
- * copied by hand: TextEncoder.encode costs a call into the runtime each,
- * which made it most of this encoder's time.
- */
-function utf8Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) return utf8.encode(text);
-    out[i] = c;
-  }
   return out;
 }
 
