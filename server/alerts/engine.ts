@@ -157,9 +157,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   const byRuleHost = new Map<string, Set<string>>();
   /** which interval's samples judged an alert (in memory only) */
   const judgedBy = new Map<string, Interval>();
-  /** one per rule and host: its memory and helpers, made once */
-  const contexts = new Map<string, RuleContext>();
-  /** each host's contexts, in the order of `rules` */
+  /** each host's rule contexts (memory and helpers), in the order of `rules` */
   const hostContexts = new Map<string, RuleContext[]>();
   const lastSeen = new Map<string, number>();
   const lastAt = new Map<string, number>();
@@ -400,10 +398,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     }
   }
 
+  /** A rule's context on one host; made once per pair (hostContexts). */
   function context(rule: RuleDef, host: string): RuleContext {
-    const mk = `${rule.id}\u0000${host}`;
-    const known = contexts.get(mk);
-    if (known !== undefined) return known;
     const memory = new Map<string, unknown>();
     const ctx: RuleContext = {
       settings: (sel) => settings(rule, { host, ...sel }),
@@ -424,7 +420,6 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
         };
       },
     };
-    contexts.set(mk, ctx);
     return ctx;
   }
 

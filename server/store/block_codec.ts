@@ -202,3 +202,7 @@ export function deflate(bytes: Uint8Array): Promise<Uint8Array> {
 export function inflate(bytes: Uint8Array): Promise<Uint8Array> {
   return pipe(bytes, new DecompressionStream("deflate-raw"));
 }
+
+/** A BLOB column as the driver returns it (an ArrayBuffer), as bytes. */
+export const blobOf = (x: unknown): Uint8Array =>
+  x instanceof Uint8Array ? x : new Uint8Array(x as ArrayBuffer);

@@ -11,7 +11,7 @@
 import type { InStatement } from "@libsql/client";
 import type { Interval } from "@proxmon/shared";
 import type { Database } from "./client.ts";
-import { encodeBlock } from "./block_codec.ts";
+import { blobOf, encodeBlock } from "./block_codec.ts";
 import { forEachHeadPoint } from "./head_codec.ts";
 import { bucketize, merge, type Rollup } from "./rollup.ts";
 import { decodeTierBlock, readTier } from "./series_read.ts";
@@ -45,9 +45,6 @@ export const DEFAULT_GRACE_MS = 5 * 60_000;
 
 const pause = (ms: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-const blobOf = (x: unknown): Uint8Array =>
-  x instanceof Uint8Array ? x : new Uint8Array(x as ArrayBuffer);
 
 /** Encodes a rollup as a tier block (raw: one column of values). */
 export function encodeTierBlock(tier: Tier, r: Rollup): Promise<Uint8Array> {

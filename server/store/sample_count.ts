@@ -7,11 +7,9 @@
  */
 import { type Interval, INTERVALS } from "@proxmon/shared";
 import type { Database } from "./client.ts";
+import { blobOf } from "./block_codec.ts";
 import { intervalOfSeries } from "./compaction.ts";
 import { decodeTierBlock } from "./series_read.ts";
-
-const blobOf = (x: unknown): Uint8Array =>
-  x instanceof Uint8Array ? x : new Uint8Array(x as ArrayBuffer);
 
 export async function storedSampleCounts(
   { client }: Database,

@@ -7,7 +7,7 @@
  */
 import type { Interval } from "@proxmon/shared";
 import type { Database } from "./client.ts";
-import { decodeBlock } from "./block_codec.ts";
+import { blobOf, decodeBlock } from "./block_codec.ts";
 import { forEachHeadPoint } from "./head_codec.ts";
 import {
   bucketize,
@@ -25,9 +25,6 @@ export interface SeriesSet {
   interval: Interval;
   ids: number[];
 }
-
-const blobOf = (x: unknown): Uint8Array =>
-  x instanceof Uint8Array ? x : new Uint8Array(x as ArrayBuffer);
 
 /** Decodes a tier block into a rollup. */
 export async function decodeTierBlock(

@@ -5,6 +5,7 @@
  * present and the queue's length is a primary-key lookup.
  */
 import type { Database } from "../../store/client.ts";
+import { blobOf } from "../../store/block_codec.ts";
 
 export interface QueuedRow {
   id: number;
@@ -13,9 +14,6 @@ export interface QueuedRow {
   samples: number;
   body: Uint8Array;
 }
-
-const bytes = (v: unknown): Uint8Array =>
-  v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer);
 
 /**
  * The oldest rows after `afterId` (those not yet taken by a request in
@@ -52,7 +50,7 @@ export async function readHead(
     collectedAtMs: Number(r.collected_at),
     enqueuedAtMs: Number(r.enqueued_at),
     samples: Number(r.samples),
-    body: bytes(r.body),
+    body: blobOf(r.body),
   }));
 }
 
