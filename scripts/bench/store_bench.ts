@@ -188,7 +188,7 @@ async function replay(
 }
 
 /** 50 hosts at the real default intervals for `ms`; write_bytes per host per day. */
-async function steady(
+export async function steady(
   wsUrl: string,
   pid: number,
   hosts: BenchHost[],
@@ -302,6 +302,9 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
       } ms`,
     );
     const oneHostDayBytes = await sqliteBytes(dbPath);
+    // BENCH_STORE_SAVE_DB=DIR keeps copies of the database, to study it.
+    const saveDir = Deno.env.get("BENCH_STORE_SAVE_DB");
+    if (saveDir) await Deno.copyFile(dbPath, `${saveDir}/day.db`);
     const ceiling = await registerBenchHosts(dbPath, "ceil-", 1, now);
     const live = await registerBenchHosts(dbPath, "live-", steadyHosts, now);
     const ceilingRun = await replayOn(ceiling, null, "server-ceiling");
@@ -408,6 +411,7 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
         );
       }
       await database.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+      if (saveDir) await Deno.copyFile(dbPath, `${saveDir}/year.db`);
       const backfillS = (performance.now() - t0) / 1000;
       const perTier = await database.client.execute({
         sql:

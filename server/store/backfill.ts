@@ -51,7 +51,8 @@ export async function writeSeriesHistory(
   entries: Rollup,
 ): Promise<number> {
   const id = await seriesId(database, hostId, key);
-  const f = 10 ** metricSpec(key).precision;
+  const metric = metricSpec(key);
+  const f = 10 ** metric.precision;
   const scale = (xs: number[]) => xs.map((x) => Math.round(x * f));
   const spec = TIERS[tier];
   const statements: InStatement[] = [];
@@ -77,7 +78,7 @@ export async function writeSeriesHistory(
         w,
         part.t[part.t.length - 1],
         part.t.length,
-        await encodeTierBlock(tier, part),
+        await encodeTierBlock(tier, part, metric),
       ],
     });
     i = j;

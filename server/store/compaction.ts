@@ -16,6 +16,12 @@ import { forEachHeadPoint } from "./head_codec.ts";
 import { bucketize, merge, type Rollup } from "./rollup.ts";
 import { decodeTierBlock, readTier } from "./series_read.ts";
 import { type Tier, TIERS, windowStart } from "./tiers.ts";
+import {
+  digitsOf,
+  type MetricSpec,
+  metricSpec,
+  type SeriesKind,
+} from "./series_catalog.ts";
 
 export interface CompactOptions {
   /** head rows younger than this stay in the head, for late samples */
@@ -46,12 +52,27 @@ export const DEFAULT_GRACE_MS = 5 * 60_000;
 const pause = (ms: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Encodes a rollup as a tier block (raw: one column of values). */
-export function encodeTierBlock(tier: Tier, r: Rollup): Promise<Uint8Array> {
+/**
+ * Encodes a rollup as a tier block of a metric: raw, one column of values;
+ * rollups, avg, then min, max and last as their differences from the same
+ * entry's avg (they move together), then the counts. Sizes and rates keep
+ * the tier's significant digits (series_catalog.ts).
+ */
+export function encodeTierBlock(
+  tier: Tier,
+  r: Rollup,
+  spec: MetricSpec,
+): Promise<Uint8Array> {
+  const d = digitsOf(spec, tier);
   return encodeBlock(
-    tier === 0
-      ? { t: r.t, cols: [r.avg] }
-      : { t: r.t, cols: [r.min, r.avg.map(Math.round), r.max, r.last, r.n] },
+    tier === 0 ? { t: r.t, cols: [r.avg], digits: [d] } : {
+      t: r.t,
+      cols: [r.avg.map(Math.round), r.min, r.max, r.last, r.n],
+      digits: [d, d, d, d, 0],
+      ref: [null, { col: 0, sign: "below" }, { col: 0, sign: "above" }, {
+        col: 0,
+      }, null],
+    },
   );
 }
 
@@ -63,6 +84,28 @@ export function rawCutoff(nowMs: number, graceMs = DEFAULT_GRACE_MS): number {
 interface HeadKey {
   interval: Interval;
   collectedAt: number;
+}
+
+/** A series missing from `series` (its block is not written anyway). */
+const UNKNOWN = { kind: "host", object: "", metric: "" } as const;
+
+/** The metric spec of each series of a host, by id. */
+async function seriesSpecs(
+  { client }: Database,
+  hostId: number,
+): Promise<Map<number, MetricSpec>> {
+  const rs = await client.execute({
+    sql: "SELECT id, kind, object, metric FROM series WHERE host_id = ?",
+    args: [hostId],
+  });
+  return new Map(rs.rows.map((r) => [
+    Number(r.id),
+    metricSpec({
+      kind: String(r.kind) as SeriesKind,
+      object: String(r.object),
+      metric: String(r.metric),
+    }),
+  ]));
 }
 
 /** Compacts one host's head rows of one raw window; returns rows moved. */
@@ -94,6 +137,7 @@ async function compactWindow(
     });
   }
   const ids = [...bySeries.keys()];
+  const specs = await seriesSpecs(database, hostId);
   // A late sample for a window already compacted merges into its block.
   const existing = new Map<number, Rollup>();
   for (let i = 0; i < ids.length; i += 500) {
@@ -127,7 +171,7 @@ async function compactWindow(
         start,
         fresh.t[fresh.t.length - 1],
         fresh.t.length,
-        await encodeTierBlock(0, fresh),
+        await encodeTierBlock(0, fresh, specs.get(id) ?? metricSpec(UNKNOWN)),
         id,
       ],
     });
@@ -247,6 +291,7 @@ async function buildTier(
     string,
     { hostId: number; interval: Interval; w: number; ids: number[] }
   >();
+  const specs = new Map<number, MetricSpec>();
   for (const row of rs.rows) {
     const hostId = Number(row.host_id);
     const interval = intervalOfSeries(String(row.kind), String(row.metric));
@@ -254,6 +299,14 @@ async function buildTier(
     const k = `${hostId}\t${interval}\t${w}`;
     const g = groups.get(k) ?? { hostId, interval, w, ids: [] };
     g.ids.push(Number(row.series_id));
+    specs.set(
+      Number(row.series_id),
+      metricSpec({
+        kind: String(row.kind) as SeriesKind,
+        object: "",
+        metric: String(row.metric),
+      }),
+    );
     groups.set(k, g);
   }
   let built = 0;
@@ -281,7 +334,7 @@ async function buildTier(
             g.w,
             rolled.t[rolled.t.length - 1],
             rolled.t.length,
-            await encodeTierBlock(tier, rolled),
+            await encodeTierBlock(tier, rolled, specs.get(id)!),
             id,
           ],
         });

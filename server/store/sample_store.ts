@@ -476,6 +476,7 @@ export async function recordSamples(
             headPoints.push({
               seriesId: id,
               scaled: scaleValue(pt.key, pt.value),
+              digits: metricSpec(pt.key).digits?.[0],
             });
           }
         });

@@ -57,14 +57,16 @@ Deno.test("recordSamples() keeps the payload as latest state and the numbers in 
     const s = byId.get(id)!;
     values.set(`${s.kind}/${s.object}/${s.metric}`, scaled);
   });
-  // precision: percent to 0.01 (scaled by 100), bytes whole
+  // precision: percent to 0.01 (scaled by 100), bytes whole, to 4
+  // significant digits (series_catalog.ts)
   assert.equal(
     values.get("host//cpu"),
     Math.round(data.host.cpu_percent! * 100),
   );
   assert.equal(values.get("pool/tank/capacity"), 62 * 100);
   assert.equal(values.get("guest/100/cpu"), Math.round(0.0312 * 100 * 100));
-  assert.equal(values.get("storage/local/used"), 7954198528);
+  assert.equal(values.get("storage/local/used"), 7_954_000_000);
+  assert.equal(values.get("host//load1"), Math.round(data.host.load1! * 100));
   // guest rates need a previous sample
   assert.equal(values.has("guest/100/net_in"), false);
 });

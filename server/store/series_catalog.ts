@@ -31,11 +31,30 @@ export interface MetricSpec {
   unit: SeriesUnit;
   /** decimal places kept */
   precision: number;
+  /**
+   * Significant digits that blocks keep, per tier (raw, 1-minute, hourly);
+   * absent: every digit of `precision`. The head keeps values exact.
+   */
+  digits?: readonly [raw: number, oneMinute: number, oneHour: number];
 }
 
+/**
+ * Byte counts and byte rates keep 4 significant digits in raw and
+ * 1-minute blocks (at most 0.05 % off) and 3 in hourly ones (at most
+ * 0.5 %). A rate is a counter difference over a ~10 s window whose timer
+ * jitters by milliseconds, so it carries ~0.1 % of error already; memory
+ * and disk sizes move by more than that between samples. Their trailing
+ * digits were most of the blocks' bytes.
+ */
+const SIZE_DIGITS = [4, 4, 3] as const;
+
 const PCT: MetricSpec = { unit: "percent", precision: 2 };
-const BYTES: MetricSpec = { unit: "bytes", precision: 0 };
-const RATE: MetricSpec = { unit: "bytes_per_s", precision: 0 };
+const BYTES: MetricSpec = { unit: "bytes", precision: 0, digits: SIZE_DIGITS };
+const RATE: MetricSpec = {
+  unit: "bytes_per_s",
+  precision: 0,
+  digits: SIZE_DIGITS,
+};
 const LOAD: MetricSpec = { unit: "load", precision: 2 };
 const COUNT: MetricSpec = { unit: "count", precision: 0 };
 
@@ -89,6 +108,11 @@ export const METRICS: Record<SeriesKind, Record<string, MetricSpec>> = {
 /** The spec of a metric, or a plain count for one this server does not know. */
 export function metricSpec(key: SeriesKey): MetricSpec {
   return METRICS[key.kind]?.[key.metric] ?? COUNT;
+}
+
+/** The significant digits a tier's blocks keep of a metric (0: all). */
+export function digitsOf(spec: MetricSpec, tier: 0 | 1 | 2): number {
+  return spec.digits?.[tier] ?? 0;
 }
 
 /** One string per series key, for maps. */

@@ -31,12 +31,17 @@ export async function decodeTierBlock(
   tier: Tier,
   blob: Uint8Array,
 ): Promise<Rollup> {
-  const { t, cols } = await decodeBlock(blob);
+  const { t, cols, version } = await decodeBlock(blob);
   if (tier === 0) {
     // Raw blocks store only present values, so nulls never appear.
     return fromRaw(t, cols[0] as number[]);
   }
-  const [min, avg, max, last, n] = cols as number[][];
+  // Format 1 put min first; format 2 puts avg first (the others refer to it).
+  if (version === 1) {
+    const [min, avg, max, last, n] = cols as number[][];
+    return { t, min, avg, max, last, n };
+  }
+  const [avg, min, max, last, n] = cols as number[][];
   return { t, min, avg, max, last, n };
 }
 
