@@ -23,13 +23,9 @@ import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { RemoteWriteConfig } from "../../config.ts";
 import type { Database } from "../../store/client.ts";
 import type { Logger } from "@proxmon/shared/logger";
-import { type HostSample, payloadSeries } from "../metric_families.ts";
-import {
-  compress,
-  concatCompressed,
-  encodeSeries,
-  REMOTE_WRITE_HEADERS,
-} from "./write_request.ts";
+import type { HostSample } from "../metric_families.ts";
+import { concatCompressed, REMOTE_WRITE_HEADERS } from "./write_request.ts";
+import { createSampleEncoder } from "./sample_encoder.ts";
 import {
   deleteThrough,
   dropEnqueuedBefore,
@@ -121,6 +117,7 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
   const timeoutMs = deps.requestTimeoutMs ?? 30_000;
   const target = shownUrl(config.url);
   const headers = { ...REMOTE_WRITE_HEADERS, ...authHeader(config) };
+  const encoder = createSampleEncoder({ datasets: config.datasets });
   const counts = {
     sentSamples: 0,
     sentRequests: 0,
@@ -332,15 +329,10 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
 
   return {
     prepare(sample) {
-      const series = payloadSeries(sample.hostName, sample, {
-        datasets: config.datasets,
-      });
-      if (series.length === 0) return null;
-      const body = compress(encodeSeries(series, sample.collectedAtMs));
-      return {
-        queued: { enqueuedAtMs: clock.now(), samples: series.length, body },
-        samples: series.length,
-      };
+      const encoded = encoder.encode(sample);
+      if (encoded === null) return null;
+      const { body, samples } = encoded;
+      return { queued: { enqueuedAtMs: clock.now(), samples, body }, samples };
     },
     stored(samples) {
       pendingSamples += samples;
