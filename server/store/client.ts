@@ -7,6 +7,7 @@ import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import * as schema from "./schema.ts";
+import { openFileClient } from "./file_client.ts";
 import { createStoreCache, type StoreCache } from "./store_cache.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
@@ -143,19 +144,13 @@ async function connect(
   opts: OpenOptions,
   fresh: boolean,
 ): Promise<Database> {
-  // `timeout` is the busy timeout of every pooled connection. A PRAGMA would
-  // reach only the first one, and the client opens more for transactions;
-  // those would then fail at once while the host CLI holds the write lock.
-  // For the same reason a local file gets one connection: the pool (20 by
-  // default) opens another whenever two calls overlap in one tick, and that
-  // one misses `synchronous = NORMAL`, so its commits fsync (ack latency
-  // spikes in bench:retention). The driver is synchronous, so a second
-  // connection never ran anything in parallel anyway.
-  const client = createClient({
-    url,
-    authToken: opts.authToken,
-    ...(url.startsWith("file:") ? { timeout: 5000, concurrency: 1 } : {}),
-  });
+  // A local file gets one connection of our own (file_client.ts): the
+  // driver is synchronous, so a second one never ran anything in parallel,
+  // and a pooled one would miss `synchronous = NORMAL` and fsync each
+  // commit. Its busy timeout is 5 s, for while the host CLI holds the lock.
+  const client = url.startsWith("file:")
+    ? openFileClient(filePath(url))
+    : createClient({ url, authToken: opts.authToken });
   if (fresh) {
     // Both only take effect before the first table exists. Incremental
     // auto-vacuum lets a clean stop give compacted head pages back to the

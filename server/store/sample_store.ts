@@ -117,9 +117,8 @@ function insertRows(
 ): InStatement[] {
   if (rows.length === 0) return [];
   const width = rows[0].length;
-  const per = Math.max(1, Math.floor(MAX_ARGS / width));
   const tuple = `(${Array(width).fill("?").join(", ")})`;
-  return chunks(rows, per).map((part) => ({
+  return powerOfTwoChunks(rows, Math.floor(MAX_ARGS / width)).map((part) => ({
     sql: `${head}
       FROM (VALUES ${Array(part.length).fill(tuple).join(", ")}) AS v
       JOIN hosts h ON h.id = v.column1
@@ -136,6 +135,24 @@ export function scaleValue(key: SeriesKey, value: number): number {
 
 /** Most rows of one multi-row INSERT (5 bound values each; SQLite allows 32,766). */
 const ROWS_PER_INSERT = 500;
+
+/**
+ * `items` in chunks of powers of two, each at most `max`, largest first
+ * (37 → 32, 4, 1): statements of a few row counts only, whose prepared
+ * statements the connection keeps, instead of a new text per batch size.
+ */
+function powerOfTwoChunks<T>(items: T[], max: number): T[][] {
+  const cap = 2 ** Math.floor(Math.log2(Math.max(1, max)));
+  const out: T[][] = [];
+  let i = 0;
+  while (i < items.length) {
+    const left = items.length - i;
+    const size = Math.min(cap, 2 ** Math.floor(Math.log2(left)));
+    out.push(items.slice(i, i + size));
+    i += size;
+  }
+  return out;
+}
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -393,11 +410,12 @@ export async function recordSamples(
     ...new Set([...samples.map((s) => s.hostId), ...touch]),
   ];
   if (hostIds.length === 0) return [];
+  // One JSON argument rather than a placeholder per id: the text stays the
+  // same whatever the batch, so its prepared statement is reused.
   const hostsSql = {
-    sql: `SELECT id, token_hash FROM hosts WHERE id IN (${
-      placeholders(hostIds.length)
-    })`,
-    args: hostIds,
+    sql: `SELECT id, token_hash FROM hosts
+      WHERE id IN (SELECT value FROM json_each(?))`,
+    args: [JSON.stringify(hostIds)],
   };
   // Points and changes are only worked out for samples that can be stored;
   // the guards in the write below catch a host removed meanwhile.
@@ -508,10 +526,9 @@ export async function recordSamples(
     );
   if (stale.length > 0) {
     statements.push({
-      sql: `UPDATE hosts SET last_seen_at = ? WHERE id IN (${
-        placeholders(stale.length)
-      })`,
-      args: [now, ...stale],
+      sql: `UPDATE hosts SET last_seen_at = ?
+        WHERE id IN (SELECT value FROM json_each(?))`,
+      args: [now, JSON.stringify(stale)],
     });
   }
   const results = await client.batch(statements, "write");
