@@ -196,12 +196,14 @@ export async function steady(
 ) {
   const agents = await Promise.all(hosts.map((h) => Agent.join(wsUrl, h)));
   const streams = await Promise.all(hosts.map((_, i) => hostStream(5000 + i)));
-  // A first sample of each host creates its series, states and latest
-  // rows; that happens once in a host's life, so it is not measured.
+  // The first samples of each host create its series, states and latest
+  // rows; that happens once in a host's life, so it is not measured. Two
+  // fast ones: guest rates (and their series) need a previous sample.
   const warm = Date.now() - 20_000;
   await Promise.all(agents.map((a, i) => {
     a.send("fast", warm, streams[i].next("fast", warm));
     a.send("medium", warm + 1, streams[i].next("medium", warm));
+    a.send("fast", warm + 10_000, streams[i].next("fast", warm + 10_000));
     return a.drain();
   }));
   const start = Date.now() + 1000;

@@ -58,6 +58,8 @@ Deno.test("history: guest_cpu, guest_net, pool_capacity and storage_used read th
     assert.equal(pool.body.data[1].find((x: number | null) => x !== null), 62);
     const storage = await get(t, "metric=storage_used&storage=local&range=6h");
     assert.equal(storage.body.unit, "bytes");
+    assert.equal(storage.body.significant_digits, 4);
+    assert.equal(cpu.body.significant_digits, null);
     assert.equal(
       storage.body.data[1].find((x: number | null) => x !== null),
       7_954_000_000, // 7954198528 to 4 significant digits (series_catalog.ts)
@@ -95,6 +97,9 @@ Deno.test("history: rolled-up ranges carry min and max per bucket, and stat pick
     const year = await get(t, "metric=cpu&range=1y&points=1000");
     assert.equal(year.status, 200);
     assert.equal(year.body.tier, "1h");
+    assert.equal(year.body.significant_digits, null); // percent: exact
+    const yearMem = await get(t, "metric=mem&range=1y&points=1000");
+    assert.equal(yearMem.body.significant_digits, 3);
     // 8.76 h buckets: the 3 h of data fall in one or two
     assert.ok(last(year.body.data[1]).length >= 1);
   });

@@ -6,9 +6,9 @@
  */
 import * as v from "valibot";
 import type { Database } from "./client.ts";
-import type { SeriesKey } from "./series_catalog.ts";
+import { digitsOf, metricSpec, type SeriesKey } from "./series_catalog.ts";
 import { listSeries, querySeries, type SeriesData } from "./series_query.ts";
-import type { TierName, TierRetention } from "./tiers.ts";
+import { type TierName, type TierRetention, TIERS } from "./tiers.ts";
 
 export const HistoryMetric = v.picklist([
   "cpu",
@@ -74,6 +74,13 @@ export interface History {
   to: number;
   bucket_ms: number;
   tier: TierName;
+  /**
+   * The significant digits this tier keeps of the values (sizes and rates:
+   * 4 in raw and 1-minute data, 3 in hourly data, see series_catalog.ts);
+   * null: every digit at the unit's precision (percent to 0.01, load to
+   * 0.01, counts whole).
+   */
+  significant_digits: number | null;
   stat: HistoryStat;
   series: HistorySeries[];
   /**
@@ -306,6 +313,10 @@ export async function loadHistory(
     to: q.toMs,
     bucket_ms: result.bucketMs,
     tier: result.tier,
+    significant_digits: keys.length === 0 ? null : digitsOf(
+      metricSpec(keys[0]),
+      TIERS.find((t) => t.name === result.tier)!.tier,
+    ) || null,
     stat,
     series: labels.map(([key, label], i) => ({
       key,
