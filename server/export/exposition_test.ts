@@ -55,3 +55,36 @@ Deno.test("createExpositionWriter() bytes() is the text as UTF-8, multi-byte lab
   }
   assert.deepEqual(w.bytes(), new TextEncoder().encode(w.text()));
 });
+
+Deno.test("expositionChunks() says the body's size first, then cuts the joined parts into chunks one at a time", async () => {
+  const { createExpositionWriter, expositionChunks, joinExposition } =
+    await import("./exposition.ts");
+  const parts = [0, 1, 2].map((p) => {
+    const w = createExpositionWriter();
+    for (let i = 0; i < 50; i++) {
+      w.emit(i % 2 ? a : b, { host: `h${p}`, i: String(i) }, i + p / 10);
+    }
+    return w.blocks();
+  });
+  const whole = joinExposition(parts)[0];
+  for (const chunkBytes of [1, 7, 64, 1_000, whole.length, 1 << 20]) {
+    const body = expositionChunks(parts, chunkBytes);
+    assert.equal(body.size, whole.length);
+    const chunks: Uint8Array[] = [];
+    for (let c = body.next(); c !== null; c = body.next()) chunks.push(c);
+    assert.equal(body.next(), null);
+    const last = chunks.pop()!;
+    assert.ok(chunks.every((c) => c.length === chunkBytes));
+    assert.ok(last.length > 0 && last.length <= chunkBytes);
+    assert.deepEqual(
+      new Uint8Array([...chunks.flatMap((c) => [...c]), ...last]),
+      whole,
+      `chunks of ${chunkBytes}`,
+    );
+  }
+  const text = new TextDecoder().decode(whole);
+  // Each family's HELP once, its series from every part together.
+  assert.equal(text.match(/# HELP a_bytes/g)?.length, 1);
+  assert.match(text, /b_total\{host="h2",i="48"\} 48\.2\n# HELP a_bytes/);
+  assert.match(text, /a_bytes\{host="h2",i="49"\} 49\.2\n$/);
+});

@@ -10,7 +10,7 @@ import { verifyApiToken } from "../auth/api_tokens.ts";
 import {
   createExpositionWriter,
   EXPOSITION_CONTENT_TYPE,
-  joinExposition,
+  expositionChunks,
 } from "./exposition.ts";
 import {
   alertSeries,
@@ -63,16 +63,15 @@ export function createMetricsRoute(deps: MetricsDeps): Hono {
     }
     c.header("Content-Type", EXPOSITION_CONTENT_TYPE);
     c.header("Cache-Control", "no-store");
-    const chunks = joinExposition([...fleet, own.blocks()], CHUNK_BYTES);
-    let next = 0;
-    c.header(
-      "Content-Length",
-      String(chunks.reduce((n, chunk) => n + chunk.length, 0)),
-    );
+    // Each chunk is made when the stream asks for it, so copying overlaps
+    // sending (see `expositionChunks`).
+    const body = expositionChunks([...fleet, own.blocks()], CHUNK_BYTES);
+    c.header("Content-Length", String(body.size));
     return c.body(
       new ReadableStream<Uint8Array>({
         pull(stream) {
-          if (next < chunks.length) stream.enqueue(chunks[next++]);
+          const chunk = body.next();
+          if (chunk !== null) stream.enqueue(chunk);
           else stream.close();
         },
       }),
