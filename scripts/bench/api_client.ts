@@ -27,6 +27,19 @@ export interface ApiRoundResult {
   meanBytes: number;
 }
 
+/**
+ * Reads the whole body as it arrives, the way a scraper does (Prometheus
+ * copies it into a pooled buffer), without joining it into one fresh
+ * buffer: for a 6 MB `/metrics` body, `arrayBuffer()` alone added about
+ * 11 ms of this process's time to each request.
+ */
+async function bodySize(res: Response): Promise<number> {
+  let size = 0;
+  if (res.body === null) return size;
+  for await (const chunk of res.body) size += chunk.length;
+  return size;
+}
+
 async function runRound(
   base: string,
   round: ApiRound,
@@ -37,7 +50,7 @@ async function runRound(
   for (let i = 0; i < round.paths.length; i++) {
     const t = performance.now();
     const res = await fetch(base + round.paths[i], { headers: round.headers });
-    const body = await res.arrayBuffer();
+    const size = await bodySize(res);
     const ms = performance.now() - t;
     if (res.status !== 200) {
       failures.push(`${res.status} ${round.paths[i]}`);
@@ -45,7 +58,7 @@ async function runRound(
     }
     if (i < round.warmup) continue;
     latenciesMs.push(ms);
-    bytes += body.byteLength;
+    bytes += size;
   }
   return {
     label: round.label,
