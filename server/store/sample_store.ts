@@ -291,8 +291,8 @@ interface Prepared {
   index: number;
   sample: SampleInput;
   points: Point[];
-  /** seriesKeyString of each point, made once */
-  keys: string[];
+  /** the series id of each point; undefined until the series exists */
+  ids: (number | undefined)[];
   /** set when the sample is the newest of its interval: becomes latest */
   latest: CachedLatest | null;
   /** write it to latest_samples in this batch */
@@ -357,7 +357,7 @@ async function prepare(
       index,
       sample,
       points,
-      keys: points.map((p) => seriesKeyString(p.key)),
+      ids: seriesIdsOf(entry, sample.interval, points),
       latest,
       changes,
       persist: false,
@@ -378,16 +378,49 @@ async function prepare(
   }
   const wanted = new Map<number, SeriesKey[]>();
   for (const p of out) {
-    const entry = database.cache.hosts.get(p.sample.hostId)!;
-    p.keys.forEach((k, i) => {
-      if (entry.series.has(k)) return;
+    p.ids.forEach((id, i) => {
+      if (id !== undefined) return;
       const list = wanted.get(p.sample.hostId) ?? [];
       list.push(p.points[i].key);
       wanted.set(p.sample.hostId, list);
     });
   }
-  await ensureSeries(database, wanted);
+  if (wanted.size > 0) {
+    await ensureSeries(database, wanted);
+    for (const p of out) {
+      if (!p.ids.includes(undefined)) continue;
+      const entry = database.cache.hosts.get(p.sample.hostId)!;
+      p.ids = p.points.map((pt) => entry.series.get(seriesKeyString(pt.key)));
+    }
+  }
+  for (const p of out) {
+    if (p.ids.includes(undefined)) continue;
+    const entry = database.cache.hosts.get(p.sample.hostId)!;
+    (entry.runs ??= {})[p.sample.interval] = {
+      keys: p.points.map((pt) => pt.key),
+      ids: p.ids as number[],
+    };
+  }
   return out;
+}
+
+/** The series ids of a sample's points, from the host's last run if alike. */
+function seriesIdsOf(
+  entry: HostCache,
+  interval: Interval,
+  points: Point[],
+): (number | undefined)[] {
+  const run = entry.runs?.[interval];
+  if (run && run.keys.length === points.length) {
+    let same = true;
+    for (let i = 0; i < points.length && same; i++) {
+      const a = points[i].key, b = run.keys[i];
+      same = a.metric === b.metric && a.object === b.object &&
+        a.kind === b.kind;
+    }
+    if (same) return run.ids;
+  }
+  return points.map((pt) => entry.series.get(seriesKeyString(pt.key)));
 }
 
 /**
@@ -489,7 +522,7 @@ export async function recordSamples(
         const entry = database.cache.hosts.get(p.sample.hostId)!;
         const headPoints: HeadPoint[] = [];
         p.points.forEach((pt, i) => {
-          const id = entry.series.get(p.keys[i]);
+          const id = p.ids[i];
           if (id !== undefined) {
             headPoints.push({
               seriesId: id,

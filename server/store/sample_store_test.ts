@@ -322,3 +322,42 @@ Deno.test("recordSamples() writes a fast payload to disk at most once per LATEST
     reopened.close();
   }
 });
+
+Deno.test("recordSamples() files each point under its own series when a guest is swapped for another with as many points", async () => {
+  const { t, host, database } = await setup();
+  await using _ = t;
+  const first = await sampleFixture("fast");
+  // Samples 10 min apart carry no guest rates, so each has as many points.
+  const GAP = 10 * 60 * SEC;
+  await recordSamples(database, [input(host.id, "fast", 0, first)], NOW);
+  await recordSamples(database, [input(host.id, "fast", GAP, first)], NOW);
+  // Same shape, but the first guest is now vmid 999: same point count,
+  // same order, another series.
+  const second = structuredClone(first);
+  const vms = second.vms_runtime.vms;
+  const old = String(vms[0].vmid);
+  vms[0].vmid = 999;
+  vms[0].cpu_usage = 0.5;
+  await recordSamples(
+    database,
+    [input(host.id, "fast", 2 * GAP, second)],
+    NOW,
+  );
+  const series = await listSeries(database, host.id);
+  const byId = new Map(series.map((s) => [s.id, s]));
+  const heads = await headSamples(database);
+  const cpuOf = (at: number, vmid: string) => {
+    const head = heads.find((h) => h.collectedAtMs === NOW + at)!;
+    let v: number | undefined;
+    forEachHeadPoint(head.points, (id, scaled) => {
+      const s = byId.get(id)!;
+      if (s.kind === "guest" && s.object === vmid && s.metric === "cpu") {
+        v = scaled;
+      }
+    });
+    return v;
+  };
+  assert.equal(cpuOf(2 * GAP, "999"), 50 * 100);
+  assert.equal(cpuOf(2 * GAP, old), undefined);
+  assert.notEqual(cpuOf(GAP, old), undefined);
+});

@@ -6,7 +6,7 @@
  * batch leaves it as the database is.
  */
 import type { Interval } from "@proxmon/shared";
-import type { StateValue } from "./series_catalog.ts";
+import type { SeriesKey, StateValue } from "./series_catalog.ts";
 
 export interface CachedLatest {
   collectedAtMs: number;
@@ -17,10 +17,22 @@ export interface CachedLatest {
   persistedAtMs: number | null;
 }
 
+/** The series of a host's last sample of one interval, in point order. */
+export interface SeriesRun {
+  keys: SeriesKey[];
+  ids: number[];
+}
+
 export interface HostCache {
   /** seriesKeyString -> series id */
   series: Map<string, number>;
   latest: Partial<Record<Interval, CachedLatest>>;
+  /**
+   * A host's samples name the same series in the same order, sample after
+   * sample: checking against the last run costs a few string compares per
+   * point, where building and hashing each key string cost more.
+   */
+  runs?: Partial<Record<Interval, SeriesRun>>;
 }
 
 export interface StoreCache {
