@@ -38,6 +38,33 @@ Deno.test("parseVzdumpTasks() reads outcomes newest first: job errors fail, OK a
   assert.equal(tasks[1].end_unix! - tasks[1].start_unix!, 1843);
 });
 
+Deno.test("parseVzdumpTasks() reads a real PVE 9.2 list that keeps only upid, status and times: type and guest from the UPID, a storage error fails, RUNNING is running", () => {
+  const { tasks, errors } = parseVzdumpTasks(
+    json(
+      "nodes_tasks_vzdump__chrismfz-cfm_vega_pve9.2_FIELDS_REDUCED_BY_AUTHOR.json",
+    ),
+    "backups",
+  );
+  assert.deepEqual(errors, []);
+  assert.deepEqual(tasks.map((t) => [t.vmid, t.ok]), [
+    [null, null],
+    [null, false],
+    [null, true],
+    [null, false],
+    [2675, true],
+  ]);
+  assert.equal(tasks[0].status, "RUNNING");
+  assert.equal(tasks[1].end_unix! - tasks[1].start_unix!, 25145);
+  // A task of another type, said only by its UPID, is still skipped.
+  assert.deepEqual(
+    parseVzdumpTasks([{
+      upid: "UPID:vega:1:2:3:srvreload:networking:root@pam:",
+      status: "OK",
+    }], "b").tasks,
+    [],
+  );
+});
+
 Deno.test("parseVzdumpTasks() treats a task without end time as running, and a non-array as an error", () => {
   const { tasks } = parseVzdumpTasks(
     [{
@@ -112,6 +139,16 @@ Deno.test("parseNotBackedUp() reads the uncovered guests; a guest may have no na
     parseNotBackedUp([{ vmid: 7, type: "qemu" }], "b").guests[0].name,
     null,
   );
+  const real = parseNotBackedUp(
+    json("cluster_backup-info_not-backed-up__chrismfz-cfm_vega_pve9.2.json"),
+    "backups",
+  );
+  assert.deepEqual(real.errors, []);
+  assert.deepEqual(real.guests.map((g) => [g.vmid, g.type, g.name]), [
+    [2575, "qemu", "seo-cloud6.myipservers.gr"],
+    [122, "qemu", "w2025"],
+    [117, "qemu", "ngm"],
+  ]);
 });
 
 Deno.test("parseBackupContent() reads a PBS listing and a directory listing with notes", () => {
@@ -139,6 +176,26 @@ Deno.test("parseBackupContent() reads a PBS listing and a directory listing with
     dir.archives[0].format,
     dir.archives[0].protected,
   ], ["iobDev, 100", "tar.zst", false]);
+  // PVE 9.2.10, NFS: notes and protected are left out when empty.
+  const nfs = parseBackupContent(
+    json(
+      "storage_content_backup__cv4pve-diag_issue52_pve9.2.10_nfs_lxc_EXCERPT.json",
+    ),
+    "truenas-backups",
+    "b",
+  );
+  assert.deepEqual(nfs.errors, []);
+  assert.deepEqual(
+    nfs.archives.map((
+      a,
+    ) => [a.vmid, a.size_bytes, a.ctime_unix, a.notes, a.protected]),
+    [
+      [104, 1273148176, 1786864579, null, false],
+      [104, 1273880991, 1787469102, null, false],
+      [105, 860517483, 1783231514, "whats-next", false],
+      [105, 9811196584, 1785049206, null, false],
+    ],
+  );
   const verified = parseBackupContent(
     [{
       volid: "p:backup/vm/1/x",

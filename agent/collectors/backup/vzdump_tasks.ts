@@ -23,8 +23,21 @@ export function taskOk(status: string | null, ended: boolean): boolean | null {
 }
 
 /**
+ * The type and id fields of a UPID
+ * (`UPID:node:pid:pstart:starttime:type:id:user:`), for entries that carry
+ * only the UPID and not the fields beside it.
+ */
+function upidFields(upid: string): { type: string; id: string } | null {
+  const parts = upid.split(":");
+  return parts[0] === "UPID" && parts.length >= 8
+    ? { type: parts[5], id: parts[6] }
+    : null;
+}
+
+/**
  * Parses the task list (pvesh's `data`, an array). Entries that are not
- * vzdump tasks are skipped; the result is newest first.
+ * vzdump tasks are skipped; the result is newest first. An entry without
+ * `type` or `id` takes them from its UPID.
  */
 export function parseVzdumpTasks(
   value: unknown,
@@ -39,8 +52,10 @@ export function parseVzdumpTasks(
   }
   const tasks: VzdumpTask[] = [];
   for (const entry of value) {
-    if (!isRecord(entry) || entry.type !== "vzdump") continue;
+    if (!isRecord(entry)) continue;
     const upid = stringOr(entry.upid);
+    const fromUpid = upid === null ? null : upidFields(upid);
+    if ((entry.type ?? fromUpid?.type) !== "vzdump") continue;
     if (upid === null) {
       errors.push({ tag, message: "task without a upid, skipped" });
       continue;
@@ -49,7 +64,7 @@ export function parseVzdumpTasks(
     const end = toNumber(entry.endtime, `${upid}.endtime`, tag, errors);
     const status = stringOr(entry.status);
     const id = stringOr(entry.id) ??
-      (typeof entry.id === "number" ? String(entry.id) : "");
+      (typeof entry.id === "number" ? String(entry.id) : fromUpid?.id ?? "");
     tasks.push({
       upid,
       vmid: /^\d+$/.test(id) ? Number(id) : null,
