@@ -31,7 +31,7 @@ import { startFleetServer } from "./server_process.ts";
 import { hostStream, prng } from "./store_samples.ts";
 import { type Figure, targetFigure } from "./figure.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
-import { distribution, percentile } from "./stats.ts";
+import { distribution } from "./stats.ts";
 import { sqliteBytes, withWorkDir } from "./work_dir.ts";
 
 const DAY = 86_400_000;
@@ -181,8 +181,10 @@ async function replay(
     nacks: agents.reduce((n, a) => n + a.nacks, 0),
     seconds,
     rate: sent / seconds,
-    p99: percentile(lat, 99) ?? NaN,
-    p50: percentile(lat, 50) ?? NaN,
+    // percentile() wants sorted samples and a fraction: given neither, it
+    // returned the last ack's latency for both.
+    p99: distribution(lat).p99 ?? NaN,
+    p50: distribution(lat).p50 ?? NaN,
     writeBytes: w1 - w0,
   };
 }
@@ -233,7 +235,7 @@ export async function steady(
     seconds,
     writeBytes: w1 - w0,
     perHostDay,
-    p99: percentile(agents.flatMap((a) => a.latencies), 99),
+    p99: distribution(agents.flatMap((a) => a.latencies)).p99,
   };
 }
 

@@ -49,6 +49,13 @@ export interface CompactOptions {
 
 export const DEFAULT_GRACE_MS = 5 * 60_000;
 
+/**
+ * Blocks are encoded synchronously (block_codec.ts), ~0.2 ms each: a
+ * window of a 50-guest host is 420 of them, so encoding gives the event
+ * loop back every few dozen, and acks are not held behind a whole window.
+ */
+const YIELD_EVERY = 32;
+
 const pause = (ms: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -157,7 +164,9 @@ async function compactWindow(
     }
   }
   const statements: InStatement[] = [];
+  let encoded = 0;
   for (const [id, s] of bySeries) {
+    if (++encoded % YIELD_EVERY === 0) await pause(0);
     const fresh = merge([
       existing.get(id) ?? { t: [], min: [], avg: [], max: [], last: [], n: [] },
       { t: s.t, min: s.v, avg: s.v, max: s.v, last: s.v, n: s.v.map(() => 1) },
@@ -321,7 +330,9 @@ async function buildTier(
         g.w + spec.blockMs,
       );
       const statements: InStatement[] = [];
+      let encoded = 0;
       for (const [id, r] of rows) {
+        if (++encoded % YIELD_EVERY === 0) await pause(0);
         if (r.t.length === 0) continue;
         const rolled = bucketize(r, 0, spec.stepMs);
         statements.push({
