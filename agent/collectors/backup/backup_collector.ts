@@ -32,6 +32,7 @@ import {
   parseBackupJobs,
   parseNotBackedUp,
 } from "./backup_config.ts";
+import type { Outcome } from "../exec.ts";
 import type { PveGet } from "./pve_get.ts";
 import {
   type GuestRun,
@@ -102,6 +103,24 @@ export function backupStorages(value: unknown): string[] {
   });
 }
 
+/**
+ * What a read gave, parsed (the parser's `key` and its errors), or, when the
+ * read failed, `previous` with the read's error: a failed PVE call keeps
+ * what was shown before, with the error beside it.
+ */
+function parsedOr<K extends string, T>(
+  out: Outcome<unknown>,
+  previous: T,
+  key: K,
+  parse: (
+    value: unknown,
+  ) => Record<NoInfer<K>, NoInfer<T>> & { errors: CollectorError[] },
+): { value: T; errors: CollectorError[] } {
+  if (!out.ok) return { value: previous, errors: [out.error] };
+  const parsed = parse(out.value);
+  return { value: parsed[key], errors: parsed.errors };
+}
+
 /** Creates the collector; all caches live in it. */
 export function createBackupCollector(
   get: PveGet,
@@ -123,12 +142,13 @@ export function createBackupCollector(
       { typefilter: "vzdump", limit: BACKUP_DEFAULTS.taskLimit },
       TAG,
     );
-    if (!out.ok) {
-      // Keep showing what was read before, with the error beside it.
-      return { value: tasks?.value ?? [], atMs: nowMs, errors: [out.error] };
-    }
-    const parsed = parseVzdumpTasks(out.value, TAG);
-    return { value: parsed.tasks, atMs: nowMs, errors: parsed.errors };
+    const read = parsedOr(
+      out,
+      tasks?.value ?? [],
+      "tasks",
+      (v) => parseVzdumpTasks(v, TAG),
+    );
+    return { ...read, atMs: nowMs };
   }
 
   async function readConfig(nowMs: number): Promise<Cached<Config>> {
@@ -137,24 +157,34 @@ export function createBackupCollector(
       get("/cluster/backup-info/not-backed-up", {}, TAG),
       get(`/nodes/${node}/storage`, { content: "backup" }, TAG),
     ]);
-    const errors: CollectorError[] = [];
     const previous = config?.value;
-    let jobs = previous?.jobs ?? [];
-    if (jobsOut.ok) {
-      const parsed = parseBackupJobs(jobsOut.value, TAG);
-      jobs = parsed.jobs;
-      errors.push(...parsed.errors);
-    } else errors.push(jobsOut.error);
-    let notBackedUp = previous?.notBackedUp ?? [];
-    if (uncoveredOut.ok) {
-      const parsed = parseNotBackedUp(uncoveredOut.value, TAG);
-      notBackedUp = parsed.guests;
-      errors.push(...parsed.errors);
-    } else errors.push(uncoveredOut.error);
-    let storages = previous?.storages ?? [];
-    if (storagesOut.ok) storages = backupStorages(storagesOut.value);
-    else errors.push(storagesOut.error);
-    return { value: { jobs, notBackedUp, storages }, atMs: nowMs, errors };
+    const jobs = parsedOr(
+      jobsOut,
+      previous?.jobs ?? [],
+      "jobs",
+      (v) => parseBackupJobs(v, TAG),
+    );
+    const notBackedUp = parsedOr(
+      uncoveredOut,
+      previous?.notBackedUp ?? [],
+      "guests",
+      (v) => parseNotBackedUp(v, TAG),
+    );
+    const storages = parsedOr(
+      storagesOut,
+      previous?.storages ?? [],
+      "storages",
+      (v) => ({ storages: backupStorages(v), errors: [] }),
+    );
+    return {
+      value: {
+        jobs: jobs.value,
+        notBackedUp: notBackedUp.value,
+        storages: storages.value,
+      },
+      atMs: nowMs,
+      errors: [...jobs.errors, ...notBackedUp.errors, ...storages.errors],
+    };
   }
 
   async function list(storage: string, nowMs: number): Promise<Listing> {
@@ -163,15 +193,13 @@ export function createBackupCollector(
       { content: "backup" },
       TAG,
     );
-    if (!out.ok) {
-      return {
-        archives: listings.get(storage)?.archives ?? [],
-        atMs: nowMs,
-        errors: [out.error],
-      };
-    }
-    const parsed = parseBackupContent(out.value, storage, TAG);
-    return { archives: parsed.archives, atMs: nowMs, errors: parsed.errors };
+    const read = parsedOr(
+      out,
+      listings.get(storage)?.archives ?? [],
+      "archives",
+      (v) => parseBackupContent(v, storage, TAG),
+    );
+    return { archives: read.value, atMs: nowMs, errors: read.errors };
   }
 
   async function readLogs(finished: VzdumpTask[]): Promise<CollectorError[]> {
