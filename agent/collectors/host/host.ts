@@ -57,7 +57,10 @@ interface CounterReading {
  */
 function counterTracker() {
   let prev: CounterReading | undefined;
-  return (counters: CounterPairs, nowMs: number) => {
+  // No reading (file unreadable or unparsable) gives no rates and keeps the
+  // previous reading for the next cycle.
+  return (counters: CounterPairs | null, nowMs: number) => {
+    if (!counters) return [];
     const elapsedMs = prev ? nowMs - prev.atMs : null;
     const rates = counterRates(prev?.counters, counters, elapsedMs);
     prev = { atMs: nowMs, counters };
@@ -147,23 +150,20 @@ export function createHostCollector(deps: HostCollectorDeps): HostCollector {
       if (mem && mem.mem_total_bytes === null) unparsable("meminfo");
       const uptime = parse("uptime", parseUptime);
 
-      const netCounters = parse("netDev", parseNetDev);
-      const net: NetRate[] = netCounters
-        ? netRates(netCounters, nowMs).map(([iface, [rx, tx]]) => ({
+      const net: NetRate[] = netRates(parse("netDev", parseNetDev), nowMs)
+        .map(([iface, [rx, tx]]) => ({
           iface,
           rx_bytes_per_s: rx,
           tx_bytes_per_s: tx,
-        }))
-        : [];
-
-      const diskCounters = parse("diskstats", parseDiskstats);
-      const disks: DiskRate[] = diskCounters
-        ? diskRates(diskCounters, nowMs).map(([device, [read, write]]) => ({
-          device,
-          read_bytes_per_s: read,
-          write_bytes_per_s: write,
-        }))
-        : [];
+        }));
+      const disks: DiskRate[] = diskRates(
+        parse("diskstats", parseDiskstats),
+        nowMs,
+      ).map(([device, [read, write]]) => ({
+        device,
+        read_bytes_per_s: read,
+        write_bytes_per_s: write,
+      }));
 
       if (!rootFs.ok) errors.push(rootFs.error);
 
