@@ -33,6 +33,10 @@ export function answer(
   args: string[],
   nowMs: number,
 ): ToolResult {
+  // A profile's `missing_tools` are not installed: the shell says so.
+  if ((model.health.missingTools as readonly string[]).includes(tool)) {
+    return fail(`sh: 1: ${tool}: not found\n`, 127);
+  }
   switch (tool) {
     case "pvesh":
       return pvesh(model, args, nowMs);

@@ -169,3 +169,23 @@ Deno.test("the agent's SMART collector on the fake node: vdevs mapped, the spare
   const second = (await collectors.slow(nowMs)).smart!;
   assert.equal(sdb(second).sectors_rising?.reallocated, 3);
 });
+
+Deno.test("fake node without smartmontools and lm-sensors: the shell's `not found`, exit 127, for those tools only", async () => {
+  const bare = buildNodeModel({
+    ...(await loadNodeProfile(`${dir}/profiles/degraded_zfs23.toml`)),
+    missing_tools: ["smartctl", "sensors"],
+  });
+  for (
+    const [tool, args] of [["smartctl", ["--scan-open", "-j"]], ["sensors", [
+      "-j",
+    ]]] as const
+  ) {
+    assert.deepEqual(answer(bare, tool, [...args], NOW), {
+      stdout: "",
+      stderr: `sh: 1: ${tool}: not found\n`,
+      code: 127,
+    });
+    assert.equal(answer(lab, tool, [...args], NOW).code, 0, tool);
+  }
+  assert.equal(answer(bare, "zpool", ["list", "-H"], NOW).code, 0);
+});

@@ -18,9 +18,6 @@ export function sensors(
   args: string[],
   nowMs: number,
 ): ToolResult {
-  if (model.health.missingTools.includes("sensors")) {
-    return fail("sh: 1: sensors: not found\n", 127);
-  }
   if (!args.includes("-j")) {
     return fail("fake sensors: only `sensors -j` is simulated\n", 1);
   }

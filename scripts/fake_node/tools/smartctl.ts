@@ -153,9 +153,6 @@ export function smartctl(
   args: string[],
   nowMs: number,
 ): ToolResult {
-  if (model.health.missingTools.includes("smartctl")) {
-    return fail("sh: 1: smartctl: not found\n", 127);
-  }
   const nowUnix = Math.floor(nowMs / 1000);
   const disks = model.health.disks;
   if (args.includes("--scan-open") || args.includes("--scan")) {
