@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { freePort } from "@proxmon/shared/free_port";
 import { spawnProc, waitFor } from "./smoke/process.ts";
 import { ROOT, ServerExited, startServer } from "./smoke/stack.ts";
+import { tempDir } from "@proxmon/shared/temp_dir";
 
 const DENO = Deno.execPath();
 
@@ -19,7 +20,7 @@ function demoEnv(port: number, dir: string): Record<string, string> {
 }
 
 /** A listener that accepts connections and never answers them. */
-function silentHolder(port: number) {
+function silentHolder(port: number): AsyncDisposable {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const conns: Deno.Conn[] = [];
   const accepting = (async () => {
@@ -30,7 +31,7 @@ function silentHolder(port: number) {
     }
   })();
   return {
-    async close() {
+    async [Symbol.asyncDispose]() {
       listener.close();
       conns.forEach((c) => c.close());
       await accepting;
@@ -39,12 +40,12 @@ function silentHolder(port: number) {
 }
 
 Deno.test("demo: the 24 h CPU chart has at least 100 points within 15 s of start", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "proxmon-demo-" });
+  await using dir = await tempDir("proxmon-demo-");
   const port = freePort();
   const started = Date.now();
   const demo = spawnProc("demo", DENO, {
     args: ["task", "--quiet", "demo"],
-    env: demoEnv(port, dir),
+    env: demoEnv(port, dir.path),
     cwd: ROOT,
   });
   try {
@@ -99,63 +100,52 @@ Deno.test("demo: the 24 h CPU chart has at least 100 points within 15 s of start
     }
   } finally {
     await demo.stop();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("demo: a busy port stops it within 2 s with one line", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "proxmon-demo-" });
+  await using dir = await tempDir("proxmon-demo-");
   const port = freePort();
-  const holder = silentHolder(port);
-  try {
-    const started = Date.now();
-    const out = await new Deno.Command(DENO, {
-      args: ["run", "-A", `${ROOT}/scripts/demo.ts`],
-      env: demoEnv(port, dir),
-      cwd: ROOT,
-      stdin: "null",
-      signal: AbortSignal.timeout(10_000),
-    }).output();
-    const seconds = (Date.now() - started) / 1000;
-    const text = new TextDecoder();
-    const lines = (text.decode(out.stdout) + text.decode(out.stderr))
-      .split("\n").filter(Boolean);
-    assert.equal(out.code, 1);
-    assert.deepEqual(lines, [
-      `demo: port ${port} on 127.0.0.1 is in use: stop what holds it or set PORT`,
-    ]);
-    assert.ok(seconds <= 2, `exited after ${seconds} s`);
-  } finally {
-    await holder.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using _holder = silentHolder(port);
+  const started = Date.now();
+  const out = await new Deno.Command(DENO, {
+    args: ["run", "-A", `${ROOT}/scripts/demo.ts`],
+    env: demoEnv(port, dir.path),
+    cwd: ROOT,
+    stdin: "null",
+    signal: AbortSignal.timeout(10_000),
+  }).output();
+  const seconds = (Date.now() - started) / 1000;
+  const text = new TextDecoder();
+  const lines = (text.decode(out.stdout) + text.decode(out.stderr))
+    .split("\n").filter(Boolean);
+  assert.equal(out.code, 1);
+  assert.deepEqual(lines, [
+    `demo: port ${port} on 127.0.0.1 is in use: stop what holds it or set PORT`,
+  ]);
+  assert.ok(seconds <= 2, `exited after ${seconds} s`);
 });
 
 Deno.test("startServer: a server that exits beside a silent port holder ends the wait, no hang", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "proxmon-stack-" });
+  await using dir = await tempDir("proxmon-stack-");
   const port = freePort();
-  const holder = silentHolder(port);
-  try {
-    // A probe that waited on the silent holder would hang past this.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const hung = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("still waiting")), 20_000);
-    });
-    const err = await Promise.race([
-      startServer({
-        port,
-        databaseUrl: `file:${dir}/proxmon.db`,
-        startTimeoutMs: 60_000,
-      }),
-      hung,
-    ]).then(
-      () => assert.fail("the server started on a taken port"),
-      (e) => e,
-    ).finally(() => clearTimeout(timer));
-    assert.ok(err instanceof ServerExited, String(err));
-    assert.match(err.output, /already in use/);
-  } finally {
-    await holder.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using _holder = silentHolder(port);
+  // A probe that waited on the silent holder would hang past this.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("still waiting")), 20_000);
+  });
+  const err = await Promise.race([
+    startServer({
+      port,
+      databaseUrl: `file:${dir.path}/proxmon.db`,
+      startTimeoutMs: 60_000,
+    }),
+    hung,
+  ]).then(
+    () => assert.fail("the server started on a taken port"),
+    (e) => e,
+  ).finally(() => clearTimeout(timer));
+  assert.ok(err instanceof ServerExited, String(err));
+  assert.match(err.output, /already in use/);
 });

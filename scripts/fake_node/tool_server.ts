@@ -33,12 +33,13 @@ export const TOOL_PORT_ENV = "PROXMON_FAKE_TOOL_PORT";
 /** The tools whose wrappers ask this server when it runs. */
 export const SERVED_TOOLS = ["zpool", "zfs", "smartctl", "sensors"] as const;
 
-export interface ToolServer {
+export interface ToolServer extends AsyncDisposable {
   port: number;
   /** `{ PROXMON_FAKE_TOOL_PORT: port }`, for the tools' environment */
   env: Record<string, string>;
   /** Requests answered so far. */
   readonly answered: number;
+  /** Stops listening and waits for the calls in flight; also `await using`. */
   close(): Promise<void>;
 }
 
@@ -163,16 +164,18 @@ export function startToolServer(): ToolServer {
     }
   })().catch(() => {});
   const port = (listener.addr as Deno.NetAddr).port;
+  const close = async () => {
+    listener.close();
+    await accepting;
+    await Promise.all(inFlight);
+  };
   return {
     port,
     env: { [TOOL_PORT_ENV]: String(port) },
     get answered() {
       return answered;
     },
-    async close() {
-      listener.close();
-      await accepting;
-      await Promise.all(inFlight);
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
