@@ -519,7 +519,6 @@ export async function recordSamples(
       `INSERT INTO series_head (host_id, interval_type, collected_at, points)
         SELECT v.column1, v.column3, v.column4, v.column5`,
       rows.map((p) => {
-        const entry = database.cache.hosts.get(p.sample.hostId)!;
         const headPoints: HeadPoint[] = [];
         p.points.forEach((pt, i) => {
           const id = p.ids[i];
