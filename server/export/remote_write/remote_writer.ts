@@ -95,6 +95,8 @@ function authHeader(config: RemoteWriteConfig): Record<string, string> {
 }
 
 const DROP_CHECK_MS = 60_000;
+/** Requests' worth of rows read at once. */
+const READ_AHEAD = 8;
 
 /** Queue rows sent together, and where they are. */
 interface Batch {
@@ -165,7 +167,17 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
   /** the last id in `window` (or removed): new batches start after it */
   let claimedThrough = 0;
   let sending = 0;
+  /**
+   * Deletes of sent rows, in order, not waited for by the next request:
+   * the database runs one call at a time and ingest's transactions come
+   * first, so under load a request that waited for its predecessor's
+   * delete (and its own two reads) sent barely 2 a second. A failure stops
+   * the pump at its next turn, as before.
+   */
   let removal: Promise<void> = Promise.resolve();
+  let removalError: { err: unknown } | null = null;
+  let removeThroughId = 0;
+  let removedThroughId = 0;
   /** set by a failed request: the next try waits `backoff` first */
   let retryAfterBackoff = false;
   let backoff = pollMs;
@@ -187,8 +199,16 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
       through = window.shift()!.lastId;
     }
     if (through === null) return;
-    const id = through;
-    removal = removal.then(() => deleteThrough(database, id));
+    removeThroughId = through;
+    // Deletes queued behind one another collapse into the newest.
+    removal = removal.then(async () => {
+      if (removeThroughId <= removedThroughId) return;
+      const id = removeThroughId;
+      await deleteThrough(database, id);
+      removedThroughId = id;
+    }).catch((err) => {
+      removalError ??= { err };
+    });
   }
 
   /** The receiver's answer (status and the start of its text), or why none came. */
@@ -270,7 +290,7 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
     sending++;
     send(batch).catch((err) => {
       batch.state = "waiting";
-      removal = removal.then(() => Promise.reject(err));
+      removalError ??= { err };
     }).finally(() => {
       sending--;
       settled?.();
@@ -281,19 +301,35 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
   async function nextBatch(): Promise<Batch | null> {
     const waiting = window.find((b) => b.state === "waiting");
     if (waiting !== undefined) return waiting;
-    const rows = await readHead(database, maxSamples, 1_000, claimedThrough);
+    // Several requests' rows in one read (see `removal`), cut into batches.
+    const rows = await readHead(
+      database,
+      maxSamples * READ_AHEAD,
+      1_000 * READ_AHEAD,
+      claimedThrough,
+    );
     if (rows.length === 0) return null;
-    const batch = batchOf(rows, false);
-    window.push(batch);
-    claimedThrough = batch.lastId;
-    return batch;
+    let from = 0, series = 0;
+    rows.forEach((r, i) => {
+      if (series > 0 && series + r.samples > maxSamples) {
+        window.push(batchOf(rows.slice(from, i), false));
+        from = i;
+        series = 0;
+      }
+      series += r.samples;
+    });
+    window.push(batchOf(rows.slice(from), false));
+    claimedThrough = rows[rows.length - 1].id;
+    return window.find((b) => b.state === "waiting")!;
   }
 
   async function pump() {
     while (!stopping) {
-      await removal;
+      if (removalError !== null) throw removalError.err;
       const now = clock.now();
       if (sending === 0 && now - lastDropCheck >= DROP_CHECK_MS) {
+        // Sent rows are gone before the queue may be read afresh.
+        await removal;
         if (await dropTooOld(now)) {
           // Rows in the window may be gone: read the queue afresh.
           window.length = 0;
@@ -325,6 +361,7 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
     }
     while (sending > 0) await nextSettle();
     await removal;
+    if (removalError !== null) throw removalError.err;
   }
 
   return {
