@@ -23,6 +23,7 @@ import { OutboxFile, OutboxFileError } from "./outbox_file.ts";
 import { createSourceLedger, type SourceLedger } from "./source_ledger.ts";
 import { pveApiClient, pveApiCycles } from "./collectors/pve/pve_api.ts";
 import { createReporter } from "./reporter.ts";
+import { processHeapTrim } from "./heap_trim.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 /** A reason not to start, already phrased for the admin. */
@@ -260,6 +261,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
       deadAfterMs: 3 * config.heartbeatMs,
     },
   });
+  const trimHeap = processHeapTrim();
   const reporter = createReporter({
     collect: await createAgentCollectors(config, log),
     intervalsMs: config.intervalsMs,
@@ -267,6 +269,7 @@ async function runService(cli: CliArgs, log: Logger): Promise<number> {
     onSample: (sample) => {
       outbox.add(sample);
       connection.flush();
+      trimHeap();
     },
     log,
   });
