@@ -130,6 +130,8 @@ export class DbConnection {
       this.statements.delete(sql);
     } else {
       stmt = this.db.prepare(sql);
+      // Rows as arrays; file_client.ts names them.
+      if (stmt.reader) stmt.raw(true);
       if (this.statements.size >= STATEMENT_CACHE) {
         this.statements.delete(this.statements.keys().next().value!);
       }
@@ -153,7 +155,6 @@ export class DbConnection {
     const s = this.prepared(sql);
     const bound = sqlArgs(args);
     if (s.reader) {
-      s.raw(true);
       const columns = s.columns();
       const rows = s.all(bound) as unknown[][];
       for (const r of rows) {
@@ -183,10 +184,6 @@ export class DbConnection {
     } catch (err) {
       throw libsqlError(err);
     }
-  }
-
-  get inTransaction(): boolean {
-    return this.db.inTransaction;
   }
 
   begin(mode: TransactionMode = "deferred"): void {

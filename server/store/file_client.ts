@@ -108,9 +108,7 @@ class FileClient implements Client {
     stmts: Array<InStatement | [string, InArgs?]>,
     mode?: TransactionMode,
   ): Promise<ResultSet[]> {
-    const list = stmts.map((s) =>
-      Array.isArray(s) ? { sql: s[0], args: s[1] ?? [] } : s
-    );
+    const list = stmts.map((s) => Array.isArray(s) ? normalize(s[0], s[1]) : s);
     return this.call((c) => c.batch(list, mode).map(resultSet));
   }
 
@@ -128,18 +126,18 @@ class FileClient implements Client {
     this.gate = new Promise((resolve) => release = resolve);
     const conn = this.conn;
     let closed = false;
-    const inside = <T>(fn: () => T): Promise<T> => {
-      if (closed) {
-        return Promise.reject(
-          new LibsqlError("The transaction is closed", "TRANSACTION_CLOSED"),
-        );
-      }
-      try {
-        return Promise.resolve(fn());
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    };
+    // A throw becomes a rejection, as from the driver's async methods.
+    const settle = <T>(fn: () => T) => new Promise<T>((r) => r(fn()));
+    const inside = <T>(fn: () => T): Promise<T> =>
+      settle(() => {
+        if (closed) {
+          throw new LibsqlError(
+            "The transaction is closed",
+            "TRANSACTION_CLOSED",
+          );
+        }
+        return fn();
+      });
     const finish = (commit: boolean) => {
       if (closed) return;
       closed = true;
@@ -157,7 +155,7 @@ class FileClient implements Client {
         inside(() => stmts.map((s) => resultSet(conn.execute(s)))),
       executeMultiple: (sql: string) => inside(() => conn.exec(sql)),
       commit: () => inside(() => finish(true)),
-      rollback: () => Promise.resolve(finish(false)),
+      rollback: () => settle(() => finish(false)),
       close: () => finish(false),
       get closed() {
         return closed;

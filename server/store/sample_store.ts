@@ -394,9 +394,12 @@ async function prepare(
     }
   }
   for (const p of out) {
-    if (p.ids.includes(undefined)) continue;
     const entry = database.cache.hosts.get(p.sample.hostId)!;
-    (entry.runs ??= {})[p.sample.interval] = {
+    // A sample that matched the run is the run; only a new one is kept.
+    const runs = entry.runs ??= {};
+    if (p.ids === runs[p.sample.interval]?.ids) continue;
+    if (p.ids.includes(undefined)) continue;
+    runs[p.sample.interval] = {
       keys: p.points.map((pt) => pt.key),
       ids: p.ids as number[],
     };
