@@ -9,7 +9,7 @@ import {
   guestNotBackedUp as uncovered,
   HEALTH_DEFAULTS,
 } from "../../health/health_findings.ts";
-import { defineRule, type RuleSample } from "./rule.ts";
+import { conditionRule, defineRule, type RuleSample } from "./rule.ts";
 
 const HOUR = 3_600_000;
 
@@ -24,15 +24,13 @@ function guestName(sample: RuleSample): (vmid: number) => string | null {
   return (vmid) => names.get(vmid) ?? null;
 }
 
-export const backupFailedRule = defineRule({
+export const backupFailedRule = conditionRule({
   id: "backup_failed",
   description: "a guest's newest vzdump backup ended in error",
-  intervals: ["medium"],
-  compare: "condition",
-  defaults: {},
-  evaluate(sample) {
-    const b = sample.section("backups", Backups);
-    if (b === null) return null;
+  interval: "medium",
+  section: "backups",
+  schema: Backups,
+  judge(b, sample) {
     const names = guestName(sample);
     return failed(b, names).map((f) => ({
       kind: "guest",
@@ -84,15 +82,14 @@ export const backupStaleRule = defineRule({
   },
 });
 
-export const guestNotBackedUpRule = defineRule({
+export const guestNotBackedUpRule = conditionRule({
   id: "guest_not_backed_up",
   description: "a guest that no backup job covers",
-  intervals: ["medium"],
-  compare: "condition",
-  defaults: {},
-  evaluate(sample) {
-    const b = sample.section("backups", Backups);
-    if (b === null || b.tasks_read_at_unix === null) return null;
+  interval: "medium",
+  section: "backups",
+  schema: Backups,
+  judge(b) {
+    if (b.tasks_read_at_unix === null) return null;
     return uncovered(b).map((f) => ({
       kind: "guest",
       object: f.object,

@@ -3,9 +3,9 @@
  * full ARC is not mistaken for pressure) sustained at or above warn / crit
  * percent.
  */
-import { HostMetrics } from "@proxmon/shared";
+import type { HostMetrics } from "@proxmon/shared";
 import { memUsedBytes } from "../../host_state.ts";
-import { percentAboveRule } from "./rule.ts";
+import { hostPercentRule } from "./rule.ts";
 
 /**
  * Memory used by processes, percent of total, by the one definition in
@@ -19,17 +19,10 @@ export function processMemoryPercent(host: HostMetrics): number | null {
     : (used / total) * 100;
 }
 
-export const hostMemory = percentAboveRule({
+export const hostMemory = hostPercentRule({
   id: "host_memory",
   description:
     "memory used by processes (without the ZFS ARC, percent) stays at or above warn / crit",
-  defaults: { warn: 90, crit: 95, hysteresis: 5, forMs: 15 * 60_000 },
-  section: "host",
-  schema: HostMetrics,
-  read: (host) => [{
-    kind: "host",
-    object: null,
-    value: processMemoryPercent(host),
-    summary: (shown) => `memory (without ARC) at ${shown}`,
-  }],
+  value: processMemoryPercent,
+  what: "memory (without ARC)",
 });

@@ -1,17 +1,15 @@
 /** pool_unhealthy: a ZFS pool whose health is not ONLINE. */
 import { ZfsPools } from "@proxmon/shared";
 import { poolHealth } from "../../host_state.ts";
-import { defineRule } from "./rule.ts";
+import { conditionRule } from "./rule.ts";
 
-export const poolUnhealthy = defineRule({
+export const poolUnhealthy = conditionRule({
   id: "pool_unhealthy",
   description: "a ZFS pool's health is not ONLINE",
-  intervals: ["fast"],
-  compare: "condition",
-  defaults: {},
-  evaluate(sample) {
-    const zfs = sample.section("zfs_pools", ZfsPools);
-    if (zfs === null) return null;
+  interval: "fast",
+  section: "zfs_pools",
+  schema: ZfsPools,
+  judge(zfs) {
     return zfs.pools.map((pool) => {
       // host_state.ts's definition: not reported is UNKNOWN, not ONLINE
       const health = poolHealth(pool);

@@ -1,17 +1,16 @@
 /** replication_failed (issue 17): an enabled pvesr job's last sync failed. */
 import { Replication } from "@proxmon/shared";
 import { replicationFailed } from "../../health/health_findings.ts";
-import { defineRule } from "./rule.ts";
+import { conditionRule } from "./rule.ts";
 
-export const replicationFailedRule = defineRule({
+export const replicationFailedRule = conditionRule({
   id: "replication_failed",
   description: "a storage replication job (pvesr) failed its last sync",
-  intervals: ["medium"],
-  compare: "condition",
-  defaults: {},
-  evaluate(sample) {
-    const r = sample.section("replication", Replication);
-    if (r === null || r.read_at_unix === null) return null;
+  interval: "medium",
+  section: "replication",
+  schema: Replication,
+  judge(r) {
+    if (r.read_at_unix === null) return null;
     return replicationFailed(r).map((f) => ({
       kind: "replication",
       object: f.object,

@@ -10,7 +10,7 @@
  * severity now. Objects it judged before and leaves out now are resolved.
  */
 import type * as v from "valibot";
-import type { Interval } from "@proxmon/shared";
+import { HostMetrics, type Interval } from "@proxmon/shared";
 
 export type Severity = "warn" | "crit";
 
@@ -236,6 +236,59 @@ export function percentAboveRule<T>(def: {
         shown: value === null ? "unknown" : percent(value),
         summary: summary(value === null ? "?" : percent(value)),
       }));
+    },
+  });
+}
+
+/**
+ * A percent rule on the host itself (the fast sample's `host`), at or above
+ * 90 / 95 % for 15 minutes by default; `what` starts its summary
+ * ("CPU at 92 %").
+ */
+export function hostPercentRule(def: {
+  id: string;
+  description: string;
+  value(host: HostMetrics): number | null;
+  what: string;
+}): RuleDef {
+  return percentAboveRule({
+    id: def.id,
+    description: def.description,
+    defaults: { warn: 90, crit: 95, hysteresis: 5, forMs: 15 * 60_000 },
+    section: "host",
+    schema: HostMetrics,
+    read: (host) => [{
+      kind: "host",
+      object: null,
+      value: def.value(host),
+      summary: (shown) => `${def.what} at ${shown}`,
+    }],
+  });
+}
+
+/**
+ * A yes/no rule on one section of one interval's sample, with no
+ * thresholds: `judge` sets each observation's `level`. Nothing is judged
+ * when the sample lacks the section, or when `judge` returns null.
+ */
+export function conditionRule<T>(def: {
+  id: string;
+  description: string;
+  interval: Interval;
+  /** the payload key and its schema in shared/samples.ts */
+  section: string;
+  schema: v.GenericSchema<unknown, T>;
+  judge(section: T, sample: RuleSample): Observation[] | null;
+}): RuleDef {
+  return defineRule({
+    id: def.id,
+    description: def.description,
+    intervals: [def.interval],
+    compare: "condition",
+    defaults: {},
+    evaluate(sample) {
+      const section = sample.section(def.section, def.schema);
+      return section === null ? null : def.judge(section, sample);
     },
   });
 }

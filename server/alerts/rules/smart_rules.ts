@@ -5,21 +5,19 @@
  */
 import { Smart, type SmartDisk, Temperatures } from "@proxmon/shared";
 import { HEALTH_DEFAULTS, smartFailed } from "../../health/health_findings.ts";
-import { defineRule } from "./rule.ts";
+import { conditionRule, defineRule } from "./rule.ts";
 
 const diskObject = (d: SmartDisk) => d.serial ?? d.device;
 const diskLabel = (d: SmartDisk) =>
   `${d.device}${d.vdev ? ` (${d.vdev.pool}/${d.vdev.vdev})` : ""}`;
 
-export const smartFailedRule = defineRule({
+export const smartFailedRule = conditionRule({
   id: "smart_failed",
   description: "a disk's SMART overall health assessment failed",
-  intervals: ["slow"],
-  compare: "condition",
-  defaults: {},
-  evaluate(sample) {
-    const s = sample.section("smart", Smart);
-    if (s === null) return null;
+  interval: "slow",
+  section: "smart",
+  schema: Smart,
+  judge(s) {
     return smartFailed(s).map((f) => ({
       kind: "disk",
       object: f.object,
