@@ -11,6 +11,18 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** `value` if it is an array; else [] and an entry saying `what` was expected to be one. */
+export function asArray(
+  value: unknown,
+  tag: string,
+  what: string,
+  errors: ErrorList,
+): unknown[] {
+  if (Array.isArray(value)) return value;
+  errors.push({ tag, message: `${what}: expected a JSON array` });
+  return [];
+}
+
 /** A string field, or null when absent or not a string. */
 export function stringOr(value: unknown): string | null {
   return typeof value === "string" ? value : null;

@@ -11,6 +11,7 @@ import type {
   UncoveredGuest,
 } from "@proxmon/shared";
 import {
+  asArray,
   type ErrorList,
   isRecord,
   splitList,
@@ -36,17 +37,6 @@ export interface JobConfig {
 function vmidList(value: unknown): number[] {
   if (typeof value === "number") return [value];
   return splitList(value).filter((x) => /^\d+$/.test(x)).map(Number);
-}
-
-function asArray(
-  value: unknown,
-  tag: string,
-  what: string,
-  errors: ErrorList,
-): unknown[] {
-  if (Array.isArray(value)) return value;
-  errors.push({ tag, message: `${what}: expected a JSON array` });
-  return [];
 }
 
 /** Parses `/cluster/backup`. A job without `enabled` is enabled (PVE's default). */

@@ -11,6 +11,7 @@ import type {
   ReplicationJob,
 } from "@proxmon/shared";
 import {
+  asArray,
   type ErrorList,
   isRecord,
   stringOr,
@@ -26,41 +27,40 @@ export function parseReplication(
   value: unknown,
 ): { jobs: ReplicationJob[]; errors: CollectorError[] } {
   const errors: ErrorList = [];
-  if (!Array.isArray(value)) {
-    return {
-      jobs: [],
-      errors: [{ tag: TAG, message: "replication: expected a JSON array" }],
-    };
-  }
-  const jobs = value.flatMap((entry): ReplicationJob[] => {
-    if (!isRecord(entry)) return [];
-    const id = stringOr(entry.id);
-    const guest = toNumber(entry.guest, `${id}.guest`, TAG, errors);
-    if (id === null || guest === null) {
-      errors.push({ tag: TAG, message: "replication job without id or guest" });
-      return [];
-    }
-    const num = (key: string) =>
-      toNumber(entry[key], `${id}.${key}`, TAG, errors);
-    // PVE writes 0 for "never".
-    const time = (key: string) => {
-      const t = num(key);
-      return t === 0 ? null : t;
-    };
-    return [{
-      id,
-      guest,
-      target: stringOr(entry.target),
-      schedule: stringOr(entry.schedule),
-      enabled: !toFlag(entry.disable),
-      last_sync_unix: time("last_sync"),
-      last_try_unix: time("last_try"),
-      next_sync_unix: time("next_sync"),
-      duration_seconds: num("duration"),
-      fail_count: num("fail_count") ?? 0,
-      error: stringOr(entry.error),
-    }];
-  });
+  const jobs = asArray(value, TAG, "replication", errors).flatMap(
+    (entry): ReplicationJob[] => {
+      if (!isRecord(entry)) return [];
+      const id = stringOr(entry.id);
+      const guest = toNumber(entry.guest, `${id}.guest`, TAG, errors);
+      if (id === null || guest === null) {
+        errors.push({
+          tag: TAG,
+          message: "replication job without id or guest",
+        });
+        return [];
+      }
+      const num = (key: string) =>
+        toNumber(entry[key], `${id}.${key}`, TAG, errors);
+      // PVE writes 0 for "never".
+      const time = (key: string) => {
+        const t = num(key);
+        return t === 0 ? null : t;
+      };
+      return [{
+        id,
+        guest,
+        target: stringOr(entry.target),
+        schedule: stringOr(entry.schedule),
+        enabled: !toFlag(entry.disable),
+        last_sync_unix: time("last_sync"),
+        last_try_unix: time("last_try"),
+        next_sync_unix: time("next_sync"),
+        duration_seconds: num("duration"),
+        fail_count: num("fail_count") ?? 0,
+        error: stringOr(entry.error),
+      }];
+    },
+  );
   return { jobs, errors };
 }
 

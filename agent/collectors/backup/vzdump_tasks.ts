@@ -9,7 +9,13 @@
  * `job errors` (at least one guest was lost; pve-manager VZDump.pm).
  */
 import type { CollectorError, TaskOutcome } from "@proxmon/shared";
-import { type ErrorList, isRecord, stringOr, toNumber } from "../values.ts";
+import {
+  asArray,
+  type ErrorList,
+  isRecord,
+  stringOr,
+  toNumber,
+} from "../values.ts";
 
 export interface VzdumpTask extends TaskOutcome {
   /** the guest when the task backed up exactly one, else null (a job run) */
@@ -44,14 +50,8 @@ export function parseVzdumpTasks(
   tag: string,
 ): { tasks: VzdumpTask[]; errors: CollectorError[] } {
   const errors: ErrorList = [];
-  if (!Array.isArray(value)) {
-    return {
-      tasks: [],
-      errors: [{ tag, message: "task list: expected a JSON array" }],
-    };
-  }
   const tasks: VzdumpTask[] = [];
-  for (const entry of value) {
+  for (const entry of asArray(value, tag, "task list", errors)) {
     if (!isRecord(entry)) continue;
     const upid = stringOr(entry.upid);
     const fromUpid = upid === null ? null : upidFields(upid);

@@ -121,18 +121,18 @@ function poolStatus(
   const secs = sections(block);
   const field = (key: string) => secs.find((s) => s.key === key);
   const name = field("pool")!.lines[0].trim();
+  const unrecognised = (what: string, section: Section) =>
+    errors.push({
+      tag: STATUS_TAG,
+      message: `${name}: unrecognised ${what} line ${
+        JSON.stringify(section.lines[0])
+      }`,
+    });
 
   // A pool can print a scrub line and a resilver/rebuild line; a running scan wins.
   const scans = secs.filter((s) => s.key === "scan").map((s) => {
     const scan = scanFromText(s.lines, toUnix);
-    if (scan === undefined) {
-      errors.push({
-        tag: STATUS_TAG,
-        message: `${name}: unrecognised scan line ${
-          JSON.stringify(s.lines[0])
-        }`,
-      });
-    }
+    if (scan === undefined) unrecognised("scan", s);
     return scan ?? null;
   }).filter((s) => s !== null);
   const scan = scans.find((s) => s.state === "SCANNING") ?? scans[0] ?? null;
@@ -141,14 +141,7 @@ function poolStatus(
   let error_count: number | null = null;
   if (errorsSection) {
     error_count = dataErrors(errorsSection) ?? null;
-    if (error_count === null) {
-      errors.push({
-        tag: STATUS_TAG,
-        message: `${name}: unrecognised errors line ${
-          JSON.stringify(errorsSection.lines[0])
-        }`,
-      });
-    }
+    if (error_count === null) unrecognised("errors", errorsSection);
   }
 
   const config = field("config");
