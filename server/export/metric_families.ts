@@ -47,11 +47,12 @@ export interface MappingOptions {
   datasets: boolean;
 }
 
-const def = (name: string, type: MetricType, help: string): FamilyDef => ({
-  name,
-  type,
-  help,
-});
+/** A family's description, as `FAMILIES` and `SELF_FAMILIES` list them. */
+export const def = (
+  name: string,
+  type: MetricType,
+  help: string,
+): FamilyDef => ({ name, type, help });
 
 /**
  * Every family proxmon exports, in the order `/metrics` writes them. Names

@@ -5,14 +5,8 @@
  */
 import type { FiringCount } from "../alerts/engine.ts";
 import type { WriterStats } from "../ingest/sample_writer.ts";
-import type { FamilyDef, MetricType, SeriesValue } from "./metric_families.ts";
+import { def, type SeriesValue } from "./metric_families.ts";
 import type { RemoteWriteStatus } from "./remote_write/remote_writer.ts";
-
-const def = (name: string, type: MetricType, help: string): FamilyDef => ({
-  name,
-  type,
-  help,
-});
 
 export const SELF_FAMILIES = {
   alertsFiring: def(
