@@ -6,6 +6,7 @@
 import type { HistoryEntry, Silence } from "../../alerts/alert_store.ts";
 import type { ChannelStatus } from "../../alerts/delivery/delivery_queue.ts";
 import type { AlertView } from "../../alerts/engine.ts";
+import type { Child } from "hono/jsx";
 import { Layout } from "./layout.tsx";
 
 export interface AlertsPageProps {
@@ -17,6 +18,47 @@ export interface AlertsPageProps {
 }
 
 const when = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+
+/** One part of the page: a heading, then its table, or `empty` when it has no rows. */
+function Part(props: {
+  /** the heading's id is `${name}-h` */
+  name: string;
+  title: string;
+  /** the section's own id, where a link or a test needs one */
+  id?: string;
+  tableId: string;
+  head: string[];
+  empty: Child;
+  rows: Child[];
+  /** after the table */
+  children?: Child;
+}) {
+  return (
+    <section
+      aria-labelledby={`${props.name}-h`}
+      {...(props.id === undefined ? {} : { id: props.id })}
+    >
+      <h2 id={`${props.name}-h`}>{props.title}</h2>
+      {props.rows.length === 0 ? props.empty : (
+        <table id={props.tableId}>
+          <thead>
+            <tr>{props.head.map((h) => <th>{h}</th>)}</tr>
+          </thead>
+          <tbody>{props.rows}</tbody>
+        </table>
+      )}
+      {props.children}
+    </section>
+  );
+}
+
+/** What a new silence matches on, each optional ("any" when empty). */
+const SELECTOR_FIELDS = [
+  ["rule", "Rule"],
+  ["host", "Host"],
+  ["object", "Object"],
+  ["tag", "Tag"],
+] as const;
 
 function SilenceForm(props: { a: AlertView }) {
   const a = props.a;
@@ -41,122 +83,93 @@ export function AlertsPage(props: AlertsPageProps) {
     <Layout
       title="Alerts"
       passwordSet={props.passwordSet}
-      loggedIn={props.passwordSet}
     >
       <main class="alerts-page">
         <h1>Alerts</h1>
-        <section aria-labelledby="active-h">
-          <h2 id="active-h">Active</h2>
-          {props.active.length === 0
-            ? <p class="muted" id="no-alerts">No active alerts.</p>
-            : (
-              <table id="active-alerts">
-                <thead>
-                  <tr>
-                    <th>Severity</th>
-                    <th>State</th>
-                    <th>Rule</th>
-                    <th>Where</th>
-                    <th>What</th>
-                    <th>Value</th>
-                    <th>Since</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {props.active.map((a) => (
-                    <tr
-                      data-alert={a.id ?? ""}
-                      class={a.severity === "crit" ? "critical" : "warning"}
-                    >
-                      <td>{a.severity}</td>
-                      <td>{a.state}{a.flapping && " (flapping)"}</td>
-                      <td>{a.rule}</td>
-                      <td>
-                        <a href={`/hosts/${encodeURIComponent(a.host)}`}>
-                          {a.host}
-                        </a>
-                        {a.object !== null && ` / ${a.object}`}
-                      </td>
-                      <td>{a.summary}</td>
-                      <td>{a.value}</td>
-                      <td>
-                        {a.started_at ?? `pending since ${a.pending_since}`}
-                      </td>
-                      <td class="actions">
-                        {a.state === "firing" && a.id !== null && (
-                          <form
-                            method="post"
-                            action={`/api/alerts/${a.id}/ack`}
-                            class="inline"
-                          >
-                            <button type="submit">Acknowledge</button>
-                          </form>
-                        )}
-                        {a.state !== "silenced" && <SilenceForm a={a} />}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-        </section>
+        <Part
+          name="active"
+          title="Active"
+          tableId="active-alerts"
+          head={[
+            "Severity",
+            "State",
+            "Rule",
+            "Where",
+            "What",
+            "Value",
+            "Since",
+            "",
+          ]}
+          empty={<p class="muted" id="no-alerts">No active alerts.</p>}
+          rows={props.active.map((a) => (
+            <tr
+              data-alert={a.id ?? ""}
+              class={a.severity === "crit" ? "critical" : "warning"}
+            >
+              <td>{a.severity}</td>
+              <td>{a.state}{a.flapping && " (flapping)"}</td>
+              <td>{a.rule}</td>
+              <td>
+                <a href={`/hosts/${encodeURIComponent(a.host)}`}>
+                  {a.host}
+                </a>
+                {a.object !== null && ` / ${a.object}`}
+              </td>
+              <td>{a.summary}</td>
+              <td>{a.value}</td>
+              <td>
+                {a.started_at ?? `pending since ${a.pending_since}`}
+              </td>
+              <td class="actions">
+                {a.state === "firing" && a.id !== null && (
+                  <form
+                    method="post"
+                    action={`/api/alerts/${a.id}/ack`}
+                    class="inline"
+                  >
+                    <button type="submit">Acknowledge</button>
+                  </form>
+                )}
+                {a.state !== "silenced" && <SilenceForm a={a} />}
+              </td>
+            </tr>
+          ))}
+        />
 
-        <section aria-labelledby="silences-h">
-          <h2 id="silences-h">Silences</h2>
-          {props.silences.length === 0
-            ? <p class="muted">No silences.</p>
-            : (
-              <table id="silences">
-                <thead>
-                  <tr>
-                    <th>Rule</th>
-                    <th>Host</th>
-                    <th>Object</th>
-                    <th>Tag</th>
-                    <th>Until</th>
-                    <th>Comment</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {props.silences.map((s) => (
-                    <tr data-silence={s.id}>
-                      <td>{s.rule ?? "any"}</td>
-                      <td>{s.host ?? "any"}</td>
-                      <td>{s.object ?? "any"}</td>
-                      <td>{s.tag ?? "any"}</td>
-                      <td>{when(s.endsAt)}</td>
-                      <td>{s.comment}</td>
-                      <td>
-                        <form
-                          method="post"
-                          action={`/api/alerts/silences/${s.id}/end`}
-                          class="inline"
-                        >
-                          <button type="submit">End</button>
-                        </form>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+        <Part
+          name="silences"
+          title="Silences"
+          tableId="silences"
+          head={["Rule", "Host", "Object", "Tag", "Until", "Comment", ""]}
+          empty={<p class="muted">No silences.</p>}
+          rows={props.silences.map((s) => (
+            <tr data-silence={s.id}>
+              <td>{s.rule ?? "any"}</td>
+              <td>{s.host ?? "any"}</td>
+              <td>{s.object ?? "any"}</td>
+              <td>{s.tag ?? "any"}</td>
+              <td>{when(s.endsAt)}</td>
+              <td>{s.comment}</td>
+              <td>
+                <form
+                  method="post"
+                  action={`/api/alerts/silences/${s.id}/end`}
+                  class="inline"
+                >
+                  <button type="submit">End</button>
+                </form>
+              </td>
+            </tr>
+          ))}
+        >
           <form method="post" action="/api/alerts/silences" class="silence-new">
             <fieldset>
               <legend>New silence</legend>
-              <label>
-                Rule <input name="rule" />
-              </label>
-              <label>
-                Host <input name="host" />
-              </label>
-              <label>
-                Object <input name="object" />
-              </label>
-              <label>
-                Tag <input name="tag" />
-              </label>
+              {SELECTOR_FIELDS.map(([name, label]) => (
+                <label>
+                  {label} <input name={name} />
+                </label>
+              ))}
               <label>
                 For <input name="duration" value="2h" required />
               </label>
@@ -166,84 +179,64 @@ export function AlertsPage(props: AlertsPageProps) {
               <button type="submit">Add silence</button>
             </fieldset>
           </form>
-        </section>
+        </Part>
 
-        <section aria-labelledby="channels-h" id="channels">
-          <h2 id="channels-h">Channels</h2>
-          {props.channels.length === 0
-            ? (
-              <p class="muted">
-                No channels configured (see <code>ALERTS_FILE</code>).
-              </p>
-            )
-            : (
-              <table id="channel-status">
-                <thead>
-                  <tr>
-                    <th>Channel</th>
-                    <th>Type</th>
-                    <th>Last delivery</th>
-                    <th>Queued</th>
-                    <th>Given up</th>
-                    <th>Suppressed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {props.channels.map((ch) => (
-                    <tr
-                      data-channel={ch.name}
-                      class={ch.last && !ch.last.ok ? "critical" : ""}
-                    >
-                      <td>{ch.name}</td>
-                      <td>{ch.type}</td>
-                      <td>
-                        {ch.last === null
-                          ? "never"
-                          : `${ch.last.ok ? "ok" : "FAILED"} at ${
-                            when(ch.last.at)
-                          }: ${ch.last.detail}`}
-                      </td>
-                      <td class="num">{ch.queued}</td>
-                      <td class="num">{ch.failed}</td>
-                      <td class="num">{ch.suppressed}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-        </section>
+        <Part
+          name="channels"
+          title="Channels"
+          id="channels"
+          tableId="channel-status"
+          head={[
+            "Channel",
+            "Type",
+            "Last delivery",
+            "Queued",
+            "Given up",
+            "Suppressed",
+          ]}
+          empty={
+            <p class="muted">
+              No channels configured (see <code>ALERTS_FILE</code>).
+            </p>
+          }
+          rows={props.channels.map((ch) => (
+            <tr
+              data-channel={ch.name}
+              class={ch.last && !ch.last.ok ? "critical" : ""}
+            >
+              <td>{ch.name}</td>
+              <td>{ch.type}</td>
+              <td>
+                {ch.last === null
+                  ? "never"
+                  : `${ch.last.ok ? "ok" : "FAILED"} at ${
+                    when(ch.last.at)
+                  }: ${ch.last.detail}`}
+              </td>
+              <td class="num">{ch.queued}</td>
+              <td class="num">{ch.failed}</td>
+              <td class="num">{ch.suppressed}</td>
+            </tr>
+          ))}
+        />
 
-        <section aria-labelledby="history-h">
-          <h2 id="history-h">Recent history</h2>
-          {props.history.length === 0
-            ? <p class="muted">Nothing yet.</p>
-            : (
-              <table id="alert-history">
-                <thead>
-                  <tr>
-                    <th>When</th>
-                    <th>Event</th>
-                    <th>Rule</th>
-                    <th>Where</th>
-                    <th>Severity</th>
-                    <th>What</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {props.history.map((h) => (
-                    <tr>
-                      <td>{when(h.at)}</td>
-                      <td>{h.event}</td>
-                      <td>{h.rule}</td>
-                      <td>{h.host}{h.object && ` / ${h.object}`}</td>
-                      <td>{h.severity}</td>
-                      <td>{h.summary}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-        </section>
+        <Part
+          name="history"
+          title="Recent history"
+          tableId="alert-history"
+          head={["When", "Event", "Rule", "Where", "Severity", "What"]}
+          empty={<p class="muted">Nothing yet.</p>}
+          rows={props.history.map((h) => (
+            <tr>
+              <td>{when(h.at)}</td>
+              <td>{h.event}</td>
+              <td>{h.rule}</td>
+              <td>{h.host}{h.object && ` / ${h.object}`}</td>
+              <td>{h.severity}</td>
+              <td>{h.summary}</td>
+            </tr>
+          ))}
+        />
       </main>
     </Layout>
   );

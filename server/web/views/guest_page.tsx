@@ -118,7 +118,6 @@ export function GuestPage(props: GuestPageProps) {
     <Layout
       title={`${name} on ${props.host}`}
       passwordSet={props.passwordSet}
-      loggedIn={props.passwordSet}
       vendorScripts={["uplot.js"]}
       scripts={["live.js", "charts.js"]}
       styles={["uplot.css"]}

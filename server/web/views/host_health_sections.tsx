@@ -17,15 +17,37 @@ import { DetailTable, type HostSectionsProps } from "./host_sections.tsx";
 const ago = (unix: number | null | undefined, now: number) =>
   formatAgo(unix === null || unix === undefined ? null : unix * 1000, now);
 
+/** Each section's title (its id is `host-` and the key), and what it shows. */
+const SECTIONS = {
+  backups: { title: "Backups", data: "backup data" },
+  replication: { title: "Replication", data: "replication data" },
+  disks: { title: "Disks (SMART)", data: "SMART data" },
+  temperatures: { title: "Temperatures", data: "temperatures" },
+};
+type HealthSection = keyof typeof SECTIONS;
+
 function Section(
-  props: { id: string; title: string; children: unknown; note?: string },
+  props: { of: HealthSection; children: unknown; note?: string },
 ) {
+  const id = `host-${props.of}`;
   return (
-    <section id={props.id} aria-labelledby={`${props.id}-title`} data-live>
-      <h2 id={`${props.id}-title`}>{props.title}</h2>
+    <section id={id} aria-labelledby={`${id}-title`} data-live>
+      <h2 id={`${id}-title`}>{SECTIONS[props.of].title}</h2>
       {props.note && <p class="muted">{props.note}</p>}
       {props.children}
     </section>
+  );
+}
+
+/** The section of data an agent older than 0.2 does not send, or has not sent yet. */
+function NotCollected(props: { of: HealthSection }) {
+  const what = SECTIONS[props.of].data;
+  return (
+    <Section of={props.of}>
+      <p class="empty">
+        {`No ${what} yet: this agent does not collect it (older than 0.2) or has not sent a sample.`}
+      </p>
+    </Section>
   );
 }
 
@@ -36,9 +58,6 @@ function Result(props: { task: TaskOutcome | null }) {
   const text = t.ok === null ? "running" : t.status ?? (t.ok ? "OK" : "error");
   return <span class={`badge ${cls}`}>{text}</span>;
 }
-
-const notCollected = (what: string) =>
-  `No ${what} yet: this agent does not collect it (older than 0.2) or has not sent a sample.`;
 
 function guestRow(
   g: GuestBackup,
@@ -86,19 +105,12 @@ function jobGuests(j: BackupJob): string {
 /** Per guest: last backup's age, size and result; uncovered guests; per job: last run. */
 export function HostBackups(props: HostSectionsProps) {
   const b = props.snap.medium?.payload.backups;
-  if (!b) {
-    return (
-      <Section id="host-backups" title="Backups">
-        <p class="empty">{notCollected("backup data")}</p>
-      </Section>
-    );
-  }
+  if (!b) return <NotCollected of="backups" />;
   const names = new Map(props.guests.map((g) => [g.vmid, g.name]));
   const uncovered = new Set(b.not_backed_up.map((g) => g.vmid));
   return (
     <Section
-      id="host-backups"
-      title="Backups"
+      of="backups"
       note={`Tasks read ${ago(b.tasks_read_at_unix, props.now)}; storages: ${
         b.storages.map((s) =>
           `${s.storage} (listed ${ago(s.listed_at_unix, props.now)})`
@@ -166,15 +178,9 @@ export function HostBackups(props: HostSectionsProps) {
 /** Storage replication jobs (pvesr). */
 export function HostReplication(props: HostSectionsProps) {
   const r = props.snap.medium?.payload.replication;
-  if (!r) {
-    return (
-      <Section id="host-replication" title="Replication">
-        <p class="empty">{notCollected("replication data")}</p>
-      </Section>
-    );
-  }
+  if (!r) return <NotCollected of="replication" />;
   return (
-    <Section id="host-replication" title="Replication">
+    <Section of="replication">
       <DetailTable
         label="Replication jobs"
         head={[
@@ -247,18 +253,12 @@ function counters(d: SmartDisk): string {
 /** SMART per disk, grouped beside the pool vdev that uses it. */
 export function HostDisks(props: HostSectionsProps) {
   const s = props.snap.slow?.payload.smart;
-  if (!s) {
-    return (
-      <Section id="host-disks" title="Disks (SMART)">
-        <p class="empty">{notCollected("SMART data")}</p>
-      </Section>
-    );
-  }
+  if (!s) return <NotCollected of="disks" />;
   const order = (d: SmartDisk) =>
     d.vdev ? `0 ${d.vdev.pool} ${d.vdev.vdev} ${d.device}` : `1 ${d.device}`;
   const disks = [...s.disks].sort((a, b) => order(a) < order(b) ? -1 : 1);
   return (
-    <Section id="host-disks" title="Disks (SMART)">
+    <Section of="disks">
       <DetailTable
         label="SMART per disk"
         head={[
@@ -333,17 +333,10 @@ const deg = (c: number | null | undefined) =>
 /** CPU package, hottest core, NVMe composite and board sensors. */
 export function HostTemperatures(props: HostSectionsProps) {
   const t = props.snap.medium?.payload.temperatures;
-  if (!t) {
-    return (
-      <Section id="host-temperatures" title="Temperatures">
-        <p class="empty">{notCollected("temperatures")}</p>
-      </Section>
-    );
-  }
+  if (!t) return <NotCollected of="temperatures" />;
   return (
     <Section
-      id="host-temperatures"
-      title="Temperatures"
+      of="temperatures"
       note={t.source === null
         ? "No sensors found."
         : `From ${t.source === "sensors" ? "lm-sensors" : "/sys/class/hwmon"}.`}

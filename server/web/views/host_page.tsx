@@ -85,7 +85,6 @@ export function HostPage(props: HostSectionsProps & { passwordSet: boolean }) {
     <Layout
       title={props.overview.name}
       passwordSet={props.passwordSet}
-      loggedIn={props.passwordSet}
       vendorScripts={["uplot.js"]}
       scripts={["live.js", "guests.js", "charts.js"]}
       styles={["uplot.css"]}

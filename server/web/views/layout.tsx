@@ -7,8 +7,11 @@ export interface LayoutProps {
   title: string;
   /** false in development without DASHBOARD_PASSWORD_HASH */
   passwordSet: boolean;
-  /** shows the logout button */
-  loggedIn: boolean;
+  /**
+   * shows the logout button; by default whenever a password is set, since
+   * every page but the login page is behind it
+   */
+  loggedIn?: boolean;
   /** classic scripts under /assets that set globals, run before `scripts` */
   vendorScripts?: string[];
   /** extra scripts under /assets, loaded as modules after the page */
@@ -51,7 +54,7 @@ export function Layout(props: LayoutProps) {
             <p id="connection" class="connection" role="status" hidden>
               Connection lost · reconnecting…
             </p>
-            {props.loggedIn && (
+            {(props.loggedIn ?? props.passwordSet) && (
               <form method="post" action="/logout" class="logout">
                 <button type="submit">Log out</button>
               </form>

@@ -7,7 +7,6 @@ export function NotFoundPage(props: { name: string; passwordSet: boolean }) {
     <Layout
       title="Not found"
       passwordSet={props.passwordSet}
-      loggedIn={props.passwordSet}
     >
       <main>
         <h1>No host named “{props.name}”</h1>

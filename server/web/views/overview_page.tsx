@@ -160,7 +160,6 @@ export function OverviewPage(props: OverviewPageProps) {
     <Layout
       title="Overview"
       passwordSet={props.passwordSet}
-      loggedIn={props.passwordSet}
       scripts={["live.js"]}
     >
       <main class="overview" data-page="overview">
