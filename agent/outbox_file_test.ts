@@ -5,6 +5,23 @@ import { indexes, sample } from "./testing/outbox_samples.ts";
 import { OutboxFile, OutboxFileError } from "./outbox_file.ts";
 import { tempDir } from "@proxmon/shared/temp_dir";
 
+/**
+ * An outbox file in a fresh temporary directory, an empty outbox of `bound`
+ * samples to save in it, and `reload()`, which reads the file as a
+ * restarted agent would.
+ */
+async function savedOutbox(bound: number) {
+  const tmp = await tempDir();
+  const path = `${tmp.path}/outbox.json`;
+  return {
+    path,
+    file: new OutboxFile(path),
+    outbox: new Outbox(bound, memoryLogger()),
+    reload: (log = memoryLogger()) => new OutboxFile(path).load(bound, log),
+    [Symbol.asyncDispose]: () => tmp[Symbol.asyncDispose](),
+  };
+}
+
 Deno.test("OutboxFile rewrite() and load() round-trip every unacked sample", async () => {
   await using tmp = await tempDir();
   const dir = tmp.path;
@@ -83,11 +100,8 @@ Deno.test("OutboxFile.load() names the file when it is damaged", async (t) => {
 });
 
 Deno.test("OutboxFile.checkpoint() appends only the changes, and load() replays them", async () => {
-  await using tmp = await tempDir();
-  const dir = tmp.path;
-  const path = `${dir}/outbox.json`;
-  const file = new OutboxFile(path);
-  const outbox = new Outbox(100, memoryLogger());
+  await using saved = await savedOutbox(100);
+  const { path, file, outbox } = saved;
   for (let i = 0; i < 50; i++) outbox.add(sample(i));
   await file.rewrite(outbox);
   const before = await Deno.readTextFile(path);
@@ -102,16 +116,13 @@ Deno.test("OutboxFile.checkpoint() appends only the changes, and load() replays 
     2,
     "one delete line and one add line",
   );
-  const loaded = await new OutboxFile(path).load(100, memoryLogger());
+  const loaded = await saved.reload();
   assert.deepEqual(loaded.samples(), outbox.samples());
 });
 
 Deno.test("OutboxFile.checkpoint() compacts once removed samples outnumber the queued", async () => {
-  await using tmp = await tempDir();
-  const dir = tmp.path;
-  const path = `${dir}/outbox.json`;
-  const file = new OutboxFile(path);
-  const outbox = new Outbox(5000, memoryLogger());
+  await using saved = await savedOutbox(5000);
+  const { path, file, outbox } = saved;
   await file.rewrite(outbox);
   for (let round = 0; round < 3; round++) {
     const seqs = [];
@@ -123,16 +134,13 @@ Deno.test("OutboxFile.checkpoint() compacts once removed samples outnumber the q
   }
   const lines = (await Deno.readTextFile(path)).split("\n").filter(Boolean);
   assert.ok(lines.length < 700, `compacted: ${lines.length} lines`);
-  const loaded = await new OutboxFile(path).load(5000, memoryLogger());
+  const loaded = await saved.reload();
   assert.deepEqual(indexes(loaded), [0, 1, 2]);
 });
 
 Deno.test("OutboxFile.load() keeps the complete lines before a torn last one", async () => {
-  await using tmp = await tempDir();
-  const dir = tmp.path;
-  const path = `${dir}/outbox.json`;
-  const file = new OutboxFile(path);
-  const outbox = new Outbox(10, memoryLogger());
+  await using saved = await savedOutbox(10);
+  const { path, file, outbox } = saved;
   outbox.add(sample(0));
   await file.rewrite(outbox);
   outbox.add(sample(1));
@@ -140,15 +148,14 @@ Deno.test("OutboxFile.load() keeps the complete lines before a torn last one", a
   const text = await Deno.readTextFile(path);
   await Deno.writeTextFile(path, text + '{"add":7,"sample":{"interv');
   const log = memoryLogger();
-  const loaded = await new OutboxFile(path).load(10, log);
+  const loaded = await saved.reload(log);
   assert.deepEqual(indexes(loaded), [0, 1]);
   assert.match(log.lines.join("\n"), /last line was cut short/);
 });
 
 Deno.test("OutboxFile.load() reads a version 1 outbox saved by an older agent", async () => {
-  await using tmp = await tempDir();
-  const dir = tmp.path;
-  const path = `${dir}/outbox.json`;
+  await using saved = await savedOutbox(10);
+  const { path, file } = saved;
   await Deno.writeTextFile(
     path,
     JSON.stringify({
@@ -157,11 +164,10 @@ Deno.test("OutboxFile.load() reads a version 1 outbox saved by an older agent", 
       samples: [sample(4), sample(5)],
     }),
   );
-  const file = new OutboxFile(path);
   const loaded = await file.load(10, memoryLogger());
   assert.deepEqual(indexes(loaded), [4, 5]);
   await file.rewrite(loaded);
-  const again = await new OutboxFile(path).load(10, memoryLogger());
+  const again = await saved.reload();
   assert.deepEqual(indexes(again), [4, 5]);
   assert.match(
     await Deno.readTextFile(path),

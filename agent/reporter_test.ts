@@ -17,18 +17,29 @@ function instantCollect(calls: [Interval, number][]): CollectFns {
   return { fast: make("fast"), medium: make("medium"), slow: make("slow") };
 }
 
-Deno.test("createReporter() collects each interval at start and then on its schedule", async () => {
+/**
+ * A started reporter on a fake clock at T0: its collect functions answer
+ * at once (noted in `calls`) unless `collect` replaces them; its samples
+ * go to `samples` and its log to `log`.
+ */
+function startReporter(collect: Partial<CollectFns> = {}) {
   const clock = fakeClock(T0);
+  const log = memoryLogger();
   const calls: [Interval, number][] = [];
   const samples: OutboxSample[] = [];
   const reporter = createReporter({
-    collect: instantCollect(calls),
+    collect: { ...instantCollect(calls), ...collect },
     intervalsMs: INTERVALS_MS,
     clock,
     onSample: (s) => samples.push(s),
-    log: memoryLogger(),
+    log,
   });
   reporter.start();
+  return { clock, log, calls, samples, reporter };
+}
+
+Deno.test("createReporter() collects each interval at start and then on its schedule", async () => {
+  const { clock, calls, samples, reporter } = startReporter();
   await clock.advance(60_000);
   const at = (ms: number) => T0 + ms;
   assert.deepEqual(calls, [
@@ -56,9 +67,6 @@ Deno.test("createReporter() collects each interval at start and then on its sche
 });
 
 Deno.test("createReporter() skips and counts a tick while the previous cycle still runs", async () => {
-  const clock = fakeClock(T0);
-  const log = memoryLogger();
-  const samples: OutboxSample[] = [];
   let active = 0;
   let maxActive = 0;
   let release: () => void = () => {};
@@ -72,14 +80,7 @@ Deno.test("createReporter() skips and counts a tick while the previous cycle sti
       };
     });
   };
-  const reporter = createReporter({
-    collect: { ...instantCollect([]), fast: slowFast },
-    intervalsMs: INTERVALS_MS,
-    clock,
-    onSample: (s) => samples.push(s),
-    log,
-  });
-  reporter.start();
+  const { clock, log, samples, reporter } = startReporter({ fast: slowFast });
   await clock.advance(35_000); // ticks at 10, 20 and 30 s find it running
   assert.equal(maxActive, 1, "the fast cycle never overlaps itself");
   assert.deepEqual(reporter.stats.fast, { runs: 0, skipped: 3, failed: 0 });
@@ -101,22 +102,12 @@ Deno.test("createReporter() skips and counts a tick while the previous cycle sti
 });
 
 Deno.test("createReporter() logs a throwing cycle and keeps the schedule", async () => {
-  const clock = fakeClock(T0);
-  const log = memoryLogger();
-  const samples: OutboxSample[] = [];
   let n = 0;
   const flaky = (nowMs: number) =>
     n++ === 0
       ? Promise.reject(new TypeError("boom"))
       : Promise.resolve({ nowMs });
-  const reporter = createReporter({
-    collect: { ...instantCollect([]), fast: flaky },
-    intervalsMs: INTERVALS_MS,
-    clock,
-    onSample: (s) => samples.push(s),
-    log,
-  });
-  reporter.start();
+  const { clock, log, samples, reporter } = startReporter({ fast: flaky });
   await clock.advance(10_000);
   assert.deepEqual(reporter.stats.fast, { runs: 1, skipped: 0, failed: 1 });
   assert.equal(log.lines.length, 1);
@@ -129,21 +120,11 @@ Deno.test("createReporter() logs a throwing cycle and keeps the schedule", async
 });
 
 Deno.test("createReporter() stop() waits for a running cycle and delivers its sample", async () => {
-  const clock = fakeClock(T0);
-  const samples: OutboxSample[] = [];
   let release: () => void = () => {};
-  const reporter = createReporter({
-    collect: {
-      ...instantCollect([]),
-      slow: (nowMs) =>
-        new Promise((resolve) => (release = () => resolve({ nowMs }))),
-    },
-    intervalsMs: INTERVALS_MS,
-    clock,
-    onSample: (s) => samples.push(s),
-    log: memoryLogger(),
+  const { clock, samples, reporter } = startReporter({
+    slow: (nowMs) =>
+      new Promise((resolve) => (release = () => resolve({ nowMs }))),
   });
-  reporter.start();
   let stopped = false;
   const stopping = reporter.stop().then(() => (stopped = true));
   await clock.advance(20_000);
@@ -155,16 +136,7 @@ Deno.test("createReporter() stop() waits for a running cycle and delivers its sa
 });
 
 Deno.test("createReporter() skips ahead after a stall instead of firing a burst", async () => {
-  const clock = fakeClock(T0);
-  const calls: [Interval, number][] = [];
-  const reporter = createReporter({
-    collect: instantCollect(calls),
-    intervalsMs: INTERVALS_MS,
-    clock,
-    onSample: () => {},
-    log: memoryLogger(),
-  });
-  reporter.start();
+  const { clock, calls, reporter } = startReporter();
   // The machine sleeps for 105 s: every timer is overdue when it wakes.
   clock.jump(105_000);
   await clock.advance(0);

@@ -11,6 +11,10 @@ import {
 } from "./guest_lists.ts";
 import { pveshSource } from "./pve_source.ts";
 
+/** A real API answer's guest list (its `data`), parsed as `type`. */
+const realList = (file: string, type: "qemu" | "lxc") =>
+  guestsFromList(JSON.parse(readFixture(`pvesh/real/${file}`)).data, type);
+
 const exec = (answers = pveNodeAnswers()) => {
   const runner = fakeRunner(answers);
   return { runner, exec: { runner, timeoutMs: 1000 } };
@@ -122,12 +126,10 @@ Deno.test("collectGuestsRuntime() keeps the other list when one pvesh call fails
 });
 
 Deno.test("the real PVE 9 qemu list: numeric pressure on the running VM, none on the stopped template", () => {
-  const body = JSON.parse(
-    readFixture(
-      "pvesh/real/api_nodes_qemu__pve9_running_and_template_pressure_numbers.json",
-    ),
+  const { vms, errors } = realList(
+    "api_nodes_qemu__pve9_running_and_template_pressure_numbers.json",
+    "qemu",
   );
-  const { vms, errors } = guestsFromList(body.data, "qemu");
   assert.deepEqual(errors, []);
   const template = vms.find((g) => g.vmid === 101)!;
   assert.equal(template.psi, null, "a stopped guest has no pressure fields");
@@ -142,12 +144,10 @@ Deno.test("the real PVE 9 qemu list: numeric pressure on the running VM, none on
 });
 
 Deno.test("the transcribed PVE 9.2 lxc list: pressure as strings becomes numbers", () => {
-  const body = JSON.parse(
-    readFixture(
-      "pvesh/real/api_nodes_lxc__pve9.2.2_pressure_strings_TRANSCRIBED.json",
-    ),
+  const { vms, errors } = realList(
+    "api_nodes_lxc__pve9.2.2_pressure_strings_TRANSCRIBED.json",
+    "lxc",
   );
-  const { vms, errors } = guestsFromList(body.data, "lxc");
   assert.deepEqual(errors, []);
   assert.deepEqual(vms.map((g) => g.vmid), [9002, 101]);
   for (const g of vms) {

@@ -126,22 +126,16 @@ Deno.test("parseZfsVersion() reports the userland version and keeps the kernel m
         },
       ),
   );
-  await t.step(
-    "Ubuntu 2.4.1",
-    () =>
-      assert.equal(
-        parseZfsVersion(system("zfs_version__ubuntu_zfs2.4.1.txt")).zfs_version,
-        "2.4.1-1ubuntu5.1",
-      ),
-  );
-  await t.step(
-    "PVE 8.4 2.2.7",
-    () =>
-      assert.equal(
-        parseZfsVersion(system("zfs_version__2.2.7_pve8.4.txt")).zfs_version,
-        "2.2.7-pve2",
-      ),
-  );
+  const cases = [
+    ["Ubuntu 2.4.1", "zfs_version__ubuntu_zfs2.4.1.txt", "2.4.1-1ubuntu5.1"],
+    ["PVE 8.4 2.2.7", "zfs_version__2.2.7_pve8.4.txt", "2.2.7-pve2"],
+  ];
+  for (const [name, file, version] of cases) {
+    await t.step(
+      name,
+      () => assert.equal(parseZfsVersion(system(file)).zfs_version, version),
+    );
+  }
 });
 
 Deno.test("parseAptUpgradable() counts package lines, not the Listing... line", () => {
