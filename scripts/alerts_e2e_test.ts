@@ -93,12 +93,14 @@ Deno.test({
       await setProfile(degraded);
       const [fire] = await rx.waitFor(1, 30_000);
       const body = JSON.parse(fire.body);
-      assert.equal(body.rule, "pool_unhealthy");
-      assert.equal(body.state, "firing");
-      assert.equal(body.host, "lab");
-      assert.equal(body.object, "rpool");
-      assert.equal(body.value, "DEGRADED");
-      assert.equal(body.url, "http://monitor.test/hosts/lab");
+      assert.partialDeepStrictEqual(body, {
+        rule: "pool_unhealthy",
+        state: "firing",
+        host: "lab",
+        object: "rpool",
+        value: "DEGRADED",
+        url: "http://monitor.test/hosts/lab",
+      });
 
       await fastSamples(10);
       // restart the server while the alert fires

@@ -31,6 +31,25 @@ async function feedAs(
   h.engine.observe("pve-lab", interval, at, data);
   await h.engine.flush();
 }
+/** A medium sample at `at` whose temperatures are `temperatures`. */
+async function feedMedium(h: Harness, at: number, temperatures: unknown) {
+  await feedAs(h, "medium", at, await medium({ temperatures }));
+}
+/**
+ * A temperatures section from lm-sensors: the CPU package at `cpu` °C, its
+ * hottest core 2 °C below, and NVMe composite readings by device.
+ */
+const temps = (cpu: number, nvme: Record<string, number> = {}) => ({
+  source: "sensors",
+  cpu_package_c: cpu,
+  cpu_core_max_c: cpu - 2,
+  nvme: Object.entries(nvme).map(([device, composite_c]) => ({
+    device,
+    composite_c,
+  })),
+  board: [],
+  errors: [],
+});
 const firing = (h: Harness, rule: string) =>
   h.engine.active().filter((a) => a.rule === rule && a.state === "firing")
     .map((a) => [a.object, a.severity]);
@@ -229,29 +248,10 @@ Deno.test("disk_temperature fires only after 10 min at 55 °C or more, from NVMe
       smart: { disks: [disk("HOT", { temperature_c: 57 })], errors: [] },
     }),
   );
-  const temps = (c: number) => ({
-    source: "sensors",
-    cpu_package_c: 50,
-    cpu_core_max_c: 48,
-    nvme: [{ device: "nvme-pci-0200", composite_c: c }],
-    board: [],
-    errors: [],
-  });
-  for (let m = 0; m <= 9; m++) {
-    await feedAs(
-      h,
-      "medium",
-      T0 + m * MIN,
-      await medium({ temperatures: temps(61) }),
-    );
-  }
+  const nvme = (c: number) => temps(50, { "nvme-pci-0200": c });
+  for (let m = 0; m <= 9; m++) await feedMedium(h, T0 + m * MIN, nvme(61));
   assert.deepEqual(firing(h, "disk_temperature"), [], "not yet 10 min");
-  await feedAs(
-    h,
-    "medium",
-    T0 + 11 * MIN,
-    await medium({ temperatures: temps(61) }),
-  );
+  await feedMedium(h, T0 + 11 * MIN, nvme(61));
   assert.deepEqual(firing(h, "disk_temperature").map((x) => x[0]).sort(), [
     "HOT",
     "nvme-pci-0200",
@@ -260,21 +260,6 @@ Deno.test("disk_temperature fires only after 10 min at 55 °C or more, from NVMe
 
 Deno.test("cpu_temperature warns from 85 °C held for 5 min", async () => {
   await using h = await startHarness(onlyRules("cpu_temperature"));
-  const temps = (c: number) => ({
-    source: "sensors",
-    cpu_package_c: c,
-    cpu_core_max_c: c - 2,
-    nvme: [],
-    board: [],
-    errors: [],
-  });
-  for (let m = 0; m <= 6; m++) {
-    await feedAs(
-      h,
-      "medium",
-      T0 + m * MIN,
-      await medium({ temperatures: temps(88) }),
-    );
-  }
+  for (let m = 0; m <= 6; m++) await feedMedium(h, T0 + m * MIN, temps(88));
   assert.deepEqual(firing(h, "cpu_temperature"), [[null, "warn"]]);
 });
