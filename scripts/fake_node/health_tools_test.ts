@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { answer } from "./answer.ts";
 import { buildNodeModel } from "./node_model.ts";
-import { loadNodeProfile } from "./node_profile.ts";
+import { loadNodeProfile, profilePath } from "./node_profile.ts";
 import { fakeRunner } from "../../agent/testing/fake_runner.ts";
 import { nodeRunner } from "./node_runner.ts";
 import { smartctlRead } from "../../agent/collectors/commands.ts";
@@ -23,9 +23,8 @@ import {
   summarizeChips,
 } from "../../agent/collectors/mod.ts";
 
-const dir = import.meta.dirname!;
 const lab = buildNodeModel(
-  await loadNodeProfile(`${dir}/profiles/degraded_zfs23.toml`),
+  await loadNodeProfile(profilePath("degraded_zfs23")),
 );
 const NOW = Date.parse("2026-03-28T12:00:00Z");
 
@@ -172,7 +171,7 @@ Deno.test("the agent's SMART collector on the fake node: vdevs mapped, the spare
 
 Deno.test("fake node without smartmontools and lm-sensors: the shell's `not found`, exit 127, for those tools only", async () => {
   const bare = buildNodeModel({
-    ...(await loadNodeProfile(`${dir}/profiles/degraded_zfs23.toml`)),
+    ...(await loadNodeProfile(profilePath("degraded_zfs23"))),
     missing_tools: ["smartctl", "sensors"],
   });
   for (

@@ -248,6 +248,11 @@ export function parseNodeProfile(tomlText: string): NodeProfile {
   return profile;
 }
 
+/** The profiles beside this file: `profilePath("zfs22")` is profiles/zfs22.toml. */
+export const profilePath = (
+  name: "degraded_zfs23" | "zfs22" | "small" | "bench50",
+): string => `${import.meta.dirname}/profiles/${name}.toml`;
+
 /** Reads and parses a profile file; the error names the file. */
 export async function loadNodeProfile(path: string): Promise<NodeProfile> {
   const text = await Deno.readTextFile(path);

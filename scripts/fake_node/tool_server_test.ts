@@ -12,6 +12,7 @@ import {
 } from "./fake_tool.ts";
 import { parseRequest, startToolServer } from "./tool_server.ts";
 import { runTool, type ToolRun } from "./tool_run.ts";
+import { profilePath } from "./node_profile.ts";
 import { tempDir } from "@proxmon/shared/temp_dir";
 import {
   SENSORS_JSON,
@@ -20,10 +21,9 @@ import {
   ZPOOL_STATUS_TEXT,
 } from "../../agent/collectors/commands.ts";
 
-const dir = import.meta.dirname!;
-const ZFS22 = `${dir}/profiles/zfs22.toml`;
-const ZFS23 = `${dir}/profiles/degraded_zfs23.toml`;
-const SMALL = `${dir}/profiles/small.toml`;
+const ZFS22 = profilePath("zfs22");
+const ZFS23 = profilePath("degraded_zfs23");
+const SMALL = profilePath("small");
 
 type Run = ToolRun;
 const run = (
