@@ -181,20 +181,16 @@ function adapterFigures(r: AdapterRun): Figure[] {
       ">=",
       INGEST_TARGETS.ackedPerSecond,
     ),
-    targetFigure(
-      `${a} ack p99`,
-      r.sustained.latencyMs.p99,
-      "ms",
-      "<=",
-      INGEST_TARGETS.p99Ms,
-    ),
-    targetFigure(
-      `${a} ack p50`,
-      r.sustained.latencyMs.p50,
-      "ms",
-      "<=",
-      INGEST_TARGETS.p99Ms,
-      "judged against the p99 target",
+    // both against the p99 target: the median says how far under it a run is
+    ...(["p99", "p50"] as const).map((p) =>
+      targetFigure(
+        `${a} ack ${p}`,
+        r.sustained.latencyMs[p],
+        "ms",
+        "<=",
+        INGEST_TARGETS.p99Ms,
+        p === "p99" ? undefined : "judged against the p99 target",
+      )
     ),
     targetFigure(
       `${a} server peak RSS`,

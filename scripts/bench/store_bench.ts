@@ -17,7 +17,7 @@
 import type { Interval } from "@proxmon/shared";
 import { openDatabase } from "../../server/store/client.ts";
 import { findHost } from "../../server/store/hosts.ts";
-import { loadHistory } from "../../server/store/history.ts";
+import { type HistoryQuery, loadHistory } from "../../server/store/history.ts";
 import { listSeries } from "../../server/store/series_query.ts";
 import { readTier } from "../../server/store/series_read.ts";
 import { bucketize, type Rollup } from "../../server/store/rollup.ts";
@@ -436,73 +436,49 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
       // History queries, in-process on the file (the API's own function).
       const runs = quick ? 30 : 200;
       const at = dayEnd;
-      const q48 = await timeQueries(
-        "48h host cpu, 1000 points",
-        runs,
-        () =>
+      // The window ends at the day's end; `vmid` makes it a guest's series.
+      const history = (
+        label: string,
+        runs: number,
+        { spanMs, ...q }: Pick<HistoryQuery, "metric" | "vmid" | "points"> & {
+          spanMs: number;
+        },
+      ) =>
+        timeQueries(label, runs, () =>
           loadHistory(database, {
             hostId: host.id,
-            metric: "cpu",
-            fromMs: at - 2 * DAY,
+            ...q,
+            fromMs: at - spanMs,
             toMs: at,
-            points: 1000,
             nowMs: at,
-          }),
-      );
-      const q1y = await timeQueries(
-        "1y host cpu, 1000 points",
-        runs,
-        () =>
-          loadHistory(database, {
-            hostId: host.id,
-            metric: "cpu",
-            fromMs: at - 365 * DAY,
-            toMs: at,
-            points: 1000,
-            nowMs: at,
-          }),
-      );
-      const q7g = await timeQueries(
-        "7d guest cpu, 1000 points",
-        runs,
-        () =>
-          loadHistory(database, {
-            hostId: host.id,
-            metric: "guest_cpu",
-            vmid: 100,
-            fromMs: at - 7 * DAY,
-            toMs: at,
-            points: 1000,
-            nowMs: at,
-          }),
-      );
-      const q24 = await timeQueries(
-        "24h host cpu",
-        5,
-        () =>
-          loadHistory(database, {
-            hostId: host.id,
-            metric: "cpu",
-            fromMs: at - DAY,
-            toMs: at,
-            points: 300,
-            nowMs: at,
-          }),
-      );
-      const q24g = await timeQueries(
-        "24h guest_cpu",
-        5,
-        () =>
-          loadHistory(database, {
-            hostId: host.id,
-            metric: "guest_cpu",
-            vmid: 101,
-            fromMs: at - DAY,
-            toMs: at,
-            points: 300,
-            nowMs: at,
-          }),
-      );
+          }));
+      const q48 = await history("48h host cpu, 1000 points", runs, {
+        metric: "cpu",
+        spanMs: 2 * DAY,
+        points: 1000,
+      });
+      const q1y = await history("1y host cpu, 1000 points", runs, {
+        metric: "cpu",
+        spanMs: 365 * DAY,
+        points: 1000,
+      });
+      const q7g = await history("7d guest cpu, 1000 points", runs, {
+        metric: "guest_cpu",
+        vmid: 100,
+        spanMs: 7 * DAY,
+        points: 1000,
+      });
+      const q24 = await history("24h host cpu", 5, {
+        metric: "cpu",
+        spanMs: DAY,
+        points: 300,
+      });
+      const q24g = await history("24h guest_cpu", 5, {
+        metric: "guest_cpu",
+        vmid: 101,
+        spanMs: DAY,
+        points: 300,
+      });
 
       const replayWrite = (pacedRun.writeBytes + ceilingRun.writeBytes) /
         ((2 * replayHosts * hours) / 24);
@@ -598,30 +574,9 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
             round(ceilingRun.p99, 0)
           } ms; 4,891/s was the old store's ceiling with 5-guest payloads`,
         ),
-        targetFigure(
-          "history 48 h host CPU, 1000 points, p99",
-          round(q48.p99, 1),
-          "ms",
-          "<=",
-          20,
-          `${q48.points} points`,
-        ),
-        targetFigure(
-          "history 1 y host CPU, 1000 points, p99",
-          round(q1y.p99, 1),
-          "ms",
-          "<=",
-          50,
-          `${q1y.points} points`,
-        ),
-        targetFigure(
-          "history a guest's 7 days, 1000 points, p99",
-          round(q7g.p99, 1),
-          "ms",
-          "<=",
-          20,
-          `${q7g.points} points`,
-        ),
+        historyFigure("48 h host CPU", q48, 20),
+        historyFigure("1 y host CPU", q1y, 50),
+        historyFigure("a guest's 7 days", q7g, 20),
       ];
       return finishReport(begun, {
         bench: "store",
@@ -680,6 +635,22 @@ export async function runStoreBench(opts: Options): Promise<BenchReport> {
       database.close();
     }
   });
+}
+
+/** A history query's p99 against its target, in ms. */
+function historyFigure(
+  what: string,
+  q: { p99: number | null; points: number },
+  targetMs: number,
+): Figure {
+  return targetFigure(
+    `history ${what}, 1000 points, p99`,
+    round(q.p99, 1),
+    "ms",
+    "<=",
+    targetMs,
+    `${q.points} points`,
+  );
 }
 
 function round(x: number | null, digits: number): number | null {
