@@ -86,10 +86,15 @@ interface Link {
   lastActivity: number;
   pending: boolean;
   closed: boolean;
+  /** the write toward the client in progress, if any (see pump) */
+  answering: Promise<void> | null;
 }
 
+// With the security headers every response of the app has (app.ts).
 const REFUSAL = new TextEncoder().encode(
   "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n" +
+    "x-content-type-options: nosniff\r\nx-frame-options: SAMEORIGIN\r\n" +
+    "content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n" +
     "connection: close\r\nretry-after: 10\r\ncontent-length: 21\r\n\r\n" +
     "too many connections\n",
 );
@@ -191,24 +196,42 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     });
   }
 
-  /** Copies one direction; ends the write side when the read side ends. */
+  /**
+   * Copies one direction; ends the write side when the read side ends.
+   * Toward the client, the write in progress is kept on the link; toward
+   * the upstream, the next read from the client waits for it. So a client
+   * that stops reading its answers stops being read: a WebSocket server
+   * reads frames whether or not its answers go out, and queues the answers
+   * in memory, so a client sending frames without reading (a flood of
+   * pings or garbage, each answered) grew the server without bound. Now
+   * the answers wait in the kernel's socket buffers, the client's frames
+   * too, and the idle timeout closes the link. A client that reads is
+   * never held up: its writes complete at once.
+   */
   async function pump(
     link: Link,
-    from: Deno.TcpConn,
-    to: Deno.TcpConn,
+    toClient: boolean,
     first?: Uint8Array,
     scan?: (chunk: Uint8Array) => void,
-    maxBufferBytes = BUFFER_BYTES,
   ) {
+    const from = toClient ? link.upstream! : link.client;
+    const to = toClient ? link.client : link.upstream!;
+    const maxBufferBytes = toClient ? MAX_RESPONSE_BUFFER_BYTES : BUFFER_BYTES;
     if (first) await writeAll(to, first);
     let buf = new Uint8Array(BUFFER_BYTES);
     for (;;) {
+      if (!toClient && link.answering) await link.answering;
       const n = await from.read(buf);
       if (n === null) break;
       link.lastActivity = clock.now();
       const chunk = buf.subarray(0, n);
       if (scan && link.pending) scan(chunk);
-      await writeAll(to, chunk);
+      if (toClient) {
+        const written = writeAll(to, chunk);
+        link.answering = written;
+        await written;
+        link.answering = null;
+      } else await writeAll(to, chunk);
       if (n === buf.length && buf.length < maxBufferBytes) {
         buf = new Uint8Array(Math.min(buf.length * 4, maxBufferBytes));
       }
@@ -252,15 +275,8 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       if (++ends === 2) close(link);
     };
     const failed = () => close(link);
-    pump(link, link.client, upstream, first, scan).then(ended, failed);
-    pump(
-      link,
-      upstream,
-      link.client,
-      undefined,
-      undefined,
-      MAX_RESPONSE_BUFFER_BYTES,
-    ).then(ended, failed);
+    pump(link, false, first, scan).then(ended, failed);
+    pump(link, true).then(ended, failed);
   }
 
   function accepted(conn: Deno.TcpConn) {
@@ -303,6 +319,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       lastActivity: now,
       pending: true,
       closed: false,
+      answering: null,
     };
     links.add(link);
     pendingLinks.add(link);

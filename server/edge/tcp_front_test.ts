@@ -14,6 +14,9 @@ import {
   settlesWithin,
 } from "../testing/raw_client.ts";
 import { connectionsFor, parseFdLimit } from "./fd_limit.ts";
+import { startTcpFront } from "./tcp_front.ts";
+import { systemClock } from "@proxmon/shared/clock";
+import { memoryLogger } from "@proxmon/shared/logger";
 
 const HEALTH = "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
 const HALF = "GET /healthz HTTP/1.1\r\nhost: x\r\n"; // no blank line: never done
@@ -86,6 +89,11 @@ Deno.test("one address: connections without a request are capped, others are sti
   // is served.
   const refused = await rawRequest(port, "127.0.0.2", HEALTH);
   assert.match(refused, /^HTTP\/1\.1 503 .*too many connections/s);
+  assert.match(refused, /\r\nx-content-type-options: nosniff\r\n/);
+  assert.match(
+    refused,
+    /\r\ncontent-security-policy: [^\r]*frame-ancestors 'none'/,
+  );
   assert.match(await rawRequest(port, "127.0.0.3", HEALTH), /^HTTP\/1\.1 200/);
   // None of the held ones was closed for it; the timeout closes them all.
   assert.equal(await settlesWithin(held[0].closed, 100), false);
@@ -156,4 +164,90 @@ Deno.test("parseFdLimit() reads /proc/self/limits; connectionsFor() leaves room 
     connectionsFor({ soft: 1_000_000, hard: 1_000_000 }, 4096),
     4096,
   );
+});
+
+/**
+ * An upstream that answers like a WebSocket server: it reads whatever comes,
+ * whether or not its answers have gone out, and queues `answerBytes` of
+ * answer per chunk read.
+ */
+function amplifyingUpstream(answerBytes: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let received = 0;
+  const conns: Deno.Conn[] = [];
+  const answer = new Uint8Array(answerBytes).fill(65);
+  (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      let queued = Promise.resolve();
+      (async () => {
+        const buf = new Uint8Array(64 * 1024);
+        for (;;) {
+          const n = await conn.read(buf).catch(() => null);
+          if (n === null) return;
+          received += n;
+          queued = queued.then(async () => {
+            for (let off = 0; off < answer.length;) {
+              off += await conn.write(answer.subarray(off));
+            }
+          }).catch(() => {});
+        }
+      })();
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    received: () => received,
+    [Symbol.dispose]() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch {
+          // closed by the front already
+        }
+      }
+    },
+  };
+}
+
+Deno.test("a client that sends without reading its answers stops being read: the upstream gets a bounded part of what it sent", async () => {
+  using upstream = amplifyingUpstream(64 * 1024);
+  const front = startTcpFront({
+    hostname: "127.0.0.1",
+    port: 0,
+    upstreamPort: upstream.port,
+    headerTimeoutMs: 60_000,
+    idleTimeoutMs: 60_000,
+    maxConnections: 100,
+    maxConnectionsPerClient: 10,
+    maxPendingPerClient: 10,
+    clock: systemClock,
+    log: memoryLogger(),
+  });
+  try {
+    const conn = await connectRaw(front.port, "127.0.0.6");
+    conn.socket.pause(); // never reads
+    // 64 MiB in 64 KiB writes; every chunk the upstream reads is answered
+    // with 64 KiB, so the answers fill the kernel's buffers after a few MB.
+    const chunk = new Uint8Array(64 * 1024).fill(66);
+    chunk.set(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
+    for (let i = 0; i < 1024; i++) conn.socket.write(chunk);
+    // Wait until the upstream stops receiving (or has it all).
+    let last = -1;
+    for (let stable = 0; stable < 5;) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = upstream.received();
+      stable = now === last ? stable + 1 : 0;
+      last = now;
+    }
+    const sent = 1024 * chunk.length;
+    assert.ok(
+      upstream.received() < sent / 4,
+      `the upstream got ${upstream.received()} of ${sent} bytes`,
+    );
+    conn.socket.destroy();
+  } finally {
+    await front.close();
+  }
 });
