@@ -55,6 +55,11 @@ export interface ServerConfig {
   maxPendingPerClient: number;
   /** largest request body; the login form has its own, smaller cap */
   maxBodyBytes: number;
+  /**
+   * samples one agent socket may have waiting for their commit
+   * (MAX_UNACKED_SAMPLES); more close the socket (agent_socket.ts)
+   */
+  maxUnackedSamples: number;
   // ---- metrics export (issue 15) ----
   /** METRICS_PUBLIC=1: `/metrics` without an API token */
   metricsPublic: boolean;
@@ -112,6 +117,7 @@ export const SERVER_DEFAULTS = {
   MAX_CONNECTIONS_PER_CLIENT: 128,
   MAX_PENDING_PER_CLIENT: 16,
   MAX_BODY_BYTES: MIB,
+  MAX_UNACKED_SAMPLES: 1000,
   METRICS_PUBLIC: "0",
   REMOTE_WRITE_MAX_AGE_HOURS: 24,
   REMOTE_WRITE_DATASETS: "0",
@@ -383,6 +389,12 @@ export const ServerEnvSchema = v.object({
     256 * MIB,
     SERVER_DEFAULTS.MAX_BODY_BYTES,
   ),
+  MAX_UNACKED_SAMPLES: wholeNumber(
+    "MAX_UNACKED_SAMPLES",
+    10,
+    1_000_000,
+    SERVER_DEFAULTS.MAX_UNACKED_SAMPLES,
+  ),
   // ---- metrics export (issue 15) ----
   METRICS_PUBLIC: flag("METRICS_PUBLIC", SERVER_DEFAULTS.METRICS_PUBLIC),
   REMOTE_WRITE_URL: v.optional(RemoteWriteUrl),
@@ -474,6 +486,7 @@ export function resolveServerConfig(env: Env): ConfigResult {
     maxConnectionsPerClient: e.MAX_CONNECTIONS_PER_CLIENT,
     maxPendingPerClient: e.MAX_PENDING_PER_CLIENT,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    maxUnackedSamples: e.MAX_UNACKED_SAMPLES,
     // ---- metrics export (issue 15) ----
     metricsPublic: e.METRICS_PUBLIC,
     remoteWrite: push,

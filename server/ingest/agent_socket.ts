@@ -49,7 +49,7 @@ export interface AgentSocketDeps {
   writer: SampleWriter;
   config: Pick<
     ServerConfig,
-    "maxFrameBytes" | "joinTimeoutMs" | "retentionHours"
+    "maxFrameBytes" | "joinTimeoutMs" | "retentionHours" | "maxUnackedSamples"
   >;
   upgradeWebSocket: UpgradeWebSocket;
   /** the agent's address, for log lines and the replaced agent */
@@ -119,6 +119,33 @@ export function decodeFrame(data: unknown, maxBytes: number): Decoded {
 
 const tooLarge = (max: number) => `frames are limited to ${max} bytes`;
 
+/**
+ * The frame bytes of one socket's samples waiting for their commit, at
+ * most this many frames' worth: an agent keeps 100 in flight, so even at
+ * the frame limit it stays under this, while a client that sends without
+ * waiting for acks cannot queue more than this in the writer.
+ */
+export const MAX_UNACKED_FRAMES_OF_BYTES = 128;
+
+/** Most characters of client text an answer or a log line repeats. */
+const MAX_ECHO_CHARS = 200;
+
+/**
+ * Client text (a claimed host name, a type, a valibot message quoting a
+ * value) as answers and log lines repeat it: control characters escaped,
+ * so a newline cannot forge a log line, and cut short, so a frame cannot
+ * be answered with a copy of itself.
+ */
+export function echo(text: string): string {
+  const cut = text.length > MAX_ECHO_CHARS
+    ? `${text.slice(0, MAX_ECHO_CHARS)}…`
+    : text;
+  return cut.replace(
+    /\p{Cc}/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 const isRef = (ref: unknown): ref is number =>
   typeof ref === "number" && Number.isSafeInteger(ref) && ref >= 0;
 
@@ -176,12 +203,25 @@ export function createAgentSocket(
   let queue: Promise<void> = Promise.resolve();
   let finished: Promise<void> | null = null;
   const socketClosed = Promise.withResolvers<void>();
+  // Samples handed to the writer and not yet settled, and their frames'
+  // size: what this socket holds in memory beyond the socket's buffers.
+  let unacked = 0;
+  let unackedBytes = 0;
+  const maxUnackedBytes = MAX_UNACKED_FRAMES_OF_BYTES *
+    deps.config.maxFrameBytes;
 
   const send = (msg: ServerMessage) => {
     if (state !== "closed") wire?.send(encode(msg));
   };
   const error = (reason: ErrorReason, details: ErrorDetails = {}) =>
-    send({ type: "error", reason, ...details });
+    send({
+      type: "error",
+      reason,
+      ...details,
+      ...(details.message === undefined ? {} : {
+        message: echo(details.message),
+      }),
+    });
   // Who the connection is, for log lines.
   const who = () => {
     const name = joined?.hostName ?? claimed;
@@ -208,7 +248,7 @@ export function createAgentSocket(
     agentLog.warn(
       "refusal",
       `agent ${who()} refused: ${reason}${
-        details.message ? ` (${details.message})` : ""
+        details.message ? ` (${echo(details.message)})` : ""
       }`,
     );
     error(reason, details);
@@ -246,7 +286,7 @@ export function createAgentSocket(
       });
     }
     const msg = parsed.output;
-    claimed = msg.host;
+    claimed = echo(msg.host);
     if (
       msg.protocol < ACCEPTED_PROTOCOLS.min ||
       msg.protocol > ACCEPTED_PROTOCOLS.max
@@ -296,7 +336,7 @@ export function createAgentSocket(
     events.publish({ type: "status", host: host.name, status: "online" });
   }
 
-  function sample(raw: Record<string, unknown>) {
+  function sample(raw: Record<string, unknown>, frameBytes: number) {
     if (!joined) return error("not_joined", { message: "send join first" });
     if (!isRef(raw.ref)) {
       return error("invalid_message", {
@@ -305,7 +345,8 @@ export function createAgentSocket(
     }
     const checked = checkSample({ ...raw, ref: raw.ref });
     if (!checked.ok) {
-      const { ref, reason, message } = checked;
+      const { ref, reason } = checked;
+      const message = echo(checked.message);
       agentLog.warn(
         "nack",
         `nacked a sample of ${who()}: ${reason}: ${message}`,
@@ -322,8 +363,26 @@ export function createAgentSocket(
       agentLog.warn("nack", `nacked a sample of ${who()}: clock_skew: ${skew}`);
       return send({ type: "nack", ref, reason: "clock_skew", message: skew });
     }
+    if (
+      unacked >= deps.config.maxUnackedSamples ||
+      unackedBytes + frameBytes > maxUnackedBytes
+    ) {
+      // Not acked, so not lost: the agent sends it again after reconnecting.
+      return void refuse("invalid_message", CLOSE.refused, {
+        message: `more than ${deps.config.maxUnackedSamples} samples ` +
+          `(or ${maxUnackedBytes} bytes) sent without waiting for their acks`,
+      });
+    }
+    unacked++;
+    unackedBytes += frameBytes;
+    const settled = () => {
+      unacked--;
+      unackedBytes -= frameBytes;
+    };
     const { hostId, hostName, tokenHash } = joined;
-    writer.submit({ ...checked.sample, hostId, hostName, tokenHash }).then(
+    writer.submit({ ...checked.sample, hostId, hostName, tokenHash }).finally(
+      settled,
+    ).then(
       (outcome) => {
         if (outcome === "stored" || outcome === "duplicate") {
           send({ type: "ack", ref });
@@ -347,12 +406,15 @@ export function createAgentSocket(
     );
   }
 
-  function dispatch(message: Record<string, unknown>): void | Promise<void> {
+  function dispatch(
+    message: Record<string, unknown>,
+    frameBytes: number,
+  ): void | Promise<void> {
     switch (message.type) {
       case "join":
         return join(message);
       case "sample":
-        return sample(message);
+        return sample(message, frameBytes);
       case "ping":
         if (joined) writer.touch(joined.hostId);
         return send({ type: "pong" });
@@ -390,8 +452,10 @@ export function createAgentSocket(
         }
         return error(decoded.reason, { message: decoded.message });
       }
+      // UTF-16 units: close enough to bytes for a memory bound
+      const frameBytes = typeof data === "string" ? data.length : 0;
       queue = queue.then(() => {
-        if (state !== "closed") return dispatch(decoded.message);
+        if (state !== "closed") return dispatch(decoded.message, frameBytes);
       }).catch((err) => {
         // Only the database can throw here (a join lookup or status write).
         log.error("agent socket: handling a message failed:", err);

@@ -44,6 +44,7 @@ async function setup() {
       maxFrameBytes: 1 << 20,
       joinTimeoutMs: JOIN_TIMEOUT_MS,
       retentionHours: 48,
+      maxUnackedSamples: 1000,
     },
   };
   const open = () => {

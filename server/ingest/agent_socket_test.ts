@@ -313,6 +313,90 @@ for (const adapter of ADAPTERS) {
     assert.deepEqual(await next.next(), { type: "pong" });
   });
 
+  for (
+    const [what, env, logged, sent, window] of [
+      [
+        "MAX_UNACKED_SAMPLES",
+        { MAX_UNACKED_SAMPLES: "10" },
+        "10 samples",
+        300,
+        10,
+      ],
+      // 128 frames of 8 KiB: about 170 of the 5.9 KB fixture
+      [
+        "128 × MAX_FRAME_BYTES",
+        { MAX_FRAME_BYTES: "8192" },
+        "1048576 bytes",
+        1000,
+        100,
+      ],
+    ] as const
+  ) {
+    test(`samples sent without waiting for acks beyond ${what} close the socket; within it, and after reconnecting, every one is acked`, async () => {
+      const { t, joinedAgent } = await setup(adapter, env);
+      await using _ = t;
+      const base = Date.now() - 3_600_000;
+      const flood = await joinedAgent();
+      flood.sendFast(DATA.fast, base, 1, sent);
+      await flood.waitClosed(10_000);
+      // The server closed it (1008, after an error saying why); with frames
+      // still unread, its kernel may reset the connection instead, so the
+      // client can miss both, and the server's log is what says why.
+      await eventually(() =>
+        t.log.lines.some((l) =>
+          l.includes("refused: invalid_message (more than") &&
+          l.includes(logged) && l.includes("without waiting for their acks")
+        )
+      );
+      const replies = await flood.rest();
+      const refusal = replies.find((r) => r.type === "error");
+      if (refusal) assert.equal(refusal.reason, "invalid_message");
+      const acked = replies.filter((r) => r.type === "ack").length;
+      assert.ok(acked < sent, `${acked} acked`);
+      // An agent that keeps its window within the cap sends them all again:
+      // nothing was lost, the ones stored before are acked as duplicates.
+      await using agent = await joinedAgent();
+      for (let from = 1; from <= sent; from += window) {
+        agent.sendFast(DATA.fast, base, from, window);
+        const got = await agent.take(window);
+        assert.deepEqual(
+          got.map((r) => r.type),
+          Array(window).fill("ack"),
+          JSON.stringify(got),
+        );
+      }
+    });
+  }
+
+  test("answers and log lines repeat at most 200 characters of client text, with control characters escaped", async () => {
+    const { t, connect, joinedAgent } = await setup(adapter);
+    await using _ = t;
+    await using agent = await joinedAgent();
+    agent.send({ type: "x".repeat(100_000) });
+    const unknown = await agent.next();
+    assert.equal(unknown.reason, "unknown_type");
+    assert.ok(String(unknown.message).length < 300, "echoed the type whole");
+    agent.send(sample(7, { interval: "y".repeat(50_000) }));
+    const nack = await agent.next();
+    assert.equal(nack.type, "nack");
+    assert.ok(String(nack.message).length < 300, "echoed the interval whole");
+    // A claimed host name with a newline cannot forge a log line.
+    await using stranger = await connect();
+    const refused = await stranger.join("pve-01\nproxmon: forged line", "bad");
+    assert.equal(refused.reason, "unauthorized");
+    await stranger.waitClosed();
+    await eventually(() =>
+      t.log.lines.some((l) => l.includes("pve-01\\u000aproxmon: forged"))
+    );
+    assert.ok(
+      !t.log.lines.some((l) =>
+        l.split("\n").some((p) => /^proxmon: forged/.test(p))
+      ),
+      t.log.lines.join("\n"),
+    );
+    assert.ok(t.log.lines.every((l) => l.length < 1000), "a long log line");
+  });
+
   test("malformed JSON gets malformed_json and the socket keeps working", async () => {
     const { t, joinedAgent } = await setup(adapter);
     await using _ = t;
