@@ -32,12 +32,14 @@ export function createApp(deps: AppDeps): Hono {
 
   // Security headers on every response: pages, fragments, JSON, assets,
   // 404s and errors alike. Not on a WebSocket upgrade (101), whose headers
-  // belong to the runtime.
+  // belong to the runtime; a refused upgrade (400, 413, 503) is an ordinary
+  // response and gets them.
   app.use("*", async (c, next) => {
-    if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
-      return await next();
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      return await pageHeaders(c, next);
     }
-    await pageHeaders(c, next);
+    await next();
+    if (c.res.status !== 101) await pageHeaders(c, () => Promise.resolve());
   });
 
   // Every body is capped; POST /login reads its limiter first and has its

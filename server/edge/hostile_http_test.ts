@@ -83,6 +83,13 @@ Deno.test("a WebSocket upgrade without a valid Sec-WebSocket-Key is a 400 with o
     const res = await upgrade(headers);
     assert.match(res, /^HTTP\/1\.1 400 /, headers);
     assert.match(res, /bad_websocket_upgrade/);
+    // a refused upgrade is an ordinary response, with the same headers
+    assert.match(res, /\r\nx-content-type-options: nosniff\r\n/i, headers);
+    assert.match(res, /\r\nx-frame-options: SAMEORIGIN\r\n/i, headers);
+    assert.match(
+      res,
+      /\r\ncontent-security-policy: [^\r]*frame-ancestors 'none'/i,
+    );
   }
   const lines = server.log.lines.filter((l) => l.includes("WebSocket upgrade"));
   assert.ok(lines.length >= 1 && lines.length <= cases.length);
