@@ -28,6 +28,8 @@ export interface ServerOptions {
   /** where the server's stdout and stderr go */
   logPath: string;
   env?: Record<string, string>;
+  /** more `deno run` flags before the entry (V8 flags for a diagnosis) */
+  denoArgs?: string[];
 }
 
 export interface ServerProcess {
@@ -52,6 +54,7 @@ export async function startServer(
       "run",
       "-A",
       ...(profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
+      ...opts.denoArgs ?? [],
       opts.entry ?? "server/main.ts",
     ],
     cwd: REPO_ROOT,
