@@ -60,6 +60,8 @@ export interface ServerConfig {
    * (MAX_UNACKED_SAMPLES); more close the socket (agent_socket.ts)
    */
   maxUnackedSamples: number;
+  /** and their frames' bytes at most (MAX_UNACKED_BYTES) */
+  maxUnackedBytes: number;
   // ---- metrics export (issue 15) ----
   /** METRICS_PUBLIC=1: `/metrics` without an API token */
   metricsPublic: boolean;
@@ -118,6 +120,8 @@ export const SERVER_DEFAULTS = {
   MAX_PENDING_PER_CLIENT: 16,
   MAX_BODY_BYTES: MIB,
   MAX_UNACKED_SAMPLES: 1000,
+  // an agent keeps 100 in flight: room for them even at MAX_FRAME_BYTES
+  MAX_UNACKED_BYTES: 128 * MIB,
   METRICS_PUBLIC: "0",
   REMOTE_WRITE_MAX_AGE_HOURS: 24,
   REMOTE_WRITE_DATASETS: "0",
@@ -395,6 +399,12 @@ export const ServerEnvSchema = v.object({
     1_000_000,
     SERVER_DEFAULTS.MAX_UNACKED_SAMPLES,
   ),
+  MAX_UNACKED_BYTES: wholeNumber(
+    "MAX_UNACKED_BYTES",
+    1024,
+    4096 * MIB,
+    SERVER_DEFAULTS.MAX_UNACKED_BYTES,
+  ),
   // ---- metrics export (issue 15) ----
   METRICS_PUBLIC: flag("METRICS_PUBLIC", SERVER_DEFAULTS.METRICS_PUBLIC),
   REMOTE_WRITE_URL: v.optional(RemoteWriteUrl),
@@ -487,6 +497,7 @@ export function resolveServerConfig(env: Env): ConfigResult {
     maxPendingPerClient: e.MAX_PENDING_PER_CLIENT,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxUnackedSamples: e.MAX_UNACKED_SAMPLES,
+    maxUnackedBytes: e.MAX_UNACKED_BYTES,
     // ---- metrics export (issue 15) ----
     metricsPublic: e.METRICS_PUBLIC,
     remoteWrite: push,

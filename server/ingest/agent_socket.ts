@@ -49,7 +49,11 @@ export interface AgentSocketDeps {
   writer: SampleWriter;
   config: Pick<
     ServerConfig,
-    "maxFrameBytes" | "joinTimeoutMs" | "retentionHours" | "maxUnackedSamples"
+    | "maxFrameBytes"
+    | "joinTimeoutMs"
+    | "retentionHours"
+    | "maxUnackedSamples"
+    | "maxUnackedBytes"
   >;
   upgradeWebSocket: UpgradeWebSocket;
   /** the agent's address, for log lines and the replaced agent */
@@ -118,14 +122,6 @@ export function decodeFrame(data: unknown, maxBytes: number): Decoded {
 }
 
 const tooLarge = (max: number) => `frames are limited to ${max} bytes`;
-
-/**
- * The frame bytes of one socket's samples waiting for their commit, at
- * most this many frames' worth: an agent keeps 100 in flight, so even at
- * the frame limit it stays under this, while a client that sends without
- * waiting for acks cannot queue more than this in the writer.
- */
-export const MAX_UNACKED_FRAMES_OF_BYTES = 128;
 
 /** Most characters of client text an answer or a log line repeats. */
 const MAX_ECHO_CHARS = 200;
@@ -207,8 +203,7 @@ export function createAgentSocket(
   // size: what this socket holds in memory beyond the socket's buffers.
   let unacked = 0;
   let unackedBytes = 0;
-  const maxUnackedBytes = MAX_UNACKED_FRAMES_OF_BYTES *
-    deps.config.maxFrameBytes;
+  const { maxUnackedSamples, maxUnackedBytes } = deps.config;
 
   const send = (msg: ServerMessage) => {
     if (state !== "closed") wire?.send(encode(msg));
@@ -363,13 +358,15 @@ export function createAgentSocket(
       agentLog.warn("nack", `nacked a sample of ${who()}: clock_skew: ${skew}`);
       return send({ type: "nack", ref, reason: "clock_skew", message: skew });
     }
+    // A client that sends without waiting for acks would queue without
+    // bound in the writer. One sample always fits, however large.
     if (
-      unacked >= deps.config.maxUnackedSamples ||
-      unackedBytes + frameBytes > maxUnackedBytes
+      unacked >= maxUnackedSamples ||
+      (unacked > 0 && unackedBytes + frameBytes > maxUnackedBytes)
     ) {
       // Not acked, so not lost: the agent sends it again after reconnecting.
       return void refuse("invalid_message", CLOSE.refused, {
-        message: `more than ${deps.config.maxUnackedSamples} samples ` +
+        message: `more than ${maxUnackedSamples} samples ` +
           `(or ${maxUnackedBytes} bytes) sent without waiting for their acks`,
       });
     }

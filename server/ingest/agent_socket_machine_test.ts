@@ -45,6 +45,7 @@ async function setup() {
       joinTimeoutMs: JOIN_TIMEOUT_MS,
       retentionHours: 48,
       maxUnackedSamples: 1000,
+      maxUnackedBytes: 128 << 20,
     },
   };
   const open = () => {

@@ -322,13 +322,13 @@ for (const adapter of ADAPTERS) {
         300,
         10,
       ],
-      // 128 frames of 8 KiB: about 170 of the 5.9 KB fixture
+      // about 10 of the 5.9 KB fixture
       [
-        "128 × MAX_FRAME_BYTES",
-        { MAX_FRAME_BYTES: "8192" },
-        "1048576 bytes",
-        1000,
-        100,
+        "MAX_UNACKED_BYTES",
+        { MAX_UNACKED_BYTES: "65536" },
+        "65536 bytes",
+        300,
+        10,
       ],
     ] as const
   ) {
