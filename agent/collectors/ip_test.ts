@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { caseSteps } from "@proxmon/shared/case_steps";
 import { usableIp, usableIps } from "./ip.ts";
 
 Deno.test("usableIp() keeps routable IPv4 and IPv6 and drops loopback, link-local and unspecified", async (t) => {
@@ -31,12 +32,7 @@ Deno.test("usableIp() keeps routable IPv4 and IPv6 and drops loopback, link-loca
     ["1:2:3", null],
     ["1::2::3", null],
   ];
-  for (const [raw, expected] of cases) {
-    await t.step(
-      `${raw} → ${expected}`,
-      () => assert.equal(usableIp(raw), expected),
-    );
-  }
+  await caseSteps(t, cases, usableIp);
 });
 
 Deno.test("usableIps() dedupes and keeps first-seen order", () => {

@@ -11,3 +11,16 @@ export function fixturePath(relative: string): string {
 export function readFixture(relative: string): string {
   return Deno.readTextFileSync(fixturePath(relative));
 }
+
+/**
+ * The whole disks in `proc/node_exporter/diskstats`, in its order: what a
+ * reader of that file must keep (its partitions and virtual devices go).
+ */
+export const NODE_EXPORTER_DISKS = [
+  "sda",
+  "mmcblk0",
+  "vda",
+  "nvme0n1",
+  "sdb",
+  "sdc",
+];

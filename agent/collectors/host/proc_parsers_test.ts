@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFixture } from "../../testing/fixtures.ts";
+import { caseSteps } from "@proxmon/shared/case_steps";
+import { NODE_EXPORTER_DISKS, readFixture } from "../../testing/fixtures.ts";
 import {
   isWholeDisk,
   parseArcstats,
@@ -60,14 +61,7 @@ Deno.test("parseNetDev() skips lo and reads names that run into their first numb
 
 Deno.test("parseDiskstats() keeps whole disks only, in bytes, across 14-, 18- and 20-field lines", () => {
   const disks = parseDiskstats(readFixture("proc/node_exporter/diskstats"));
-  assert.deepEqual([...disks.keys()], [
-    "sda",
-    "mmcblk0",
-    "vda",
-    "nvme0n1",
-    "sdb",
-    "sdc",
-  ]);
+  assert.deepEqual([...disks.keys()], NODE_EXPORTER_DISKS);
   assert.deepEqual(disks.get("sda"), [1003346126 * 512, 505697032 * 512]); // 14 fields
   assert.deepEqual(disks.get("sdb"), [9657779 * 512, 1972905 * 512]); // 18 fields
   assert.deepEqual(disks.get("sdc"), [1657779 * 512, 172905 * 512]); // 20 fields
@@ -96,12 +90,7 @@ Deno.test("isWholeDisk() tells disks from partitions and virtual devices", async
     ["zd0p1", false],
     ["nbd0", false],
   ];
-  for (const [name, whole] of cases) {
-    await t.step(
-      `${name} → ${whole}`,
-      () => assert.equal(isWholeDisk(name), whole),
-    );
-  }
+  await caseSteps(t, cases, isWholeDisk);
 });
 
 Deno.test("the /proc parsers return null for text the kernel would not print", async (t) => {

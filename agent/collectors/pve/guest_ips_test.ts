@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { caseSteps } from "@proxmon/shared/case_steps";
 import { readFixture } from "../../testing/fixtures.ts";
 import {
   parseGuestAgentInterfaces,
@@ -95,16 +96,12 @@ Deno.test("qemuAgentEnabled() reads the agent property in each of its forms", as
     ["type=virtio", false],
     [undefined, false],
   ];
-  for (const [agent, enabled] of cases) {
-    await t.step(
-      `${JSON.stringify(agent)} → ${enabled}`,
-      () =>
-        assert.equal(
-          qemuAgentEnabled(agent === undefined ? {} : { agent }),
-          enabled,
-        ),
-    );
-  }
+  await caseSteps(
+    t,
+    cases,
+    (agent) => qemuAgentEnabled(agent === undefined ? {} : { agent }),
+    JSON.stringify,
+  );
   await t.step("real PVE 6.2 configs", () => {
     assert.equal(
       qemuAgentEnabled(

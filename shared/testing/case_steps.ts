@@ -1,0 +1,21 @@
+/** Test helper: a table of cases, one `t.step` each. */
+import assert from "node:assert/strict";
+
+/**
+ * Runs one step per `[input, expected]` case, named `input → expected`
+ * (`label` writes the input), each asserting that `fn(input)` deep-equals
+ * what it expects.
+ */
+export async function caseSteps<I, O>(
+  t: Deno.TestContext,
+  cases: readonly (readonly [I, O])[],
+  fn: (input: I) => O,
+  label: (input: I) => string = String,
+): Promise<void> {
+  for (const [input, expected] of cases) {
+    await t.step(
+      `${label(input)} → ${expected}`,
+      () => assert.deepEqual(fn(input), expected),
+    );
+  }
+}
