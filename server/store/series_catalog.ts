@@ -171,12 +171,37 @@ export interface PreviousFast {
   payload: Obj;
 }
 
-function hostPoints(host: Obj, out: Point[]) {
-  const h = (metric: string, value: number | null) => {
-    if (value !== null) {
-      out.push({ key: { kind: "host", object: "", metric }, value });
-    }
+/**
+ * Puts one object's numbers in `out`: `put(metric, value)` adds a point,
+ * unless the value is unknown (null).
+ */
+function pointsOf(out: Point[], kind: SeriesKind, object: string) {
+  return (metric: string, value: number | null) => {
+    if (value !== null) out.push({ key: { kind, object, metric }, value });
   };
+}
+
+/**
+ * The numbers of each named item in `section[key]` (a collector's list of
+ * pools, storages or datasets), put by `read`; items without a name are
+ * left out.
+ */
+function namedPoints(
+  out: Point[],
+  kind: SeriesKind,
+  section: unknown,
+  key: string,
+  read: (item: Obj, put: ReturnType<typeof pointsOf>) => void,
+) {
+  for (const item of isObj(section) ? list(section[key]) : []) {
+    if (typeof item.name === "string") {
+      read(item, pointsOf(out, kind, item.name));
+    }
+  }
+}
+
+function hostPoints(host: Obj, out: Point[]) {
+  const h = pointsOf(out, "host", "");
   const nics = list(host.net).filter((n) =>
     typeof n.iface === "string" && isPhysicalIface(n.iface)
   );
@@ -227,13 +252,8 @@ function guestPoints(
   for (const g of vms) {
     const vmid = num(g.vmid);
     if (vmid === null || g.template === true) continue;
-    const object = String(vmid);
     const p = before.get(vmid);
-    const put = (metric: string, value: number | null) => {
-      if (value !== null) {
-        out.push({ key: { kind: "guest", object, metric }, value });
-      }
-    };
+    const put = pointsOf(out, "guest", String(vmid));
     const cpu = num(g.cpu_usage);
     put("cpu", cpu === null ? null : cpu * 100);
     put("mem", num(g.mem_bytes));
@@ -262,74 +282,28 @@ export function extractPoints(
   const out: Point[] = [];
   if (interval === "fast") {
     if (isObj(data.host)) hostPoints(data.host, out);
-    const pools = isObj(data.zfs_pools) ? list(data.zfs_pools.pools) : [];
-    for (const p of pools) {
-      if (typeof p.name !== "string") continue;
-      const put = (metric: string, value: number | null) => {
-        if (value !== null) {
-          out.push({
-            key: { kind: "pool", object: p.name as string, metric },
-            value,
-          });
-        }
-      };
+    namedPoints(out, "pool", data.zfs_pools, "pools", (p, put) => {
       put("allocated", num(p.allocated_bytes));
       put("size", num(p.size_bytes));
       put("capacity", num(p.capacity_percent));
       put("fragmentation", num(p.fragmentation_percent));
       put("errors", num(p.error_count));
       put("degraded_vdevs", num(p.degraded_vdev_count));
-    }
-    const storages = isObj(data.storage) ? list(data.storage.storages) : [];
-    for (const s of storages) {
-      if (typeof s.name !== "string") continue;
-      const object = s.name;
-      const used = num(s.used_bytes);
-      const total = num(s.total_bytes);
-      if (used !== null) {
-        out.push({
-          key: { kind: "storage", object, metric: "used" },
-          value: used,
-        });
-      }
-      if (total !== null) {
-        out.push({
-          key: { kind: "storage", object, metric: "total" },
-          value: total,
-        });
-      }
-    }
+    });
+    namedPoints(out, "storage", data.storage, "storages", (s, put) => {
+      put("used", num(s.used_bytes));
+      put("total", num(s.total_bytes));
+    });
     const vms = isObj(data.vms_runtime) ? list(data.vms_runtime.vms) : [];
     guestPoints(vms, prev, collectedAtMs, out);
   } else if (interval === "medium") {
-    const ds = isObj(data.zfs_datasets) ? list(data.zfs_datasets.datasets) : [];
-    for (const d of ds) {
-      if (typeof d.name !== "string") continue;
-      const object = d.name;
-      const used = num(d.used_bytes);
-      const snaps = num(d.snapshot_count);
-      if (used !== null) {
-        out.push({
-          key: { kind: "dataset", object, metric: "used" },
-          value: used,
-        });
-      }
-      if (snaps !== null) {
-        out.push({
-          key: { kind: "dataset", object, metric: "snapshots" },
-          value: snaps,
-        });
-      }
-    }
+    namedPoints(out, "dataset", data.zfs_datasets, "datasets", (d, put) => {
+      put("used", num(d.used_bytes));
+      put("snapshots", num(d.snapshot_count));
+    });
   } else {
     const info = isObj(data.system_info) ? data.system_info : {};
-    const pending = num(info.pending_updates);
-    if (pending !== null) {
-      out.push({
-        key: { kind: "host", object: "", metric: "pending_updates" },
-        value: pending,
-      });
-    }
+    pointsOf(out, "host", "")("pending_updates", num(info.pending_updates));
   }
   return out;
 }
