@@ -94,18 +94,21 @@ Deno.test("isPhysicalIface() keeps NICs and drops bridges, guest ends, bonds and
   }
 });
 
+/** 64 GiB, 8 GiB available, 32 GiB of it held by the ARC: 24 GiB used. */
+const ARC_HALF_OF_64_GIB = {
+  mem_total_bytes: 64 * GiB,
+  mem_available_bytes: 8 * GiB,
+  arc: {
+    size_bytes: 32 * GiB,
+    c_max_bytes: 32 * GiB,
+    hits: 90,
+    misses: 10,
+    hit_ratio: 0.9,
+  },
+};
+
 Deno.test("used memory leaves out the ARC, never goes below 0, and is null when unknown", () => {
-  const h = withHost({
-    mem_total_bytes: 64 * GiB,
-    mem_available_bytes: 8 * GiB,
-    arc: {
-      size_bytes: 32 * GiB,
-      c_max_bytes: 32 * GiB,
-      hits: 90,
-      misses: 10,
-      hit_ratio: 0.9,
-    },
-  }).host;
+  const h = withHost(ARC_HALF_OF_64_GIB).host;
   assert.deepEqual(memoryBreakdown(h), {
     used: 24 * GiB,
     arc: 32 * GiB,
@@ -119,17 +122,7 @@ Deno.test("used memory leaves out the ARC, never goes below 0, and is null when 
 });
 
 Deno.test("the API, the overview, the history chart and the host page agree on used memory, with the ARC left out", () => {
-  const payload = withHost({
-    mem_total_bytes: 64 * GiB,
-    mem_available_bytes: 8 * GiB,
-    arc: {
-      size_bytes: 32 * GiB,
-      c_max_bytes: 32 * GiB,
-      hits: null,
-      misses: null,
-      hit_ratio: null,
-    },
-  });
+  const payload = withHost(ARC_HALF_OF_64_GIB);
   const v = views(payload);
   assert.equal(v.api.mem_used_bytes, 24 * GiB);
   assert.equal(v.overview.memUsed, 24 * GiB);

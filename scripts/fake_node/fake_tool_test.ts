@@ -4,16 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { PROFILE_ENV } from "./fake_tool.ts";
-import {
-  type Command,
-  pveshGet,
-  ZFS_LIST_JSON,
-  ZFS_LIST_TEXT,
-  ZPOOL_LIST_JSON,
-  ZPOOL_LIST_TEXT,
-  ZPOOL_STATUS_JSON,
-  ZPOOL_STATUS_TEXT,
-} from "../../agent/collectors/commands.ts";
+// the agent's own command lines, as it runs them on a node
+import * as commands from "../../agent/collectors/commands.ts";
 import { tempDir } from "@proxmon/shared/temp_dir";
 import { runTool } from "./tool_run.ts";
 import { profilePath } from "./node_profile.ts";
@@ -24,14 +16,14 @@ const ZFS22 = profilePath("zfs22");
 const run = (profile: string, tool: string, ...args: string[]) =>
   runTool(tool, args, { [PROFILE_ENV]: profile });
 /** Runs a command line as the agent itself builds it. */
-const runCommand = (profile: string, c: Command) =>
+const runCommand = (profile: string, c: commands.Command) =>
   run(profile, c.cmd, ...c.args);
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown) => v as Json;
 
 Deno.test("zpool list -j --json-int prints the OpenZFS envelope with properties.X.value", async () => {
-  const r = await runCommand(ZFS23, ZPOOL_LIST_JSON);
+  const r = await runCommand(ZFS23, commands.ZPOOL_LIST_JSON);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.split("\n").length, 2, "one compact line");
   const doc = JSON.parse(r.stdout);
@@ -55,7 +47,7 @@ Deno.test("zpool list -j --json-int prints the OpenZFS envelope with properties.
 });
 
 Deno.test("zpool status -j --json-flat-vdevs lists a degraded leaf flat and nested, with checksum errors", async () => {
-  const r = await runCommand(ZFS23, ZPOOL_STATUS_JSON);
+  const r = await runCommand(ZFS23, commands.ZPOOL_STATUS_JSON);
   assert.equal(r.code, 0, r.stderr);
   const tank = JSON.parse(r.stdout).pools.tank;
   assert.equal(tank.state, "DEGRADED");
@@ -78,7 +70,7 @@ Deno.test("zpool status -j --json-flat-vdevs lists a degraded leaf flat and nest
 
 Deno.test("zfs list -j --json-int -t all lists volumes and snapshots with creation as a number", async () => {
   // the agent's own command line, so the fake answers what the agent asks
-  const r = await runCommand(ZFS23, ZFS_LIST_JSON);
+  const r = await runCommand(ZFS23, commands.ZFS_LIST_JSON);
   assert.equal(r.code, 0, r.stderr);
   const datasets = obj(JSON.parse(r.stdout).datasets);
   const vol = obj(datasets["rpool/data/vm-100-disk-0"]);
@@ -110,7 +102,7 @@ Deno.test("ZFS 2.2 has no -j: invalid option 'j', usage on stderr, exit 2", asyn
 });
 
 Deno.test("ZFS 2.2 text: zpool list -Hp is tab-separated numbers, zpool status -p has the config table", async () => {
-  const list = await runCommand(ZFS22, ZPOOL_LIST_TEXT);
+  const list = await runCommand(ZFS22, commands.ZPOOL_LIST_TEXT);
   assert.equal(list.code, 0, list.stderr);
   const rows = list.stdout.trimEnd().split("\n").map((l) => l.split("\t"));
   assert.deepEqual(rows.map((r) => [r[0], r[6]]), [["rpool", "ONLINE"], [
@@ -121,7 +113,7 @@ Deno.test("ZFS 2.2 text: zpool list -Hp is tab-separated numbers, zpool status -
     assert.ok(row.slice(1, 6).every((c) => /^\d+$/.test(c)), row.join("|"));
   }
 
-  const status = await runCommand(ZFS22, ZPOOL_STATUS_TEXT);
+  const status = await runCommand(ZFS22, commands.ZPOOL_STATUS_TEXT);
   assert.equal(status.code, 0, status.stderr);
   assert.match(
     status.stdout,
@@ -138,14 +130,17 @@ Deno.test("ZFS 2.2 text: zpool list -Hp is tab-separated numbers, zpool status -
   assert.match(status.stdout, /errors: No known data errors\n$/);
 
   // the agent's own command line for ZFS before 2.3
-  const zfs = await runCommand(ZFS22, ZFS_LIST_TEXT);
+  const zfs = await runCommand(ZFS22, commands.ZFS_LIST_TEXT);
   assert.equal(zfs.code, 0, zfs.stderr);
   const snap = zfs.stdout.split("\n").find((l) => l.includes("@"));
   assert.match(snap ?? "", /^[^\t]+@[^\t]+\tsnapshot\t\d+\t-\t-\t\d+$/);
 });
 
 Deno.test("pvesh prints one line of JSON with sorted keys, and fails like PVE for missing agents", async () => {
-  const list = await runCommand(ZFS23, pveshGet("/nodes/pve-lab/qemu"));
+  const list = await runCommand(
+    ZFS23,
+    commands.pveshGet("/nodes/pve-lab/qemu"),
+  );
   assert.equal(list.code, 0, list.stderr);
   assert.equal(list.stdout.split("\n").length, 2);
   const vms = JSON.parse(list.stdout) as Json[];
@@ -157,7 +152,7 @@ Deno.test("pvesh prints one line of JSON with sorted keys, and fails like PVE fo
 
   const noAgent = await runCommand(
     ZFS23,
-    pveshGet("/nodes/pve-lab/qemu/102/agent/network-get-interfaces"),
+    commands.pveshGet("/nodes/pve-lab/qemu/102/agent/network-get-interfaces"),
   );
   assert.deepEqual([noAgent.code, noAgent.stdout, noAgent.stderr], [
     255,
@@ -165,7 +160,10 @@ Deno.test("pvesh prints one line of JSON with sorted keys, and fails like PVE fo
     "No QEMU guest agent configured\n",
   ]);
 
-  const storage = await runCommand(ZFS23, pveshGet("/nodes/pve-lab/storage"));
+  const storage = await runCommand(
+    ZFS23,
+    commands.pveshGet("/nodes/pve-lab/storage"),
+  );
   const nfs = (JSON.parse(storage.stdout) as Json[]).find((s) =>
     s.storage === "nas-archive"
   );
@@ -175,7 +173,10 @@ Deno.test("pvesh prints one line of JSON with sorted keys, and fails like PVE fo
   );
   assert.equal(storage.stderr, "storage 'nas-archive' is not online\n");
 
-  const other = await runCommand(ZFS23, pveshGet("/nodes/elsewhere/qemu"));
+  const other = await runCommand(
+    ZFS23,
+    commands.pveshGet("/nodes/elsewhere/qemu"),
+  );
   assert.equal(other.code, 255);
   assert.match(other.stderr, /hostname lookup 'elsewhere' failed/);
 });
@@ -183,7 +184,7 @@ Deno.test("pvesh prints one line of JSON with sorted keys, and fails like PVE fo
 Deno.test("pvesh guest agent and LXC interfaces carry the guest's addresses", async () => {
   const agent = await runCommand(
     ZFS23,
-    pveshGet("/nodes/pve-lab/qemu/100/agent/network-get-interfaces"),
+    commands.pveshGet("/nodes/pve-lab/qemu/100/agent/network-get-interfaces"),
   );
   assert.equal(agent.code, 0, agent.stderr);
   const ifaces = JSON.parse(agent.stdout).result as Json[];
@@ -197,7 +198,7 @@ Deno.test("pvesh guest agent and LXC interfaces carry the guest's addresses", as
 
   const ct = await runCommand(
     ZFS23,
-    pveshGet("/nodes/pve-lab/lxc/101/interfaces"),
+    commands.pveshGet("/nodes/pve-lab/lxc/101/interfaces"),
   );
   const nics = JSON.parse(ct.stdout) as Json[];
   assert.deepEqual(nics.map((n) => [n.name, n.inet]), [
@@ -207,7 +208,7 @@ Deno.test("pvesh guest agent and LXC interfaces carry the guest's addresses", as
   ]);
   const config = await runCommand(
     ZFS23,
-    pveshGet("/nodes/pve-lab/lxc/101/config"),
+    commands.pveshGet("/nodes/pve-lab/lxc/101/config"),
   );
   assert.match(
     JSON.parse(config.stdout).net0,
@@ -241,7 +242,7 @@ Deno.test("an unknown command line fails with an error and a non-zero exit", asy
   assert.match(zpool.stderr, /unrecognized command 'frobnicate'/);
   const pvesh = await runCommand(
     ZFS23,
-    pveshGet("/nodes/pve-lab/qemu/100/rrd"),
+    commands.pveshGet("/nodes/pve-lab/qemu/100/rrd"),
   );
   assert.equal(pvesh.code, 255);
   const apt = await run(ZFS23, "apt", "upgrade", "-y");
@@ -253,7 +254,7 @@ Deno.test("pvesh get /cluster/resources tells the agent what the per-node lists 
     await import("../../agent/collectors/mod.ts");
   const node = "pve-lab";
   const get = async (path: string) => {
-    const r = await runCommand(ZFS23, pveshGet(path));
+    const r = await runCommand(ZFS23, commands.pveshGet(path));
     assert.equal(r.code, 0, r.stderr);
     return r.stdout;
   };
@@ -318,7 +319,7 @@ Deno.test("the simulated pmxcfs holds each guest's pvesh config as a file, with 
     assert.deepEqual(errors, []);
     const r = await runCommand(
       ZFS23,
-      pveshGet(`/nodes/${model.node}/${g.type}/${g.vmid}/config`),
+      commands.pveshGet(`/nodes/${model.node}/${g.type}/${g.vmid}/config`),
     );
     const viaPvesh = JSON.parse(r.stdout) as Json;
     for (const [key, value] of Object.entries(viaPvesh)) {

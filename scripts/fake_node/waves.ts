@@ -44,32 +44,30 @@ function wave(seed: string): { period: number; phase: number } {
   return w;
 }
 
-/** A smooth level that swings between base - amp and base + amp. */
-export function level(
+/** A value at `t` seconds of the wave `seed` stands for, around `base`, swinging by `amp`. */
+export type WaveValue = (
   seed: string,
   base: number,
   amp: number,
   t: number,
-): number {
+) => number;
+
+/** A smooth level that swings between base - amp and base + amp. */
+export const level: WaveValue = (seed, base, amp, t) => {
   const { period, phase } = wave(seed);
   return base + amp * Math.sin((2 * Math.PI * t) / period + phase);
-}
+};
 
 /**
  * The integral over [0, t] of `level(seed, base, amp, ·)`: a counter whose
  * rate is that level. Monotonic as long as `base >= amp`.
  */
-export function counter(
-  seed: string,
-  base: number,
-  amp: number,
-  t: number,
-): number {
+export const counter: WaveValue = (seed, base, amp, t) => {
   const { period, phase } = wave(seed);
   const omega = (2 * Math.PI) / period;
   return base * t +
     (amp / omega) * (Math.cos(phase) - Math.cos(omega * t + phase));
-}
+};
 
 /** Two hex digits. */
 export function hex2(n: number): string {

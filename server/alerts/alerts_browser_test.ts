@@ -70,34 +70,22 @@ Deno.test("alerts in chromium: banner, overview row, acknowledge and silence on 
 
     await banner.getByRole("link").click();
     await page.waitForURL(`${server.url}/alerts`);
+    // a locator finds its element anew each time: the page reloads
     const row = page.locator("#active-alerts tbody tr").first();
+    const text = (selector: string) => page.locator(selector).innerText();
     assert.match(
       await row.innerText(),
       /crit\s+firing\s+pool_unhealthy\s+pve-lab \/ tank/,
     );
     await row.getByRole("button", { name: "Acknowledge" }).click();
     await page.waitForLoadState();
-    assert.match(
-      await page.locator("#active-alerts tbody tr").first().innerText(),
-      /acknowledged/,
-    );
-    assert.match(
-      await page.locator("#alert-history").innerText(),
-      /acknowledged/,
-    );
+    assert.match(await row.innerText(), /acknowledged/);
+    assert.match(await text("#alert-history"), /acknowledged/);
 
-    await page.locator("#active-alerts tbody tr").first().getByRole("button", {
-      name: "Silence",
-    }).click();
+    await row.getByRole("button", { name: "Silence" }).click();
     await page.waitForLoadState();
-    assert.match(
-      await page.locator("#active-alerts tbody tr").first().innerText(),
-      /silenced/,
-    );
-    assert.match(
-      await page.locator("#silences").innerText(),
-      /pool_unhealthy\s+pve-lab\s+tank/,
-    );
+    assert.match(await row.innerText(), /silenced/);
+    assert.match(await text("#silences"), /pool_unhealthy\s+pve-lab\s+tank/);
     await Deno.mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({
       path: new URL("alerts_page.png", ARTIFACTS).pathname,

@@ -46,6 +46,13 @@ const healthy = (p: FastPayload) => {
   }
 };
 
+/** Host "a", healthy but for `change`. */
+const healthyBut = (change: (p: FastPayload) => void) =>
+  snapshot("a", (p) => {
+    healthy(p);
+    change(p);
+  });
+
 const problemTexts = (s: HostSnapshot, now = NOW) =>
   buildHostOverview(s, now).problems.map((p) => `${p.severity}: ${p.text}`);
 
@@ -83,19 +90,17 @@ Deno.test("buildHostOverview() flags each problem the overview highlights", asyn
   });
   await t.step("pool at 80 % but not at 79 %", () => {
     const at = (cap: number) =>
-      problemTexts(snapshot("a", (p) => {
-        healthy(p);
-        p.zfs_pools.pools[0].capacity_percent = cap;
-      }));
+      problemTexts(
+        healthyBut((p) => p.zfs_pools.pools[0].capacity_percent = cap),
+      );
     assert.deepEqual(at(79), []);
     assert.deepEqual(at(80), ["warning: pool rpool is 80 % full"]);
   });
   await t.step("storage at 90 %", () => {
     const at = (fraction: number) =>
-      problemTexts(snapshot("a", (p) => {
-        healthy(p);
-        p.storage.storages[0].used_fraction = fraction;
-      }));
+      problemTexts(
+        healthyBut((p) => p.storage.storages[0].used_fraction = fraction),
+      );
     assert.deepEqual(at(0.899), []);
     assert.deepEqual(at(0.9), ["warning: storage local is 90 % full"]);
   });
@@ -104,8 +109,7 @@ Deno.test("buildHostOverview() flags each problem the overview highlights", asyn
       "warning: pool rpool last scrubbed 36 d ago",
       "warning: pool tank last scrubbed 42 d ago",
     ]);
-    const never = snapshot("a", (p) => {
-      healthy(p);
+    const never = healthyBut((p) => {
       p.zfs_pools.pools[1].last_scrub_end = null;
       p.zfs_pools.pools[1].scan = null;
     });
@@ -114,8 +118,7 @@ Deno.test("buildHostOverview() flags each problem the overview highlights", asyn
     ]);
   });
   await t.step("a running scrub clears an old-scrub warning", () => {
-    const scrubbing = snapshot("a", (p) => {
-      healthy(p);
+    const scrubbing = healthyBut((p) => {
       for (const pool of p.zfs_pools.pools) {
         pool.scan = {
           function: "SCRUB",
@@ -129,10 +132,7 @@ Deno.test("buildHostOverview() flags each problem the overview highlights", asyn
     assert.deepEqual(problemTexts(scrubbing, NOW + 60 * DAY), []);
   });
   await t.step("data errors on an ONLINE pool", () => {
-    const errors = snapshot("a", (p) => {
-      healthy(p);
-      p.zfs_pools.pools[0].error_count = 3;
-    });
+    const errors = healthyBut((p) => p.zfs_pools.pools[0].error_count = 3);
     assert.deepEqual(problemTexts(errors), [
       "critical: pool rpool has 3 data errors",
     ]);
