@@ -3,9 +3,10 @@ import { fakeClock } from "@proxmon/shared/fake_clock";
 import { createHost } from "../store/hosts.ts";
 import { sampleFixture } from "../testing/samples.ts";
 import { openTempDatabase } from "../testing/temp_db.ts";
-import { createExpositionWriter, joinExposition } from "./exposition.ts";
+import { createExpositionWriter } from "./exposition.ts";
 import {
   createFleetExposition,
+  type FleetBody,
   PRERENDER_WINDOW_MS,
 } from "./fleet_exposition.ts";
 import { createLatestCache } from "./latest_state.ts";
@@ -45,10 +46,8 @@ async function fleetOf(names: string[]) {
   return { t, latest, exposition, clock, deferred, hosts, store };
 }
 
-const text = (parts: Parameters<typeof joinExposition>[0], chunk?: number) =>
-  new TextDecoder().decode(
-    new Uint8Array(joinExposition(parts, chunk).flatMap((c) => [...c])),
-  );
+const text = (body: FleetBody) =>
+  new TextDecoder().decode(new Uint8Array([...body.state, ...body.samples]));
 
 Deno.test("createFleetExposition() renders what the mapping gives for each host's latest samples, host state first", async () => {
   const f = await fleetOf(["pve-01", "pve-02"]);
@@ -84,7 +83,7 @@ Deno.test("createFleetExposition() renders what the mapping gives for each host'
       data: medium,
     },
   ]);
-  const got = text(await f.exposition.render({ datasets: true }), 100);
+  const got = text(await f.exposition.render({ datasets: true }));
 
   // The same series through the mapping directly, host by host.
   const w = createExpositionWriter();
@@ -128,7 +127,7 @@ Deno.test("createFleetExposition() renders what the mapping gives for each host'
   assert.ok(got.includes("proxmon_zfs_dataset_used_bytes{"));
 });
 
-Deno.test("createFleetExposition() reuses a host's lines until its latest sample changes", async () => {
+Deno.test("createFleetExposition() serves the same samples' bytes until a latest sample changes, then the new sample's lines", async () => {
   const f = await fleetOf(["pve-01", "pve-02"]);
   await using _ = f.t;
   const [a, b] = f.hosts;
@@ -142,12 +141,33 @@ Deno.test("createFleetExposition() reuses a host's lines until its latest sample
   f.store([sample(a, T0, 10), sample(b, T0, 20)]);
   const first = await f.exposition.render({ datasets: false });
   const again = await f.exposition.render({ datasets: false });
-  assert.equal(again[1], first[1], "pve-01's lines are not rendered again");
-  assert.equal(again[2], first[2]);
+  assert.equal(again.samples, first.samples, "nothing joined again");
+  assert.notEqual(again.state, first.state, "the hosts' state is fresh");
+  const withDatasets = await f.exposition.render({ datasets: true });
+  assert.notEqual(withDatasets.samples, first.samples);
+  assert.equal(
+    (await f.exposition.render({ datasets: false })).samples,
+    first.samples,
+    "each variant keeps its own",
+  );
   f.store([sample(a, T0 + 10_000, 30)]);
   const changed = await f.exposition.render({ datasets: false });
-  assert.notEqual(changed[1], first[1]);
-  assert.equal(changed[2], first[2], "pve-02 did not change");
+  assert.notEqual(changed.samples, first.samples);
+  assert.equal(
+    text(changed),
+    text(first).replace(
+      'proxmon_host_cpu_ratio{host="pve-01"} 0.1\n',
+      'proxmon_host_cpu_ratio{host="pve-01"} 0.3\n',
+    ).replace(
+      `proxmon_host_sample_timestamp_seconds{host="pve-01",interval="fast"} ${
+        T0 / 1000
+      }\n`,
+      `proxmon_host_sample_timestamp_seconds{host="pve-01",interval="fast"} ${
+        (T0 + 10_000) / 1000
+      }\n`,
+    ),
+    "only pve-01's changed lines differ",
+  );
   const out = text(changed);
   assert.ok(out.includes('proxmon_host_cpu_ratio{host="pve-01"} 0.3\n'));
   assert.ok(!out.includes('proxmon_host_cpu_ratio{host="pve-01"} 0.1\n'));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createApiToken } from "../auth/api_tokens.ts";
-import { createHost } from "../store/hosts.ts";
+import { createHost, listHosts } from "../store/hosts.ts";
 import { createTestApp } from "../testing/test_app.ts";
 import { sampleFixture } from "../testing/samples.ts";
 
@@ -98,5 +98,40 @@ Deno.test("GET /metrics counts firing alerts by rule and severity, 0 for the rul
   );
   assert.ok(
     text.includes('proxmon_alerts_firing{rule="host_cpu",severity="warn"} 0\n'),
+  );
+});
+
+Deno.test("GET /metrics shows a sample stored after a scrape in the next scrape, with the same bytes otherwise", async () => {
+  await using t = await storedFleet();
+  const token = await createApiToken(t.deps.database, "prometheus", Date.now());
+  const scrape = async () => {
+    const res = await t.app.request("/metrics", {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const body = await res.text();
+    assert.equal(
+      Number(res.headers.get("content-length")),
+      new TextEncoder().encode(body).length,
+    );
+    return body;
+  };
+  const first = await scrape();
+  assert.equal(await scrape(), first, "nothing changed, nothing differs");
+  const { id } = (await listHosts(t.deps.database))[0];
+  const fast = await sampleFixture("fast");
+  fast.host.cpu_percent = 77;
+  await t.deps.writer.submit({
+    hostId: id,
+    hostName: "pve-01",
+    collectedAtMs: Date.UTC(2026, 0, 1, 12, 0, 10),
+    interval: "fast",
+    data: fast,
+  });
+  const next = await scrape();
+  assert.ok(next.includes('proxmon_host_cpu_ratio{host="pve-01"} 0.77\n'));
+  assert.ok(!next.includes('proxmon_host_cpu_ratio{host="pve-01"} 0.124\n'));
+  assert.ok(
+    next.includes('proxmon_ingest_samples_total{outcome="stored"} 4\n'),
+    "own counters are fresh too",
   );
 });
