@@ -119,6 +119,7 @@ async function runMetricsRound(
         paths: cycle(["/metrics"], spec.requests + 10),
         warmup: 10,
         headers: { Authorization: `Bearer ${fleet.token}` },
+        pooled: true,
       }],
     }, `${dir}/metrics-client.log`);
   } finally {
