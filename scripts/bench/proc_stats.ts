@@ -143,3 +143,63 @@ export function totalCpuOver(
   }
   return total;
 }
+
+/** One thread's name and CPU so far, from /proc/PID/task/TID/{comm,stat}. */
+export interface ThreadCpu {
+  tid: number;
+  name: string;
+  cpuMs: number;
+}
+
+/**
+ * Every thread of `pid` with its CPU so far; the main thread (the event
+ * loop, where a request's JavaScript runs) is the one whose tid is `pid`.
+ * Threads that exited are not listed (their CPU is in the process's total).
+ */
+export async function readThreads(pid: number): Promise<ThreadCpu[]> {
+  const out: ThreadCpu[] = [];
+  for await (const e of Deno.readDir(`/proc/${pid}/task`)) {
+    try {
+      const [comm, stat] = await Promise.all([
+        Deno.readTextFile(`/proc/${pid}/task/${e.name}/comm`),
+        Deno.readTextFile(`/proc/${pid}/task/${e.name}/stat`),
+      ]);
+      const cpu = parseStatCpu(stat);
+      if (cpu === null) continue;
+      out.push({ tid: Number(e.name), name: comm.trim(), cpuMs: cpu.cpuMs });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return out;
+}
+
+/** CPU between two thread readings: the main thread's, and the whole process's. */
+export interface CpuSplit {
+  mainMs: number;
+  totalMs: number;
+  /** the other threads' CPU by thread name, largest first */
+  others: Record<string, number>;
+}
+
+/** What `pid` spent between `before` (threads) and `after` (threads + process). */
+export function cpuSplit(
+  pid: number,
+  before: { threads: ThreadCpu[]; process: ProcReading },
+  after: { threads: ThreadCpu[]; process: ProcReading },
+): CpuSplit {
+  const was = new Map(before.threads.map((t) => [t.tid, t.cpuMs]));
+  const spent = (t: ThreadCpu) => t.cpuMs - (was.get(t.tid) ?? 0);
+  const main = after.threads.find((t) => t.tid === pid);
+  const others: Record<string, number> = {};
+  for (const t of after.threads) {
+    if (t.tid === pid) continue;
+    others[t.name] = (others[t.name] ?? 0) + spent(t);
+  }
+  const sorted = Object.entries(others).sort((a, b) => b[1] - a[1]);
+  return {
+    mainMs: main === undefined ? 0 : spent(main),
+    totalMs: after.process.cpuMs - before.process.cpuMs,
+    others: Object.fromEntries(sorted),
+  };
+}

@@ -16,7 +16,13 @@ import { INGEST_TARGETS, OFFERED_PER_SECOND } from "./ingest_bench.ts";
 import { ackCount, windowStats } from "./load_fleet.ts";
 import { warmupAndSustain } from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
-import { readProc, usageOver } from "./proc_stats.ts";
+import {
+  type CpuSplit,
+  cpuSplit,
+  readProc,
+  readThreads,
+  usageOver,
+} from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
 import { loadPayload, loadSampleData } from "./sample_fixtures.ts";
 import { startFleetServer } from "./server_process.ts";
@@ -94,6 +100,16 @@ export async function runRemoteWriteBench(
       return head.rows;
     };
     const phases = warmupAndSustain(plan, OFFERED_PER_SECOND);
+    // The server's CPU by thread over the run (the load, then the drain):
+    // ingest and remote_write's JavaScript share the main thread, so its
+    // CPU per stored sample is what remote_write takes from ingest.
+    const cpuNow = async () => ({
+      threads: await readThreads(server.pid),
+      process: (await readProc(server.pid, () => Date.now()))!,
+    });
+    const cpuAtStart = await cpuNow();
+    let cpuLoad: CpuSplit | null = null;
+    let cpuRun: CpuSplit | null = null;
     let run;
     let drainS: number | null = null;
     let backlog = 0;
@@ -122,6 +138,7 @@ export async function runRemoteWriteBench(
       });
       polling = false;
       await poll;
+      cpuLoad = cpuSplit(server.pid, cpuAtStart, await cpuNow());
       // After the load: how long until the queue is empty, and how fast the
       // pump sends with the agents quiet (what it can do, not what it had).
       backlog = await read();
@@ -133,6 +150,7 @@ export async function runRemoteWriteBench(
         }
         await new Promise((r) => setTimeout(r, 250));
       }
+      cpuRun = cpuSplit(server.pid, cpuAtStart, await cpuNow());
       const own = await (await fetch(`${server.baseUrl}/metrics`)).text();
       ingestStored = Number(
         own.match(/^proxmon_ingest_samples_total\{outcome="stored"\} (\d+)$/m)
@@ -175,6 +193,8 @@ export async function runRemoteWriteBench(
     const lag = distribution(during.map((r) => r.lagS));
     const depth = distribution(during.map((r) => r.rows));
     const use = usageOver(run.sampler.readings);
+    const perSample = (ms: number | undefined) =>
+      ms === undefined || stored === 0 ? null : round(ms / stored, 3);
     const figures: Figure[] = [
       targetFigure(
         "acked/s sustained, remote_write on",
@@ -247,6 +267,21 @@ export async function runRemoteWriteBench(
         "the receiver runs on the same two cores as the server and the agents; in a deployment it runs elsewhere",
       ),
       baselineFigure(
+        "server main-thread CPU per stored sample, load + drain",
+        perSample(cpuRun?.mainMs),
+        "ms",
+        "info",
+        {
+          label: "whole process per stored sample",
+          value: perSample(cpuRun?.totalMs) ?? 0,
+        },
+        `from /proc/PID/task/*/stat, the load's start to an empty queue; remote_write ${
+          Deno.env.get("BENCH_REMOTE_WRITE") === "0" ? "off" : "on"
+        }; during the load alone: main ${
+          perSample(cpuLoad?.mainMs)
+        } ms, process ${perSample(cpuLoad?.totalMs)} ms`,
+      ),
+      baselineFigure(
         "CPU points in VictoriaMetrics",
         vmPoints,
         "points",
@@ -280,6 +315,7 @@ export async function runRemoteWriteBench(
         lagS: lag,
         depthRows: depth,
         serverCpuPercent: round(use.cpuPercent),
+        serverCpuMs: { load: cpuLoad, loadAndDrain: cpuRun },
         readings,
       },
       headline: figures,
