@@ -36,8 +36,10 @@ export interface QueuedWrite {
   enqueuedAtMs: number;
   /** series in `body` */
   samples: number;
-  /** snappy-compressed WriteRequest */
+  /** snappy-compressed WriteRequest, or the values `shape` takes */
   body: Uint8Array;
+  /** written in the same transaction unless its id is there already */
+  shape?: { id: number; body: Uint8Array };
 }
 
 /** A parsed sample to store; `data` is the payload of its interval. */
@@ -125,6 +127,19 @@ function insertRows(
         AND (v.column2 IS NULL OR h.token_hash = v.column2)
       WHERE 1 ${tail}`,
     args: part.flat(),
+  }));
+}
+
+/** The remote_write shapes the batch's queue rows use, each once. */
+function shapeRows(rows: Prepared[]): InStatement[] {
+  const shapes = new Map<number, Uint8Array>();
+  for (const p of rows) {
+    const shape = p.sample.queued?.shape;
+    if (shape) shapes.set(shape.id, shape.body);
+  }
+  return [...shapes].map(([id, body]) => ({
+    sql: "INSERT OR IGNORE INTO remote_write_shapes (id, body) VALUES (?, ?)",
+    args: [id, body],
   }));
 }
 
@@ -493,14 +508,23 @@ export async function recordSamples(
   const statements: InStatement[] = [hostsSql];
   statements.push(
     ...insertRows(
-      `INSERT INTO remote_write_queue (collected_at, enqueued_at, samples, body)
-        SELECT v.column4, v.column5, v.column6, v.column7`,
+      `INSERT INTO remote_write_queue (collected_at, enqueued_at, samples, body, shape_id)
+        SELECT v.column4, v.column5, v.column6, v.column7, v.column8`,
       rows.flatMap((p) => {
         const q = p.sample.queued;
-        return q ? [[...key(p), q.enqueuedAtMs, q.samples, q.body]] : [];
+        return q
+          ? [[
+            ...key(p),
+            q.enqueuedAtMs,
+            q.samples,
+            q.body,
+            q.shape?.id ?? null,
+          ]]
+          : [];
       }),
       NEW_SAMPLE,
     ),
+    ...shapeRows(rows),
     ...insertRows(
       `INSERT INTO state_changes (host_id, at, kind, object, value, previous)
         SELECT v.column1, v.column4, v.column5, v.column6, v.column7, v.column8`,

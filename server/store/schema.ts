@@ -164,11 +164,14 @@ export const apiTokens = sqliteTable("api_tokens", {
 });
 
 /**
- * remote_write's durable queue: one row per stored sample, holding that
- * sample's series as a snappy-compressed remote_write WriteRequest, written
- * in the sample's own transaction. Rows leave when the receiver accepted
- * them or when they are older than REMOTE_WRITE_MAX_AGE_HOURS. No foreign
- * key: a removed host's queued data is still pushed.
+ * remote_write's durable queue: one row per stored sample, written in the
+ * sample's own transaction. Without `shape_id` the body is the sample's
+ * series as a snappy-compressed remote_write WriteRequest; with one, it is
+ * only their values (float64, little-endian), and the request is that
+ * shape's with these values and `collected_at` written in. Rows leave when
+ * the receiver accepted them or when they are older than
+ * REMOTE_WRITE_MAX_AGE_HOURS. No foreign key: a removed host's queued data
+ * is still pushed.
  */
 export const remoteWriteQueue = sqliteTable(
   "remote_write_queue",
@@ -180,9 +183,25 @@ export const remoteWriteQueue = sqliteTable(
     /** series in the body */
     samples: integer("samples").notNull(),
     body: blob("body", { mode: "buffer" }).notNull(),
+    /** the `remote_write_shapes` row the body's values fill in, if any */
+    shapeId: integer("shape_id"),
   },
-  (t) => [index("remote_write_queue_enqueued_at_idx").on(t.enqueuedAt)],
+  (t) => [
+    index("remote_write_queue_enqueued_at_idx").on(t.enqueuedAt),
+    index("remote_write_queue_shape_id_idx").on(t.shapeId),
+  ],
 );
+
+/**
+ * A host's series as remote_write sends them, with the values and the
+ * timestamp left to fill in (remote_write/queue_shape.ts): the same for
+ * each of its samples until a guest or a label changes. Written (or found)
+ * in the transaction of every queue row that uses it; unused ones go.
+ */
+export const remoteWriteShapes = sqliteTable("remote_write_shapes", {
+  id: integer("id").primaryKey(),
+  body: blob("body", { mode: "buffer" }).notNull(),
+});
 
 /**
  * Dashboard login sessions. The cookie holds a random id; only its SHA-256

@@ -12,7 +12,9 @@ export interface QueuedRow {
   collectedAtMs: number;
   enqueuedAtMs: number;
   samples: number;
+  /** a compressed WriteRequest, or with `shapeId` the values for that shape */
   body: Uint8Array;
+  shapeId: number | null;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function readHead(
     last = Number(r.id);
   }
   const rs = await client.execute({
-    sql: `SELECT id, collected_at, enqueued_at, samples, body
+    sql: `SELECT id, collected_at, enqueued_at, samples, body, shape_id
       FROM remote_write_queue WHERE id BETWEEN ? AND ? ORDER BY id`,
     args: [Number(sizes.rows[0].id), last],
   });
@@ -51,7 +53,42 @@ export async function readHead(
     enqueuedAtMs: Number(r.enqueued_at),
     samples: Number(r.samples),
     body: blobOf(r.body),
+    shapeId: r.shape_id === null ? null : Number(r.shape_id),
   }));
+}
+
+/** The highest shape id stored, 0 when there is none. */
+export async function lastShapeId({ client }: Database): Promise<number> {
+  const rs = await client.execute(
+    "SELECT COALESCE(MAX(id), 0) AS id FROM remote_write_shapes",
+  );
+  return Number(rs.rows[0].id);
+}
+
+/** The stored shapes of these ids (those that exist), by id. */
+export async function readShapes(
+  { client }: Database,
+  ids: readonly number[],
+): Promise<Map<number, Uint8Array>> {
+  const rs = await client.execute({
+    sql: `SELECT id, body FROM remote_write_shapes
+      WHERE id IN (SELECT value FROM json_each(?))`,
+    args: [JSON.stringify(ids)],
+  });
+  return new Map(rs.rows.map((r) => [Number(r.id), blobOf(r.body)]));
+}
+
+/**
+ * Removes the shapes no queue row uses. One still in use by the encoder
+ * comes back with its next row (each row's transaction writes its shape
+ * unless it is there), so nothing but the queue needs to be asked.
+ */
+export async function dropUnusedShapes({ client }: Database): Promise<number> {
+  const rs = await client.execute(
+    `DELETE FROM remote_write_shapes WHERE id NOT IN (
+      SELECT shape_id FROM remote_write_queue WHERE shape_id IS NOT NULL)`,
+  );
+  return rs.rowsAffected;
 }
 
 /** Removes every row up to and including `lastId`. */

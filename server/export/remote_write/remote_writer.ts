@@ -26,13 +26,17 @@ import type { Logger } from "@proxmon/shared/logger";
 import type { HostSample } from "../metric_families.ts";
 import { concatCompressed, REMOTE_WRITE_HEADERS } from "./write_request.ts";
 import { createSampleEncoder } from "./sample_encoder.ts";
+import { decodeShape, fillShape, type QueueShape } from "./queue_shape.ts";
 import {
   deleteThrough,
   dropEnqueuedBefore,
+  dropUnusedShapes,
+  lastShapeId,
   type QueuedRow,
   queuedSamples,
   queueHead,
   readHead,
+  readShapes,
 } from "./remote_write_queue.ts";
 
 export interface RemoteWriteStatus {
@@ -97,6 +101,10 @@ function authHeader(config: RemoteWriteConfig): Record<string, string> {
 const DROP_CHECK_MS = 60_000;
 /** Requests' worth of rows read at once. */
 const READ_AHEAD = 8;
+/** Shapes the pump keeps decoded (a host has up to three in use). */
+const MAX_CACHED_SHAPES = 10_000;
+/** A snappy block of nothing: what a row that cannot be sent becomes. */
+const EMPTY_REQUEST = new Uint8Array([0]);
 
 /** Queue rows sent together, and where they are. */
 interface Batch {
@@ -119,7 +127,13 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
   const timeoutMs = deps.requestTimeoutMs ?? 30_000;
   const target = shownUrl(config.url);
   const headers = { ...REMOTE_WRITE_HEADERS, ...authHeader(config) };
-  const encoder = createSampleEncoder({ datasets: config.datasets });
+  /** the next shape id; null until `start()` read the last one stored */
+  let nextShapeId: number | null = null;
+  const encoder = createSampleEncoder({
+    datasets: config.datasets,
+    shapeId: () => nextShapeId === null ? null : nextShapeId++,
+  });
+  const shapes = new Map<number, QueueShape>();
   const counts = {
     sentSamples: 0,
     sentRequests: 0,
@@ -147,6 +161,7 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
   /** Drops rows queued past the bound; says whether there were any. */
   async function dropTooOld(now: number): Promise<boolean> {
     lastDropCheck = now;
+    await dropUnusedShapes(database);
     const cutoff = now - config.maxAgeMs;
     const d = await dropEnqueuedBefore(database, cutoff);
     if (d.rows === 0) return false;
@@ -297,6 +312,46 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
     });
   }
 
+  /**
+   * Puts each row's compressed request in its body: a row of values gets
+   * its shape's block with them written in. A row whose shape is missing
+   * or does not fit (never written so) is dropped, counted and logged.
+   */
+  async function fillRequests(rows: QueuedRow[]): Promise<void> {
+    const missing = [
+      ...new Set(
+        rows.flatMap((r) =>
+          r.shapeId !== null && !shapes.has(r.shapeId) ? [r.shapeId] : []
+        ),
+      ),
+    ];
+    if (missing.length > 0) {
+      if (shapes.size + missing.length > MAX_CACHED_SHAPES) shapes.clear();
+      for (const [id, body] of await readShapes(database, missing)) {
+        shapes.set(id, decodeShape(body));
+      }
+    }
+    for (const r of rows) {
+      if (r.shapeId === null) continue;
+      const shape = shapes.get(r.shapeId);
+      try {
+        if (shape === undefined) throw new Error(`shape ${r.shapeId} missing`);
+        r.body = fillShape(shape, r.body, r.collectedAtMs);
+      } catch (err) {
+        counts.droppedRejected += r.samples;
+        pendingSamples = Math.max(0, pendingSamples - r.samples);
+        log.error(
+          `remote_write: dropped the ${r.samples} samples of queue row ${r.id} (collected ${
+            new Date(r.collectedAtMs).toISOString()
+          }): ${err instanceof Error ? err.message : err}`,
+        );
+        r.body = EMPTY_REQUEST;
+        r.samples = 0;
+      }
+      r.shapeId = null;
+    }
+  }
+
   /** The next batch to send: one waiting in the window, else new rows. */
   async function nextBatch(): Promise<Batch | null> {
     const waiting = window.find((b) => b.state === "waiting");
@@ -309,6 +364,7 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
       claimedThrough,
     );
     if (rows.length === 0) return null;
+    await fillRequests(rows);
     let from = 0, series = 0;
     rows.forEach((r, i) => {
       if (series > 0 && series + r.samples > maxSamples) {
@@ -368,8 +424,11 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
     prepare(sample) {
       const encoded = encoder.encode(sample);
       if (encoded === null) return null;
-      const { body, samples } = encoded;
-      return { queued: { enqueuedAtMs: clock.now(), samples, body }, samples };
+      const { body, samples, shape } = encoded;
+      return {
+        queued: { enqueuedAtMs: clock.now(), samples, body, shape },
+        samples,
+      };
     },
     stored(samples) {
       pendingSamples += samples;
@@ -380,6 +439,8 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
     async start() {
       if (loop !== null) return;
       pendingSamples = await queuedSamples(database);
+      // Ids above any stored: a restarted server's encoder starts afresh.
+      nextShapeId = await lastShapeId(database) + 1;
       loop = pump().catch((err) => {
         log.error("remote_write: the pump stopped:", err);
       });

@@ -10,7 +10,7 @@ import { sampleFixture } from "../../testing/samples.ts";
 import { openTempDatabase } from "../../testing/temp_db.ts";
 import { payloadSeries } from "../metric_families.ts";
 import { createRemoteWriter } from "./remote_writer.ts";
-import { queueHead } from "./remote_write_queue.ts";
+import { dropUnusedShapes, queueHead } from "./remote_write_queue.ts";
 import {
   decodeWriteRequest,
   uncompress,
@@ -332,4 +332,114 @@ Deno.test("concatCompressed() joins compressed WriteRequests into one that decod
       l.name === "host" && l.value === "pve-02"
     ),
   );
+});
+
+Deno.test("rows hold only the values, their shape stored once; a restarted writer sends what the last one queued; unused shapes go and come back with their next row", async () => {
+  await using r = receiver();
+  await using db = await openTempDatabase();
+  const { database } = db;
+  const { host } = await createHost(database, "pve-01", T0);
+  const log = memoryLogger();
+  const start = async () => {
+    const rw = createRemoteWriter({
+      database,
+      clock: systemClock,
+      log,
+      config: {
+        url: r.url,
+        auth: null,
+        maxAgeMs: 24 * 3_600_000,
+        datasets: false,
+        maxInFlight: 1,
+      },
+      pollMs: 20,
+      maxBackoffMs: 50,
+    });
+    await rw.start();
+    const writer = createSampleWriter({
+      database,
+      clock: systemClock,
+      events: createEventBus(),
+      tap: rw,
+    });
+    const submit = (collectedAtMs: number, cpu: number) =>
+      writer.submit({
+        hostId: host.id,
+        hostName: "pve-01",
+        interval: "fast",
+        collectedAtMs,
+        data: { ...fast, host: { ...fast.host, cpu_percent: cpu } },
+      });
+    return {
+      rw,
+      submit,
+      stop: async () => {
+        await rw.stop();
+        await writer.close();
+      },
+    };
+  };
+  const rows = async () =>
+    (await database.client.execute(
+      "SELECT shape_id, samples, length(body) AS bytes FROM remote_write_queue ORDER BY id",
+    )).rows.map((x) => ({
+      shape: x.shape_id,
+      samples: Number(x.samples),
+      bytes: Number(x.bytes),
+    }));
+  const shapeIds = async () =>
+    (await database.client.execute(
+      "SELECT id FROM remote_write_shapes ORDER BY id",
+    )).rows.map((x) => Number(x.id));
+
+  r.answer(503); // nothing leaves yet
+  const first = await start();
+  for (let i = 0; i < 3; i++) {
+    assert.equal(await first.submit(T0 + i * 10_000, 10 + i), "stored");
+  }
+  const queued = await rows();
+  assert.equal(queued.length, 3);
+  assert.ok(
+    queued.every((q) => q.shape !== null && q.shape === queued[0].shape),
+  );
+  assert.ok(queued.every((q) => q.bytes === q.samples * 8), "values only");
+  assert.deepEqual(await shapeIds(), [Number(queued[0].shape)]);
+  await first.stop();
+
+  r.answer(204);
+  const second = await start();
+  assert.equal(await second.submit(T0 + 30_000, 40), "stored");
+  const after = await rows();
+  assert.notEqual(after[3].shape, after[0].shape, "a new process, a new id");
+  await until(
+    "four samples delivered",
+    async () => (await queueHead(database)).rows === 0,
+  );
+  const cpu = r.got.filter((x) =>
+    x.labels[0].value === "proxmon_host_cpu_ratio"
+  ).map((x) => [x.samples[0].timestamp, x.samples[0].value]);
+  assert.deepEqual(cpu, [
+    [T0, 0.1],
+    [T0 + 10_000, 0.11],
+    [T0 + 20_000, 0.12],
+    [T0 + 30_000, 0.4],
+  ]);
+  const perSample = payloadSeries("pve-01", { interval: "fast", data: fast }, {
+    datasets: false,
+  }).length;
+  assert.equal(r.got.length, 4 * perSample);
+
+  assert.equal(await dropUnusedShapes(database), 2, "both shapes unused now");
+  assert.deepEqual(await shapeIds(), []);
+  assert.equal(await second.submit(T0 + 40_000, 50), "stored");
+  assert.deepEqual(await shapeIds(), [Number(after[3].shape)]);
+  await until("the fifth delivered", () => r.got.length === 5 * perSample);
+  assert.ok(
+    r.got.some((x) =>
+      x.labels[0].value === "proxmon_host_cpu_ratio" &&
+      x.samples[0].value === 0.5 && x.samples[0].timestamp === T0 + 40_000
+    ),
+  );
+  await second.stop();
+  assert.equal((await second.rw.status()).droppedRejected, 0);
 });

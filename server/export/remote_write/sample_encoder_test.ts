@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import type { FastPayload } from "@proxmon/shared";
 import { sampleFixture } from "../../testing/samples.ts";
 import { type HostSample, payloadSeries } from "../metric_families.ts";
-import { createSampleEncoder } from "./sample_encoder.ts";
+import { decodeShape, fillShape } from "./queue_shape.ts";
+import {
+  createSampleEncoder as createEncoder,
+  type EncodedSample,
+} from "./sample_encoder.ts";
 import {
   decodeWriteRequest,
   encodeSeries,
@@ -13,6 +17,54 @@ const fast = await sampleFixture("fast");
 const medium = await sampleFixture("medium");
 const slow = await sampleFixture("slow");
 const T0 = Date.UTC(2026, 0, 1, 12);
+
+/**
+ * Every test runs twice: with whole requests in the rows, and with shape
+ * ids, rows of values whose request the pump makes (`fillShape`) from the
+ * shape as stored (encoded, then decoded).
+ */
+const MODES = ["whole requests", "rows of values"] as const;
+type Mode = typeof MODES[number];
+let mode: Mode = "whole requests";
+const shapeBodies = new Map<number, Uint8Array>();
+
+function createSampleEncoder(
+  opts: Parameters<typeof createEncoder>[0],
+): ReturnType<typeof createEncoder> {
+  if (mode === "whole requests") return createEncoder(opts);
+  let id = 1;
+  const enc = createEncoder({ ...opts, shapeId: () => id++ });
+  return {
+    ...enc,
+    encode(s) {
+      const got = enc.encode(s);
+      if (got === null) return null;
+      assert.ok(got.shape, "a row of values comes with its shape");
+      // A shape id always means the same shape.
+      const known = shapeBodies.get(got.shape.id);
+      if (known) assert.deepEqual(got.shape.body, known);
+      shapeBodies.set(got.shape.id, got.shape.body);
+      assert.equal(got.body.length, got.samples * 8);
+      const body = fillShape(
+        decodeShape(got.shape.body),
+        got.body,
+        s.collectedAtMs,
+      );
+      return { body, samples: got.samples } satisfies EncodedSample;
+    },
+  };
+}
+
+/** Each test, in each mode. */
+function test(name: string, fn: () => void) {
+  for (const m of MODES) {
+    Deno.test(`${name} (${m})`, () => {
+      mode = m;
+      shapeBodies.clear();
+      fn();
+    });
+  }
+}
 
 /** What the full encoder makes of the sample: the reference. */
 const reference = (s: HostSample, datasets = false) =>
@@ -29,7 +81,7 @@ function fastAt(host: string, at: number, tweak: (p: FastPayload) => void) {
   } satisfies HostSample;
 }
 
-Deno.test("each sample's request decodes to its own series, values and timestamp, whether its host's template was reused or rebuilt", () => {
+test("each sample's request decodes to its own series, values and timestamp, whether its host's template was reused or rebuilt", () => {
   const enc = createSampleEncoder({ datasets: false });
   for (let i = 0; i < 20; i++) {
     for (const host of ["pve-01", "pve-02"]) {
@@ -61,7 +113,7 @@ Deno.test("each sample's request decodes to its own series, values and timestamp
   assert.deepEqual(enc.stats(), { reused: 38, built: 2 });
 });
 
-Deno.test("a sample whose series differ from its host's last (a guest gone, a guest renamed, a value unreadable) is encoded in full and becomes the template", () => {
+test("a sample whose series differ from its host's last (a guest gone, a guest renamed, a value unreadable) is encoded in full and becomes the template", () => {
   const enc = createSampleEncoder({ datasets: false });
   // Each after the unchanged payload, so only the change tells them apart.
   const changes: ((p: FastPayload) => void)[] = [
@@ -89,7 +141,7 @@ Deno.test("a sample whose series differ from its host's last (a guest gone, a gu
   assert.equal(built, 1 + 2 * 4);
 });
 
-Deno.test("a timestamp of another varint length, other intervals and datasets are encoded right; a sample with no series gives null", () => {
+test("a timestamp of another varint length, other intervals and datasets are encoded right; a sample with no series gives null", () => {
   const enc = createSampleEncoder({ datasets: true });
   const samples: HostSample[] = [
     fastAt("pve-01", 1_000, () => {}),
@@ -119,7 +171,7 @@ Deno.test("a timestamp of another varint length, other intervals and datasets ar
   );
 });
 
-Deno.test("past maxTemplates the oldest template goes, and every request is still right", () => {
+test("past maxTemplates the oldest template goes, and every request is still right", () => {
   const enc = createSampleEncoder({ datasets: false, maxTemplates: 3 });
   for (let round = 0; round < 3; round++) {
     for (let h = 0; h < 5; h++) {
