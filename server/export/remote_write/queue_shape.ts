@@ -98,8 +98,9 @@ export function fillShape(
     );
   }
   const body = shape.block.slice();
-  for (let i = 0; i < shape.valueAt.length; i++) {
-    body.set(values.subarray(i * 8, i * 8 + 8), shape.valueAt[i]);
+  for (let i = 0, from = 0; i < shape.valueAt.length; i++) {
+    const at = shape.valueAt[i];
+    for (let b = 0; b < 8; b++) body[at + b] = values[from++];
   }
   for (let i = 0; i < shape.tsAt.length; i++) {
     body[shape.tsAt[i]] = ts[shape.tsByte[i]];

@@ -144,8 +144,12 @@ function buildTemplate(
   };
 }
 
+/** Whether Float64Array's bytes are little-endian here (they are on x86 and ARM). */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
 /** Values as a queue row holds them: 8 bytes each, little-endian. */
-function valueBytes(values: ArrayLike<number>, n: number): Uint8Array {
+function valueBytes(values: Float64Array, n: number): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(values.slice(0, n).buffer);
   const out = new Uint8Array(n * 8);
   const view = new DataView(out.buffer);
   for (let i = 0; i < n; i++) view.setFloat64(i * 8, values[i], true);
@@ -225,7 +229,10 @@ export function createSampleEncoder(
       templates.set(key, built);
       const shape = shapeOf(built);
       if (shape !== null) {
-        const body = valueBytes(series.map((s) => s.value), series.length);
+        const body = valueBytes(
+          Float64Array.from(series, (s) => s.value),
+          series.length,
+        );
         return { body, samples: series.length, shape };
       }
       return { body: built.block.slice(), samples: series.length };
