@@ -269,6 +269,24 @@ function changeListed(
   );
 }
 
+/**
+ * After a first cycle, `change` to one guest in the list makes the next
+ * cycle fetch `fetched` again, and only it, and the one after nothing.
+ */
+async function refetchedOnce(
+  what: "configs" | "ips",
+  kind: "qemu" | "lxc",
+  vmid: number,
+  change: Record<string, unknown>,
+  fetched: number | string,
+) {
+  const { answers, cycle } = cachedCycles();
+  await cycle(0);
+  changeListed(answers, kind, vmid, change);
+  assert.deepEqual((await cycle(MINUTE))[what], [fetched]);
+  assert.deepEqual((await cycle(2 * MINUTE))[what], []);
+}
+
 Deno.test("collectGuestsDetail() with caches runs no config or IP command within the TTL", async () => {
   const { cycle } = cachedCycles();
   const first = await cycle(0);
@@ -305,13 +323,7 @@ Deno.test("collectGuestsDetail() asks a guest for its IPs again at once when it 
     ],
   ];
   for (const [what, kind, vmid, change, call] of cases) {
-    await t.step(what, async () => {
-      const { answers, cycle } = cachedCycles();
-      await cycle(0);
-      changeListed(answers, kind, vmid, change);
-      assert.deepEqual((await cycle(MINUTE)).ips, [call]);
-      assert.deepEqual((await cycle(2 * MINUTE)).ips, []);
-    });
+    await t.step(what, () => refetchedOnce("ips", kind, vmid, change, call));
   }
 });
 
@@ -367,13 +379,10 @@ Deno.test("collectGuestsDetail() refetches at once the config of a guest renamed
     ["container given more memory", "lxc", 201, { maxmem: 1073741824 }],
   ];
   for (const [what, kind, vmid, change] of cases) {
-    await t.step(what, async () => {
-      const { answers, cycle } = cachedCycles();
-      await cycle(0);
-      changeListed(answers, kind, vmid, change);
-      assert.deepEqual((await cycle(MINUTE)).configs, [vmid]);
-      assert.deepEqual((await cycle(2 * MINUTE)).configs, []);
-    });
+    await t.step(
+      what,
+      () => refetchedOnce("configs", kind, vmid, change, vmid),
+    );
   }
 });
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { CommandError } from "../../runner.ts";
 import { type FakeAnswer, fakeRunner } from "../../testing/fake_runner.ts";
 import {
+  type Command,
   lineOf,
   ZFS_LIST_JSON,
   ZPOOL_LIST_JSON,
@@ -82,6 +83,9 @@ Deno.test("createZfsCollector() switches to the text form once ZFS 2.2 refuses -
 
 Deno.test("createZfsCollector() reports failures as errors and keeps the other half of the pool data", async (t) => {
   const fail = (error: CommandError): FakeAnswer => ({ error });
+  /** The ZFS 2.3 node, but for one command's answer. */
+  const butFor = (c: Command, answer: FakeAnswer) =>
+    exec({ ...JSON_ANSWERS, [lineOf(c)]: answer }).zfs;
   await t.step(
     "zpool missing altogether: no pools, errors from both commands",
     async () => {
@@ -99,14 +103,10 @@ Deno.test("createZfsCollector() reports failures as errors and keeps the other h
   await t.step(
     "zpool status times out: pools still listed with their usage",
     async () => {
-      const { zfs } = exec({
-        ...JSON_ANSWERS,
-        [lineOf(ZPOOL_STATUS_JSON)]: fail({
-          kind: "timeout",
-          timeoutMs: 5000,
-          message: "killed",
-        }),
-      });
+      const zfs = butFor(
+        ZPOOL_STATUS_JSON,
+        fail({ kind: "timeout", timeoutMs: 5000, message: "killed" }),
+      );
       const sample = await zfs.pools();
       assert.deepEqual(
         sample.pools.map((p) => [p.name, p.capacity_percent, p.error_count]),
@@ -126,16 +126,16 @@ Deno.test("createZfsCollector() reports failures as errors and keeps the other h
   await t.step(
     "an unrelated non-zero exit does not switch to text",
     async () => {
-      const { zfs } = exec({
-        ...JSON_ANSWERS,
-        [lineOf(ZFS_LIST_JSON)]: fail({
+      const zfs = butFor(
+        ZFS_LIST_JSON,
+        fail({
           kind: "nonzero_exit",
           code: 1,
           stdout: "",
           stderr: "internal error: out of memory\n",
           message: "exit 1",
         }),
-      });
+      );
       const sample = await zfs.datasets();
       assert.deepEqual(sample.datasets, []);
       assert.match(
@@ -146,13 +146,10 @@ Deno.test("createZfsCollector() reports failures as errors and keeps the other h
     },
   );
   await t.step("truncated JSON from zpool list", async () => {
-    const { zfs } = exec({
-      ...JSON_ANSWERS,
-      [lineOf(ZPOOL_LIST_JSON)]: readFixture("zfs/zpool_list.json").slice(
-        0,
-        100,
-      ),
-    });
+    const zfs = butFor(
+      ZPOOL_LIST_JSON,
+      readFixture("zfs/zpool_list.json").slice(0, 100),
+    );
     const sample = await zfs.pools();
     assert.equal(sample.pools.length, 2); // from zpool status
     assert.equal(sample.pools[0].size_bytes, null);

@@ -5,11 +5,24 @@ import { parseZpoolListJson, parseZpoolStatusJson } from "./zpool_json.ts";
 
 const real = (name: string) => readFixture(`zfs/real/${name}`);
 
+/** The pools of a `zpool status -j` output that must parse without errors. */
+function statusPools(text: string) {
+  const { pools, errors } = parseZpoolStatusJson(text);
+  assert.deepEqual(errors, []);
+  return pools;
+}
+
+/** The pools of a `zpool list -j` output that must parse without errors. */
+function listPools(text: string) {
+  const { pools, errors } = parseZpoolListJson(text);
+  assert.deepEqual(errors, []);
+  return pools;
+}
+
 Deno.test("parseZpoolListJson() reads sizes and health from properties.*.value", () => {
-  const { pools, errors } = parseZpoolListJson(
+  const pools = listPools(
     readFixture("zfs/zpool_list.json"),
   );
-  assert.deepEqual(errors, []);
   assert.deepEqual(pools, [
     {
       name: "rpool",
@@ -33,10 +46,9 @@ Deno.test("parseZpoolListJson() reads sizes and health from properties.*.value",
 });
 
 Deno.test("parseZpoolStatusJson() summarises a healthy mirror and a raidz2 with a FAULTED disk (seed values)", () => {
-  const { pools, errors } = parseZpoolStatusJson(
+  const pools = statusPools(
     readFixture("zfs/zpool_status.json"),
   );
-  assert.deepEqual(errors, []);
   const [rpool, tank] = pools;
   assert.equal(rpool.error_count, 0);
   assert.equal(rpool.degraded_vdev_count, 0);
@@ -56,10 +68,9 @@ Deno.test("parseZpoolStatusJson() counts a FAULTED leaf inside raidz2 as one deg
 });
 
 Deno.test("parseZpoolStatusJson() reads scrubs and resilvers in progress", () => {
-  const { pools, errors } = parseZpoolStatusJson(
+  const pools = statusPools(
     readFixture("zfs/zpool_status_scanning.json"),
   );
-  assert.deepEqual(errors, []);
   const byName = Object.fromEntries(pools.map((p) => [p.name, p]));
   assert.deepEqual(byName.rpool.scan, {
     function: "SCRUB",
@@ -98,12 +109,11 @@ Deno.test("parseZpoolStatusJson() on real OpenZFS output", async (t) => {
   await t.step(
     "2.3.1 single disk: the leaf listed flat and under the root counts once",
     () => {
-      const { pools, errors } = parseZpoolStatusJson(
+      const pools = statusPools(
         real(
           "zpool_status_j_flat_int__zfs2.3.1_rpi_single_disk_features_disabled.json",
         ),
       );
-      assert.deepEqual(errors, []);
       assert.deepEqual(pools, [{
         name: "b6",
         state: "ONLINE",
@@ -150,12 +160,11 @@ Deno.test("parseZpoolStatusJson() on real OpenZFS output", async (t) => {
   await t.step(
     "2.4.1 nested output with a special class beside vdevs and leaves without state",
     () => {
-      const { pools, errors } = parseZpoolStatusJson(
+      const pools = statusPools(
         real(
           "zpool_status_j_int_NESTED_-PL__zfs2.4.1_raidz_special_removal_leaf_state_missing.json",
         ),
       );
-      assert.deepEqual(errors, []);
       assert.deepEqual(
         pools.map((
           p,
@@ -167,10 +176,9 @@ Deno.test("parseZpoolStatusJson() on real OpenZFS output", async (t) => {
   await t.step(
     "man page example without --json-int: string numbers still convert",
     () => {
-      const { pools, errors } = parseZpoolStatusJson(
+      const pools = statusPools(
         real("manpage_zpool-status.8_example2_status_j_c_not_int_pretty.json"),
       );
-      assert.deepEqual(errors, []);
       assert.equal(pools[0].error_count, 0);
       // raidz1 disks + dedup mirror disks + special disk
       assert.equal(pools[0].vdev_count, 6);
@@ -182,10 +190,9 @@ Deno.test("parseZpoolListJson() on real OpenZFS output", async (t) => {
   await t.step(
     "2.4.1 --json-int -v: ints, with dedupratio and '-' left as strings",
     () => {
-      const { pools, errors } = parseZpoolListJson(
+      const pools = listPools(
         real("zpool_list_j_int_pv__zfs2.4.1_raidz_special_indirect.json"),
       );
-      assert.deepEqual(errors, []);
       assert.deepEqual(pools[0], {
         name: "tank",
         health: "ONLINE",
@@ -201,10 +208,9 @@ Deno.test("parseZpoolListJson() on real OpenZFS output", async (t) => {
   await t.step(
     "FreeBSD without --json-int: human sizes and percents are converted",
     () => {
-      const { pools, errors } = parseZpoolListJson(
+      const pools = listPools(
         real("zpool_list_v_j_freebsd_mirrors_log_cache_spare.json"),
       );
-      assert.deepEqual(errors, []);
       assert.equal(pools[0].size_bytes, 14 * 1024 ** 3);
       assert.equal(pools[0].capacity_percent, 59);
       assert.equal(pools[0].fragmentation_percent, 1);
