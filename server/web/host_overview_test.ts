@@ -46,6 +46,8 @@ const healthy = (p: FastPayload) => {
   }
 };
 
+type Edit<T> = (p: FastPayload, value: T) => void;
+
 /** Host "a", healthy but for `change`. */
 const healthyBut = (change: (p: FastPayload) => void) =>
   snapshot("a", (p) => {
@@ -88,22 +90,31 @@ Deno.test("buildHostOverview() flags each problem the overview highlights", asyn
       "critical: host is offline",
     ]);
   });
-  await t.step("pool at 80 % but not at 79 %", () => {
-    const at = (cap: number) =>
-      problemTexts(
-        healthyBut((p) => p.zfs_pools.pools[0].capacity_percent = cap),
-      );
-    assert.deepEqual(at(79), []);
-    assert.deepEqual(at(80), ["warning: pool rpool is 80 % full"]);
-  });
-  await t.step("storage at 90 %", () => {
-    const at = (fraction: number) =>
-      problemTexts(
-        healthyBut((p) => p.storage.storages[0].used_fraction = fraction),
-      );
-    assert.deepEqual(at(0.899), []);
-    assert.deepEqual(at(0.9), ["warning: storage local is 90 % full"]);
-  });
+  // [what, how the value is set, the value just under, the threshold, the problem]
+  const thresholds: [string, Edit<number>, number, number, string][] = [
+    [
+      "pool at 80 % but not at 79 %",
+      (p, cap) => p.zfs_pools.pools[0].capacity_percent = cap,
+      79,
+      80,
+      "warning: pool rpool is 80 % full",
+    ],
+    [
+      "storage at 90 %",
+      (p, fraction) => p.storage.storages[0].used_fraction = fraction,
+      0.899,
+      0.9,
+      "warning: storage local is 90 % full",
+    ],
+  ];
+  for (const [what, set, under, at, problem] of thresholds) {
+    await t.step(what, () => {
+      const problemsAt = (v: number) =>
+        problemTexts(healthyBut((p) => set(p, v)));
+      assert.deepEqual(problemsAt(under), []);
+      assert.deepEqual(problemsAt(at), [problem]);
+    });
+  }
   await t.step("last scrub more than 35 days ago, or never", () => {
     assert.deepEqual(problemTexts(snapshot("a", healthy), NOW + 26 * DAY), [
       "warning: pool rpool last scrubbed 36 d ago",
