@@ -55,13 +55,14 @@ interface Context {
 }
 
 interface CommandSpec {
-  /** how it is typed after `deno task host` */
-  usage: string;
+  /**
+   * what follows the command's name when it is typed (`NAME [--yes]`): its
+   * positional arguments, each needed, then options in brackets
+   */
+  args?: string;
   summary: string;
   /** lines after the summary in `--help` */
   details?: string[];
-  /** positional arguments it takes, exactly */
-  arity: number;
   /** accepts `--yes` */
   yes?: boolean;
   /** null: runs without the database */
@@ -70,14 +71,13 @@ interface CommandSpec {
 
 const COMMANDS: Record<string, CommandSpec> = {
   register: {
-    usage: "register NAME",
+    args: "NAME",
     summary: "create a host and print a ready agent.toml with its token",
     details: [
       "server_url is PUBLIC_URL's address with /agent/ws, else ws://HOSTNAME (or this",
       "machine's name):PORT; with neither PUBLIC_URL nor PORT set, check it.",
       "The token is shown only this once; `rotate` makes a new one.",
     ],
-    arity: 1,
     async run(ctx, database) {
       const { host, token } = await createHost(
         database!,
@@ -92,16 +92,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   list: {
-    usage: "list",
     summary: "every host with status, agent version and last contact",
-    arity: 0,
     run: async (_ctx, database) => formatHosts(await listHosts(database!)),
   },
   rotate: {
-    usage: "rotate NAME",
+    args: "NAME",
     summary:
       "new token (printed in a fresh agent.toml); the old one stops at once",
-    arity: 1,
     async run(ctx, database) {
       const hostName = ctx.args[0];
       const token = await rotateToken(database!, hostName);
@@ -109,12 +106,11 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   remove: {
-    usage: "remove NAME [--yes]",
+    args: "NAME [--yes]",
     summary: "delete a host and all its history",
     details: [
       "Asks for confirmation on a terminal; elsewhere --yes is required.",
     ],
-    arity: 1,
     yes: true,
     async run(ctx, database) {
       const hostName = ctx.args[0];
@@ -126,10 +122,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   prune: {
-    usage: "prune",
     summary:
       "delete samples older than RETENTION_HOURS, and rollups past their retention, now",
-    arity: 0,
     async run(ctx, database) {
       const { blocks, headRows, cutoffMs } = await pruneNow({
         database: database!,
@@ -144,14 +138,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   "api-token": {
-    usage: "api-token NAME",
+    args: "NAME",
     summary:
       "create a token for `Authorization: Bearer` on /api/* and print it",
     details: [
       "Only the token is printed, so TOKEN=$(deno task --quiet host api-token x) works;",
       "it is shown only this once.",
     ],
-    arity: 1,
     async run(ctx, database) {
       const token = await createApiToken(
         database!,
@@ -162,9 +155,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   "api-tokens": {
-    usage: "api-tokens",
     summary: "list API token names and creation times (never the tokens)",
-    arity: 0,
     async run(_ctx, database) {
       const tokens = await listApiTokens(database!);
       if (tokens.length === 0) {
@@ -177,25 +168,22 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   "logout-all": {
-    usage: "logout-all",
     summary: "end every dashboard session (copied cookies too) at once",
-    arity: 0,
     async run(_ctx, database) {
       const n = await endAllSessions(database!);
       return `ended ${n} dashboard session${n === 1 ? "" : "s"}\n`;
     },
   },
   "revoke-api-token": {
-    usage: "revoke-api-token NAME",
+    args: "NAME",
     summary: "delete an API token; requests using it fail from then on",
-    arity: 1,
     async run(ctx, database) {
       await revokeApiToken(database!, ctx.args[0]);
       return `revoked API token ${ctx.args[0]}\n`;
     },
   },
   backup: {
-    usage: "backup PATH",
+    args: "PATH",
     summary:
       "write a consistent copy of the database to PATH, while the server runs",
     details: [
@@ -204,20 +192,17 @@ const COMMANDS: Record<string, CommandSpec> = {
       "path, remove any proxmon.db-wal and proxmon.db-shm beside it, start again.",
       "Also `deno task backup PATH`.",
     ],
-    arity: 1,
     async run(ctx, database) {
       return await backup(database!, ctx.args[0]);
     },
   },
   "hash-password": {
-    usage: "hash-password",
     summary:
       "read a dashboard password (hidden on a terminal, else stdin), print its scrypt hash",
     details: [
       `At least ${MIN_PASSWORD_LENGTH} characters. Put the hash in DASHBOARD_PASSWORD_HASH.`,
       "Also `deno task hash-password`.",
     ],
-    arity: 0,
     async run() {
       const password = await readPassword();
       if (password === "") {
@@ -235,15 +220,22 @@ const COMMANDS: Record<string, CommandSpec> = {
 
 const NO_DATABASE = new Set(["hash-password"]);
 
+/** How a command is typed after `deno task host`. */
+const usage = (name: string) =>
+  [name, COMMANDS[name].args].filter(Boolean).join(" ");
+
+/** The positional arguments a command needs, by name (`["NAME"]`). */
+const positional = (spec: CommandSpec) =>
+  (spec.args ?? "").split(" ").filter((w) => w !== "" && !w.startsWith("["));
+
 /** `deno task host` alone, or with --help: every command on one line. */
 export function overview(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => usage(n).length));
   return [
     "usage: deno task host COMMAND [ARGS]   (every command takes --help)",
     "",
-    ...Object.values(COMMANDS).map((c) =>
-      `  ${c.usage.padEnd(width)}  ${c.summary}`
-    ),
+    ...names.map((n) => `  ${usage(n).padEnd(width)}  ${COMMANDS[n].summary}`),
     "",
     "Settings come from the environment, as the server reads them: DATABASE_URL,",
     "PORT, HOSTNAME, PUBLIC_URL, RETENTION_HOURS (see README.md).",
@@ -251,9 +243,10 @@ export function overview(): string {
   ].join("\n");
 }
 
-function commandHelp(spec: CommandSpec): string {
+function commandHelp(name: string): string {
+  const spec = COMMANDS[name];
   return [
-    `usage: deno task host ${spec.usage}`,
+    `usage: deno task host ${usage(name)}`,
     "",
     `${spec.summary[0].toUpperCase()}${spec.summary.slice(1)}.`,
     ...(spec.details ?? []),
@@ -451,20 +444,18 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
       throw new UsageError(`unknown command "${command}"; ${USAGE_HINT}`);
     }
     if (values.help) {
-      await out(commandHelp(spec));
+      await out(commandHelp(command));
       return 0;
     }
     if (values.yes && !spec.yes) {
       throw new UsageError(`host ${command} takes no --yes`);
     }
-    if (args.length !== spec.arity) {
-      const what = spec.usage.split(" ").slice(1).filter((w) =>
-        !w.startsWith("[")
-      ).join(" ");
+    const needed = positional(spec);
+    if (args.length !== needed.length) {
       throw new UsageError(
-        spec.arity === 0
+        needed.length === 0
           ? `host ${command} takes no arguments`
-          : `host ${command} needs exactly one ${what}`,
+          : `host ${command} needs exactly one ${needed.join(" ")}`,
       );
     }
     // The CLI manages hosts before a dashboard password exists, so it does
