@@ -121,7 +121,7 @@ export function parsePayload<I extends Interval>(
       }: ${issue.message}`,
     };
   }
-  const payload = result.output as Record<string, unknown>;
+  const payload: Record<string, unknown> = result.output;
   for (const r of refusals.values()) {
     const error: CollectorError = { tag: SCHEMA_ERROR_TAG, message: r.message };
     const target = r.collector === null ? null : payload[r.collector];

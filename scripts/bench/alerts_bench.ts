@@ -131,7 +131,6 @@ async function runOnce(
   await Deno.writeTextFile(payloadPath, JSON.stringify(fast));
   const degraded = structuredClone(fast);
   degraded.zfs_pools.pools[0].health = "DEGRADED";
-  const degradedData = degraded as unknown as Record<string, unknown>;
 
   const hosts = await registerBenchHosts(dbPath, "alerts-", plan.connections);
   const tripHosts = rulesOn
@@ -192,7 +191,7 @@ async function runOnce(
           ? tripDriver(
             server.wsUrl,
             tripHosts,
-            degradedData,
+            degraded,
             plan.sustainMs - 5000,
             sentAt,
           )

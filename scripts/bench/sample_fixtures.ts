@@ -27,7 +27,9 @@ export async function loadSampleData(
 ): Promise<Record<string, unknown>> {
   const path = sampleFixturePath(interval);
   const raw = JSON.parse(await Deno.readTextFile(path));
-  const data = raw?.type === "sample" && raw.data ? raw.data : raw;
+  const data: Record<string, unknown> = raw?.type === "sample" && raw.data
+    ? raw.data
+    : raw;
   const parsed = v.safeParse(PAYLOAD_SCHEMAS[interval], data);
   if (!parsed.success) {
     throw new Error(
@@ -36,7 +38,7 @@ export async function loadSampleData(
       }: ${parsed.issues[0].message}`,
     );
   }
-  return data as Record<string, unknown>;
+  return data;
 }
 
 /** One interval's fixture as the server parses it, typed. */

@@ -78,7 +78,7 @@ export async function* pastFastSamples(
   for (atMs = opts.fromMs; atMs <= opts.toMs; atMs += opts.stepMs) {
     files = procFiles(opts.model, atMs);
     const data = await collectors.fast(atMs);
-    yield { atMs, data: data as unknown as Record<string, unknown> };
+    yield { atMs, data };
   }
 }
 

@@ -3,7 +3,7 @@
  * backup_failed, backup_stale and guest_not_backed_up. The predicates live
  * in server/health/health_findings.ts, shared with the host page's flags.
  */
-import { Backups } from "@proxmon/shared";
+import { Backups, GuestsDetail } from "@proxmon/shared";
 import {
   backupFailed as failed,
   guestNotBackedUp as uncovered,
@@ -15,12 +15,8 @@ const HOUR = 3_600_000;
 
 function guestName(sample: RuleSample): (vmid: number) => string | null {
   // medium samples carry no runtime list; vms_detail has the names
-  const detail = sample.data.vms_detail as {
-    vms?: { vmid?: number; name?: string }[];
-  } | undefined;
-  const names = new Map(
-    (detail?.vms ?? []).map((g) => [g.vmid, g.name ?? null]),
-  );
+  const detail = sample.section("vms_detail", GuestsDetail);
+  const names = new Map((detail?.vms ?? []).map((g) => [g.vmid, g.name]));
   return (vmid) => names.get(vmid) ?? null;
 }
 

@@ -34,7 +34,7 @@ export const guestDown = defineRule({
     if (runtime === null) return null;
     return runtime.vms.filter((vm) => !vm.template).map((vm) => {
       const id = String(vm.vmid);
-      const lock = (vm as Record<string, unknown>).lock;
+      const lock = vm.lock;
       let seen = ctx.memory.get(id) as Seen | undefined;
       if (seen === undefined) {
         seen = ctx.previous(id)?.state === "firing" ? "down" : "stopped";

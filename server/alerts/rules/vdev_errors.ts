@@ -17,15 +17,15 @@ const COUNTERS = [
 
 /** The sum of every error counter the pool reports. */
 export function poolErrorTotal(pool: ZfsPool): number {
-  const fields = pool as Record<string, unknown>;
   let total = 0;
-  // error_count and data_errors are the same figure where both are sent
-  const data = typeof fields.data_errors === "number"
-    ? fields.data_errors
+  // error_count and data_errors are the same figure where both are sent;
+  // the others are fields a newer agent may add (a pool keeps unknown keys)
+  const data = typeof pool.data_errors === "number"
+    ? pool.data_errors
     : pool.error_count;
   total += typeof data === "number" ? data : 0;
   for (const key of COUNTERS.slice(2)) {
-    const n = fields[key];
+    const n = pool[key];
     if (typeof n === "number") total += n;
   }
   return total;

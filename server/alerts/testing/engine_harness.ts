@@ -67,7 +67,7 @@ export async function fastWith(
   const base = fast.zfs_pools.pools[0];
   fast.zfs_pools.pools = pools.map((p) => ({ ...base, ...p }));
   edit(fast);
-  return fast as unknown as Record<string, unknown>;
+  return fast;
 }
 
 /** Feeds one sample, lets the engine store and send, and waits for both. */
