@@ -66,7 +66,17 @@ export interface AgentSocketDeps {
 export interface Wire {
   send(text: string): void;
   close(code: number, reason: string): void;
+  /** bytes sent but not yet handed to the kernel, where the socket says */
+  bufferedAmount?(): number;
 }
+
+/**
+ * A socket whose answers pile up beyond this is not being read: it is
+ * closed rather than answered into memory. An agent's acks and pongs are
+ * tens of bytes each; the TCP front already stops reading a client that
+ * does not read, so what gets here is what was in flight.
+ */
+export const MAX_SEND_BACKLOG_BYTES = 1024 * 1024;
 
 type Decoded =
   | { ok: true; message: Record<string, unknown> }
@@ -206,7 +216,16 @@ export function createAgentSocket(
   const { maxUnackedSamples, maxUnackedBytes } = deps.config;
 
   const send = (msg: ServerMessage) => {
-    if (state !== "closed") wire?.send(encode(msg));
+    if (state === "closed" || !wire) return;
+    const backlog = wire.bufferedAmount?.() ?? 0;
+    if (backlog > MAX_SEND_BACKLOG_BYTES) {
+      agentLog.warn(
+        "refusal",
+        `agent ${who()} closed: it does not read its answers (${backlog} bytes waiting)`,
+      );
+      return drop(CLOSE.refused, "not_reading");
+    }
+    wire.send(encode(msg));
   };
   const error = (reason: ErrorReason, details: ErrorDetails = {}) =>
     send({
@@ -349,6 +368,12 @@ export function createAgentSocket(
       return send({ type: "nack", ref, reason, message });
     }
     const { ref, collectedAtMs } = checked.sample;
+    if (checked.nulReplaced) {
+      agentLog.warn(
+        "nack",
+        `a sample of ${who()} had NUL characters in its text; stored with U+FFFD instead`,
+      );
+    }
     const skew = sampleClockProblem(
       collectedAtMs,
       clock.now(),
@@ -505,7 +530,15 @@ export function createAgentSocketRoutes(deps: AgentSocketDeps): Hono {
         agentLog,
       );
       return {
-        onOpen: (_evt, ws) => conn.open(ws),
+        onOpen: (_evt, ws) =>
+          conn.open({
+            send: (text) => ws.send(text),
+            close: (code, reason) => ws.close(code, reason),
+            // Deno's WebSocket and ws' both count it
+            bufferedAmount: () =>
+              (ws.raw as { bufferedAmount?: number } | undefined)
+                ?.bufferedAmount ?? 0,
+          }),
         onMessage: (evt) => conn.receive(evt.data),
         onClose: () => conn.closed(),
       };

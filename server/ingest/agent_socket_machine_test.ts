@@ -8,7 +8,11 @@ import { PROTOCOL_VERSION } from "@proxmon/shared";
 import { fakeClock } from "@proxmon/shared/fake_clock";
 import { memoryLogger } from "@proxmon/shared/logger";
 import { createAgentRegistry } from "./agent_registry.ts";
-import { createAgentSocket, type Wire } from "./agent_socket.ts";
+import {
+  createAgentSocket,
+  MAX_SEND_BACKLOG_BYTES,
+  type Wire,
+} from "./agent_socket.ts";
 import { createEventBus } from "./event_bus.ts";
 import { createSampleWriter } from "./sample_writer.ts";
 import { createHost, findHost } from "../store/hosts.ts";
@@ -20,8 +24,13 @@ const JOIN_TIMEOUT_MS = 10_000;
 class RecordingWire implements Wire {
   sent: Record<string, unknown>[] = [];
   closes: { code: number; reason: string }[] = [];
+  /** what the socket reports still queued; a test sets it */
+  backlog = 0;
   send(text: string) {
     this.sent.push(JSON.parse(text));
+  }
+  bufferedAmount() {
+    return this.backlog;
   }
   close(code: number, reason: string) {
     this.closes.push({ code, reason });
@@ -115,4 +124,28 @@ Deno.test("a joined socket is not closed by the join timeout, and keeps answerin
   assert.equal((await findHost(t.tmp.database, "pve-01"))?.status, "online");
   socket.closed();
   await until(() => t.deps.agents.all().length === 0);
+});
+
+Deno.test("a socket whose answers pile up past MAX_SEND_BACKLOG_BYTES is closed instead of answered", async () => {
+  await using t = await setup();
+  const { wire, socket } = t.open();
+  socket.receive(JSON.stringify({ type: "bogus" }));
+  await t.clock.advance(0);
+  assert.equal(wire.sent.length, 1, "answered while the backlog is small");
+  wire.backlog = MAX_SEND_BACKLOG_BYTES;
+  socket.receive(JSON.stringify({ type: "bogus" }));
+  await t.clock.advance(0);
+  assert.equal(wire.sent.length, 2, "at the limit, still answered");
+  assert.deepEqual(wire.closes, []);
+  wire.backlog = MAX_SEND_BACKLOG_BYTES + 1;
+  for (let i = 0; i < 100; i++) socket.receive(JSON.stringify({ type: "x" }));
+  await t.clock.advance(0);
+  assert.equal(wire.sent.length, 2, "answered past the limit");
+  assert.deepEqual(wire.closes, [{ code: 1008, reason: "not_reading" }]);
+  const lines = (t.deps.log as { lines: string[] }).lines;
+  assert.equal(
+    lines.filter((l) => l.includes("does not read its answers")).length,
+    1,
+    lines.join("\n"),
+  );
 });
