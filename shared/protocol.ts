@@ -177,12 +177,45 @@ export type CheckedSample = {
 }[Interval];
 
 export type SampleCheck =
-  | { ok: true; sample: CheckedSample }
+  /** `nulReplaced`: some text in `data` held a NUL, now U+FFFD */
+  | { ok: true; sample: CheckedSample; nulReplaced?: true }
   | { ok: false; ref: number; reason: NackReason; message: string };
 
 // ISO-8601 with a date, a time and a zone, as Date#toISOString prints it.
 const ISO_8601 =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * `value` with every NUL in its strings and keys replaced by U+FFFD; the
+ * same object when it has none. SQLite hands text back cut at a NUL, so a
+ * pool or guest name holding one was stored whole and came back as its
+ * first part; the rest of the sample is good, so it is kept, not refused.
+ */
+export function replaceNul(value: unknown): unknown {
+  if (typeof value === "string") {
+    return value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
+  }
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const replaced = replaceNul(value[i]);
+      if (replaced !== value[i]) (out ??= value.slice())[i] = replaced;
+    }
+    return out ?? value;
+  }
+  const record = value as Record<string, unknown>;
+  let out: Record<string, unknown> | null = null;
+  for (const key in record) {
+    const replaced = replaceNul(record[key]);
+    const safeKey = key.includes("\0") ? key.replaceAll("\0", "\uFFFD") : key;
+    if (replaced === record[key] && safeKey === key) continue;
+    out ??= { ...record };
+    if (safeKey !== key) delete out[key];
+    out[safeKey] = replaced;
+  }
+  return out ?? value;
+}
 
 /**
  * Checks a decoded `{"type":"sample"}` object field by field, in the order
@@ -227,15 +260,28 @@ export function checkSample(
     return fail("missing_data", "data is missing");
   }
   const common = { ref, collectedAtMs: ms };
-  switch (interval.output) {
+  const data = replaceNul(raw.data);
+  const check = checkPayload(interval.output, data, common, fail);
+  return data !== raw.data && check.ok
+    ? { ...check, nulReplaced: true }
+    : check;
+}
+
+function checkPayload(
+  interval: Interval,
+  data: unknown,
+  common: { ref: number; collectedAtMs: number },
+  fail: (reason: NackReason, message: string) => SampleCheck,
+): SampleCheck {
+  switch (interval) {
     case "fast": {
-      const p = parsePayload("fast", raw.data);
+      const p = parsePayload("fast", data);
       return p.ok
         ? { ok: true, sample: { ...common, interval: "fast", data: p.payload } }
         : fail("invalid_payload", p.message);
     }
     case "medium": {
-      const p = parsePayload("medium", raw.data);
+      const p = parsePayload("medium", data);
       return p.ok
         ? {
           ok: true,
@@ -244,7 +290,7 @@ export function checkSample(
         : fail("invalid_payload", p.message);
     }
     case "slow": {
-      const p = parsePayload("slow", raw.data);
+      const p = parsePayload("slow", data);
       return p.ok
         ? { ok: true, sample: { ...common, interval: "slow", data: p.payload } }
         : fail("invalid_payload", p.message);

@@ -7,6 +7,7 @@ import {
   JoinMessage,
   type NackReason,
   PROTOCOL_VERSION,
+  replaceNul,
   ServerMessage,
 } from "./protocol.ts";
 
@@ -134,4 +135,18 @@ Deno.test("ServerMessage parses every server reply and encode() round-trips it",
     assert.deepEqual(v.parse(ServerMessage, JSON.parse(encode(reply))), reply);
   }
   assert.ok(!v.is(ServerMessage, { type: "error", reason: "no_such_reason" }));
+});
+
+Deno.test("replaceNul() replaces NUL in strings and keys at any depth, and returns the same object when there is none", () => {
+  const clean = { a: [{ b: "x", c: 1 }], d: null, e: true };
+  assert.equal(replaceNul(clean), clean);
+  const dirty = { a: [{ b: "x\u0000y", c: 1 }], "k\u0000": "v", d: null };
+  assert.deepEqual(replaceNul(dirty), {
+    a: [{ b: "x\uFFFDy", c: 1 }],
+    "k\uFFFD": "v",
+    d: null,
+  });
+  // the input is left as it was
+  assert.equal(dirty.a[0].b, "x\u0000y");
+  assert.equal(replaceNul("\u0000"), "\uFFFD");
 });

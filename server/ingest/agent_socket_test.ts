@@ -397,6 +397,43 @@ for (const adapter of ADAPTERS) {
     assert.ok(t.log.lines.every((l) => l.length < 1000), "a long log line");
   });
 
+  test("a NUL in a sample's text (pool, guest, storage names, a status, a key) is stored as U+FFFD, read back whole, and said once in the log", async () => {
+    const { t, joinedAgent } = await setup(adapter);
+    await using _ = t;
+    await using agent = await joinedAgent();
+    const data = structuredClone(DATA.fast) as unknown as {
+      zfs_pools: { pools: Record<string, unknown>[] };
+      vms_runtime: { vms: Record<string, unknown>[] };
+      storage: { storages: Record<string, unknown>[] };
+    };
+    data.zfs_pools.pools[0].name = "rp\u0000ool";
+    data.vms_runtime.vms[0].name = "home\u0000assistant\nline";
+    data.vms_runtime.vms[0].status = "run\u0000ning";
+    data.storage.storages[0].name = "lo\u0000cal";
+    data.vms_runtime.vms[0]["ex\u0000tra"] = 1;
+    const at = new Date(Date.now() - 60_000).toISOString();
+    agent.send(sample(9, { collected_at: at, data }));
+    assert.deepEqual(await agent.next(), { type: "ack", ref: 9 });
+    // read back through the API and straight from the tables
+    const res = await fetch(`${t.url}/api/hosts/pve-01`);
+    const payload = (await res.json()).samples.fast.payload;
+    assert.equal(payload.zfs_pools.pools[0].name, "rp\uFFFDool");
+    assert.equal(payload.vms_runtime.vms[0].name, "home\uFFFDassistant\nline");
+    assert.equal(payload.storage.storages[0].name, "lo\uFFFDcal");
+    const series = await t.database.client.execute(
+      "SELECT DISTINCT object FROM series WHERE kind = 'pool' ORDER BY object",
+    );
+    assert.deepEqual(series.rows.map((r) => r.object), ["rp\uFFFDool", "tank"]);
+    const status = await t.database.client.execute(
+      "SELECT value FROM state_changes WHERE kind = 'guest.status' AND object = '100'",
+    );
+    assert.deepEqual(status.rows.map((r) => r.value), ["run\uFFFDning"]);
+    assert.equal(
+      t.log.lines.filter((l) => l.includes("had NUL characters")).length,
+      1,
+    );
+  });
+
   test("malformed JSON gets malformed_json and the socket keeps working", async () => {
     const { t, joinedAgent } = await setup(adapter);
     await using _ = t;
