@@ -29,7 +29,11 @@ import {
   peerAddress,
   trustedProxyList,
 } from "./auth/client_address.ts";
-import { startTcpFront, type TcpFront } from "./edge/tcp_front.ts";
+import {
+  type FrontStats,
+  startTcpFront,
+  type TcpFront,
+} from "./edge/tcp_front.ts";
 import { connectionsFor, readFdLimit } from "./edge/fd_limit.ts";
 
 /** Connections at most when the file limit allows more (memory bound). */
@@ -46,6 +50,8 @@ export interface RunningServer {
   deps: AppDeps;
   /** one line on the connection limits in force, for the start-up log */
   limits: string;
+  /** the public listener's counters (refused, evicted, timeouts, …) */
+  edgeStats(): FrontStats;
   /**
    * Refuses new agents, commits every sample received, closes the sockets
    * and the database. Safe to call twice.
@@ -218,6 +224,7 @@ export async function startServer(
     limits: `connections: at most ${maxConnections} (open-file limit ${
       fdLimit?.soft ?? "unknown"
     }), ${config.maxConnectionsPerClient} per client, ${config.maxPendingPerClient} per client before a complete request`,
+    edgeStats: () => listening.stats(),
     shutdown: () => stopped ??= shutdown(),
   };
 }
