@@ -242,6 +242,8 @@ function maskedFrame(text: string): Uint8Array {
 
 interface UnreadResult {
   sentMb: number;
+  /** the server closed the connection (its send backlog cap) */
+  closedByServer: boolean;
   /** what left the client's own buffer (the kernel's buffers hold part) */
   takenMb: number;
   rssWhileHeld: number;
@@ -263,6 +265,8 @@ async function unreadFlood(
   const socket = net.connect({ host: "127.0.0.1", port });
   await new Promise((r, j) => socket.once("connect", r).once("error", j));
   socket.on("error", () => {}); // the server may reset it; that is a close
+  let closedByServer = false;
+  socket.on("close", () => closedByServer = true);
   socket.write(
     "GET /agent/ws HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\n" +
       "connection: Upgrade\r\nsec-websocket-version: 13\r\n" +
@@ -285,6 +289,7 @@ async function unreadFlood(
   }
   const result: UnreadResult = {
     sentMb: sentBytes / MB,
+    closedByServer,
     takenMb: (sentBytes - socket.writableLength) / MB,
     rssWhileHeld: await rssMb(pid),
     rssAfterClose: NaN,
@@ -295,9 +300,11 @@ async function unreadFlood(
   log(
     `edges floods: a client that never reads sent ${
       result.sentMb.toFixed(1)
-    } MB of frames, ${result.takenMb.toFixed(1)} MB left it; RSS ${
-      result.rssWhileHeld.toFixed(1)
-    } MB while it was connected, ${
+    } MB of frames, ${
+      result.closedByServer
+        ? "and the server closed it"
+        : `${result.takenMb.toFixed(1)} MB left it`
+    }; RSS ${result.rssWhileHeld.toFixed(1)} MB while it was connected, ${
       result.rssAfterClose.toFixed(1)
     } MB 2 s after it closed`,
   );
@@ -444,6 +451,14 @@ export async function runFloods(
   } finally {
     exitCode = await server.stop();
   }
+  // what the server said about the floods, for the report
+  const serverLog = await Deno.readTextFile(`${opts.dir}/floods-server.log`);
+  const said = (text: string) =>
+    serverLog.split("\n").filter((l) => l.includes(text)).length;
+  const logLines = {
+    notReading: said("does not read its answers"),
+    unackedCap: said("without waiting for their acks"),
+  };
   const idleBaseline = { label: "RSS idle", value: idle };
   const figures: Figure[] = [];
   for (const r of results) {
@@ -508,6 +523,7 @@ export async function runFloods(
       floods: results,
       heap,
       burstClosedWith: burstClosed,
+      logLines,
       unread,
       v8Flags,
       diagnose: opts.diagnose,
