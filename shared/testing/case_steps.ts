@@ -13,8 +13,11 @@ export async function caseSteps<I, O>(
   label: (input: I) => string = String,
 ): Promise<void> {
   for (const [input, expected] of cases) {
+    const shown = typeof expected === "object" && expected !== null
+      ? JSON.stringify(expected)
+      : String(expected);
     await t.step(
-      `${label(input)} → ${expected}`,
+      `${label(input)} → ${shown}`,
       () => assert.deepEqual(fn(input), expected),
     );
   }

@@ -129,32 +129,28 @@ Deno.test("parseArcstats() reads size, c_max, hits and misses from a real arcsta
   );
 });
 
-Deno.test("parsePressure() reads some and full, avg10 and avg60, from real pressure files", () => {
-  assert.deepEqual(
-    parsePressure(readFixture("proc/pressure/node_exporter/io")),
-    {
-      some_avg10: 0.18,
-      some_avg60: 0.34,
-      full_avg10: 0.18,
-      full_avg60: 0.34,
-    },
-  );
-  assert.deepEqual(
-    parsePressure(readFixture("proc/pressure/node_exporter/cpu")),
-    { some_avg10: 0, some_avg60: 0, full_avg10: 0, full_avg60: 0 },
-  );
-  // cpu before Linux 5.13: no "full" line
-  assert.deepEqual(parsePressure(readFixture("proc/pressure/procfs/cpu")), {
-    some_avg10: 0.1,
-    some_avg60: 2,
-    full_avg10: null,
-    full_avg60: null,
+Deno.test("parsePressure() reads some and full, avg10 and avg60, from real pressure files", async (t) => {
+  const psi = (
+    s10: number,
+    s60: number,
+    f10: number | null,
+    f60: number | null,
+  ) => ({
+    some_avg10: s10,
+    some_avg60: s60,
+    full_avg10: f10,
+    full_avg60: f60,
   });
-  assert.deepEqual(parsePressure(readFixture("proc/pressure/procfs/memory")), {
-    some_avg10: 0.1,
-    some_avg60: 2,
-    full_avg10: 0.2,
-    full_avg60: 3,
-  });
+  await caseSteps(
+    t,
+    [
+      ["node_exporter/io", psi(0.18, 0.34, 0.18, 0.34)],
+      ["node_exporter/cpu", psi(0, 0, 0, 0)],
+      // cpu before Linux 5.13: no "full" line
+      ["procfs/cpu", psi(0.1, 2, null, null)],
+      ["procfs/memory", psi(0.1, 2, 0.2, 3)],
+    ],
+    (file) => parsePressure(readFixture(`proc/pressure/${file}`)),
+  );
   assert.equal(parsePressure("garbage\n"), null);
 });
