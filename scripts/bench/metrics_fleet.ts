@@ -15,6 +15,8 @@ export interface MetricsFleet {
   token: string;
   hosts: number;
   guests: number;
+  /** the first host's agent credentials and its fast payload */
+  agent: { host: { name: string; token: string }; fast: FastPayload };
 }
 
 /** A fast payload with `guests` guests, cycling through the fixture's. */
@@ -51,9 +53,18 @@ export async function buildMetricsFleet(
     const fast = await loadPayload("fast");
     const medium = await loadPayload("medium");
     const slow = await loadPayload("slow");
+    let agent: MetricsFleet["agent"] | null = null;
     for (let h = 0; h < spec.hosts; h++) {
       const name = `pve-${String(h + 1).padStart(3, "0")}`;
-      const { host } = await createHost(database, name, spec.nowMs);
+      const { host, token: agentToken } = await createHost(
+        database,
+        name,
+        spec.nowMs,
+      );
+      agent ??= {
+        host: { name, token: agentToken },
+        fast: fastWithGuests(fast, spec.guests, h),
+      };
       const at = spec.nowMs - 5_000;
       await recordSamples(database, [
         // A few older rows, so the latest-sample read has history to skip.
@@ -79,7 +90,7 @@ export async function buildMetricsFleet(
       ], spec.nowMs);
     }
     const token = await createApiToken(database, "bench", spec.nowMs);
-    return { token, hosts: spec.hosts, guests: spec.guests };
+    return { token, hosts: spec.hosts, guests: spec.guests, agent: agent! };
   } finally {
     database.close();
   }

@@ -134,20 +134,10 @@ export interface ExpositionChunks {
   next(): Uint8Array<ArrayBuffer> | null;
 }
 
-/**
- * One exposition from several parts (the fleet's hosts, then proxmon's own
- * counters): each family's HELP and TYPE once, then its lines from every
- * part in turn, families in the order they first appear. Only copies
- * bytes, into chunks of `chunkBytes`, each made when asked for: a scrape
- * of the whole fleet is 6 MB, one fresh buffer that size cost more in page
- * faults than all the copying, and joining all of it before the first
- * byte went out put the 4-8 ms of copying in front of the transfer rather
- * than beside it.
- */
-export function expositionChunks(
+/** A body's pieces in order (HELP and TYPE, then each part's lines). */
+function layout(
   parts: readonly FamilyBlocks[],
-  chunkBytes = Infinity,
-): ExpositionChunks {
+): { size: number; pieces: Uint8Array[] } {
   const heads = new Map<FamilyDef, Uint8Array>();
   let size = 0;
   for (const part of parts) {
@@ -162,7 +152,6 @@ export function expositionChunks(
       size += head.length;
     }
   }
-  // The pieces in body order; a chunk is cut from them where it ends.
   const pieces: Uint8Array[] = [];
   for (const [family, head] of heads) {
     pieces.push(head);
@@ -171,6 +160,45 @@ export function expositionChunks(
       if (lines !== undefined && lines.length > 0) pieces.push(lines);
     }
   }
+  return { size, pieces };
+}
+
+/**
+ * The exposition of `parts` (as `joinExposition` makes it) written at the
+ * start of a buffer from `bufferFor(size)`; returns the view of it that
+ * holds the text. A reused buffer costs a copy; a fresh one of megabytes
+ * costs page faults and, outside the heap, V8's full collections.
+ */
+export function writeExposition(
+  parts: readonly FamilyBlocks[],
+  bufferFor: (size: number) => Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
+  const { size, pieces } = layout(parts);
+  const out = bufferFor(size);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out.subarray(0, size);
+}
+
+/**
+ * One exposition from several parts (the fleet's hosts, then proxmon's own
+ * counters): each family's HELP and TYPE once, then its lines from every
+ * part in turn, families in the order they first appear. Only copies
+ * bytes, into chunks of `chunkBytes`, each made when asked for: a scrape
+ * of the whole fleet is 6 MB, one fresh buffer that size cost more in page
+ * faults than all the copying, and joining all of it before the first
+ * byte went out put the 4-8 ms of copying in front of the transfer rather
+ * than beside it.
+ */
+export function expositionChunks(
+  parts: readonly FamilyBlocks[],
+  chunkBytes = Infinity,
+): ExpositionChunks {
+  // The pieces in body order; a chunk is cut from them where it ends.
+  const { size, pieces } = layout(parts);
   let left = size, piece = 0, from = 0;
   return {
     size,

@@ -15,7 +15,9 @@
  * into fresh 64 KB chunks on every scrape was cheap work but 6 MB of
  * garbage outside the heap each time, and V8's mark-compacts that it asked
  * for were the tail of the scrape latency (9-25 ms pauses every 2-3 s
- * while scraped back to back).
+ * while scraped back to back). When they change, they are joined into a
+ * buffer of a small pool, one that no response still sends (`sent()`),
+ * so a changing fleet costs a copy, not a fresh 6 MB each time.
  */
 import type { Clock } from "@proxmon/shared/clock";
 import type { SamplePayload } from "@proxmon/shared";
@@ -23,6 +25,7 @@ import {
   createExpositionWriter,
   type FamilyBlocks,
   joinExposition,
+  writeExposition,
 } from "./exposition.ts";
 import type { LatestState } from "./latest_state.ts";
 import {
@@ -45,6 +48,12 @@ export interface FleetBody {
    * them changed, so it must never be written to
    */
   samples: Uint8Array<ArrayBuffer>;
+  /**
+   * To call once the response holding `samples` was sent or failed: its
+   * buffer may then be written again. Never calling it is safe (the pool
+   * then makes new buffers).
+   */
+  sent(): void;
 }
 
 export interface FleetExposition {
@@ -74,23 +83,28 @@ interface Rendered {
   datasets?: FamilyBlocks;
 }
 
+/** A buffer the samples' lines are joined into, and who still reads it. */
+interface Pooled {
+  buf: Uint8Array<ArrayBuffer>;
+  /** responses that have not said they were sent */
+  readers: number;
+}
+
 /** The samples' lines joined, and the blocks they were joined from. */
 interface Joined {
   parts: FamilyBlocks[];
   bytes: Uint8Array<ArrayBuffer>;
+  buffer: Pooled;
 }
+
+/** Buffers kept at most: the current one of each variant, and spares. */
+const POOL_SIZE = 3;
 
 const seconds = (ms: number) => ms / 1000;
 const EMPTY = new Uint8Array(0);
 
-/** The parts joined, `last`'s bytes when they are the same blocks. */
-function joinedOf(parts: FamilyBlocks[], last: Joined | undefined): Joined {
-  if (
-    last !== undefined && last.parts.length === parts.length &&
-    last.parts.every((p, i) => p === parts[i])
-  ) return last;
-  return { parts, bytes: joinExposition(parts)[0] ?? EMPTY };
-}
+const sameParts = (a: FamilyBlocks[], b: FamilyBlocks[]) =>
+  a.length === b.length && a.every((p, i) => p === b[i]);
 const nextTurn = (fn: () => void) => void setTimeout(fn, 0);
 
 function renderSample(
@@ -119,6 +133,37 @@ export function createFleetExposition(
   let lastScrape: { atMs: number; opts: MappingOptions } | null = null;
   const pending = new Map<string, HostSample>();
   const joined: { plain?: Joined; datasets?: Joined } = {};
+  const pool: Pooled[] = [];
+
+  /** A buffer of `size` bytes or more that nothing reads or will read. */
+  function bufferFor(size: number): Pooled {
+    const current = new Set([joined.plain?.buffer, joined.datasets?.buffer]);
+    const free = pool.find((p) =>
+      p.readers === 0 && !current.has(p) && p.buf.length >= size
+    );
+    if (free !== undefined) return free;
+    // Room for the fleet to grow a little before a larger one is needed.
+    const made = { buf: new Uint8Array(Math.ceil(size * 1.1)), readers: 0 };
+    pool.push(made);
+    if (pool.length > POOL_SIZE) {
+      // The oldest one not current goes: a response still sending it keeps
+      // it alive until then.
+      const i = pool.findIndex((p) => !current.has(p) && p !== made);
+      pool.splice(i, 1);
+    }
+    return made;
+  }
+
+  /** The parts joined: `last` when they are the same blocks. */
+  function joinedOf(parts: FamilyBlocks[], last: Joined | undefined): Joined {
+    if (last !== undefined && sameParts(last.parts, parts)) return last;
+    let buffer: Pooled | null = null;
+    const bytes = writeExposition(parts, (size) => {
+      buffer = bufferFor(size);
+      return buffer.buf;
+    });
+    return { parts, bytes, buffer: buffer! };
+  }
   let scheduled = false;
 
   function blocksOf(
@@ -180,9 +225,17 @@ export function createFleetExposition(
       }
       const slot = opts.datasets ? "datasets" : "plain";
       const samples = joined[slot] = joinedOf(parts, joined[slot]);
+      const buffer = samples.buffer;
+      buffer.readers++;
+      let sent = false;
       return {
         state: joinExposition([state.blocks()])[0] ?? EMPTY,
         samples: samples.bytes,
+        sent() {
+          if (sent) return;
+          sent = true;
+          buffer.readers--;
+        },
       };
     },
     observe(samples) {

@@ -200,3 +200,51 @@ Deno.test("createFleetExposition() renders new samples ahead of the next scrape 
   const late = text(await f.exposition.render({ datasets: false }));
   assert.ok(late.includes('proxmon_host_cpu_ratio{host="pve-01"} 0.5\n'));
 });
+
+Deno.test("createFleetExposition() joins a changed fleet into a buffer no response still sends, never into one that is", async () => {
+  const f = await fleetOf(["pve-01"]);
+  await using _ = f.t;
+  const [a] = f.hosts;
+  const store = (i: number) =>
+    f.store([{
+      hostId: a.id,
+      hostName: a.name,
+      collectedAtMs: T0 + i * 10_000,
+      interval: "fast",
+      data: withCpu(i),
+    }]);
+  const scrape = async () => {
+    const body = await f.exposition.render({ datasets: false });
+    return { body, text: text(body) };
+  };
+  store(1);
+  const r1 = await scrape();
+  store(2);
+  const r2 = await scrape();
+  assert.notEqual(r2.body.samples.buffer, r1.body.samples.buffer);
+  r1.body.sent();
+  store(3);
+  const r3 = await scrape();
+  assert.equal(
+    r3.body.samples.buffer,
+    r1.body.samples.buffer,
+    "the sent one is joined into again",
+  );
+  assert.ok(r3.text.includes('proxmon_host_cpu_ratio{host="pve-01"} 0.03\n'));
+  assert.equal(text(r2.body), r2.text, "r2 is not sent yet: untouched");
+  // Neither r2 nor r3 is sent: the next change needs a buffer of its own.
+  store(4);
+  const r4 = await scrape();
+  for (const r of [r2, r3]) {
+    assert.notEqual(r4.body.samples.buffer, r.body.samples.buffer);
+    assert.equal(text(r.body), r.text);
+  }
+  assert.ok(r4.text.includes('proxmon_host_cpu_ratio{host="pve-01"} 0.04\n'));
+  r2.body.sent();
+  r2.body.sent(); // twice is once
+  store(5);
+  const r5 = await scrape();
+  assert.equal(r5.body.samples.buffer, r2.body.samples.buffer);
+  assert.equal(text(r4.body), r4.text, "the current one is never reused");
+  assert.equal(text(r3.body), r3.text);
+});

@@ -89,6 +89,11 @@ export function createMetricsRoute(deps: MetricsDeps): Hono {
     const pieces = [fleet.state, fleet.samples, own.bytes()];
     const size = pieces.reduce((n, p) => n + p.length, 0);
     c.header("Content-Length", String(size));
+    // Deno.serve says when the body has been written (its handler info is
+    // Hono's env); only then may the samples' buffer be joined into again.
+    const completed = (c.env as Partial<Deno.ServeHandlerInfo> | undefined)
+      ?.completed;
+    if (completed instanceof Promise) completed.then(fleet.sent, fleet.sent);
     return c.body(viewStream(pieces, CHUNK_BYTES));
   });
   return app;
