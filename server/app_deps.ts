@@ -35,6 +35,7 @@ import {
   createFleetExposition,
   type FleetExposition,
 } from "./export/fleet_exposition.ts";
+import { workerPump } from "./export/remote_write/worker_pump.ts";
 import {
   createRemoteWriter,
   type RemoteWriter,
@@ -94,6 +95,8 @@ export function createAppDeps(base: BaseDeps): AppDeps {
       clock: base.clock,
       log: base.log,
       config: base.config.remoteWrite,
+      // A local file's queue is sent from a Worker with its own connection.
+      pump: base.database.url.startsWith("file:") ? workerPump : undefined,
     });
   const latest = createLatestCache(base.database);
   const exposition = createFleetExposition({ latest, clock: base.clock });

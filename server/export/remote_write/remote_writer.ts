@@ -56,6 +56,17 @@ export interface PreparedEntry {
   samples: number;
 }
 
+/** The part that sends the queue: here, or on a Worker (`worker_pump.ts`). */
+export interface Pump {
+  /** Told after a commit how many series the stored samples queued. */
+  stored(samples: number): void;
+  /** Starts the pump (reads the queue's size first). */
+  start(): Promise<void>;
+  /** Stops the pump; a request in flight is awaited, its rows kept if unsent. */
+  stop(): Promise<void>;
+  status(): Promise<RemoteWriteStatus>;
+}
+
 export interface RemoteWriter {
   /** The queue row for a sample, written in its ingest transaction. */
   prepare(sample: HostSample): PreparedEntry | null;
@@ -82,7 +93,23 @@ export interface RemoteWriterDeps {
   pollMs?: number;
   maxBackoffMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * Where the pump runs instead of here: `startWorkerPump` puts it on a
+   * Worker with its own connection, off the thread ingest runs on.
+   */
+  pump?: (deps: RemoteWriterDeps) => Pump;
 }
+
+/** What a pump needs that can cross to a Worker (no functions, no connection). */
+export type PumpOptions = Pick<
+  RemoteWriterDeps,
+  | "config"
+  | "maxSamplesPerRequest"
+  | "maxInFlight"
+  | "pollMs"
+  | "maxBackoffMs"
+  | "requestTimeoutMs"
+>;
 
 /** The receiver's address without credentials, for logs. */
 export function shownUrl(url: string): string {
@@ -118,8 +145,50 @@ interface Batch {
   state: "waiting" | "sending" | "done";
 }
 
-/** Creates the remote writer; nothing runs until `start()`. */
+/**
+ * The remote writer: samples' rows made on the ingest thread, sent by its
+ * pump (here unless `deps.pump` says otherwise); nothing runs until
+ * `start()`.
+ */
 export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
+  const { database, clock, config } = deps;
+  /** the next shape id; null until `start()` read the last one stored */
+  let nextShapeId: number | null = null;
+  const encoder = createSampleEncoder({
+    datasets: config.datasets,
+    shapeId: () => nextShapeId === null ? null : nextShapeId++,
+  });
+  const pump = (deps.pump ?? createPump)(deps);
+  let started = false;
+  return {
+    prepare(sample) {
+      const encoded = encoder.encode(sample);
+      if (encoded === null) return null;
+      const { body, samples, shape } = encoded;
+      return {
+        queued: { enqueuedAtMs: clock.now(), samples, body, shape },
+        samples,
+      };
+    },
+    stored: (samples) => pump.stored(samples),
+    async start() {
+      if (started) return;
+      started = true;
+      // Ids above any stored: a restarted server's encoder starts afresh.
+      nextShapeId = await lastShapeId(database) + 1;
+      await pump.start();
+    },
+    stop: () => pump.stop(),
+    status: () => pump.status(),
+  };
+}
+
+/** The pump, on this thread: sends the queue's rows, oldest first. */
+export function createPump(
+  deps:
+    & Pick<RemoteWriterDeps, "database" | "clock" | "log" | "fetch">
+    & PumpOptions,
+): Pump {
   const { database, clock, log, config } = deps;
   const doFetch = deps.fetch ?? fetch;
   const maxSamples = deps.maxSamplesPerRequest ?? 10_000;
@@ -129,12 +198,6 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
   const timeoutMs = deps.requestTimeoutMs ?? 30_000;
   const target = shownUrl(config.url);
   const headers = { ...REMOTE_WRITE_HEADERS, ...authHeader(config) };
-  /** the next shape id; null until `start()` read the last one stored */
-  let nextShapeId: number | null = null;
-  const encoder = createSampleEncoder({
-    datasets: config.datasets,
-    shapeId: () => nextShapeId === null ? null : nextShapeId++,
-  });
   const shapes = new Map<number, QueueShape>();
   const counts = {
     sentSamples: 0,
@@ -433,15 +496,6 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
   }
 
   return {
-    prepare(sample) {
-      const encoded = encoder.encode(sample);
-      if (encoded === null) return null;
-      const { body, samples, shape } = encoded;
-      return {
-        queued: { enqueuedAtMs: clock.now(), samples, body, shape },
-        samples,
-      };
-    },
     stored(samples) {
       pendingSamples += samples;
       // An idle pump sleeps; new data needs no wait. A failing pump keeps
@@ -451,8 +505,6 @@ export function createRemoteWriter(deps: RemoteWriterDeps): RemoteWriter {
     async start() {
       if (loop !== null) return;
       pendingSamples = await queuedSamples(database);
-      // Ids above any stored: a restarted server's encoder starts afresh.
-      nextShapeId = await lastShapeId(database) + 1;
       loop = pump().catch((err) => {
         log.error("remote_write: the pump stopped:", err);
       });

@@ -9,7 +9,8 @@ import { createHost } from "../../store/hosts.ts";
 import { sampleFixture } from "../../testing/samples.ts";
 import { openTempDatabase } from "../../testing/temp_db.ts";
 import { payloadSeries } from "../metric_families.ts";
-import { createRemoteWriter } from "./remote_writer.ts";
+import { createRemoteWriter, type RemoteWriterDeps } from "./remote_writer.ts";
+import { workerPump } from "./worker_pump.ts";
 import { dropUnusedShapes, queueHead } from "./remote_write_queue.ts";
 import {
   decodeWriteRequest,
@@ -60,6 +61,7 @@ async function setup(
   config: Partial<RemoteWriteConfig> & { url: string },
   clock = systemClock,
   maxSamplesPerRequest?: number,
+  pump?: RemoteWriterDeps["pump"],
 ) {
   const db = await openTempDatabase();
   const log = memoryLogger();
@@ -77,6 +79,7 @@ async function setup(
     pollMs: 20,
     maxBackoffMs: 50,
     maxSamplesPerRequest,
+    pump,
   });
   const writer = createSampleWriter({
     database: db.database,
@@ -442,4 +445,43 @@ Deno.test("rows hold only the values, their shape stored once; a restarted write
   );
   await second.stop();
   assert.equal((await second.rw.status()).droppedRejected, 0);
+});
+
+Deno.test("on a Worker with its own connection, the pump sends what ingest queued, answers status, logs through the server's logger and stops", async () => {
+  await using r = receiver();
+  r.answer(503);
+  await using s = await setup(
+    { url: r.url },
+    systemClock,
+    undefined,
+    workerPump,
+  );
+  await s.rw.start();
+  for (let i = 0; i < 5; i++) {
+    assert.equal(await s.submit(T0 + i * 10_000, 10 + i), "stored");
+  }
+  await until(
+    "the receiver's 503 logged",
+    () => s.log.lines.some((l) => l.includes("cannot push")),
+  );
+  const waiting = await s.rw.status();
+  assert.equal(waiting.pendingRequests, 5);
+  assert.ok(waiting.failedRequests >= 1);
+  r.answer(204);
+  await until(
+    "the queue empty",
+    async () => (await s.rw.status()).pendingRequests === 0,
+  );
+  const cpu = r.got.filter((x) =>
+    x.labels[0].value === "proxmon_host_cpu_ratio"
+  )
+    .map((x) => [x.samples[0].timestamp, x.samples[0].value]);
+  assert.deepEqual(
+    cpu,
+    [0, 1, 2, 3, 4].map((i) => [T0 + i * 10_000, (10 + i) / 100]),
+  );
+  const done = await s.rw.status();
+  assert.equal(done.sentSamples, r.got.length);
+  await s.rw.stop();
+  assert.equal((await s.rw.status()).pendingRequests, 0, "read after stop");
 });
