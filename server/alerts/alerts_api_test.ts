@@ -8,12 +8,10 @@ const ORIGIN = "http://localhost";
 
 async function appWithAlert() {
   const t = await createTestApp();
-  t.deps.alerts.observe(
-    "pve-lab",
-    "fast",
-    Date.now(),
-    await fastWith([degraded]),
-  );
+  t.deps.alerts.observe("pve-lab", Date.now(), {
+    interval: "fast",
+    data: await fastWith([degraded]),
+  });
   await t.deps.alerts.flush();
   return t;
 }

@@ -9,7 +9,7 @@
  * sample of its host resolves it if its cause cleared meanwhile.
  */
 import { cpuUsage } from "node:process";
-import type { Interval } from "@proxmon/shared";
+import type { Interval, SamplePayload } from "@proxmon/shared";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Database } from "../store/client.ts";
 import type { Logger } from "@proxmon/shared/logger";
@@ -101,22 +101,15 @@ export interface FiringCount {
 }
 
 /** A stored sample, as the ingest writer tells it after a commit. */
-export interface ObservedSample {
+export type ObservedSample = SamplePayload & {
   hostName: string;
-  interval: Interval;
   collectedAtMs: number;
-  data: Record<string, unknown>;
-}
+};
 
 export interface AlertEngine {
   start(): Promise<void>;
   /** Runs the rules on one stored sample. Never throws, never waits. */
-  observe(
-    host: string,
-    interval: Interval,
-    atMs: number,
-    data: Record<string, unknown>,
-  ): void;
+  observe(host: string, atMs: number, sample: SamplePayload): void;
   /** Runs the rules on the samples of one commit, in order. */
   observeAll(samples: readonly ObservedSample[]): void;
   /** Checks host_offline, repeats, silences; runs on a timer after start. */
@@ -423,17 +416,13 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     return ctx;
   }
 
-  function observe(
-    host: string,
-    interval: Interval,
-    atMs: number,
-    data: Record<string, unknown>,
-  ) {
+  function observe(host: string, atMs: number, payload: SamplePayload) {
+    const interval = payload.interval;
     const ik = `${host}\u0000${interval}`;
     if (atMs <= (lastAt.get(ik) ?? -Infinity)) return; // a replay of older samples
     lastAt.set(ik, atMs);
     lastSeen.set(host, Math.max(lastSeen.get(host) ?? 0, clock.now()));
-    const sample = ruleSample(host, interval, atMs, data);
+    const sample = ruleSample(host, atMs, payload);
     let ctxs = hostContexts.get(host);
     if (ctxs === undefined) {
       ctxs = rules.map((r) => context(r, host));
@@ -505,7 +494,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const t0 = cpuUsage();
     for (const s of samples) {
       try {
-        observe(s.hostName, s.interval, s.collectedAtMs, s.data);
+        observe(s.hostName, s.collectedAtMs, s);
       } catch (err) {
         log.error(`alerts: evaluating a sample of ${s.hostName} failed:`, err);
       }
@@ -625,8 +614,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       await queue.start();
       loop();
     },
-    observe(host, interval, atMs, data) {
-      observeAll([{ hostName: host, interval, collectedAtMs: atMs, data }]);
+    observe(host, atMs, sample) {
+      observeAll([{ ...sample, hostName: host, collectedAtMs: atMs }]);
     },
     observeAll,
     evalStats: () => ({ ...evaluated }),

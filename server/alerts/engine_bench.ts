@@ -48,11 +48,13 @@ for (
   const h = await startHarness(onlyRules(...BUILTIN_RULES.map((r) => r.id)));
   let at = Date.now();
   // warm up every host's windows and alerts
-  for (let i = 0; i < HOSTS; i++) h.engine.observe(`h${i}`, "fast", at, data);
+  for (let i = 0; i < HOSTS; i++) {
+    h.engine.observe(`h${i}`, at, { interval: "fast", data });
+  }
   await h.engine.flush();
   let i = 0;
   Deno.bench(`default rules, one fast sample, ${name}`, () => {
-    h.engine.observe(`h${i++ % HOSTS}`, "fast", at += 10, data);
+    h.engine.observe(`h${i++ % HOSTS}`, at += 10, { interval: "fast", data });
   });
   globalThis.addEventListener("unload", () => void h[Symbol.asyncDispose]());
 }

@@ -3,7 +3,6 @@
  * backup_failed, backup_stale and guest_not_backed_up. The predicates live
  * in server/health/health_findings.ts, shared with the host page's flags.
  */
-import { Backups, GuestsDetail } from "@proxmon/shared";
 import {
   backupFailed as failed,
   guestNotBackedUp as uncovered,
@@ -15,7 +14,7 @@ const HOUR = 3_600_000;
 
 function guestName(sample: RuleSample): (vmid: number) => string | null {
   // medium samples carry no runtime list; vms_detail has the names
-  const detail = sample.section("vms_detail", GuestsDetail);
+  const detail = sample.section("vms_detail");
   const names = new Map((detail?.vms ?? []).map((g) => [g.vmid, g.name]));
   return (vmid) => names.get(vmid) ?? null;
 }
@@ -25,7 +24,6 @@ export const backupFailedRule = conditionRule({
   description: "a guest's newest vzdump backup ended in error",
   interval: "medium",
   section: "backups",
-  schema: Backups,
   judge(b, sample) {
     const names = guestName(sample);
     return failed(b, names).map((f) => ({
@@ -52,7 +50,7 @@ export const backupStaleRule = defineRule({
     hysteresis: 1,
   },
   evaluate(sample) {
-    const b = sample.section("backups", Backups);
+    const b = sample.section("backups");
     if (b === null || b.tasks_read_at_unix === null) return null;
     const names = guestName(sample);
     const out = new Set(b.not_backed_up.map((g) => g.vmid));
@@ -83,7 +81,6 @@ export const guestNotBackedUpRule = conditionRule({
   description: "a guest that no backup job covers",
   interval: "medium",
   section: "backups",
-  schema: Backups,
   judge(b) {
     if (b.tasks_read_at_unix === null) return null;
     return uncovered(b).map((f) => ({

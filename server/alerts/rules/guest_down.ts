@@ -4,7 +4,6 @@
  * run. Opt a guest out with an override (`guest = "101"`, `tag = "lab"`,
  * `enabled = false`).
  */
-import { GuestsRuntime } from "@proxmon/shared";
 import { defineRule } from "./rule.ts";
 
 /** PVE locks under which a guest is stopped on purpose. */
@@ -30,7 +29,7 @@ export const guestDown = defineRule({
   compare: "condition",
   defaults: {},
   evaluate(sample, ctx) {
-    const runtime = sample.section("vms_runtime", GuestsRuntime);
+    const runtime = sample.section("vms_runtime");
     if (runtime === null) return null;
     return runtime.vms.filter((vm) => !vm.template).map((vm) => {
       const id = String(vm.vmid);

@@ -5,35 +5,24 @@
 import * as assert from "node:assert/strict";
 import { onlyRules, startHarness, T0 } from "../testing/engine_harness.ts";
 import type { Harness } from "../testing/engine_harness.ts";
-import { sampleFixture } from "../../testing/samples.ts";
+import { fixtureSample } from "../../testing/samples.ts";
 
 const MIN = 60_000;
 const H = 60 * MIN;
 
-async function medium(parts: Record<string, unknown>) {
-  return { ...(await sampleFixture("medium")), ...parts } as Record<
-    string,
-    unknown
-  >;
-}
-async function slow(parts: Record<string, unknown>) {
-  return { ...(await sampleFixture("slow")), ...parts } as Record<
-    string,
-    unknown
-  >;
-}
+/** Stores a sample of this interval: the fixture with `parts` in place. */
 async function feedAs(
   h: Harness,
   interval: "medium" | "slow",
   at: number,
-  data: Record<string, unknown>,
+  parts: Record<string, unknown>,
 ) {
-  h.engine.observe("pve-lab", interval, at, data);
+  h.engine.observe("pve-lab", at, await fixtureSample(interval, parts));
   await h.engine.flush();
 }
 /** A medium sample at `at` whose temperatures are `temperatures`. */
 async function feedMedium(h: Harness, at: number, temperatures: unknown) {
-  await feedAs(h, "medium", at, await medium({ temperatures }));
+  await feedAs(h, "medium", at, { temperatures });
 }
 /**
  * A temperatures section from lm-sensors: the CPU package at `cpu` °C, its
@@ -97,7 +86,7 @@ Deno.test("backup_failed, guest_not_backed_up and backup_stale fire for the fail
   await using h = await startHarness(
     onlyRules("backup_failed", "guest_not_backed_up", "backup_stale"),
   );
-  await feedAs(h, "medium", T0, await medium({ backups: backups(T0, 10) }));
+  await feedAs(h, "medium", T0, { backups: backups(T0, 10) });
   assert.deepEqual(firing(h, "backup_failed"), [["103", "crit"]]);
   assert.deepEqual(firing(h, "guest_not_backed_up"), [["104", "warn"]]);
   // 103 (covered, no archive) is stale; 100's archive is 10 h old; 104 is uncovered
@@ -106,7 +95,7 @@ Deno.test("backup_failed, guest_not_backed_up and backup_stale fire for the fail
     h,
     "medium",
     T0 + MIN,
-    await medium({ backups: backups(T0 + MIN, 40) }),
+    { backups: backups(T0 + MIN, 40) },
   );
   assert.deepEqual(firing(h, "backup_stale").map((x) => x[0]).sort(), [
     "100",
@@ -118,7 +107,7 @@ Deno.test("a medium sample without backups (an older agent) judges nothing", asy
   await using h = await startHarness(
     onlyRules("backup_failed", "guest_not_backed_up"),
   );
-  await feedAs(h, "medium", T0, await medium({}));
+  await feedAs(h, "medium", T0, {});
   assert.deepEqual(h.engine.active(), []);
 });
 
@@ -136,9 +125,9 @@ Deno.test("replication_failed fires for a failing enabled job and resolves when 
     read_at_unix: T0 / 1000,
     errors: [],
   });
-  await feedAs(h, "medium", T0, await medium({ replication: repl(2) }));
+  await feedAs(h, "medium", T0, { replication: repl(2) });
   assert.deepEqual(firing(h, "replication_failed"), [["101-0", "crit"]]);
-  await feedAs(h, "medium", T0 + MIN, await medium({ replication: repl(0) }));
+  await feedAs(h, "medium", T0 + MIN, { replication: repl(0) });
   assert.deepEqual(firing(h, "replication_failed"), []);
 });
 
@@ -170,21 +159,21 @@ Deno.test("smart_sectors_growing: quiet on the first reading and a flat count, f
     ],
     errors: [],
   });
-  await feedAs(h, "slow", T0, await slow({ smart: at(8) }));
-  await feedAs(h, "slow", T0 + 30 * MIN, await slow({ smart: at(8) }));
+  await feedAs(h, "slow", T0, { smart: at(8) });
+  await feedAs(h, "slow", T0 + 30 * MIN, { smart: at(8) });
   assert.deepEqual(firing(h, "smart_sectors_growing"), []);
-  await feedAs(h, "slow", T0 + 60 * MIN, await slow({ smart: at(14) }));
+  await feedAs(h, "slow", T0 + 60 * MIN, { smart: at(14) });
   assert.deepEqual(firing(h, "smart_sectors_growing"), [[
     "WD-CA1L07QZ",
     "crit",
   ]]);
-  await feedAs(h, "slow", T0 + 90 * MIN, await slow({ smart: at(14) }));
+  await feedAs(h, "slow", T0 + 90 * MIN, { smart: at(14) });
   assert.equal(
     firing(h, "smart_sectors_growing").length,
     1,
     "still firing after the rise",
   );
-  await feedAs(h, "slow", T0 + 8 * 24 * H, await slow({ smart: at(14) }));
+  await feedAs(h, "slow", T0 + 8 * 24 * H, { smart: at(14) });
   assert.deepEqual(
     firing(h, "smart_sectors_growing"),
     [],
@@ -230,7 +219,7 @@ Deno.test("smart_failed and nvme_wear (80 % warn, 95 % crit)", async () => {
     ],
     errors: [],
   };
-  await feedAs(h, "slow", T0, await slow({ smart }));
+  await feedAs(h, "slow", T0, { smart });
   assert.deepEqual(firing(h, "smart_failed"), [["BAD", "crit"]]);
   assert.deepEqual(firing(h, "nvme_wear").sort(), [["N1", "warn"], [
     "N2",
@@ -244,9 +233,9 @@ Deno.test("disk_temperature fires only after 10 min at 55 °C or more, from NVMe
     h,
     "slow",
     T0,
-    await slow({
+    {
       smart: { disks: [disk("HOT", { temperature_c: 57 })], errors: [] },
-    }),
+    },
   );
   const nvme = (c: number) => temps(50, { "nvme-pci-0200": c });
   for (let m = 0; m <= 9; m++) await feedMedium(h, T0 + m * MIN, nvme(61));

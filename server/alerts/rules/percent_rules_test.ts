@@ -17,7 +17,7 @@ const GIB = 2 ** 30;
 async function observe(rule: RuleDef, edit: (d: FastData) => void) {
   const data = await sampleFixture("fast");
   edit(data);
-  const sample = ruleSample("pve", "fast", T0, data as Record<string, unknown>);
+  const sample = ruleSample("pve", T0, { interval: "fast", data });
   return rule.evaluate!(sample, undefined as never)?.map((o) => ({
     object: o.object,
     value: o.value,

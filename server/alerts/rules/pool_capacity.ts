@@ -1,5 +1,4 @@
 /** pool_capacity: a ZFS pool's capacity at or above warn / crit percent. */
-import { ZfsPools } from "@proxmon/shared";
 import { percentAboveRule } from "./rule.ts";
 
 export const poolCapacity = percentAboveRule({
@@ -7,7 +6,6 @@ export const poolCapacity = percentAboveRule({
   description: "a ZFS pool's capacity (percent) is at or above warn / crit",
   defaults: { warn: 80, crit: 90, hysteresis: 5, forMs: 10 * 60_000 },
   section: "zfs_pools",
-  schema: ZfsPools,
   read: (zfs) =>
     zfs.pools.map((pool) => ({
       kind: "pool",

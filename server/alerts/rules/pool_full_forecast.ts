@@ -5,7 +5,6 @@
  * not predict a full pool. The window is kept in memory and seeded from the
  * stored history at start (see ../engine.ts).
  */
-import { ZfsPools } from "@proxmon/shared";
 import { addPoint, daysUntilFull, type Point } from "./forecast.ts";
 import { defineRule } from "./rule.ts";
 
@@ -36,7 +35,7 @@ export const poolFullForecast = defineRule({
     },
   },
   evaluate(sample, ctx) {
-    const zfs = sample.section("zfs_pools", ZfsPools);
+    const zfs = sample.section("zfs_pools");
     if (zfs === null) return null;
     return zfs.pools.map((pool) => {
       const { window, min_history } = ctx.settings({

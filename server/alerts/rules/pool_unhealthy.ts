@@ -1,5 +1,4 @@
 /** pool_unhealthy: a ZFS pool whose health is not ONLINE. */
-import { ZfsPools } from "@proxmon/shared";
 import { poolHealth } from "../../host_state.ts";
 import { conditionRule } from "./rule.ts";
 
@@ -8,7 +7,6 @@ export const poolUnhealthy = conditionRule({
   description: "a ZFS pool's health is not ONLINE",
   interval: "fast",
   section: "zfs_pools",
-  schema: ZfsPools,
   judge(zfs) {
     return zfs.pools.map((pool) => {
       // host_state.ts's definition: not reported is UNKNOWN, not ONLINE

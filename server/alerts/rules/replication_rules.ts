@@ -1,5 +1,4 @@
 /** replication_failed (issue 17): an enabled pvesr job's last sync failed. */
-import { Replication } from "@proxmon/shared";
 import { replicationFailed } from "../../health/health_findings.ts";
 import { conditionRule } from "./rule.ts";
 
@@ -8,7 +7,6 @@ export const replicationFailedRule = conditionRule({
   description: "a storage replication job (pvesr) failed its last sync",
   interval: "medium",
   section: "replication",
-  schema: Replication,
   judge(r) {
     if (r.read_at_unix === null) return null;
     return replicationFailed(r).map((f) => ({

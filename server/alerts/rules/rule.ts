@@ -9,8 +9,14 @@
  * object it judges, the value it measured or, for a yes/no rule, the
  * severity now. Objects it judged before and leaves out now are resolved.
  */
-import type * as v from "valibot";
-import { HostMetrics, type Interval } from "@proxmon/shared";
+import type {
+  FastPayload,
+  HostMetrics,
+  Interval,
+  MediumPayload,
+  SamplePayload,
+  SlowPayload,
+} from "@proxmon/shared";
 
 export type Severity = "warn" | "crit";
 
@@ -109,22 +115,39 @@ export interface HistoryRequest {
   points: number;
 }
 
+/**
+ * Every section of a payload a rule may read, by its key, typed as
+ * shared/samples.ts types it (fast, medium and slow keys together).
+ */
+export interface Sections {
+  host: FastPayload["host"];
+  zfs_pools: FastPayload["zfs_pools"];
+  storage: FastPayload["storage"];
+  vms_runtime: FastPayload["vms_runtime"];
+  zfs_datasets: MediumPayload["zfs_datasets"];
+  vms_detail: MediumPayload["vms_detail"];
+  backups: NonNullable<MediumPayload["backups"]>;
+  replication: NonNullable<MediumPayload["replication"]>;
+  temperatures: NonNullable<MediumPayload["temperatures"]>;
+  system_info: SlowPayload["system_info"];
+  smart: NonNullable<SlowPayload["smart"]>;
+}
+export type SectionKey = keyof Sections;
+
 /** One sample of one host, as rules read it. */
 export interface RuleSample {
   host: string;
   interval: Interval;
   /** the sample's collected_at, unix ms */
   atMs: number;
-  /** the raw payload (validated only as far as each rule reads it) */
-  data: Record<string, unknown>;
+  /** the payload, every key (for rules over all collectors) */
+  data: Readonly<Record<string, unknown>>;
   /**
-   * One payload key, as the edge parsed it against `schema` (the payload's
-   * own, from shared/samples.ts); null when the sample has none.
+   * One section of the payload, as the edge parsed it; null when this
+   * sample has none (another interval's key, or an agent that does not
+   * collect it).
    */
-  section<T>(
-    key: string,
-    schema: v.GenericSchema<unknown, T>,
-  ): T | null;
+  section<K extends SectionKey>(key: K): Sections[K] | null;
 }
 
 export interface TickHost {
@@ -168,26 +191,43 @@ export interface RuleDef {
 /** Lets a rule file be typed without repeating the interface. */
 export const defineRule = (rule: RuleDef): RuleDef => rule;
 
+/** How each section is read from a sample of the interval that carries it. */
+const READ: {
+  [K in SectionKey]: (p: SamplePayload) => Sections[K] | undefined;
+} = {
+  host: (p) => p.interval === "fast" ? p.data.host : undefined,
+  zfs_pools: (p) => p.interval === "fast" ? p.data.zfs_pools : undefined,
+  storage: (p) => p.interval === "fast" ? p.data.storage : undefined,
+  vms_runtime: (p) => p.interval === "fast" ? p.data.vms_runtime : undefined,
+  zfs_datasets: (p) =>
+    p.interval === "medium" ? p.data.zfs_datasets : undefined,
+  vms_detail: (p) => p.interval === "medium" ? p.data.vms_detail : undefined,
+  backups: (p) => p.interval === "medium" ? p.data.backups : undefined,
+  replication: (p) => p.interval === "medium" ? p.data.replication : undefined,
+  temperatures: (p) =>
+    p.interval === "medium" ? p.data.temperatures : undefined,
+  system_info: (p) => p.interval === "slow" ? p.data.system_info : undefined,
+  smart: (p) => p.interval === "slow" ? p.data.smart : undefined,
+};
+
 /**
  * Creates the per-sample view rules read. The payload was parsed against
  * its interval's schema at the edge (shared/payload_parser.ts: defaults
- * filled in, wrong types replaced), so sections are trusted here; the
- * schema argument names the type a rule expects.
+ * filled in, wrong types replaced), and its type came along.
  */
 export function ruleSample(
   host: string,
-  interval: Interval,
   atMs: number,
-  data: Record<string, unknown>,
+  sample: SamplePayload,
 ): RuleSample {
   return {
     host,
-    interval,
+    interval: sample.interval,
     atMs,
-    data,
-    section<T>(key: string, _schema: v.GenericSchema<unknown, T>): T | null {
-      const value = data[key];
-      return value === undefined || value === null ? null : value as T;
+    data: sample.data,
+    section<K extends SectionKey>(key: K): Sections[K] | null {
+      const read: (p: SamplePayload) => Sections[K] | undefined = READ[key];
+      return read(sample) ?? null;
     },
   };
 }
@@ -211,14 +251,13 @@ export interface PercentReading {
  * or above warn / crit. `read` gives each object's reading; the rule shows
  * the value as "92 %", or "unknown" (and "?" in the summary) when null.
  */
-export function percentAboveRule<T>(def: {
+export function percentAboveRule<K extends SectionKey>(def: {
   id: string;
   description: string;
   defaults: RuleDef["defaults"];
-  /** the payload key and its schema in shared/samples.ts */
-  section: string;
-  schema: v.GenericSchema<unknown, T>;
-  read(section: T): PercentReading[];
+  /** the payload key it reads */
+  section: K;
+  read(section: Sections[K]): PercentReading[];
 }): RuleDef {
   return defineRule({
     id: def.id,
@@ -227,7 +266,7 @@ export function percentAboveRule<T>(def: {
     compare: "above",
     defaults: def.defaults,
     evaluate(sample) {
-      const section = sample.section(def.section, def.schema);
+      const section = sample.section(def.section);
       if (section === null) return null;
       return def.read(section).map(({ kind, object, value, summary }) => ({
         kind,
@@ -256,7 +295,6 @@ export function hostPercentRule(def: {
     description: def.description,
     defaults: { warn: 90, crit: 95, hysteresis: 5, forMs: 15 * 60_000 },
     section: "host",
-    schema: HostMetrics,
     read: (host) => [{
       kind: "host",
       object: null,
@@ -271,14 +309,13 @@ export function hostPercentRule(def: {
  * thresholds: `judge` sets each observation's `level`. Nothing is judged
  * when the sample lacks the section, or when `judge` returns null.
  */
-export function conditionRule<T>(def: {
+export function conditionRule<K extends SectionKey>(def: {
   id: string;
   description: string;
   interval: Interval;
-  /** the payload key and its schema in shared/samples.ts */
-  section: string;
-  schema: v.GenericSchema<unknown, T>;
-  judge(section: T, sample: RuleSample): Observation[] | null;
+  /** the payload key it reads */
+  section: K;
+  judge(section: Sections[K], sample: RuleSample): Observation[] | null;
 }): RuleDef {
   return defineRule({
     id: def.id,
@@ -287,7 +324,7 @@ export function conditionRule<T>(def: {
     compare: "condition",
     defaults: {},
     evaluate(sample) {
-      const section = sample.section(def.section, def.schema);
+      const section = sample.section(def.section);
       return section === null ? null : def.judge(section, sample);
     },
   });

@@ -23,12 +23,10 @@ Deno.test("pool_full_forecast fires when the 7-day line says full within 14 days
   for (let hour = 0; hour <= 18 * 24; hour++) {
     const at = T0 + hour * HOUR;
     const cap = 60 + (2 * hour) / 24;
-    h.engine.observe(
-      "pve",
-      "fast",
-      at,
-      await fastWith([{ name: "tank", capacity_percent: cap }]),
-    );
+    h.engine.observe("pve", at, {
+      interval: "fast",
+      data: await fastWith([{ name: "tank", capacity_percent: cap }]),
+    });
     const alert = h.engine.active().find((a) =>
       a.rule === "pool_full_forecast"
     );
@@ -86,15 +84,17 @@ Deno.test("pool_full_forecast needs a day of history before it judges", async ()
 Deno.test("scrub_overdue fires on the first sample 35 days after the last scrub, and for a pool never scrubbed", async () => {
   await using h = await startHarness(onlyRules("scrub_overdue"));
   const scrubbedAt = T0 / 1000 - 30 * 86_400; // 30 days before T0
-  const pools = (at: number) =>
-    fastWith([
-      { name: "tank", last_scrub_end: scrubbedAt, scan: null },
-      { name: "fresh", last_scrub_end: at / 1000 - 86_400, scan: null },
-    ]);
+  const pools = (at: number) => [
+    { name: "tank", last_scrub_end: scrubbedAt, scan: null },
+    { name: "fresh", last_scrub_end: at / 1000 - 86_400, scan: null },
+  ];
   let fired: number | null = null;
   for (let hour = 0; hour <= 6 * 24; hour++) {
     const at = T0 + hour * HOUR;
-    h.engine.observe("pve", "fast", at, await pools(at));
+    h.engine.observe("pve", at, {
+      interval: "fast",
+      data: await fastWith(pools(at)),
+    });
     if (fired === null && h.engine.active().length > 0) fired = hour;
   }
   assert.equal(fired, 5 * 24); // 30 + 5 = 35 days

@@ -3,7 +3,7 @@
  * it was never scrubbed. A scrub under way counts as done: it is being seen
  * to.
  */
-import { type ZfsPool, ZfsPools } from "@proxmon/shared";
+import type { ZfsPool } from "@proxmon/shared";
 import { defineRule } from "./rule.ts";
 
 const DAY_MS = 86_400_000;
@@ -28,7 +28,7 @@ export const scrubOverdue = defineRule({
   compare: "above",
   defaults: { warn: 35, crit: null, hysteresis: 0 },
   evaluate(sample) {
-    const zfs = sample.section("zfs_pools", ZfsPools);
+    const zfs = sample.section("zfs_pools");
     if (zfs === null) return null;
     return zfs.pools.map((pool) => {
       const days = daysSinceScrub(pool, sample.atMs);

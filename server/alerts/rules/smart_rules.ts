@@ -3,7 +3,7 @@
  * over the slow sample's `smart`; disk_temperature over SMART temperatures
  * (slow) and the NVMe composite sensors (medium).
  */
-import { Smart, type SmartDisk, Temperatures } from "@proxmon/shared";
+import type { SmartDisk } from "@proxmon/shared";
 import { HEALTH_DEFAULTS, smartFailed } from "../../health/health_findings.ts";
 import { conditionRule, defineRule } from "./rule.ts";
 
@@ -16,7 +16,6 @@ export const smartFailedRule = conditionRule({
   description: "a disk's SMART overall health assessment failed",
   interval: "slow",
   section: "smart",
-  schema: Smart,
   judge(s) {
     return smartFailed(s).map((f) => ({
       kind: "disk",
@@ -54,7 +53,7 @@ export const smartSectorsGrowingRule = defineRule({
     },
   },
   evaluate(sample, ctx) {
-    const s = sample.section("smart", Smart);
+    const s = sample.section("smart");
     if (s === null) return null;
     return s.disks.filter((d) => d.ata !== null && !d.standby).map((d) => {
       const object = diskObject(d);
@@ -101,7 +100,7 @@ export const nvmeWearRule = defineRule({
   compare: "above",
   defaults: { warn: HEALTH_DEFAULTS.nvmeWearPercent, crit: 95, hysteresis: 0 },
   evaluate(sample) {
-    const s = sample.section("smart", Smart);
+    const s = sample.section("smart");
     if (s === null) return null;
     return s.disks.filter((d) => d.nvme !== null).map((d) => ({
       kind: "disk",
@@ -132,7 +131,7 @@ export const diskTemperatureRule = defineRule({
   },
   evaluate(sample, ctx) {
     if (sample.interval === "slow") {
-      const s = sample.section("smart", Smart);
+      const s = sample.section("smart");
       if (s !== null) {
         ctx.memory.set(
           "smart",
@@ -145,7 +144,7 @@ export const diskTemperatureRule = defineRule({
       }
       return null;
     }
-    const t = sample.section("temperatures", Temperatures);
+    const t = sample.section("temperatures");
     const fromSmart = (ctx.memory.get("smart") ?? []) as {
       object: string;
       label: string;

@@ -1,5 +1,4 @@
 /** storage_capacity: a PVE storage's use at or above warn / crit percent. */
-import { Storage } from "@proxmon/shared";
 import { measuredStorages } from "../../host_state.ts";
 import { percentAboveRule } from "./rule.ts";
 
@@ -8,7 +7,6 @@ export const storageCapacity = percentAboveRule({
   description: "a PVE storage's use (percent) is at or above warn / crit",
   defaults: { warn: 85, crit: 95, hysteresis: 5, forMs: 10 * 60_000 },
   section: "storage",
-  schema: Storage,
   // Inactive or disabled storages report no usage worth judging.
   read: (storage) =>
     measuredStorages(storage.storages).map((s) => ({

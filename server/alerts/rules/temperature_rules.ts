@@ -1,5 +1,4 @@
 /** cpu_temperature (issue 17): the hottest CPU package stays hot. */
-import { Temperatures } from "@proxmon/shared";
 import { HEALTH_DEFAULTS } from "../../health/health_findings.ts";
 import { defineRule } from "./rule.ts";
 
@@ -15,7 +14,7 @@ export const cpuTemperatureRule = defineRule({
     forMs: 5 * 60_000,
   },
   evaluate(sample) {
-    const t = sample.section("temperatures", Temperatures);
+    const t = sample.section("temperatures");
     if (t === null || t.source === null) return null;
     const c = t.cpu_package_c ?? t.cpu_core_max_c;
     return [{

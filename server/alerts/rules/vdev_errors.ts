@@ -3,7 +3,7 @@
  * of data errors, went up. It stays firing for `clear_after` after the last
  * rise, and clears at once when the counts go back to zero (`zpool clear`).
  */
-import { type ZfsPool, ZfsPools } from "@proxmon/shared";
+import type { ZfsPool } from "@proxmon/shared";
 import { defineRule } from "./rule.ts";
 
 /** Error counters a pool may carry; older agents send only error_count. */
@@ -51,7 +51,7 @@ export const vdevErrors = defineRule({
     },
   },
   evaluate(sample, ctx) {
-    const zfs = sample.section("zfs_pools", ZfsPools);
+    const zfs = sample.section("zfs_pools");
     if (zfs === null) return null;
     return zfs.pools.map((pool) => {
       const total = poolErrorTotal(pool);

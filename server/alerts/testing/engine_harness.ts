@@ -62,7 +62,7 @@ export async function startHarness(
 export async function fastWith(
   pools: Partial<ZfsPool>[],
   edit: (p: FastPayload) => void = () => {},
-): Promise<Record<string, unknown>> {
+): Promise<FastPayload> {
   const fast = await sampleFixture("fast");
   const base = fast.zfs_pools.pools[0];
   fast.zfs_pools.pools = pools.map((p) => ({ ...base, ...p }));
@@ -75,9 +75,9 @@ export async function feed(
   h: Harness,
   host: string,
   atMs: number,
-  data: Record<string, unknown>,
+  data: FastPayload,
 ): Promise<void> {
-  h.engine.observe(host, "fast", atMs, data);
+  h.engine.observe(host, atMs, { interval: "fast", data });
   await h.engine.flush();
   await h.engine.queue.idle();
 }
