@@ -95,6 +95,9 @@ type Env = Record<string, string | undefined>;
 
 const MIB = 1024 * 1024;
 
+/** The longest RETENTION_HOURS the server accepts (ten years). */
+export const MAX_RETENTION_HOURS = 24 * 365 * 10;
+
 /** Every environment variable the server reads, with its default. */
 export const SERVER_DEFAULTS = {
   /**
@@ -305,7 +308,7 @@ export const ServerEnvSchema = v.object({
   RETENTION_HOURS: wholeNumber(
     "RETENTION_HOURS",
     1,
-    24 * 365 * 10,
+    MAX_RETENTION_HOURS,
     SERVER_DEFAULTS.RETENTION_HOURS,
   ),
   ROLLUP_1M_RETENTION_DAYS: wholeNumber(

@@ -5,6 +5,7 @@
  * second server on a fleet of 100 hosts x 50 guests answers `/metrics`
  * scrapes with an API token, one at a time.
  */
+import { MAX_RETENTION_HOURS } from "../../server/config.ts";
 import type { ApiClientPlan, ApiRoundResult } from "./api_client.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { spawnJsonLineChild } from "./lines.ts";
@@ -38,8 +39,6 @@ export const API_TARGETS = {
  */
 const FEED_EVERY_MS = 20;
 
-/** The longest retention the server accepts: nothing preloaded is pruned. */
-const KEEP_EVERYTHING_HOURS = 24 * 365 * 10;
 /** Points per history request: the dashboard asks for its width, at most 1000. */
 export const HISTORY_POINTS = 1000;
 
@@ -119,7 +118,7 @@ async function runMetricsRound(
   log(`api: /metrics over ${spec.hosts} hosts x ${spec.guests} guests`);
   const server = await startServer({
     dbPath,
-    retentionHours: KEEP_EVERYTHING_HOURS,
+    retentionHours: MAX_RETENTION_HOURS, // nothing preloaded is pruned
     logPath: `${dir}/metrics-server.log`,
   });
   const round = (label: string) => ({
@@ -252,7 +251,7 @@ export async function runApiBench(
     await Deno.copyFile(pre.path, dbPath);
     const server = await startServer({
       dbPath,
-      retentionHours: KEEP_EVERYTHING_HOURS,
+      retentionHours: MAX_RETENTION_HOURS, // nothing preloaded is pruned
       logPath: `${dir}/api-server.log`,
     });
     const sampler = new ProcSampler(server.pid, 1000, () => Date.now());

@@ -4,6 +4,7 @@
  * the oldest 24 h inside the server meanwhile. Ack latency during the prune
  * is compared with the target and with the minutes before it.
  */
+import { MAX_RETENTION_HOURS } from "../../server/config.ts";
 import { openDatabase } from "../../server/store/client.ts";
 import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
@@ -29,8 +30,6 @@ export const RETENTION_TARGETS = {
 } as const;
 
 const HOUR = 3_600_000;
-/** The longest retention the server accepts: its own start-up prune is a no-op. */
-const KEEP_EVERYTHING_HOURS = 24 * 365 * 10;
 
 interface Plan {
   spec: PreloadSpec;
@@ -151,7 +150,7 @@ export async function runRetentionBench(
       log: opts.log,
       entry: "scripts/bench/prune_server.ts",
       dbPath,
-      retentionHours: KEEP_EVERYTHING_HOURS,
+      retentionHours: MAX_RETENTION_HOURS, // its start-up prune is a no-op
       logPath: `${dir}/retention-server.log`,
       env: {
         BENCH_PRUNE_CUTOFF_MS: String(cutoffMs),
