@@ -3,7 +3,10 @@ import { systemClock } from "@proxmon/shared/clock";
 import { fakeClock } from "@proxmon/shared/fake_clock";
 import type { RemoteWriteConfig } from "../../config.ts";
 import { createEventBus } from "../../ingest/event_bus.ts";
-import { createSampleWriter } from "../../ingest/sample_writer.ts";
+import {
+  createSampleWriter,
+  type SampleWriter,
+} from "../../ingest/sample_writer.ts";
 import { memoryLogger } from "@proxmon/shared/logger";
 import { createHost } from "../../store/hosts.ts";
 import { sampleFixture } from "../../testing/samples.ts";
@@ -19,6 +22,17 @@ import {
 } from "./write_request.ts";
 
 const fast = await sampleFixture("fast");
+
+/** Submits pve-01's fast fixture at `collectedAtMs`, its host's CPU at `cpu`. */
+const submitter =
+  (writer: SampleWriter, hostId: number) => (collectedAtMs: number, cpu = 10) =>
+    writer.submit({
+      hostId,
+      hostName: "pve-01",
+      interval: "fast",
+      collectedAtMs,
+      data: { ...fast, host: { ...fast.host, cpu_percent: cpu } },
+    });
 const T0 = Date.UTC(2026, 0, 1, 12);
 
 /** A loopback remote_write receiver that answers `status()` and decodes what it took. */
@@ -88,14 +102,7 @@ async function setup(
     tap: rw,
   });
   const { host } = await createHost(db.database, "pve-01", T0);
-  const submit = (collectedAtMs: number, cpu = 10) =>
-    writer.submit({
-      hostId: host.id,
-      hostName: "pve-01",
-      interval: "fast",
-      collectedAtMs,
-      data: { ...fast, host: { ...fast.host, cpu_percent: cpu } },
-    });
+  const submit = submitter(writer, host.id);
   return {
     db,
     log,
@@ -365,14 +372,7 @@ Deno.test("rows hold only the values, their shape stored once; a restarted write
       events: createEventBus(),
       tap: rw,
     });
-    const submit = (collectedAtMs: number, cpu: number) =>
-      writer.submit({
-        hostId: host.id,
-        hostName: "pve-01",
-        interval: "fast",
-        collectedAtMs,
-        data: { ...fast, host: { ...fast.host, cpu_percent: cpu } },
-      });
+    const submit = submitter(writer, host.id);
     return {
       rw,
       submit,
