@@ -24,6 +24,8 @@ export interface TestApp extends AsyncDisposable {
  */
 export async function createTestApp(
   shutdown: AbortSignal = new AbortController().signal,
+  /** settings over the tests' ones, as environment variables */
+  env: Record<string, string> = {},
 ): Promise<TestApp> {
   const db = await openTempDatabase();
   // Acks at once (no commit window): tests await them one by one, and
@@ -31,6 +33,7 @@ export async function createTestApp(
   const resolved = resolveServerConfig({
     DATABASE_URL: db.url,
     INGEST_COMMIT_WINDOW_MS: "0",
+    ...env,
   });
   if (!resolved.ok) throw new Error(resolved.error);
   const log = memoryLogger();
