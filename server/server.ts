@@ -35,6 +35,7 @@ import {
   type TcpFront,
 } from "./edge/tcp_front.ts";
 import { connectionsFor, readFdLimit } from "./edge/fd_limit.ts";
+import { startWorkerFront } from "./edge/worker_front.ts";
 
 /** Connections at most when the file limit allows more (memory bound). */
 const MAX_CONNECTIONS_CAP = 4096;
@@ -51,7 +52,7 @@ export interface RunningServer {
   /** one line on the connection limits in force, for the start-up log */
   limits: string;
   /** the public listener's counters (refused, evicted, timeouts, …) */
-  edgeStats(): FrontStats;
+  edgeStats(): Promise<FrontStats>;
   /**
    * Refuses new agents, commits every sample received, closes the sockets
    * and the database. Safe to call twice.
@@ -138,26 +139,34 @@ export async function startServer(
   const fdLimit = readFdLimit();
   const maxConnections = config.maxConnections ??
     connectionsFor(fdLimit, MAX_CONNECTIONS_CAP);
+  const frontOptions = {
+    hostname: config.hostname,
+    port: config.port,
+    upstreamPort: served.port,
+    headerTimeoutMs: config.headerTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    maxConnections,
+    maxConnectionsPerClient: config.maxConnectionsPerClient,
+    maxPendingPerClient: config.maxPendingPerClient,
+    log,
+  };
+  let started: TcpFront;
   try {
-    front = startTcpFront({
-      hostname: config.hostname,
-      port: config.port,
-      upstreamPort: served.port,
-      headerTimeoutMs: config.headerTimeoutMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      maxConnections,
-      maxConnectionsPerClient: config.maxConnectionsPerClient,
-      maxPendingPerClient: config.maxPendingPerClient,
-      exempt: trusted,
-      clock,
-      log,
-    });
+    // On its own thread (see edge/worker_front.ts), unless a test drives
+    // time with a clock of its own, which only this thread has.
+    started = opts.clock === undefined
+      ? await startWorkerFront({
+        ...frontOptions,
+        trustedProxies: config.trustedProxies,
+      })
+      : startTcpFront({ ...frontOptions, exempt: trusted, clock });
   } catch (err) {
     await served.close();
     database.close();
     throw err;
   }
-  const listening = front;
+  front = started;
+  const listening = started;
   const maintenance = startMaintenance({
     database,
     clock,

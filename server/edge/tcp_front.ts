@@ -48,6 +48,13 @@ export interface TcpFrontOptions extends TcpFrontLimits {
   log: Logger;
   /** how often timeouts are checked; defaults to 1 s */
   sweepMs?: number;
+  /**
+   * Told of each upstream connection, and awaited, before its first byte
+   * goes up; `onUnlink` when it closes. A front on its own thread
+   * (worker_front.ts) tells the HTTP server's thread whose connection it is.
+   */
+  onLink?: (upstreamPort: number, client: ClientAddr) => Promise<void>;
+  onUnlink?: (upstreamPort: number) => void;
 }
 
 export interface FrontStats {
@@ -71,7 +78,8 @@ export interface TcpFront {
   port: number;
   /** The client behind the upstream connection from this local port. */
   clientOf(upstreamPort: number): ClientAddr | undefined;
-  stats(): FrontStats;
+  /** the counters now (a front on a Worker is asked for them) */
+  stats(): Promise<FrontStats>;
   /** Stops accepting and closes every connection. */
   close(): Promise<void>;
 }
@@ -174,7 +182,10 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     stats.open--;
     const counts = countOf(link.address);
     if (--counts.open === 0) perClient.delete(link.address);
-    if (link.upstreamPort !== null) byUpstreamPort.delete(link.upstreamPort);
+    if (link.upstreamPort !== null) {
+      byUpstreamPort.delete(link.upstreamPort);
+      opts.onUnlink?.(link.upstreamPort);
+    }
     for (const conn of [link.client, link.upstream]) {
       try {
         conn?.close();
@@ -270,6 +281,13 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     link.upstreamPort = upstream.localAddr.port;
     // Registered before a byte goes up, so the HTTP server always finds it.
     byUpstreamPort.set(link.upstreamPort, link);
+    if (opts.onLink) {
+      await opts.onLink(link.upstreamPort, {
+        address: link.address,
+        port: link.port,
+      });
+      if (link.closed) return;
+    }
     let ends = 0;
     const ended = () => {
       if (++ends === 2) close(link);
@@ -383,7 +401,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       const link = byUpstreamPort.get(upstreamPort);
       return link && { address: link.address, port: link.port };
     },
-    stats: () => ({ ...stats }),
+    stats: () => Promise.resolve({ ...stats }),
     async close() {
       if (closing) return;
       closing = true;

@@ -104,7 +104,7 @@ Deno.test("one address: connections without a request are capped, others are sti
   );
   assert.match(await rawRequest(port, "127.0.0.3", HEALTH), /^HTTP\/1\.1 200/);
   // None of the held ones was closed for it; the timeout closes them all.
-  const stats = server.server.edgeStats();
+  const stats = await server.server.edgeStats();
   assert.equal(stats.refused, 1);
   assert.equal(stats.evicted, 0);
   assert.ok(
@@ -113,7 +113,7 @@ Deno.test("one address: connections without a request are capped, others are sti
       CLOSE_WITHIN_MS,
     ),
   );
-  assert.equal(server.server.edgeStats().headerTimeouts, 8);
+  assert.equal((await server.server.edgeStats()).headerTimeouts, 8);
   // Then that address may connect again.
   assert.match(await rawRequest(port, "127.0.0.2", HEALTH), /^HTTP\/1\.1 200/);
 });
@@ -130,7 +130,7 @@ Deno.test("a request head sent byte by byte is closed at the header timeout; an 
     const started = Date.now();
     assert.ok(await settlesWithin(slow.closed, CLOSE_WITHIN_MS));
     assert.ok(Date.now() - started >= 1000, "closed before the timeout");
-    assert.equal(server.server.edgeStats().headerTimeouts, 1);
+    assert.equal((await server.server.edgeStats()).headerTimeouts, 1);
   } finally {
     clearInterval(trickle);
   }
@@ -143,7 +143,7 @@ Deno.test("a request head sent byte by byte is closed at the header timeout; an 
   // Busy beyond the header timeout, idle only after the answer.
   assert.ok(await settlesWithin(keepAlive.closed, CLOSE_WITHIN_MS));
   assert.ok(Date.now() - answered >= 2000);
-  const stats = server.server.edgeStats();
+  const stats = await server.server.edgeStats();
   assert.deepEqual([stats.headerTimeouts, stats.idleTimeouts], [1, 1]);
 });
 
@@ -182,10 +182,10 @@ Deno.test("a WebSocket agent that keeps talking outlives the idle timeout", asyn
     const check = setInterval(() => pongs === sent && answered.resolve(), 20);
     assert.ok(await settlesWithin(answered.promise, CLOSE_WITHIN_MS));
     clearInterval(check);
-    assert.equal(server.server.edgeStats().idleTimeouts, 0);
+    assert.equal((await server.server.edgeStats()).idleTimeouts, 0);
     // Silent now: closed by the idle timeout.
     assert.ok(await settlesWithin(closed, CLOSE_WITHIN_MS));
-    assert.equal(server.server.edgeStats().idleTimeouts, 1);
+    assert.equal((await server.server.edgeStats()).idleTimeouts, 1);
     return;
   }
 });
