@@ -12,7 +12,11 @@ import type {
 } from "@proxmon/shared";
 import { formatAgo, formatBytes, formatDuration } from "../static/format.js";
 import { HEALTH_DEFAULTS } from "../../health/health_findings.ts";
-import { DetailTable, type HostSectionsProps } from "./host_sections.tsx";
+import {
+  DetailTable,
+  type HostSectionsProps,
+  LiveSection,
+} from "./host_sections.tsx";
 
 const ago = (unix: number | null | undefined, now: number) =>
   formatAgo(unix === null || unix === undefined ? null : unix * 1000, now);
@@ -29,13 +33,14 @@ type HealthSection = keyof typeof SECTIONS;
 function Section(
   props: { of: HealthSection; children: unknown; note?: string },
 ) {
-  const id = `host-${props.of}`;
   return (
-    <section id={id} aria-labelledby={`${id}-title`} data-live>
-      <h2 id={`${id}-title`}>{SECTIONS[props.of].title}</h2>
-      {props.note && <p class="muted">{props.note}</p>}
+    <LiveSection
+      id={`host-${props.of}`}
+      title={SECTIONS[props.of].title}
+      note={props.note}
+    >
       {props.children}
-    </section>
+    </LiveSection>
   );
 }
 

@@ -254,13 +254,28 @@ export function DetailTable(props: DetailTableProps) {
   );
 }
 
-/** A live section of its own holding one detail table. */
-function Table(props: DetailTableProps & { id: string; title: string }) {
+/**
+ * A section of the host page that the live script swaps for a fresh copy
+ * (`data-live`), headed by its title; `note` is a muted line under it.
+ */
+export function LiveSection(
+  props: { id: string; title: string; note?: string; children: unknown },
+) {
   return (
     <section id={props.id} aria-labelledby={`${props.id}-title`} data-live>
       <h2 id={`${props.id}-title`}>{props.title}</h2>
-      <DetailTable {...props} />
+      {props.note && <p class="muted">{props.note}</p>}
+      {props.children}
     </section>
+  );
+}
+
+/** A live section of its own holding one detail table. */
+function Table(props: DetailTableProps & { id: string; title: string }) {
+  return (
+    <LiveSection id={props.id} title={props.title}>
+      <DetailTable {...props} />
+    </LiveSection>
   );
 }
 
