@@ -96,6 +96,15 @@ interface Link {
   closed: boolean;
   /** the write toward the client in progress, if any (see pump) */
   answering: Promise<void> | null;
+  /**
+   * Later requests on a keep-alive connection: since when the client has
+   * been sending a request head that is not complete yet (null: none), and
+   * whether an answer began since the last head was complete.
+   */
+  headSince: number | null;
+  answered: boolean;
+  /** switched to another protocol (a WebSocket): no more request heads */
+  upgraded: boolean;
 }
 
 // With the security headers every response of the app has (app.ts).
@@ -107,6 +116,10 @@ const REFUSAL = new TextEncoder().encode(
     "too many connections\n",
 );
 const HEAD_END = [13, 10, 13, 10];
+const STATUS_101 = new TextEncoder().encode("HTTP/1.1 101 ");
+const STATUS_100 = new TextEncoder().encode("HTTP/1.1 100 ");
+const startsWith = (chunk: Uint8Array, prefix: Uint8Array) =>
+  chunk.length >= prefix.length && prefix.every((b, i) => chunk[i] === b);
 const ACCEPT_BACKOFF_MS = 100;
 const BUFFER_BYTES = 16 * 1024;
 /**
@@ -236,7 +249,14 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       if (n === null) break;
       link.lastActivity = clock.now();
       const chunk = buf.subarray(0, n);
-      if (scan && link.pending) scan(chunk);
+      if (toClient) {
+        // The start of an answer (a 100 Continue is not one): a 101 ends
+        // HTTP on this connection, anything else lets a next request come.
+        if (!link.answered && !startsWith(chunk, STATUS_100)) {
+          link.answered = true;
+          if (startsWith(chunk, STATUS_101)) link.upgraded = true;
+        }
+      } else if (scan) scan(chunk);
       if (toClient) {
         const written = writeAll(to, chunk);
         link.answering = written;
@@ -251,16 +271,32 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
   }
 
   async function serve(link: Link) {
-    // Until the head is complete, look for its blank line (across chunks).
+    // Until a head is complete, look for its blank line (across chunks).
+    // The first request's wait is `pending`; a later one on a keep-alive
+    // connection starts with the client's first bytes after an answer, and
+    // the header timeout applies to it as well (a slow second head held a
+    // connection for as long as it trickled).
     let matched = 0;
+    let inHead = true;
     const scan = (chunk: Uint8Array) => {
+      if (!inHead) {
+        if (link.upgraded || !link.answered) return;
+        inHead = true;
+        matched = 0;
+        link.answered = false;
+        link.headSince = clock.now();
+      }
       for (let i = 0; i < chunk.length; i++) {
         matched = chunk[i] === HEAD_END[matched]
           ? matched + 1
           : chunk[i] === 13
           ? 1
           : 0;
-        if (matched === 4) return settle(link);
+        if (matched === 4) {
+          inHead = false;
+          link.headSince = null;
+          return settle(link);
+        }
       }
     };
     const firstBuf = new Uint8Array(4096);
@@ -338,6 +374,9 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       pending: true,
       closed: false,
       answering: null,
+      headSince: null,
+      answered: false,
+      upgraded: false,
     };
     links.add(link);
     pendingLinks.add(link);
@@ -357,7 +396,8 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
   function sweep() {
     const now = clock.now();
     for (const link of links) {
-      if (link.pending && now - link.openedAt >= opts.headerTimeoutMs) {
+      const headSince = link.pending ? link.openedAt : link.headSince;
+      if (headSince !== null && now - headSince >= opts.headerTimeoutMs) {
         stats.headerTimeouts++;
         close(link);
       } else if (now - link.lastActivity >= opts.idleTimeoutMs) {

@@ -78,7 +78,17 @@ Deno.test("more idle connections than the file limit: the server survives, serve
   assert.equal(server.exited(), false, "the server exited");
   const done = await server.stop({ sig: "SIGTERM" });
   assert.equal(done.code, 0, done.stderr);
-  assert.doesNotMatch(done.stderr, /Too many open files|Uncaught/);
+  assert.doesNotMatch(done.stderr, /Uncaught/);
+  // Closed connections give their descriptors back a moment later, so a
+  // loaded machine can still run out at accept now and then: the front logs
+  // it (rate-limited, counted below) and goes on. Nothing else may.
+  const emfile = done.stderr.split("\n").filter((l) =>
+    l.includes("Too many open files")
+  );
+  assert.ok(
+    emfile.every((l) => l.includes("accepting a connection failed")),
+    emfile.join("\n"),
+  );
   assert.ok(
     done.stderr.split("\n").length < 30,
     `log flooded:\n${done.stderr}`,
@@ -147,10 +157,47 @@ Deno.test("a request head sent byte by byte is closed at the header timeout; an 
   assert.deepEqual([stats.headerTimeouts, stats.idleTimeouts], [1, 1]);
 });
 
+Deno.test("on a keep-alive connection, a later request head is held to the header timeout too; complete ones are served", async () => {
+  await using server = await startTestServer({
+    env: { HEADER_TIMEOUT_MS: "1500", IDLE_TIMEOUT_MS: "20000" },
+  });
+  const conn = await connectRaw(server.server.port, "127.0.0.8");
+  const request = "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n";
+  const answers = () => conn.received().split("HTTP/1.1 200").length - 1;
+  const waitAnswers = async (n: number) => {
+    const deadline = Date.now() + CLOSE_WITHIN_MS;
+    while (answers() < n && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(answers(), n, conn.received());
+  };
+  // Three requests, each after the last answer, spread over more than the
+  // header timeout: all served on the one connection.
+  for (let i = 1; i <= 3; i++) {
+    conn.socket.write(request);
+    await waitAnswers(i);
+    await new Promise((r) => setTimeout(r, 700));
+  }
+  assert.equal(await settlesWithin(conn.closed, 0), false);
+  // Now a head that trickles in and never ends.
+  conn.socket.write("GET /healthz HTTP/1.1\r\nx-pad: ");
+  const started = Date.now();
+  const trickle = setInterval(() => conn.socket.write("x"), 200);
+  try {
+    assert.ok(await settlesWithin(conn.closed, CLOSE_WITHIN_MS));
+    assert.ok(Date.now() - started >= 1000, "closed before the timeout");
+  } finally {
+    clearInterval(trickle);
+  }
+  const stats = await server.server.edgeStats();
+  assert.deepEqual([stats.headerTimeouts, stats.idleTimeouts], [1, 0]);
+});
+
 Deno.test("a WebSocket agent that keeps talking outlives the idle timeout", async () => {
   const idleMs = 3000;
   await using server = await startTestServer({
-    env: { IDLE_TIMEOUT_MS: String(idleMs) },
+    // and a header timeout well inside the talk: frames are not heads
+    env: { IDLE_TIMEOUT_MS: String(idleMs), HEADER_TIMEOUT_MS: "1000" },
   });
   // Pings every 300 ms for longer than the idle timeout. On a loaded
   // machine this process may not get to send one for seconds; then it did
@@ -183,6 +230,7 @@ Deno.test("a WebSocket agent that keeps talking outlives the idle timeout", asyn
     assert.ok(await settlesWithin(answered.promise, CLOSE_WITHIN_MS));
     clearInterval(check);
     assert.equal((await server.server.edgeStats()).idleTimeouts, 0);
+    assert.equal((await server.server.edgeStats()).headerTimeouts, 0);
     // Silent now: closed by the idle timeout.
     assert.ok(await settlesWithin(closed, CLOSE_WITHIN_MS));
     assert.equal((await server.server.edgeStats()).idleTimeouts, 1);
