@@ -150,12 +150,32 @@ export async function runRemoteWriteBench(
         }
         await new Promise((r) => setTimeout(r, 250));
       }
+      // An overloaded server may still be storing what the agents sent
+      // before they stopped: the counts below wait until it is done and
+      // its queue is empty again (else VictoriaMetrics holds more than
+      // "stored" says).
+      const storedNow = async () => {
+        const own = await (await fetch(`${server.baseUrl}/metrics`)).text();
+        return {
+          own,
+          stored: Number(
+            own.match(
+              /^proxmon_ingest_samples_total\{outcome="stored"\} (\d+)$/m,
+            )?.[1] ?? 0,
+          ),
+        };
+      };
+      let settled = await storedNow();
+      for (let i = 0; i < 60; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const again = await storedNow();
+        const quiet = again.stored === settled.stored && await read() === 0;
+        settled = again;
+        if (quiet) break;
+      }
+      const own = settled.own;
+      ingestStored = settled.stored;
       cpuRun = cpuSplit(server.pid, cpuAtStart, await cpuNow());
-      const own = await (await fetch(`${server.baseUrl}/metrics`)).text();
-      ingestStored = Number(
-        own.match(/^proxmon_ingest_samples_total\{outcome="stored"\} (\d+)$/m)
-          ?.[1] ?? 0,
-      );
       counters = Object.fromEntries(
         own.split("\n")
           .filter((l) => l.startsWith("proxmon_remote_write_"))
@@ -275,7 +295,7 @@ export async function runRemoteWriteBench(
           label: "whole process per stored sample",
           value: perSample(cpuRun?.totalMs) ?? 0,
         },
-        `from /proc/PID/task/*/stat, the load's start to an empty queue; remote_write ${
+        `from /proc/PID/task/*/stat, the load's start to an empty queue and nothing left to store; remote_write ${
           Deno.env.get("BENCH_REMOTE_WRITE") === "0" ? "off" : "on"
         }; during the load alone: main ${
           perSample(cpuLoad?.mainMs)

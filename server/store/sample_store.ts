@@ -137,9 +137,12 @@ function shapeRows(rows: Prepared[]): InStatement[] {
     const shape = p.sample.queued?.shape;
     if (shape) shapes.set(shape.id, shape.body);
   }
-  return [...shapes].map(([id, body]) => ({
-    sql: "INSERT OR IGNORE INTO remote_write_shapes (id, body) VALUES (?, ?)",
-    args: [id, body],
+  // One statement per power of two of them, like the other inserts.
+  return powerOfTwoChunks([...shapes], 256).map((part) => ({
+    sql: `INSERT OR IGNORE INTO remote_write_shapes (id, body) VALUES ${
+      Array(part.length).fill("(?, ?)").join(", ")
+    }`,
+    args: part.flat(),
   }));
 }
 
