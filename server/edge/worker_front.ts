@@ -33,9 +33,11 @@ export interface WorkerFrontOptions extends TcpFrontLimits {
   trustedProxies: readonly string[];
   log: Logger;
   sweepMs?: number;
+  /** the Worker's module; tests give one that fails */
+  workerUrl?: URL;
 }
 
-type Serializable = Omit<WorkerFrontOptions, "log">;
+type Serializable = Omit<WorkerFrontOptions, "log" | "workerUrl">;
 
 type ToWorker =
   | { type: "start"; options: Serializable }
@@ -50,7 +52,9 @@ type FromWorker =
   | { type: "unlink"; upstreamPort: number }
   | { type: "stats"; id: number; stats: FrontStats }
   | { type: "log"; level: "info" | "warn" | "error"; message: string }
-  | { type: "closed" };
+  | { type: "closed" }
+  /** not from the Worker: its error event, before it listened */
+  | { type: "crashed" };
 
 /** The Worker's side of its messages (`self` in front_worker.ts). */
 export interface FrontPort {
@@ -59,6 +63,8 @@ export interface FrontPort {
 }
 
 const START_TIMEOUT_MS = 30_000;
+const RELISTEN_TRIES = 100;
+const RELISTEN_PAUSE_MS = 100;
 
 /** Runs the front inside the Worker; called by front_worker.ts. */
 export function serveFront(port: FrontPort): void {
@@ -140,16 +146,20 @@ function listenError(name: string, message: string): Error {
 export async function startWorkerFront(
   opts: WorkerFrontOptions,
 ): Promise<TcpFront> {
-  const { log, ...options } = opts;
+  const { log, workerUrl, ...options } = opts;
   let worker: Worker;
   try {
-    worker = new Worker(new URL("./front_worker.ts", import.meta.url), {
-      type: "module",
-    });
+    worker = new Worker(
+      workerUrl ?? new URL("./front_worker.ts", import.meta.url),
+      { type: "module" },
+    );
   } catch (err) {
     log.error("the TCP front's worker did not start; it runs inline", err);
     return inline(opts);
   }
+  /** set once the Worker has failed: the front then runs on this thread */
+  let replacement: TcpFront | null = null;
+  let listening: { hostname: string; port: number } | null = null;
   const clients = new Map<number, ClientAddr>();
   const asked = new Map<number, (stats: FrontStats) => void>();
   let nextId = 0;
@@ -159,10 +169,38 @@ export async function startWorkerFront(
   worker.onerror = (ev) => {
     // Handled here, or Deno ends the whole process with it.
     ev.preventDefault();
-    log.error(`the TCP front's worker failed: ${ev.message}`);
-    started.resolve({ type: "failed", name: "Error", message: ev.message });
+    worker.terminate();
     closed.resolve();
+    for (const answer of asked.values()) answer(emptyStats());
+    asked.clear();
+    clients.clear();
+    if (listening === null) {
+      log.error(
+        `the TCP front's worker failed (${ev.message}); it runs inline`,
+      );
+      started.resolve({ type: "crashed" });
+      return;
+    }
+    // Its listener went with it; the same port is taken again here.
+    log.error(
+      `the TCP front's worker failed (${ev.message}); the front runs inline from now on`,
+    );
+    void listenAgain(listening.port);
   };
+  /** The dead Worker's listener closes a moment after it: try for a while. */
+  async function listenAgain(port: number) {
+    for (let tries = 1;; tries++) {
+      try {
+        replacement = inline({ ...opts, port });
+        return;
+      } catch (err) {
+        if (tries === RELISTEN_TRIES) {
+          return log.error("the TCP front could not listen again", err);
+        }
+        await new Promise((r) => setTimeout(r, RELISTEN_PAUSE_MS));
+      }
+    }
+  }
   worker.onmessage = ({ data: m }: MessageEvent<FromWorker>) => {
     switch (m.type) {
       case "link":
@@ -194,18 +232,21 @@ export async function startWorkerFront(
     START_TIMEOUT_MS,
   );
   const r = await started.promise.finally(() => clearTimeout(timeout));
+  if (r.type === "crashed") return inline(opts);
   if (r.type === "failed") {
     worker.terminate();
     throw listenError(r.name, r.message);
   }
   const at = r as Extract<FromWorker, { type: "listening" }>;
+  listening = at;
   let closing: Promise<void> | null = null;
   return {
     hostname: at.hostname,
     port: at.port,
-    clientOf: (upstreamPort) => clients.get(upstreamPort),
+    clientOf: (upstreamPort) =>
+      replacement?.clientOf(upstreamPort) ?? clients.get(upstreamPort),
     stats: () =>
-      new Promise((resolve, reject) => {
+      replacement?.stats() ?? new Promise((resolve, reject) => {
         if (closing !== null) {
           return reject(new Error("the TCP front is closed"));
         }
@@ -215,17 +256,28 @@ export async function startWorkerFront(
       }),
     close() {
       closing ??= (async () => {
-        send({ type: "close" });
+        if (replacement === null) send({ type: "close" });
         await closed.promise;
         worker.terminate();
+        await replacement?.close();
       })();
       return closing;
     },
   };
 }
 
+const emptyStats = (): FrontStats => ({
+  open: 0,
+  pending: 0,
+  refused: 0,
+  evicted: 0,
+  headerTimeouts: 0,
+  idleTimeouts: 0,
+  acceptErrors: 0,
+});
+
 function inline(opts: WorkerFrontOptions): TcpFront {
-  const { trustedProxies, ...options } = opts;
+  const { trustedProxies, workerUrl: _, ...options } = opts;
   return startTcpFront({
     ...options,
     exempt: trustedProxyList(trustedProxies),
