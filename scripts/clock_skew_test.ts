@@ -61,7 +61,7 @@ async function setup(agentShiftMs: number) {
     outbox.add({
       interval: "fast",
       collected_at: new Date(atMs).toISOString(),
-      data: data as unknown as Record<string, unknown>,
+      data,
     });
   const stored = async () =>
     Number(
