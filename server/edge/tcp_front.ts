@@ -89,6 +89,8 @@ interface Link {
   upstream: Deno.TcpConn | null;
   upstreamPort: number | null;
   address: string;
+  /** what the per-client caps count it under (clientKey) */
+  key: string;
   port: number;
   openedAt: number;
   lastActivity: number;
@@ -134,6 +136,48 @@ const MAX_RESPONSE_BUFFER_BYTES = 256 * 1024;
 export function normalizeAddress(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return mapped ? mapped[1] : address.toLowerCase();
+}
+
+/** The eight 16-bit groups of an IPv6 address, or null if it is not one. */
+function ipv6Groups(address: string): number[] | null {
+  const halves = address.split("%")[0].split("::");
+  if (halves.length > 2) return null;
+  const parts = (s: string) => (s === "" ? [] : s.split(":"));
+  const head = parts(halves[0]);
+  const tail = halves.length === 2 ? parts(halves[1]) : [];
+  // an IPv4 tail (::ffff:1.2.3.4 and the like) is two groups
+  const last = tail.length > 0 ? tail : head;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(last.at(-1) ?? "");
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number);
+    last.splice(
+      -1,
+      1,
+      ((a << 8) | b).toString(16),
+      ((c << 8) | d).toString(16),
+    );
+  }
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const groups = [
+    ...head,
+    ...Array(halves.length === 2 ? missing : 0).fill("0"),
+    ...tail,
+  ].map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN));
+  return groups.every(Number.isFinite) ? groups : null;
+}
+
+/**
+ * Whose connections count together for the per-client caps: an IPv4
+ * address, or an IPv6 /64, the block one subscriber gets (a client with a
+ * /64 has 2^64 addresses to spread a flood over, one cap each).
+ */
+export function clientKey(address: string): string {
+  if (!address.includes(":")) return address;
+  const groups = ipv6Groups(address);
+  return groups === null
+    ? address
+    : `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
@@ -184,7 +228,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     link.pending = false;
     pendingLinks.delete(link);
     stats.pending--;
-    countOf(link.address).pending--;
+    countOf(link.key).pending--;
   }
 
   function close(link: Link) {
@@ -193,8 +237,8 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     link.closed = true;
     links.delete(link);
     stats.open--;
-    const counts = countOf(link.address);
-    if (--counts.open === 0) perClient.delete(link.address);
+    const counts = countOf(link.key);
+    if (--counts.open === 0) perClient.delete(link.key);
     if (link.upstreamPort !== null) {
       byUpstreamPort.delete(link.upstreamPort);
       opts.onUnlink?.(link.upstreamPort);
@@ -335,15 +379,16 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
 
   function accepted(conn: Deno.TcpConn) {
     const address = normalizeAddress(conn.remoteAddr.hostname);
-    const counts = perClient.get(address) ?? { open: 0, pending: 0 };
+    const key = clientKey(address);
+    const counts = perClient.get(key) ?? { open: 0, pending: 0 };
     const exempt = opts.exempt?.(address) ?? false;
     if (!exempt && counts.open >= opts.maxConnectionsPerClient) {
-      return refuse(conn, `${address} has ${counts.open} open, the limit`);
+      return refuse(conn, `${key} has ${counts.open} open, the limit`);
     }
     if (!exempt && counts.pending >= opts.maxPendingPerClient) {
       return refuse(
         conn,
-        `${address} has ${counts.pending} connections without a complete request, the limit`,
+        `${key} has ${counts.pending} connections without a complete request, the limit`,
       );
     }
     if (stats.open >= opts.maxConnections) {
@@ -368,6 +413,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       upstream: null,
       upstreamPort: null,
       address,
+      key,
       port: conn.remoteAddr.port,
       openedAt: now,
       lastActivity: now,
@@ -380,7 +426,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     };
     links.add(link);
     pendingLinks.add(link);
-    perClient.set(address, counts);
+    perClient.set(key, counts);
     stats.open++;
     stats.pending++;
     counts.open++;

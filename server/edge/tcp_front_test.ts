@@ -14,7 +14,7 @@ import {
   settlesWithin,
 } from "../testing/raw_client.ts";
 import { connectionsFor, parseFdLimit } from "./fd_limit.ts";
-import { startTcpFront } from "./tcp_front.ts";
+import { clientKey, startTcpFront } from "./tcp_front.ts";
 import { systemClock } from "@proxmon/shared/clock";
 import { memoryLogger } from "@proxmon/shared/logger";
 
@@ -339,5 +339,26 @@ Deno.test("a client that sends without reading its answers stops being read: the
     conn.socket.destroy();
   } finally {
     await front.close();
+  }
+});
+
+Deno.test("clientKey(): an IPv4 address counts alone, IPv6 addresses by their /64", () => {
+  assert.equal(clientKey("10.0.0.1"), "10.0.0.1");
+  const a = clientKey("2001:db8:1:2::5");
+  assert.equal(a, "2001:db8:1:2::/64");
+  for (
+    const same of [
+      "2001:db8:1:2:ffff:ffff:ffff:ffff",
+      "2001:0db8:0001:0002:0:0:0:9",
+      "2001:db8:1:2::1.2.3.4",
+      "2001:db8:1:2::7%eth0",
+    ]
+  ) assert.equal(clientKey(same), a, same);
+  assert.notEqual(clientKey("2001:db8:1:3::5"), a);
+  assert.equal(clientKey("::1"), "0:0:0:0::/64");
+  assert.equal(clientKey("fe80::1"), "fe80:0:0:0::/64");
+  // not an address: counted as it is
+  for (const odd of ["1::2::3", "2001:db8::zzzz", "1:2:3"]) {
+    assert.equal(clientKey(odd), odd);
   }
 });
