@@ -15,6 +15,7 @@ import { pageHeaders } from "../web/page_headers.ts";
 import { LoginPage } from "../web/views/login_page.tsx";
 import { verifyApiToken } from "./api_tokens.ts";
 import { createLoginLimiter, type LoginLimiter } from "./login_limiter.ts";
+import { clientKey } from "../edge/tcp_front.ts";
 import {
   type ClientAddressOf,
   createClientAddress,
@@ -128,6 +129,9 @@ export function createAuth(deps: AuthDeps): Auth {
     createClientAddress(peerAddress(getConnInfo), () => false);
   // Clients whose password is being checked right now; one check each.
   const checking = new Set<string>();
+  // Who the login limits count: an IPv6 client by its /64, as the
+  // connection caps do (edge/tcp_front.ts).
+  const loginClient = (c: Context) => clientKey(clientAddress(c));
 
   const bearerOk = async (c: Context) => {
     const header = c.req.header("authorization") ?? "";
@@ -191,7 +195,7 @@ export function createAuth(deps: AuthDeps): Auth {
     // The limiter looks first, before a byte of the body is read.
     async (c, next) => {
       if (!passwordSet) return c.redirect("/", 303);
-      const wait = admit(clientAddress(c));
+      const wait = admit(loginClient(c));
       if (wait > 0) return tooMany(c, wait);
       await next();
     },
@@ -199,13 +203,13 @@ export function createAuth(deps: AuthDeps): Auth {
       maxSize: LOGIN_BODY_BYTES,
       onError: (c) => {
         // An oversized form is a failed attempt too.
-        limiter.recordFailure(clientAddress(c));
+        limiter.recordFailure(loginClient(c));
         globalLimiter.recordFailure(GLOBAL);
         return c.text("login form too large", 413);
       },
     }),
     async (c) => {
-      const client = clientAddress(c);
+      const client = loginClient(c);
       const wait = admit(client); // again: others may have got in meanwhile
       if (wait > 0) return tooMany(c, wait);
       checking.add(client);

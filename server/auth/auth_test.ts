@@ -354,6 +354,16 @@ Deno.test("parallel attempts from many clients: only a few scrypt checks run at 
   }
 });
 
+Deno.test("an IPv6 client is limited by its /64: five failures from five addresses in it lock out the sixth, not the next /64", async () => {
+  await using tmp = await openTempDatabase();
+  const app = loginRoutes(tmp.database);
+  for (let i = 1; i <= 5; i++) {
+    assert.equal((await attempt(app, "x", `2001:db8:1:2::${i}`)).status, 401);
+  }
+  assert.equal((await attempt(app, PASSWORD, "2001:db8:1:2::99")).status, 429);
+  assert.equal((await attempt(app, PASSWORD, "2001:db8:1:3::1")).status, 303);
+});
+
 Deno.test("failures are also limited globally, with a higher cap", async () => {
   await using tmp = await openTempDatabase();
   const clock = fakeClock(1_700_000_000_000);
