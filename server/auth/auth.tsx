@@ -185,8 +185,17 @@ export function createAuth(deps: AuthDeps): Auth {
     );
     if (wait > 0) return wait;
     // One check in flight per client, and a few in all: the guess rate is
-    // the limiter's, not the CPU's.
-    if (checking.has(client) || checking.size >= maxChecks) return 1;
+    // the limiter's, not the CPU's. A guess refused because the same
+    // client's last one is still being checked is a guess too, and counts
+    // (not toward the global limit, which one client's burst would spend
+    // for everyone): otherwise, over real sockets, attempts that arrived
+    // after the first check finished were checked with only one failure
+    // counted, and the right password sent 6th of 40 got in.
+    if (checking.has(client)) {
+      limiter.recordFailure(client);
+      return Math.max(1, limiter.retryAfterSeconds(client));
+    }
+    if (checking.size >= maxChecks) return 1;
     return 0;
   };
 
