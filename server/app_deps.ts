@@ -95,8 +95,12 @@ export function createAppDeps(base: BaseDeps): AppDeps {
       clock: base.clock,
       log: base.log,
       config: base.config.remoteWrite,
-      // A local file's queue is sent from a Worker with its own connection.
-      pump: base.database.url.startsWith("file:") ? workerPump : undefined,
+      // REMOTE_WRITE_WORKER=1: a local file's queue is sent from a Worker
+      // with its own connection (see README, Scaling out, for its price).
+      pump: base.config.remoteWrite.worker &&
+          base.database.url.startsWith("file:")
+        ? workerPump
+        : undefined,
     });
   const latest = createLatestCache(base.database);
   const exposition = createFleetExposition({ latest, clock: base.clock });

@@ -85,6 +85,11 @@ export interface RemoteWriteConfig {
   datasets: boolean;
   /** requests in flight at once (REMOTE_WRITE_MAX_IN_FLIGHT) */
   maxInFlight: number;
+  /**
+   * send from a Worker with its own database connection, off the ingest
+   * thread (REMOTE_WRITE_WORKER=1; local database files only)
+   */
+  worker: boolean;
 }
 
 export type ConfigResult =
@@ -129,6 +134,7 @@ export const SERVER_DEFAULTS = {
   REMOTE_WRITE_MAX_AGE_HOURS: 24,
   REMOTE_WRITE_DATASETS: "0",
   REMOTE_WRITE_MAX_IN_FLIGHT: 1,
+  REMOTE_WRITE_WORKER: "0",
   ALERTS_FILE: "data/alerts.toml",
 } as const;
 
@@ -291,6 +297,7 @@ function remoteWrite(e: ParsedEnv): RemoteWriteConfig | string | null {
     maxAgeMs: e.REMOTE_WRITE_MAX_AGE_HOURS * 3_600_000,
     datasets: e.REMOTE_WRITE_DATASETS,
     maxInFlight: e.REMOTE_WRITE_MAX_IN_FLIGHT,
+    worker: e.REMOTE_WRITE_WORKER,
   };
 }
 
@@ -419,6 +426,10 @@ export const ServerEnvSchema = v.object({
     1,
     24 * 365,
     SERVER_DEFAULTS.REMOTE_WRITE_MAX_AGE_HOURS,
+  ),
+  REMOTE_WRITE_WORKER: flag(
+    "REMOTE_WRITE_WORKER",
+    SERVER_DEFAULTS.REMOTE_WRITE_WORKER,
   ),
   REMOTE_WRITE_DATASETS: flag(
     "REMOTE_WRITE_DATASETS",

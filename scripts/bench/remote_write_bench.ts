@@ -41,6 +41,29 @@ interface Reading {
   lagS: number;
 }
 
+/** A remote_write receiver that reads each request and drops it. */
+function startSink() {
+  const stats = { requests: 0, bytes: 0 };
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req) => {
+      stats.bytes += (await req.arrayBuffer()).byteLength;
+      stats.requests++;
+      return new Response(null, { status: 204 });
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/api/v1/write`,
+    get requests() {
+      return stats.requests;
+    },
+    get bytes() {
+      return stats.bytes;
+    },
+    stop: () => server.shutdown(),
+  };
+}
+
 /** Runs the remote_write benchmark. */
 export async function runRemoteWriteBench(
   opts: { quick: boolean; log: (msg: string) => void },
@@ -64,6 +87,11 @@ export async function runRemoteWriteBench(
       // Queries see the newest samples too (the default hides the last 30 s).
       args: ["-search.latencyOffset=0s"],
     });
+    // BENCH_RW_SINK=1: the server pushes to a loopback sink in this
+    // process that takes each request and drops it, instead of to
+    // VictoriaMetrics: what remote_write costs the server alone, without
+    // the receiver's own CPU on the same two cores. Nothing is checked.
+    const sink = Deno.env.get("BENCH_RW_SINK") === "1" ? startSink() : null;
     const dbPath = `${dir}/rw.db`;
     const hosts = await registerBenchHosts(dbPath, "rw-", plan.connections);
     const server = await startFleetServer({
@@ -76,7 +104,7 @@ export async function runRemoteWriteBench(
         // baseline for what remote_write costs ingest on this machine.
         ...(Deno.env.get("BENCH_REMOTE_WRITE") === "0"
           ? {}
-          : { REMOTE_WRITE_URL: `${vm.url}/api/v1/write` }),
+          : { REMOTE_WRITE_URL: sink?.url ?? `${vm.url}/api/v1/write` }),
         // The bench reads remote_write's own counters from /metrics.
         METRICS_PUBLIC: "1",
       },
@@ -201,6 +229,7 @@ export async function runRemoteWriteBench(
       reader.close();
       await server.stop();
       await vm.stop();
+      await sink?.stop();
     }
     // The server's own count: the store keeps samples in more than one
     // table (head, then compacted blocks).
@@ -314,6 +343,13 @@ export async function runRemoteWriteBench(
       bench: "remote-write",
       quick: opts.quick,
       deviations: [
+        ...(sink
+          ? [
+            `BENCH_RW_SINK=1: pushed to a loopback sink that dropped ${sink.requests} requests (${
+              Math.round(sink.bytes / 2 ** 20)
+            } MiB), not to VictoriaMetrics: its figures are not measured`,
+          ]
+          : []),
         "MAX_CONNECTIONS_PER_CLIENT and MAX_PENDING_PER_CLIENT raised to 2000: every agent comes from 127.0.0.1",
         ...(opts.quick
           ? [`--quick: ${plan.sustainMs / 1000} s sustained instead of 60 s`]
