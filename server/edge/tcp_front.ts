@@ -68,6 +68,17 @@ export interface FrontStats {
   acceptErrors: number;
 }
 
+/** Every counter at zero. */
+export const zeroStats = (): FrontStats => ({
+  open: 0,
+  pending: 0,
+  refused: 0,
+  evicted: 0,
+  headerTimeouts: 0,
+  idleTimeouts: 0,
+  acceptErrors: 0,
+});
+
 export interface ClientAddr {
   address: string;
   port: number;
@@ -205,15 +216,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
   const pendingLinks = new Set<Link>();
   const byUpstreamPort = new Map<number, Link>();
   const perClient = new Map<string, { open: number; pending: number }>();
-  const stats: FrontStats = {
-    open: 0,
-    pending: 0,
-    refused: 0,
-    evicted: 0,
-    headerTimeouts: 0,
-    idleTimeouts: 0,
-    acceptErrors: 0,
-  };
+  const stats = zeroStats();
   let closing = false;
   let sweepTimer: TimerId | undefined;
 

@@ -23,6 +23,7 @@ import {
   startTcpFront,
   type TcpFront,
   type TcpFrontLimits,
+  zeroStats,
 } from "./tcp_front.ts";
 
 export interface WorkerFrontOptions extends TcpFrontLimits {
@@ -171,7 +172,7 @@ export async function startWorkerFront(
     ev.preventDefault();
     worker.terminate();
     closed.resolve();
-    for (const answer of asked.values()) answer(emptyStats());
+    for (const answer of asked.values()) answer(zeroStats());
     asked.clear();
     clients.clear();
     if (listening === null) {
@@ -265,16 +266,6 @@ export async function startWorkerFront(
     },
   };
 }
-
-const emptyStats = (): FrontStats => ({
-  open: 0,
-  pending: 0,
-  refused: 0,
-  evicted: 0,
-  headerTimeouts: 0,
-  idleTimeouts: 0,
-  acceptErrors: 0,
-});
 
 function inline(opts: WorkerFrontOptions): TcpFront {
   const { trustedProxies, workerUrl: _, ...options } = opts;
