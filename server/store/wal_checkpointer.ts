@@ -10,8 +10,10 @@
  *
  * So a local database file's ingest connection does not checkpoint; a
  * Worker with its own connection runs a PASSIVE checkpoint (one that never
- * waits for, or blocks, a reader or the writer) every second, and a full
- * one that starts the WAL over once it has grown past RESTART_AT_PAGES. Should the
+ * waits for, or blocks, a reader or the writer) once the WAL holds as many
+ * uncopied pages as the automatic checkpoint waits for (looked up in the
+ * wal-index four times a second), and a full one that starts the WAL over
+ * once it has grown past RESTART_AT_PAGES. Should the
  * Worker fail, the ingest connection checkpoints itself again as before.
  * `journal_size_limit` keeps the WAL file itself from staying large after a
  * burst.
@@ -24,7 +26,7 @@ import { openFileClient } from "./file_client.ts";
 export const AUTO_CHECKPOINT_PAGES = 1000;
 /** a WAL file larger than this is truncated to it once checkpointed */
 export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
-const EVERY_MS = 1000;
+const EVERY_MS = 250;
 /**
  * A WAL longer than this is checkpointed in full and started over (8 MiB
  * of 1 KiB pages): a stall of the writer, but rare, and short, since the
@@ -48,6 +50,35 @@ export interface CheckpointPort {
   onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
 }
 
+/**
+ * Reads the WAL's frame counts from the wal-index (the `-shm` file), as
+ * https://www.sqlite.org/walformat.html lays it out: the header's
+ * `mxFrame` (frames in the WAL) at byte 16 and the checkpoint info's
+ * `nBackfill` (frames already copied) at byte 96, in native byte order.
+ * Null when there is no such file (a WAL without shared memory).
+ */
+export function walIndex(
+  path: string,
+): (() => { mxFrame: number; nBackfill: number } | null) | null {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch {
+    return null;
+  }
+  const buf = new Uint8Array(100);
+  const view = new DataView(buf.buffer);
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  return () => {
+    file.seekSync(0, Deno.SeekMode.Start);
+    if ((file.readSync(buf) ?? 0) < buf.length) return null;
+    return {
+      mxFrame: view.getUint32(16, little),
+      nBackfill: view.getUint32(96, little),
+    };
+  };
+}
+
 /** Runs the checkpoints inside the Worker. */
 export function serveCheckpoints(port: CheckpointPort): void {
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -63,8 +94,17 @@ export function serveCheckpoints(port: CheckpointPort): void {
         return;
       }
       const c = client;
+      const shm = walIndex(`${m.path}-shm`);
       timer = setInterval(() => {
         running = running.then(async () => {
+          // As the connection's own automatic checkpoint would: once the
+          // WAL holds AUTO_CHECKPOINT_PAGES not yet copied, not every
+          // tick, or a small fleet's few hot pages are written each second.
+          const frames = shm?.();
+          if (
+            frames && frames.mxFrame <= m.restartAtPages &&
+            frames.mxFrame - frames.nBackfill < AUTO_CHECKPOINT_PAGES
+          ) return;
           // busy, WAL pages, pages checkpointed (-1, -1 if not in WAL)
           let rs = await c.execute("PRAGMA wal_checkpoint(PASSIVE)");
           if (Number(rs.rows[0][1]) > m.restartAtPages) {
@@ -81,7 +121,7 @@ export function serveCheckpoints(port: CheckpointPort): void {
             checkpointed: Number(row[2]),
           });
         }).catch(() => {
-          // SQLITE_BUSY and the like: the next second tries again
+          // SQLITE_BUSY and the like: the next tick tries again
         });
       }, m.everyMs);
       port.postMessage({ type: "started" });

@@ -11,6 +11,7 @@ import type { Database } from "./client.ts";
 import {
   AUTO_CHECKPOINT_PAGES,
   startWalCheckpointer,
+  walIndex,
 } from "./wal_checkpointer.ts";
 
 const autoCheckpoint = async (database: Database) =>
@@ -100,4 +101,23 @@ Deno.test("a checkpoint Worker that fails as it loads changes nothing; one that 
   }
   assert.match(log.lines.join("\n"), /checkpoints again/);
   await later.stop();
+});
+
+Deno.test("the wal-index says how many frames the WAL holds and how many are copied", async () => {
+  await using tmp = await openTempDatabase();
+  await tmp.database.client.execute("PRAGMA wal_autocheckpoint = 0");
+  await tmp.database.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+  const read = walIndex(`${tmp.dir}/proxmon.db-shm`);
+  assert.ok(read);
+  await write(tmp.database, 2);
+  const before = read()!;
+  const rs = await tmp.database.client.execute("PRAGMA wal_checkpoint");
+  assert.equal(before.mxFrame, Number(rs.rows[0][1]));
+  assert.equal(before.nBackfill, 0);
+  assert.ok(before.mxFrame > 2000, `${before.mxFrame} frames`);
+  assert.deepEqual(read(), {
+    mxFrame: before.mxFrame,
+    nBackfill: before.mxFrame,
+  });
+  assert.equal(walIndex(`${tmp.dir}/no-such-db-shm`), null);
 });
