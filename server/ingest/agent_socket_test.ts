@@ -40,6 +40,12 @@ const sample = (ref: number, over: Record<string, unknown> = {}) => ({
 });
 
 /** A server, one registered host, and a helper to connect agents to it. */
+/** Sends sample `ref` and checks that it is acked. */
+async function acked(agent: TestAgent, ref: number): Promise<void> {
+  agent.send(sample(ref));
+  assert.deepEqual(await agent.next(), { type: "ack", ref });
+}
+
 async function setup(adapter: WsAdapterName, env: Record<string, string> = {}) {
   const opts: TestServerOptions = { adapter, env };
   const t = await startTestServer(opts);
@@ -150,8 +156,7 @@ for (const adapter of ADAPTERS) {
       code: 1000,
       reason: "replaced",
     });
-    second.send(sample(1));
-    assert.deepEqual(await second.next(), { type: "ack", ref: 1 });
+    await acked(second, 1);
     assert.equal((await findHost(t.database, "pve-01"))?.status, "online");
     assert.deepEqual(
       events.filter((e) => e.type === "status").map((e) =>
@@ -264,10 +269,8 @@ for (const adapter of ADAPTERS) {
     const { t, joinedAgent } = await setup(adapter);
     await using _ = t;
     await using agent = await joinedAgent();
-    agent.send(sample(1));
-    assert.deepEqual(await agent.next(), { type: "ack", ref: 1 });
-    agent.send(sample(2));
-    assert.deepEqual(await agent.next(), { type: "ack", ref: 2 });
+    await acked(agent, 1);
+    await acked(agent, 2);
     assert.equal((await headSamples(t.database)).length, 1);
   });
 
@@ -275,12 +278,10 @@ for (const adapter of ADAPTERS) {
     const { t, joinedAgent } = await setup(adapter);
     await using _ = t;
     const first = await joinedAgent();
-    first.send(sample(1));
-    assert.deepEqual(await first.next(), { type: "ack", ref: 1 });
+    await acked(first, 1);
     await first.close();
     await using again = await joinedAgent();
-    again.send(sample(1));
-    assert.deepEqual(await again.next(), { type: "ack", ref: 1 });
+    await acked(again, 1);
     assert.equal((await headSamples(t.database)).length, 1);
   });
 
@@ -442,8 +443,7 @@ for (const adapter of ADAPTERS) {
     const reply = await agent.next();
     assert.equal(reply.type, "error");
     assert.equal(reply.reason, "malformed_json");
-    agent.send(sample(5));
-    assert.deepEqual(await agent.next(), { type: "ack", ref: 5 });
+    await acked(agent, 5);
   });
 
   test("an unknown type gets unknown_type, and JSON that is not an object gets invalid_message", async () => {
@@ -609,8 +609,7 @@ for (const adapter of ADAPTERS) {
     const { t, joinedAgent } = await setup(adapter);
     await using _ = t;
     const agent = await joinedAgent();
-    agent.send(sample(1));
-    assert.deepEqual(await agent.next(), { type: "ack", ref: 1 });
+    await acked(agent, 1);
     const stats = await t.server.shutdown();
     assert.deepEqual(await agent.next(), {
       type: "error",

@@ -11,7 +11,7 @@ import {
   recordSamples,
   type SampleInput,
 } from "./sample_store.ts";
-import { openDatabase } from "./client.ts";
+import { type Database, openDatabase } from "./client.ts";
 import { forEachHeadPoint } from "./head_codec.ts";
 import { listSeries } from "./series_query.ts";
 import { queryStateChanges } from "./state_changes.ts";
@@ -34,6 +34,16 @@ const input = <I extends Interval>(
   offsetMs: number,
   data: PayloadFor<I>,
 ) => ({ hostId, interval, collectedAtMs: NOW + offsetMs, data }) as SampleInput;
+
+/** Opens the database file again, as a restarted server would, for `fn`. */
+async function reopen(url: string, fn: (database: Database) => Promise<void>) {
+  const reopened = await openDatabase(url);
+  try {
+    await fn(reopened);
+  } finally {
+    reopened.close();
+  }
+}
 
 Deno.test("recordSamples() keeps the payload as latest state and the numbers in the head", async () => {
   const { t, host, database } = await setup();
@@ -251,8 +261,7 @@ Deno.test("recordSamples() after a restart compares with the stored latest state
   await using _ = t;
   const a = await sampleFixture("fast");
   await recordSamples(database, [input(host.id, "fast", 0, a)], NOW);
-  const reopened = await openDatabase(t.url);
-  try {
+  await reopen(t.url, async (reopened) => {
     const b = structuredClone(a);
     b.vms_runtime.vms[0].netin_bytes = b.vms_runtime.vms[0].netin_bytes! +
       50_000;
@@ -269,9 +278,7 @@ Deno.test("recordSamples() after a restart compares with the stored latest state
       metric: "net_in",
     }))[0];
     assert.ok(net, "the rate came from the stored previous sample");
-  } finally {
-    reopened.close();
-  }
+  });
 });
 
 Deno.test("recordSamples() writes a fast payload to disk at most once per LATEST_WRITE_MS, serves the newest from memory, and flushLatest() writes it", async () => {
@@ -314,13 +321,10 @@ Deno.test("recordSamples() writes a fast payload to disk at most once per LATEST
   );
   assert.equal(await flushLatest(database), 1);
   assert.equal(await row(), NOW + next + 10 * SEC);
-  const reopened = await openDatabase(t.url);
-  try {
+  await reopen(t.url, async (reopened) => {
     const again = await latestSample(reopened, host.id, "fast");
     assert.equal(again?.payload.host.cpu_percent, 7);
-  } finally {
-    reopened.close();
-  }
+  });
 });
 
 Deno.test("recordSamples() files each point under its own series when a guest is swapped for another with as many points", async () => {

@@ -228,7 +228,8 @@ export async function startWalCheckpointer(
       worker.postMessage({ type: "stop" } satisfies ToWorker);
       await stopped.promise;
       worker.terminate();
-      await restoreAuto(database);
+      // A database that failed (or was closed) has nothing to checkpoint.
+      await restoreAuto(database).catch(() => {});
     },
   };
 }

@@ -79,7 +79,7 @@ Deno.test("a checkpoint Worker that fails as it loads changes nothing; one that 
   await using tmp = await openTempDatabase();
   const url = (at: string) =>
     new URL(
-      `../testing/failing_checkpoint_worker.ts?at=${at}`,
+      `../testing/failing_worker.ts?serve=checkpoint&at=${at}`,
       import.meta.url,
     );
   const log = memoryLogger();
