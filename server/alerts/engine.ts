@@ -8,7 +8,7 @@
  * a firing alert that was told about is not told again, and the first new
  * sample of its host resolves it if its cause cleared meanwhile.
  */
-import { cpuUsage } from "node:process";
+import { threadCpuClock } from "@proxmon/shared/thread_cpu";
 import type { Interval, SamplePayload } from "@proxmon/shared";
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Database } from "../store/client.ts";
@@ -165,6 +165,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   let stopped = false;
   let syncing: Promise<void> | null = null;
   const evaluated = { samples: 0, ms: 0 };
+  const threadCpu = threadCpuClock();
   const loading = new Set<Promise<void>>();
 
   // Settings are the defaults unless alerts.toml has entries for the rule.
@@ -488,10 +489,11 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
 
   function observeAll(samples: readonly ObservedSample[]) {
     if (stopped || samples.length === 0) return;
-    // process CPU time, not wall time: on a busy machine the wall clock
-    // also counts the time other processes had the core. Once per batch:
-    // the call itself costs as much as judging a small sample.
-    const t0 = cpuUsage();
+    // This thread's CPU time, not wall time (on a busy machine that also
+    // counts the time other processes had the core) nor the process's
+    // (that counts the Workers beside it). Once per batch: the call
+    // itself costs as much as judging a small sample.
+    const t0 = threadCpu();
     for (const s of samples) {
       try {
         observe(s.hostName, s.collectedAtMs, s);
@@ -499,9 +501,8 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
         log.error(`alerts: evaluating a sample of ${s.hostName} failed:`, err);
       }
     }
-    const t1 = cpuUsage(t0);
     evaluated.samples += samples.length;
-    evaluated.ms += (t1.user + t1.system) / 1000;
+    evaluated.ms += threadCpu() - t0;
   }
 
   function tick() {

@@ -105,20 +105,22 @@ export function serveCheckpoints(port: CheckpointPort): void {
             frames && frames.mxFrame <= m.restartAtPages &&
             frames.mxFrame - frames.nBackfill < AUTO_CHECKPOINT_PAGES
           ) return;
-          // busy, WAL pages, pages checkpointed (-1, -1 if not in WAL)
-          let rs = await c.execute("PRAGMA wal_checkpoint(PASSIVE)");
-          if (Number(rs.rows[0][1]) > m.restartAtPages) {
+          // Run as a script, not a statement: a statement that returned
+          // rows can leave this connection reading the WAL, and while any
+          // connection reads it the writer cannot start it over.
+          await c.executeMultiple("PRAGMA wal_checkpoint(PASSIVE)");
+          if ((shm?.()?.mxFrame ?? 0) > m.restartAtPages) {
             // Under steady writes a passive checkpoint never catches up
             // with the last commit, so the WAL is never started over and
             // grows without end. This one holds new writes back for as
             // long as it takes to copy what is left and start over.
-            rs = await c.execute("PRAGMA wal_checkpoint(RESTART)");
+            await c.executeMultiple("PRAGMA wal_checkpoint(RESTART)");
           }
-          const row = rs.rows[0];
+          const after = shm?.();
           port.postMessage({
             type: "checkpoint",
-            walPages: Number(row[1]),
-            checkpointed: Number(row[2]),
+            walPages: after?.mxFrame ?? -1,
+            checkpointed: after?.nBackfill ?? -1,
           });
         }).catch(() => {
           // SQLITE_BUSY and the like: the next tick tries again
