@@ -19,7 +19,6 @@ import { consoleLogger, type Logger } from "@proxmon/shared/logger";
 import { startMaintenance } from "./store/maintenance.ts";
 import { compactHead } from "./store/compaction.ts";
 import { importLegacyMetrics } from "./store/legacy_import.ts";
-import { startWalCheckpointer } from "./store/wal_checkpointer.ts";
 import { flushLatest } from "./store/sample_store.ts";
 import { tierRetention } from "./store/tiers.ts";
 import type { WriterStats } from "./ingest/sample_writer.ts";
@@ -111,9 +110,6 @@ export async function startServer(
       } s`,
     );
   }
-  // Checkpoints run on a Worker, not in ingest's commits (see
-  // store/wal_checkpointer.ts).
-  const checkpointer = await startWalCheckpointer(database, log);
   const stopping = new AbortController();
   // Set once the front listens; the app reads it per request, after that.
   let front: TcpFront | null = null;
@@ -166,7 +162,6 @@ export async function startServer(
       : startTcpFront({ ...frontOptions, exempt: trusted, clock });
   } catch (err) {
     await served.close();
-    await checkpointer.stop();
     database.close();
     throw err;
   }
@@ -221,7 +216,6 @@ export async function startServer(
     }).catch((err) => log.error("could not compact the open windows", err));
     await deps.remoteWrite?.stop();
     await deps.alerts.stop();
-    await checkpointer.stop();
     await releaseFreePages(database).catch((err) =>
       log.error("could not release the database's free pages", err)
     );

@@ -79,7 +79,7 @@ Deno.test("the HTTP server's thread knows the client of every connection the Wor
 for (const at of ["load", "listen"] as const) {
   Deno.test(`a front Worker that fails ${at === "load" ? "as it loads" : "after it listens"}: the front runs on the calling thread`, async () => {
     const failing = new URL(
-      `../testing/failing_worker.ts?serve=front&at=${at}`,
+      `../testing/failing_worker.ts?at=${at}`,
       import.meta.url,
     );
     await withFront(failing, async (front, log) => {
