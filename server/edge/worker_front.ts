@@ -160,6 +160,8 @@ export async function startWorkerFront(
   }
   /** set once the Worker has failed: the front then runs on this thread */
   let replacement: TcpFront | null = null;
+  /** the Worker has failed: no answer will come from it */
+  let dead = false;
   let listening: { hostname: string; port: number } | null = null;
   const clients = new Map<number, ClientAddr>();
   const asked = new Map<number, (stats: FrontStats) => void>();
@@ -170,6 +172,7 @@ export async function startWorkerFront(
   worker.onerror = (ev) => {
     // Handled here, or Deno ends the whole process with it.
     ev.preventDefault();
+    dead = true;
     worker.terminate();
     closed.resolve();
     for (const answer of asked.values()) answer(zeroStats());
@@ -251,6 +254,8 @@ export async function startWorkerFront(
         if (closing !== null) {
           return reject(new Error("the TCP front is closed"));
         }
+        // Between a failed Worker and the front taking the port again.
+        if (dead) return resolve(zeroStats());
         const id = nextId++;
         asked.set(id, resolve);
         send({ type: "stats", id });
