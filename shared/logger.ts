@@ -14,6 +14,27 @@ function describe(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
+/** One log line sent from a Worker to the thread that owns the logger. */
+export interface LogMessage {
+  type: "log";
+  level: "info" | "warn" | "error";
+  message: string;
+}
+
+/**
+ * A Worker's logger: each line goes to `post`, for the owning thread to
+ * hand to its own logger (`log[m.level](m.message)`).
+ */
+export function postingLogger(post: (line: LogMessage) => void): Logger {
+  const at = (level: LogMessage["level"]) => (m: string, err?: unknown) =>
+    post({
+      type: "log",
+      level,
+      message: err === undefined ? m : `${m} ${describe(err)}`,
+    });
+  return { info: at("info"), warn: at("warn"), error: at("error") };
+}
+
 const encoder = new TextEncoder();
 
 const writeLine = (

@@ -15,7 +15,11 @@
  * way.
  */
 import { systemClock } from "@proxmon/shared/clock";
-import type { Logger } from "@proxmon/shared/logger";
+import {
+  type Logger,
+  type LogMessage,
+  postingLogger,
+} from "@proxmon/shared/logger";
 import { trustedProxyList } from "../auth/client_address.ts";
 import {
   type ClientAddr,
@@ -52,7 +56,7 @@ type FromWorker =
   | { type: "link"; id: number; upstreamPort: number; client: ClientAddr }
   | { type: "unlink"; upstreamPort: number }
   | { type: "stats"; id: number; stats: FrontStats }
-  | { type: "log"; level: "info" | "warn" | "error"; message: string }
+  | LogMessage
   | { type: "closed" }
   /** not from the Worker: its error event, before it listened */
   | { type: "crashed" };
@@ -72,22 +76,7 @@ export function serveFront(port: FrontPort): void {
   let front: TcpFront | null = null;
   let nextId = 0;
   const linked = new Map<number, () => void>();
-  const log: Logger = {
-    info: (message) =>
-      port.postMessage({ type: "log", level: "info", message }),
-    warn: (message) =>
-      port.postMessage({ type: "log", level: "warn", message }),
-    error: (message, err) =>
-      port.postMessage({
-        type: "log",
-        level: "error",
-        message: err === undefined
-          ? message
-          : `${message} ${
-            err instanceof Error ? (err.stack ?? err.message) : String(err)
-          }`,
-      }),
-  };
+  const log = postingLogger((line) => port.postMessage(line));
   port.onmessage = async ({ data: m }) => {
     if (m.type === "start") {
       const { trustedProxies, ...options } = m.options;

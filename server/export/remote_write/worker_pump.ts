@@ -7,7 +7,11 @@
  * Local database files only: a remote database keeps its pump in-process.
  */
 import { systemClock } from "@proxmon/shared/clock";
-import type { Logger } from "@proxmon/shared/logger";
+import {
+  type Logger,
+  type LogMessage,
+  postingLogger,
+} from "@proxmon/shared/logger";
 import { openDatabase } from "../../store/client.ts";
 import { queuedSamples, queueHead } from "./remote_write_queue.ts";
 import {
@@ -35,7 +39,7 @@ export type PumpReply =
     status: RemoteWriteStatus | null;
     error?: string;
   }
-  | { type: "log"; level: "info" | "warn" | "error"; message: string }
+  | LogMessage
   | { type: "stopped" };
 
 /** The Worker's side of its messages (its global scope). */
@@ -46,22 +50,7 @@ export interface PumpPort {
 
 /** Runs the pump for the messages of `port`. */
 export function servePump(port: PumpPort): void {
-  const say =
-    (level: "info" | "warn" | "error") => (message: string, err?: unknown) =>
-      port.postMessage({
-        type: "log",
-        level,
-        message: err === undefined
-          ? message
-          : `${message} ${
-            err instanceof Error ? (err.stack ?? err.message) : String(err)
-          }`,
-      });
-  const log: Logger = {
-    info: say("info"),
-    warn: say("warn"),
-    error: say("error"),
-  };
+  const log = postingLogger((line) => port.postMessage(line));
   let pump: Pump | null = null;
   let close = () => {};
   port.onmessage = async ({ data: msg }) => {
