@@ -18,7 +18,12 @@ import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { INGEST_TARGETS, OFFERED_PER_SECOND } from "./ingest_bench.ts";
 import { windowStats } from "./load_fleet.ts";
-import { type BenchHost, joinFrame, warmupAndSustain } from "./load_plan.ts";
+import {
+  type BenchHost,
+  joinFrame,
+  WARMUP_MS,
+  warmupAndSustain,
+} from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
 import { usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
@@ -45,12 +50,17 @@ interface Plan {
 const FULL: Plan = {
   connections: 1_000,
   generators: 2,
-  warmupMs: 5_000,
+  warmupMs: WARMUP_MS.full,
   sustainMs: 60_000,
   drainMs: 10_000,
   trips: 100,
 };
-const QUICK: Plan = { ...FULL, warmupMs: 3_000, sustainMs: 20_000, trips: 40 };
+const QUICK: Plan = {
+  ...FULL,
+  warmupMs: WARMUP_MS.quick,
+  sustainMs: 20_000,
+  trips: 40,
+};
 
 interface Run {
   rulesOn: boolean;

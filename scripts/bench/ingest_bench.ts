@@ -16,7 +16,7 @@ import {
   type WindowStats,
   windowStats,
 } from "./load_fleet.ts";
-import { type Phase, warmupAndSustain } from "./load_plan.ts";
+import { type Phase, WARMUP_MS, warmupAndSustain } from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
 import { totalCpuOver, usageOver } from "./proc_stats.ts";
 import { beginReport, type BenchReport, finishReport } from "./report.ts";
@@ -52,6 +52,8 @@ interface Plan {
   generators: number;
   warmupMs: number;
   sustainMs: number;
+  /** nothing sent, so the last sustained samples are not queued behind the ceiling's burst */
+  settleMs: number;
   saturateMs: number;
   inFlight: number;
   drainMs: number;
@@ -60,8 +62,9 @@ interface Plan {
 const FULL: Plan = {
   connections: 1_000,
   generators: 2,
-  warmupMs: 5_000,
+  warmupMs: WARMUP_MS.full,
   sustainMs: 60_000,
+  settleMs: 3_000,
   saturateMs: 10_000,
   inFlight: 2,
   drainMs: 15_000,
@@ -69,7 +72,8 @@ const FULL: Plan = {
 
 const QUICK: Plan = {
   ...FULL,
-  warmupMs: 1_000,
+  warmupMs: WARMUP_MS.quick,
+  settleMs: 2_000,
   sustainMs: 5_000,
   saturateMs: 2_000,
   drainMs: 5_000,
@@ -78,6 +82,10 @@ const QUICK: Plan = {
 interface AdapterRun {
   adapter: Adapter;
   joined: number;
+  /** the warm-up: the new hosts' first samples and the backlog they leave */
+  coldStart: WindowStats;
+  /** seconds into the run after which every second of the warm-up met the p99 target */
+  coldStartClearedS: number | null;
   sustained: WindowStats;
   saturated: WindowStats;
   /** per second of the whole plan, to place a stall */
@@ -114,6 +122,7 @@ async function runAdapter(
   });
   const phases: Phase[] = [
     ...warmupAndSustain(plan, OFFERED_PER_SECOND),
+    { name: "settle", mode: "rate", durationMs: plan.settleMs, perSecond: 0 },
     {
       name: "saturate",
       mode: "window",
@@ -142,17 +151,21 @@ async function runAdapter(
   const rows = (await storedSampleCounts(database)).fast;
   database.close();
 
-  const s0 = plan.warmupMs, s1 = s0 + plan.sustainMs, s2 = s1 + plan.saturateMs;
+  const s0 = plan.warmupMs, s1 = s0 + plan.sustainMs;
+  const sat = s1 + plan.settleMs, s2 = sat + plan.saturateMs;
   const epoch = (rel: number) => run.atMs + rel;
   const sustainedUse = usageOver(run.sampler.between(epoch(s0), epoch(s1)));
-  const saturatedUse = usageOver(run.sampler.between(epoch(s1), epoch(s2)));
+  const saturatedUse = usageOver(run.sampler.between(epoch(sat), epoch(s2)));
+  const steps = timeline(run.result, 0, s2, 1000);
   const whole = usageOver(run.sampler.readings);
   return {
     adapter,
     joined: run.ready.reduce((a, r) => a + r.joined, 0),
+    coldStart: windowStats(run.result, 0, s0),
+    coldStartClearedS: clearedAfterS(steps, s0, INGEST_TARGETS.p99Ms),
     sustained: windowStats(run.result, s0, s1),
-    saturated: windowStats(run.result, s1, s2),
-    timeline: timeline(run.result, 0, s2, 1000),
+    saturated: windowStats(run.result, sat, s2),
+    timeline: steps,
     acks: ackCount(run.result),
     rows,
     nacks: run.result.nacks,
@@ -169,6 +182,24 @@ async function runAdapter(
     errors: run.result.errors,
     frameBytes: run.result.frameBytes,
   };
+}
+
+/**
+ * The end of the first second after which every second before `untilMs`
+ * had its ack p99 within `p99Ms`; null if the last one did not.
+ */
+export function clearedAfterS(
+  steps: TimelineStep[],
+  untilMs: number,
+  p99Ms: number,
+): number | null {
+  const within = steps.filter((s) => s.atMs < untilMs);
+  let last = -1;
+  within.forEach((s, i) => {
+    if (s.p99Ms !== null && s.p99Ms > p99Ms) last = i;
+  });
+  if (last === within.length - 1) return null;
+  return (within[last + 1]?.atMs ?? 0) / 1000;
 }
 
 function adapterFigures(r: AdapterRun): Figure[] {
@@ -213,6 +244,18 @@ function adapterFigures(r: AdapterRun): Figure[] {
       ">=",
       { label: "acks received", value: r.acks },
       `${r.acks - r.rows} acked samples missing from the database`,
+    ),
+    baselineFigure(
+      `${a} cold start ack p99`,
+      r.coldStart.latencyMs.p99,
+      "ms",
+      "info",
+      { label: "the p99 target", value: INGEST_TARGETS.p99Ms },
+      `the warm-up, ${r.coldStart.sent} samples: ${r.joined} hosts new to the server, each one's first sample creating its series; ${
+        r.coldStartClearedS === null
+          ? "the backlog was not cleared within the warm-up"
+          : `every second from ${r.coldStartClearedS} s on within the target`
+      }`,
     ),
     targetFigure(
       `${a} ceiling acked/s`,

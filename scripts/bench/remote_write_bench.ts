@@ -14,7 +14,7 @@ import { registerBenchHosts } from "./bench_hosts.ts";
 import { baselineFigure, type Figure, targetFigure } from "./figure.ts";
 import { INGEST_TARGETS, OFFERED_PER_SECOND } from "./ingest_bench.ts";
 import { ackCount, windowStats } from "./load_fleet.ts";
-import { warmupAndSustain } from "./load_plan.ts";
+import { WARMUP_MS, warmupAndSustain } from "./load_plan.ts";
 import { runLoad } from "./load_run.ts";
 import {
   type CpuSplit,
@@ -32,8 +32,16 @@ import { withWorkDir } from "./work_dir.ts";
 /** Ours, not the issue's: the queue's oldest entry at most this old. */
 export const REMOTE_WRITE_TARGETS = { lagP99S: 10, drainS: 30 } as const;
 
-const FULL = { connections: 1_000, warmupMs: 5_000, sustainMs: 60_000 };
-const QUICK = { connections: 1_000, warmupMs: 1_000, sustainMs: 10_000 };
+const FULL = {
+  connections: 1_000,
+  warmupMs: WARMUP_MS.full,
+  sustainMs: 60_000,
+};
+const QUICK = {
+  connections: 1_000,
+  warmupMs: WARMUP_MS.quick,
+  sustainMs: 10_000,
+};
 
 interface Reading {
   atMs: number;

@@ -55,6 +55,10 @@ export async function startServer(
       "-A",
       ...(profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
       ...opts.denoArgs ?? [],
+      // BENCH_SERVER_FLAGS="--v8-flags=--trace-gc": more flags for every
+      // server a benchmark starts, for a diagnosis (with BENCH_KEEP=1).
+      ...(Deno.env.get("BENCH_SERVER_FLAGS")?.split(" ").filter(Boolean) ??
+        []),
       opts.entry ?? "server/main.ts",
     ],
     cwd: REPO_ROOT,

@@ -1,8 +1,9 @@
 /** A temporary folder per benchmark run, for databases, payloads and logs. */
 
 /**
- * Runs `fn` with a fresh temp dir. The dir is removed after success; after a
- * failure it is kept and named, since its logs say what went wrong.
+ * Runs `fn` with a fresh temp dir. The dir is removed after success (unless
+ * BENCH_KEEP is set); after a failure it is kept and named, since its logs
+ * say what went wrong.
  */
 export async function withWorkDir<T>(
   name: string,
@@ -12,7 +13,9 @@ export async function withWorkDir<T>(
   const dir = await Deno.makeTempDir({ prefix: `proxmon-bench-${name}-` });
   try {
     const out = await fn(dir);
-    await Deno.remove(dir, { recursive: true });
+    // BENCH_KEEP=1 keeps it, the servers' logs included, to read them.
+    if (Deno.env.get("BENCH_KEEP")) log(`${name}: kept ${dir}`);
+    else await Deno.remove(dir, { recursive: true });
     return out;
   } catch (err) {
     log(`${name}: failed; logs kept in ${dir}`);
