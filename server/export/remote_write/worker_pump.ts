@@ -7,11 +7,7 @@
  * Local database files only: a remote database keeps its pump in-process.
  */
 import { systemClock } from "@proxmon/shared/clock";
-import {
-  type Logger,
-  type LogMessage,
-  postingLogger,
-} from "@proxmon/shared/logger";
+import { type LogMessage, postingLogger } from "@proxmon/shared/logger";
 import { openDatabase } from "../../store/client.ts";
 import { queuedSamples, queueHead } from "./remote_write_queue.ts";
 import {
