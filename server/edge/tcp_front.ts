@@ -15,7 +15,9 @@
  *   address, and so are the "pending" ones that have not completed a request
  *   yet, so one unauthenticated client cannot hold the server's descriptors;
  * - the upstream connection is only opened once the client sends its first
- *   byte, so a silent connection costs one descriptor, not three.
+ *   byte, so a silent connection costs one descriptor, not three;
+ * - a 413 is a connection's last answer, and a WebSocket upgrade that has a
+ *   body gets the front's own 400 (see `end` and http_head.ts).
  *
  * The HTTP server sees the loopback address of our upstream connection;
  * {@link TcpFront.clientOf} maps it back to the real client.
@@ -23,6 +25,7 @@
 import type { Clock, TimerId } from "@proxmon/shared/clock";
 import type { Logger } from "@proxmon/shared/logger";
 import { createRateLimitedLog } from "@proxmon/shared/rate_limited_log";
+import { HeadFinder, isUpgradeWithBody, MessageEnd } from "./http_head.ts";
 
 export interface TcpFrontLimits {
   /** a connection must complete its first request head within this */
@@ -118,19 +121,55 @@ interface Link {
   answered: boolean;
   /** switched to another protocol (a WebSocket): no more request heads */
   upgraded: boolean;
+  /**
+   * Since when the link has been ending (see `end`): its last answer is
+   * going out, and what the client still sends is dropped. null: it is not.
+   */
+  endingSince: number | null;
 }
 
-// With the security headers every response of the app has (app.ts).
-const REFUSAL = new TextEncoder().encode(
-  "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n" +
-    "x-content-type-options: nosniff\r\nx-frame-options: SAMEORIGIN\r\n" +
-    "content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n" +
-    "connection: close\r\nretry-after: 10\r\ncontent-length: 21\r\n\r\n" +
-    "too many connections\n",
+/**
+ * An answer of the front's own, the last on its connection, with the
+ * security headers every response of the app has (app.ts).
+ */
+function frontAnswer(
+  status: string,
+  type: string,
+  body: string,
+  extra = "",
+): Uint8Array {
+  return new TextEncoder().encode(
+    `HTTP/1.1 ${status}\r\ncontent-type: ${type}\r\n` +
+      "x-content-type-options: nosniff\r\nx-frame-options: SAMEORIGIN\r\n" +
+      "content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n" +
+      `connection: close\r\n${extra}content-length: ${body.length}\r\n\r\n` +
+      body,
+  );
+}
+const REFUSAL = frontAnswer(
+  "503 Service Unavailable",
+  "text/plain",
+  "too many connections\n",
+  "retry-after: 10\r\n",
 );
-const HEAD_END = [13, 10, 13, 10];
+// The app's answer to a broken upgrade (agent_socket.ts), with a reason.
+const UPGRADE_WITH_BODY = frontAnswer(
+  "400 Bad Request",
+  "application/json",
+  JSON.stringify({
+    error: "bad_websocket_upgrade",
+    message: "a WebSocket upgrade has no body",
+  }),
+);
 const STATUS_101 = new TextEncoder().encode("HTTP/1.1 101 ");
 const STATUS_100 = new TextEncoder().encode("HTTP/1.1 100 ");
+const STATUS_413 = new TextEncoder().encode("HTTP/1.1 413 ");
+/**
+ * How long an ending link waits for its client to close after the last
+ * answer (see `end`). A client that reads its answer closes at once; one
+ * that goes on sending its body is cut off after this.
+ */
+const LINGER_MS = 2000;
 const startsWith = (chunk: Uint8Array, prefix: Uint8Array) =>
   chunk.length >= prefix.length && prefix.every((b, i) => chunk[i] === b);
 const ACCEPT_BACKOFF_MS = 100;
@@ -204,7 +243,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
   // Each kind of line (a flood can make thousands a second) at most once
   // per 10 s, then the count of those suppressed.
   const limited = createRateLimitedLog<
-    "refused" | "evicted" | "serve" | "accept"
+    "refused" | "evicted" | "serve" | "accept" | "upgrade"
   >(log, clock, { subject: "connection", limit: 1, windowMs: 10_000 });
   const listener = Deno.listen({
     hostname: opts.hostname,
@@ -268,6 +307,39 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
   }
 
   /**
+   * Ends a link after its last answer: the app's 413, after which Deno's
+   * HTTP server neither closes nor reads on (such connections stayed open to
+   * the idle timeout, a chunked body's even after `connection: close`), or
+   * the front's own refusal. The upstream is closed and the client's write
+   * side closed after the answer; what the client still sends is read and
+   * dropped until it closes too (`drain`), for LINGER_MS at most. Closing at
+   * once with its bytes unread would reset the connection, and a reset can
+   * erase the answer in the client's kernel before the client reads it
+   * (RFC 9112, 9.6: the body of a refused upload is still coming).
+   */
+  async function end(link: Link, answer?: Uint8Array) {
+    if (link.endingSince !== null || link.closed) return;
+    link.endingSince = clock.now();
+    try {
+      link.upstream?.close();
+    } catch {
+      // the HTTP server closed it already
+    }
+    if (link.answering) await link.answering;
+    if (answer) await writeAll(link.client, answer);
+    await link.client.closeWrite();
+  }
+
+  /** Reads and drops what an ending link's client sends, until it closes. */
+  async function drain(link: Link) {
+    const buf = new Uint8Array(BUFFER_BYTES);
+    while ((await link.client.read(buf)) !== null) {
+      link.lastActivity = clock.now();
+    }
+    close(link);
+  }
+
+  /**
    * Copies one direction; ends the write side when the read side ends.
    * Toward the client, the write in progress is kept on the link; toward
    * the upstream, the next read from the client waits for it. So a client
@@ -283,38 +355,58 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     link: Link,
     toClient: boolean,
     first?: Uint8Array,
-    scan?: (chunk: Uint8Array) => void,
+    scan?: (chunk: Uint8Array) => Uint8Array | null,
   ) {
     const from = toClient ? link.upstream! : link.client;
     const to = toClient ? link.client : link.upstream!;
     const maxBufferBytes = toClient ? MAX_RESPONSE_BUFFER_BYTES : BUFFER_BYTES;
     if (first) await writeAll(to, first);
     let buf = new Uint8Array(BUFFER_BYTES);
+    // the connection's last answer (a 413), once it began: where it ends
+    let last: MessageEnd | null = null;
     for (;;) {
       if (!toClient && link.answering) await link.answering;
+      if (link.endingSince !== null) return toClient ? undefined : drain(link);
       const n = await from.read(buf);
       if (n === null) break;
       link.lastActivity = clock.now();
-      const chunk = buf.subarray(0, n);
+      if (link.endingSince !== null) continue;
+      let chunk = buf.subarray(0, n);
       if (toClient) {
         // The start of an answer (a 100 Continue is not one): a 101 ends
-        // HTTP on this connection, anything else lets a next request come.
+        // HTTP on this connection, a 413 ends the connection, anything else
+        // lets a next request come.
         if (!link.answered && !startsWith(chunk, STATUS_100)) {
           link.answered = true;
           if (startsWith(chunk, STATUS_101)) link.upgraded = true;
+          if (startsWith(chunk, STATUS_413)) last = new MessageEnd();
         }
-      } else if (scan) scan(chunk);
-      if (toClient) {
+        let lastByte = -1;
+        if (last) {
+          const at = last.push(chunk);
+          if (at === null) last = null; // its end is the server's to say
+          else lastByte = at;
+        }
+        if (lastByte >= 0) chunk = chunk.subarray(0, lastByte);
         const written = writeAll(to, chunk);
         link.answering = written;
         await written;
         link.answering = null;
-      } else await writeAll(to, chunk);
+        if (lastByte >= 0) return end(link);
+      } else {
+        const refusal = scan?.(chunk);
+        // not sent up: the HTTP server has only half a head, and goes
+        if (refusal) return await end(link, refusal).then(() => drain(link));
+        // end() may close the upstream while a write to it is under way
+        await writeAll(to, chunk).catch((err) => {
+          if (link.endingSince === null) throw err;
+        });
+      }
       if (n === buf.length && buf.length < maxBufferBytes) {
         buf = new Uint8Array(Math.min(buf.length * 4, maxBufferBytes));
       }
     }
-    await to.closeWrite();
+    if (link.endingSince === null) await to.closeWrite();
   }
 
   async function serve(link: Link) {
@@ -322,36 +414,40 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     // The first request's wait is `pending`; a later one on a keep-alive
     // connection starts with the client's first bytes after an answer, and
     // the header timeout applies to it as well (a slow second head held a
-    // connection for as long as it trickled).
-    let matched = 0;
+    // connection for as long as it trickled). scan() answers, for a complete
+    // head the front answers itself, that answer (see http_head.ts), else null.
+    const finder = new HeadFinder();
     let inHead = true;
-    const scan = (chunk: Uint8Array) => {
+    const scan = (chunk: Uint8Array): Uint8Array | null => {
       if (!inHead) {
-        if (link.upgraded || !link.answered) return;
+        if (link.upgraded || !link.answered) return null;
         inHead = true;
-        matched = 0;
+        finder.reset();
         link.answered = false;
         link.headSince = clock.now();
       }
-      for (let i = 0; i < chunk.length; i++) {
-        matched = chunk[i] === HEAD_END[matched]
-          ? matched + 1
-          : chunk[i] === 13
-          ? 1
-          : 0;
-        if (matched === 4) {
-          inHead = false;
-          link.headSince = null;
-          return settle(link);
-        }
-      }
+      if (finder.push(chunk) < 0) return null;
+      inHead = false;
+      link.headSince = null;
+      settle(link);
+      const head = finder.head();
+      if (!head || !isUpgradeWithBody(head)) return null;
+      limited.warn(
+        "upgrade",
+        `refused a WebSocket upgrade with a body from ${link.address}`,
+      );
+      return UPGRADE_WITH_BODY;
     };
     const firstBuf = new Uint8Array(4096);
     const n = await link.client.read(firstBuf);
     if (n === null || link.closed) return close(link);
     link.lastActivity = clock.now();
     const first = firstBuf.subarray(0, n);
-    scan(first);
+    const refusal = scan(first);
+    if (refusal) {
+      await end(link, refusal);
+      return await drain(link);
+    }
     const upstream = await Deno.connect({
       hostname: "127.0.0.1",
       port: opts.upstreamPort,
@@ -376,8 +472,17 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       if (++ends === 2) close(link);
     };
     const failed = () => close(link);
-    pump(link, false, first, scan).then(ended, failed);
-    pump(link, true).then(ended, failed);
+    // An ending link (see end()) lasts until its client has closed too, now
+    // or before (ends is 1), whatever the upstream does once end() closed it.
+    const clientEnded = () => link.endingSince === null ? ended() : close(link);
+    const upstreamEnded = () => {
+      if (link.endingSince === null || ends === 1) ended();
+    };
+    const upstreamFailed = () => {
+      if (link.endingSince === null || ends === 1) close(link);
+    };
+    pump(link, false, first, scan).then(clientEnded, failed);
+    pump(link, true).then(upstreamEnded, upstreamFailed);
   }
 
   function accepted(conn: Deno.TcpConn) {
@@ -426,6 +531,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       headSince: null,
       answered: false,
       upgraded: false,
+      endingSince: null,
     };
     links.add(link);
     pendingLinks.add(link);
@@ -446,7 +552,11 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     const now = clock.now();
     for (const link of links) {
       const headSince = link.pending ? link.openedAt : link.headSince;
-      if (headSince !== null && now - headSince >= opts.headerTimeoutMs) {
+      if (link.endingSince !== null) {
+        if (now - link.endingSince >= LINGER_MS) close(link);
+      } else if (
+        headSince !== null && now - headSince >= opts.headerTimeoutMs
+      ) {
         stats.headerTimeouts++;
         close(link);
       } else if (now - link.lastActivity >= opts.idleTimeoutMs) {

@@ -14,9 +14,10 @@ import {
   settlesWithin,
 } from "../testing/raw_client.ts";
 import { connectionsFor, parseFdLimit } from "./fd_limit.ts";
-import { clientKey, startTcpFront } from "./tcp_front.ts";
+import { clientKey, type FrontStats, startTcpFront } from "./tcp_front.ts";
 import { systemClock } from "@proxmon/shared/clock";
 import { memoryLogger } from "@proxmon/shared/logger";
+import { fakeClock } from "@proxmon/shared/fake_clock";
 
 const HEALTH = "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
 const HALF = "GET /healthz HTTP/1.1\r\nhost: x\r\n"; // no blank line: never done
@@ -339,6 +340,116 @@ Deno.test("a client that sends without reading its answers stops being read: the
     conn.socket.destroy();
   } finally {
     await front.close();
+  }
+});
+
+/**
+ * A front whose time stands still before `upstreamPort`: no sweep closes
+ * what the front itself leaves open, so a link it forgets stays counted.
+ */
+function stillFront(upstreamPort: number) {
+  return startTcpFront({
+    hostname: "127.0.0.1",
+    port: 0,
+    upstreamPort,
+    headerTimeoutMs: 60_000,
+    idleTimeoutMs: 60_000,
+    maxConnections: 100,
+    maxConnectionsPerClient: 10,
+    maxPendingPerClient: 10,
+    clock: fakeClock(),
+    log: memoryLogger(),
+  });
+}
+
+/** Waits for the front to count no open connection; its counters then. */
+async function allClosed(front: { stats(): Promise<FrontStats> }) {
+  const deadline = Date.now() + CLOSE_WITHIN_MS;
+  while ((await front.stats()).open > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return await front.stats();
+}
+
+Deno.test("after a 413 the front closes the connection, the upstream's too, though the upstream keeps it open and the client is still sending", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const upstreamClosed = Promise.withResolvers<void>();
+  const answer =
+    "HTTP/1.1 413 Payload Too Large\r\ncontent-length: 26\r\n\r\n" +
+    '{"error":"body_too_large"}';
+  (async () => {
+    const conn = await listener.accept();
+    const buf = new Uint8Array(64 * 1024);
+    await conn.read(buf);
+    await conn.write(new TextEncoder().encode(answer));
+    // reads on (and drops), never closes: as Deno's server after its 413
+    while ((await conn.read(buf).catch(() => null)) !== null) {
+      // dropped
+    }
+    upstreamClosed.resolve();
+    conn.close();
+  })();
+  const front = stillFront((listener.addr as Deno.NetAddr).port);
+  try {
+    const conn = await connectRaw(front.port, "127.0.0.7");
+    conn.socket.write(
+      `POST / HTTP/1.1\r\nhost: x\r\ncontent-length: ${8 << 20}\r\n\r\n`,
+    );
+    // a body that goes on coming after the answer
+    const chunk = "x".repeat(64 * 1024);
+    const sending = setInterval(() => conn.socket.write(chunk), 5);
+    try {
+      assert.ok(await settlesWithin(upstreamClosed.promise, CLOSE_WITHIN_MS));
+      assert.ok(await settlesWithin(conn.closed, CLOSE_WITHIN_MS));
+    } finally {
+      clearInterval(sending);
+    }
+    assert.equal(conn.received(), answer);
+    const stats = await allClosed(front);
+    assert.deepEqual([stats.open, stats.idleTimeouts], [0, 0]);
+  } finally {
+    await front.close();
+    listener.close();
+  }
+});
+
+Deno.test("a WebSocket upgrade with a body gets the front's own 400 (its head never reaches the upstream whole), and its connection is closed", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let reached = 0;
+  (async () => {
+    for await (const conn of listener) {
+      reached++;
+      // waits for the rest of the head, which never comes
+      conn.readable.pipeTo(new WritableStream()).catch(() => {});
+    }
+  })().catch(() => {});
+  const front = stillFront((listener.addr as Deno.NetAddr).port);
+  try {
+    const head = "GET /agent/ws HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\n" +
+      "connection: Upgrade\r\ncontent-length: 1048576\r\n\r\n";
+    // the head alone, then with the start of its body in the same write
+    for (const request of [head, head + "x".repeat(256 * 1024)]) {
+      const conn = await connectRaw(front.port, "127.0.0.8");
+      conn.socket.write(request);
+      assert.ok(await settlesWithin(conn.closed, CLOSE_WITHIN_MS));
+      assert.match(
+        conn.received(),
+        /^HTTP\/1\.1 400 [^]*bad_websocket_upgrade/,
+      );
+      assert.match(conn.received(), /\r\nconnection: close\r\n/);
+    }
+    assert.equal(reached, 0);
+    // A head that comes in two reads: its first part went up already.
+    const conn = await connectRaw(front.port, "127.0.0.8");
+    conn.socket.write(head.slice(0, 20));
+    while (reached === 0) await new Promise((r) => setTimeout(r, 10));
+    conn.socket.write(head.slice(20) + "x".repeat(256 * 1024));
+    assert.ok(await settlesWithin(conn.closed, CLOSE_WITHIN_MS));
+    assert.match(conn.received(), /^HTTP\/1\.1 400 [^]*bad_websocket_upgrade/);
+    assert.equal((await allClosed(front)).open, 0);
+  } finally {
+    await front.close();
+    listener.close();
   }
 });
 
