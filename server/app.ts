@@ -6,7 +6,7 @@
  * (JSON; put dashboard auth in front with `api.use(...)` before the routes),
  * `/healthz`, `/metrics` (Prometheus; its own token check). The dashboard's pages mount beside them.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
 import { pageHeaders } from "./web/page_headers.ts";
@@ -43,18 +43,23 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   // Every body is capped; POST /login reads its limiter first and has its
-  // own, smaller cap after it (auth.tsx).
+  // own, smaller cap after it (auth.tsx). A 413 is the connection's last
+  // answer: the TCP front closes it after (edge/tcp_front.ts), as it says.
+  const tooLarge = (c: Context) =>
+    c.json({ error: "body_too_large" }, 413, { connection: "close" });
   const capBody = bodyLimit({
     maxSize: deps.config.maxBodyBytes,
-    onError: (c) => c.json({ error: "body_too_large" }, 413),
+    onError: tooLarge,
   });
-  app.use(
-    "*",
-    (c, next) =>
-      c.req.method === "POST" && c.req.path === "/login"
-        ? next()
-        : capBody(c, next),
-  );
+  app.use("*", async (c, next) => {
+    if (c.req.method === "POST" && c.req.path === "/login") return await next();
+    // bodyLimit only looks at requests with a body stream, which a GET or
+    // HEAD never has here, whatever length it declares; the HTTP server
+    // would read that body all the same. Refused from the head.
+    const declared = Number(c.req.header("content-length") ?? 0);
+    if (declared > deps.config.maxBodyBytes) return tooLarge(c);
+    return await capBody(c, next);
+  });
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/agent", createAgentSocketRoutes(deps));

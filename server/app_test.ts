@@ -27,3 +27,23 @@ Deno.test("new agent sockets are refused with 503 once shutdown has begun", asyn
   assert.equal(res.status, 503);
   assert.deepEqual(await res.json(), { error: "shutting_down" });
 });
+
+Deno.test("a declared Content-Length over the limit is a 413 whatever the method, with connection: close; one within it is served", async () => {
+  await using t = await createTestApp();
+  const declared = (method: string, length: number) =>
+    t.app.request("/healthz", {
+      method,
+      headers: { "content-length": String(length) },
+    });
+  for (const method of ["GET", "HEAD", "DELETE"]) {
+    const res = await declared(method, 64 * 1024 * 1024);
+    assert.equal(res.status, 413, method);
+    assert.equal(res.headers.get("connection"), "close");
+    if (method !== "HEAD") {
+      assert.deepEqual(await res.json(), { error: "body_too_large" });
+    } else await res.body?.cancel();
+  }
+  const small = await declared("GET", 5);
+  assert.equal(small.status, 200);
+  await small.body?.cancel();
+});

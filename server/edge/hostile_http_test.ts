@@ -252,3 +252,30 @@ Deno.test("a WebSocket upgrade that carries a body is a 400 with the security he
   assert.match(String(await pong), /pong/);
   ws.close();
 });
+
+Deno.test("a GET that declares a body over the limit is a 413 from its head, before a byte of the body is sent", async () => {
+  await using server = await startTestServer({ env: IDLE_ENV });
+  const port = server.server.port;
+  let n = 40;
+  for (const path of ["/healthz", "/api/hosts", "/", "/agent/ws"]) {
+    const { closed, received } = await probe(
+      port,
+      `127.0.0.${n++}`,
+      `GET ${path} HTTP/1.1\r\nhost: x\r\ncontent-length: ${64 * MIB}\r\n\r\n`,
+    );
+    assert.match(
+      received,
+      /^HTTP\/1\.1 413 /,
+      `${path}: ${received.slice(0, 80)}`,
+    );
+    assert.match(received, /body_too_large/);
+    assert.ok(closed, `${path}: still open ${PROMPTLY_MS} ms after its 413`);
+  }
+  // A GET with a small body declared is served as before.
+  const small = await probe(
+    port,
+    "127.0.0.49",
+    "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: 5\r\n\r\nhello",
+  );
+  assert.match(small.received, /^HTTP\/1\.1 200 /);
+});
