@@ -79,7 +79,8 @@ export interface Wire {
 export const MAX_SEND_BACKLOG_BYTES = 1024 * 1024;
 
 type Decoded =
-  | { ok: true; message: Record<string, unknown> }
+  /** `mayHoldNul`: the text has a `\u0000` escape, the only NUL JSON allows */
+  | { ok: true; message: Record<string, unknown>; mayHoldNul: boolean }
   | { ok: false; reason: ErrorReason; message: string };
 
 const encoder = new TextEncoder();
@@ -128,7 +129,11 @@ export function decodeFrame(data: unknown, maxBytes: number): Decoded {
       message: "a message must be a JSON object with a type",
     };
   }
-  return { ok: true, message: parsed as Record<string, unknown> };
+  return {
+    ok: true,
+    message: parsed as Record<string, unknown>,
+    mayHoldNul: data.includes("\\u0000"),
+  };
 }
 
 const tooLarge = (max: number) => `frames are limited to ${max} bytes`;
@@ -350,14 +355,18 @@ export function createAgentSocket(
     events.publish({ type: "status", host: host.name, status: "online" });
   }
 
-  function sample(raw: Record<string, unknown>, frameBytes: number) {
+  function sample(
+    raw: Record<string, unknown>,
+    frameBytes: number,
+    mayHoldNul: boolean,
+  ) {
     if (!joined) return error("not_joined", { message: "send join first" });
     if (!isRef(raw.ref)) {
       return error("invalid_message", {
         message: "a sample needs a non-negative integer ref",
       });
     }
-    const checked = checkSample({ ...raw, ref: raw.ref });
+    const checked = checkSample({ ...raw, ref: raw.ref }, mayHoldNul);
     if (!checked.ok) {
       const { ref, reason } = checked;
       const message = echo(checked.message);
@@ -429,14 +438,14 @@ export function createAgentSocket(
   }
 
   function dispatch(
-    message: Record<string, unknown>,
+    { message, mayHoldNul }: Extract<Decoded, { ok: true }>,
     frameBytes: number,
   ): void | Promise<void> {
     switch (message.type) {
       case "join":
         return join(message);
       case "sample":
-        return sample(message, frameBytes);
+        return sample(message, frameBytes, mayHoldNul);
       case "ping":
         if (joined) writer.touch(joined.hostId);
         return send({ type: "pong" });
@@ -477,7 +486,7 @@ export function createAgentSocket(
       // UTF-16 units: close enough to bytes for a memory bound
       const frameBytes = typeof data === "string" ? data.length : 0;
       queue = queue.then(() => {
-        if (state !== "closed") return dispatch(decoded.message, frameBytes);
+        if (state !== "closed") return dispatch(decoded, frameBytes);
       }).catch((err) => {
         // Only the database can throw here (a join lookup or status write).
         log.error("agent socket: handling a message failed:", err);

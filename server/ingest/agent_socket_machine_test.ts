@@ -10,6 +10,7 @@ import { memoryLogger } from "@proxmon/shared/logger";
 import { createAgentRegistry } from "./agent_registry.ts";
 import {
   createAgentSocket,
+  decodeFrame,
   MAX_SEND_BACKLOG_BYTES,
   type Wire,
 } from "./agent_socket.ts";
@@ -148,4 +149,20 @@ Deno.test("a socket whose answers pile up past MAX_SEND_BACKLOG_BYTES is closed 
     1,
     lines.join("\n"),
   );
+});
+
+Deno.test("decodeFrame() says a frame may hold a NUL exactly when its text has a \\u0000 escape, the only way JSON carries one", () => {
+  const decode = (value: unknown) => {
+    const d = decodeFrame(JSON.stringify({ type: "sample", value }), 1 << 20);
+    assert.ok(d.ok);
+    return d.mayHoldNul;
+  };
+  assert.equal(decode("rp\u0000ool"), true);
+  assert.equal(decode({ ["ex\u0000tra"]: 1 }), true);
+  assert.equal(decode("plain \u0001 text"), false);
+  // a backslash before "u0000" is not a NUL: checked anyway, never missed
+  assert.equal(decode("C:\\u0000"), true);
+  // JSON.parse refuses a raw NUL, so no frame carries one unescaped
+  const raw = decodeFrame('{"type":"sample","v":"a\u0000b"}', 1 << 20);
+  assert.equal(raw.ok, false);
 });

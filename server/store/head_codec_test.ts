@@ -44,6 +44,9 @@ Deno.test("format 2 head rows keep exact values exact and sizes to their digits,
     .map((p) => [p.seriesId, roundToDigits(p.scaled, p.digits ?? 0)]);
   assert.deepEqual(decode(blob), want);
   assert.deepEqual(decode(blob, 40), want.slice(0, 5));
+  // points already in id order (the usual case, not sorted again) give the same row
+  const inOrder = [...points].sort((a, b) => a.seriesId - b.seriesId);
+  assert.deepEqual(encodeHeadPoints(inOrder), blob);
   assert.deepEqual(decode(encodeHeadPoints([])), []);
   assert.throws(
     () =>
