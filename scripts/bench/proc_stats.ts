@@ -65,9 +65,21 @@ export async function readProc(
       ...cpu,
     };
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
+    if (processGone(err)) return null;
     throw err;
   }
+}
+
+/**
+ * Whether reading a process's /proc file failed because the process is
+ * gone: ENOENT once it was reaped, or ESRCH when it exited between the
+ * file's open and its read, which Deno throws as a plain Error with the
+ * OS's message only.
+ */
+export function processGone(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound ||
+    (err instanceof Error &&
+      err.message.startsWith("No such process (os error 3)"));
 }
 
 /** CPU use between two readings, as a percentage of one core. */
