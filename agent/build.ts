@@ -8,8 +8,6 @@
  * (playwright, drizzle-kit, ...), about 90 MB the agent never loads.
  */
 
-import { v8FlagsArg } from "@proxmon/shared/v8_flags";
-
 /**
  * The agent's permissions: `--allow-all`, because Deno 2.9 allows nothing
  * narrower that can read /proc.
@@ -75,6 +73,13 @@ export type Arch = keyof typeof TARGETS;
 
 export const binaryPath = (arch: Arch) => `dist/proxmon-agent-${arch}-linux`;
 
+/** The `--v8-flags=...` argument for `flags`, none for no flags. */
+export function v8FlagsArg(
+  flags: readonly string[] = AGENT_V8_FLAGS,
+): string[] {
+  return flags.length ? [`--v8-flags=${flags.join(",")}`] : [];
+}
+
 /**
  * `deno run` flags that run the bundle the way the binary runs; benchmarks
  * may try other V8 flags.
@@ -98,7 +103,7 @@ export function compileArgs(
     "--no-config",
     ...(opts.target ? ["--target", opts.target] : []),
     ...AGENT_PERMISSIONS,
-    ...v8FlagsArg(AGENT_V8_FLAGS),
+    ...v8FlagsArg(),
     "-o",
     opts.out,
     opts.bundle ?? BUNDLE_PATH,

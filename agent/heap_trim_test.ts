@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { v8FlagsArg } from "@proxmon/shared/v8_flags";
-import { AGENT_V8_FLAGS } from "./build.ts";
+import { AGENT_V8_FLAGS, v8FlagsArg } from "./build.ts";
 import { createHeapTrim, type ExposedGc } from "./heap_trim.ts";
 
 const MB = 2 ** 20;

@@ -30,8 +30,8 @@ import {
   bundleArgs,
   bundleRunFlags,
   deno,
+  v8FlagsArg,
 } from "../../agent/build.ts";
-import { v8FlagsArg } from "@proxmon/shared/v8_flags";
 import { startSimulatedNode } from "../smoke/stack.ts";
 import {
   GUEST_AGENT_PER_CYCLE,

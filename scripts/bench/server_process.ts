@@ -1,11 +1,8 @@
 /**
  * The real proxmon server as a child process on 127.0.0.1, the way it runs in
- * production: `deno run -A` with the server's V8 flags (server/v8_flags.ts)
- * on `server/main.ts`, configured only through env.
+ * production: `deno run -A server/main.ts`, configured only through env.
  */
 import { freePort } from "@proxmon/shared/free_port";
-import { v8FlagsArg } from "@proxmon/shared/v8_flags";
-import { SERVER_V8_FLAGS } from "../../server/v8_flags.ts";
 import { pumpToFile } from "./child_log.ts";
 import { REPO_ROOT } from "./paths.ts";
 
@@ -57,7 +54,6 @@ export async function startServer(
       "run",
       "-A",
       ...(profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
-      ...v8FlagsArg(SERVER_V8_FLAGS),
       ...opts.denoArgs ?? [],
       // BENCH_SERVER_FLAGS="--v8-flags=--trace-gc": more flags for every
       // server a benchmark starts, for a diagnosis (with BENCH_KEEP=1).

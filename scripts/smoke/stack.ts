@@ -17,8 +17,6 @@ import { writePmxcfs } from "../fake_node/pmxcfs.ts";
 import { cgroupFiles } from "../fake_node/cgroup.ts";
 import { startToolServer } from "../fake_node/tool_server.ts";
 import { type Proc, spawnProc, waitFor } from "./process.ts";
-import { v8FlagsArg } from "@proxmon/shared/v8_flags";
-import { SERVER_V8_FLAGS } from "../../server/v8_flags.ts";
 
 /** The repository root. */
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(
@@ -61,12 +59,7 @@ export function serverEnv(opts: ServerOptions): Record<string, string> {
 /** Starts `server/main.ts` and waits until its API answers. */
 export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   const proc = spawnProc("server", DENO, {
-    args: [
-      "run",
-      "-A",
-      ...v8FlagsArg(SERVER_V8_FLAGS),
-      `${ROOT}/server/main.ts`,
-    ],
+    args: ["run", "-A", `${ROOT}/server/main.ts`],
     env: serverEnv(opts),
     cwd: ROOT,
     onLine: opts.onLine,

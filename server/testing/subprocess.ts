@@ -11,9 +11,6 @@ import {
 
 export type { Finished };
 
-import { v8FlagsArg } from "@proxmon/shared/v8_flags";
-import { SERVER_V8_FLAGS } from "../v8_flags.ts";
-
 const SERVER_DIR = `${import.meta.dirname}/..`;
 
 /** Runs `deno run -A server/<script> ...args` to completion. */
@@ -47,12 +44,7 @@ export async function startServerProcess(
   env: Record<string, string>,
   opts: ServerProcessOptions = {},
 ): Promise<ServerProcess> {
-  const run = [
-    "run",
-    "-A",
-    ...v8FlagsArg(SERVER_V8_FLAGS),
-    `${SERVER_DIR}/main.ts`,
-  ];
+  const run = ["run", "-A", `${SERVER_DIR}/main.ts`];
   // bash sets the limit, then becomes deno (exec), so signals reach it.
   const [cmd, args] = opts.maxOpenFiles === undefined
     ? [Deno.execPath(), run]
