@@ -230,6 +230,27 @@ export function clientKey(address: string): string {
     : `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
 }
 
+/**
+ * HTTP links run with Nagle's algorithm off (TCP_NODELAY): an answer goes
+ * out in more than one write (its head, then its body, in pieces), and with
+ * Nagle on, the last small piece waited for the client's delayed ACK, 40 ms
+ * on Linux. A 2 ms `GET /api/hosts/NAME` took 44-46 ms once in every ten or
+ * so, which was its whole p99 and much of `/metrics`'. An upgraded link
+ * (an agent's WebSocket) turns it back on: there the answers are acks of a
+ * few dozen bytes, and Nagle gathering them into fewer packets cost less
+ * CPU at 2,000 samples/s than sending each at once (BENCHMARKS.md, end of
+ * stop 13).
+ */
+function setNagle(link: Link, on: boolean): void {
+  for (const conn of [link.client, link.upstream]) {
+    try {
+      conn?.setNoDelay(!on);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.BadResource)) throw err; // closed
+    }
+  }
+}
+
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) {
@@ -378,7 +399,10 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
         // lets a next request come.
         if (!link.answered && !startsWith(chunk, STATUS_100)) {
           link.answered = true;
-          if (startsWith(chunk, STATUS_101)) link.upgraded = true;
+          if (startsWith(chunk, STATUS_101)) {
+            link.upgraded = true;
+            setNagle(link, true);
+          }
           if (startsWith(chunk, STATUS_413)) last = new MessageEnd();
         }
         let lastByte = -1;
@@ -452,6 +476,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       hostname: "127.0.0.1",
       port: opts.upstreamPort,
     });
+    upstream.setNoDelay(true); // see setNagle
     if (link.closed) {
       upstream.close();
       return;
@@ -588,6 +613,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
         conn.close();
         return;
       }
+      conn.setNoDelay(true); // see setNagle
       accepted(conn);
     }
   })();
