@@ -351,6 +351,12 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     await link.client.closeWrite();
   }
 
+  /** Ends a link with the front's own answer, then drains its client. */
+  async function answerAndEnd(link: Link, answer: Uint8Array) {
+    await end(link, answer);
+    await drain(link);
+  }
+
   /** Reads and drops what an ending link's client sends, until it closes. */
   async function drain(link: Link) {
     const buf = new Uint8Array(BUFFER_BYTES);
@@ -420,7 +426,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
       } else {
         const refusal = scan?.(chunk);
         // not sent up: the HTTP server has only half a head, and goes
-        if (refusal) return await end(link, refusal).then(() => drain(link));
+        if (refusal) return await answerAndEnd(link, refusal);
         // end() may close the upstream while a write to it is under way
         await writeAll(to, chunk).catch((err) => {
           if (link.endingSince === null) throw err;
@@ -468,10 +474,7 @@ export function startTcpFront(opts: TcpFrontOptions): TcpFront {
     link.lastActivity = clock.now();
     const first = firstBuf.subarray(0, n);
     const refusal = scan(first);
-    if (refusal) {
-      await end(link, refusal);
-      return await drain(link);
-    }
+    if (refusal) return await answerAndEnd(link, refusal);
     const upstream = await Deno.connect({
       hostname: "127.0.0.1",
       port: opts.upstreamPort,
