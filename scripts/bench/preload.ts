@@ -1,12 +1,19 @@
 /**
  * Builds a SQLite file that looks like N hosts reporting for H hours at the
- * default intervals, written straight into the schema with batched inserts
- * (the server is not involved), and caches it under data/bench/ keyed by
- * every parameter and by the inputs' content, so reruns reuse it.
+ * default intervals, in the series store, and caches it under data/bench/
+ * keyed by every parameter and by the inputs' content, so reruns reuse it.
+ * The samples are written as first-version rows (`metrics`, batched inserts,
+ * no server involved) and then converted once, here, by the production
+ * converter: a server started on the file has nothing left to convert
+ * (converting 152k rows at start took longer than a bench's 30 s start
+ * timeout).
  */
 import type { Client } from "@libsql/client";
 import type { Interval } from "@proxmon/shared";
-import { openDatabase } from "../../server/store/client.ts";
+import { type Database, openDatabase } from "../../server/store/client.ts";
+import { importLegacyMetrics } from "../../server/store/legacy_import.ts";
+import { storedSampleCounts } from "../../server/store/sample_count.ts";
+import { type TierName, TIERS } from "../../server/store/tiers.ts";
 import { BENCH_DATA_DIR, REPO_ROOT } from "./paths.ts";
 import {
   loadPayload,
@@ -24,19 +31,34 @@ export interface PreloadSpec {
   hostPrefix: string;
 }
 
+/** What the series store of a preloaded file holds. */
+export interface StoreContents {
+  /** samples the store holds per interval (storedSampleCounts) */
+  samples: Record<Interval, number>;
+  series: number;
+  blocks: Record<TierName, number>;
+  /** samples not yet compacted: those of the raw window still open at endMs */
+  headRows: number;
+  stateChanges: number;
+}
+
 export interface PreloadedDb {
   path: string;
   spec: PreloadSpec;
   /** collected_at of the newest sample (epoch ms) */
   endMs: number;
   startMs: number;
-  rows: Record<Interval, number>;
-  /** characters of payload and summary text written, before SQLite's overhead */
+  /** samples generated per interval, each converted into the store */
+  generated: Record<Interval, number>;
+  /** characters of JSON payload generated, what agents would have sent */
   payloadBytes: number;
+  store: StoreContents;
   hostNames: string[];
   fileBytes: number;
-  /** how long the build took, or null when the cache was used */
+  /** how long the build took (fill and conversion), or null when cached */
   buildMs: number | null;
+  /** how long the conversion into the series store took */
+  convertMs: number;
 }
 
 export const DEFAULT_INTERVALS: Record<Interval, number> = {
@@ -46,7 +68,8 @@ export const DEFAULT_INTERVALS: Record<Interval, number> = {
 };
 
 // Bump when the generated content changes shape.
-const PRELOAD_VERSION = 1;
+// 2: converted into the series store at build time.
+const PRELOAD_VERSION = 2;
 const ROWS_PER_INSERT = 150;
 const ROWS_PER_TRANSACTION = 50_000;
 
@@ -55,6 +78,19 @@ export function preloadHostNames(spec: PreloadSpec): string[] {
   return Array.from(
     { length: spec.hosts },
     (_, i) => `${spec.hostPrefix}${String(i + 1).padStart(3, "0")}`,
+  );
+}
+
+/** The text of the non-test .ts files directly in `dir`, by name. */
+function sourcesOf(dir: string): Promise<string[]> {
+  return Promise.all(
+    [...Deno.readDirSync(dir)]
+      .filter((e) =>
+        e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")
+      )
+      .map((e) => e.name)
+      .sort()
+      .map((n) => Deno.readTextFile(`${dir}/${n}`)),
   );
 }
 
@@ -75,6 +111,8 @@ async function cacheKey(spec: PreloadSpec): Promise<string> {
           Deno.readTextFile(`${REPO_ROOT}/server/store/migrations/${n}`)
         ),
     ),
+    // The converter, codecs and compaction decide what the file holds.
+    ...await sourcesOf(`${REPO_ROOT}/server/store`),
   ];
   const digest = await crypto.subtle.digest(
     "SHA-256",
@@ -126,9 +164,39 @@ export async function preloadDatabase(
   );
   const database = await openDatabase(`file:${tmp}`);
   let filled: Filled;
+  let store: StoreContents;
+  let convertMs: number;
   try {
     filled = await fill(database.client, spec, startMs, endMs, opts.log);
+    const generated = filled.rows.fast + filled.rows.medium + filled.rows.slow;
+    opts.log(
+      `preload: ${generated} legacy rows written in ${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      } s; converting into the series store`,
+    );
+    // As a live server at endMs would hold them: the raw windows closed by
+    // then compacted into blocks, rollups built, the open window in the
+    // head. The converter also vacuums and checkpoints the file.
+    let lastLog = performance.now();
+    const imported = await importLegacyMetrics(database, endMs, (done) => {
+      if (performance.now() - lastLog > 10_000) {
+        lastLog = performance.now();
+        opts.log(`preload: converted ${done}/${generated} rows`);
+      }
+    });
+    if (!imported || imported.samples !== generated) {
+      throw new Error(
+        `preload: converted ${imported?.samples ?? 0} of ${generated} rows`,
+      );
+    }
+    convertMs = imported.ms;
+    store = await storeContents(database);
     await database.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    opts.log(
+      `preload: converted ${generated} rows in ${
+        (convertMs / 1000).toFixed(1)
+      } s (${Math.round(generated / (convertMs / 1000))} rows/s)`,
+    );
   } finally {
     database.close();
   }
@@ -140,20 +208,45 @@ export async function preloadDatabase(
     spec,
     endMs,
     startMs,
-    rows: filled.rows,
+    generated: filled.rows,
     payloadBytes: filled.payloadBytes,
+    store,
     hostNames: preloadHostNames(spec),
     fileBytes: (await Deno.stat(path)).size,
     buildMs: Math.round(performance.now() - t0),
+    convertMs,
   };
   await Deno.writeTextFile(metaPath, JSON.stringify(meta, null, 2));
-  const { rows } = filled;
+  const { blocks } = store;
   opts.log(
-    `preload: ${rows.fast + rows.medium + rows.slow} rows, ${
+    `preload: ${store.series} series, blocks raw ${blocks.raw} / 1m ${
+      blocks["1m"]
+    } / 1h ${blocks["1h"]}, ${store.headRows} head rows, ${
       (meta.fileBytes / 2 ** 20).toFixed(0)
-    } MB in ${(meta.buildMs! / 1000).toFixed(1)} s`,
+    } MiB, built in ${(meta.buildMs! / 1000).toFixed(1)} s`,
   );
   return meta;
+}
+
+/** Counts what the series store of a file holds. */
+async function storeContents(database: Database): Promise<StoreContents> {
+  const [series, blocks, head, changes] = await database.client.batch([
+    "SELECT COUNT(*) AS n FROM series",
+    "SELECT tier, COUNT(*) AS n FROM series_blocks GROUP BY tier",
+    "SELECT COUNT(*) AS n FROM series_head",
+    "SELECT COUNT(*) AS n FROM state_changes",
+  ], "read");
+  const perTier: Record<TierName, number> = { raw: 0, "1m": 0, "1h": 0 };
+  for (const r of blocks.rows) {
+    perTier[TIERS[Number(r.tier)].name] = Number(r.n);
+  }
+  return {
+    samples: await storedSampleCounts(database),
+    series: Number(series.rows[0].n),
+    blocks: perTier,
+    headRows: Number(head.rows[0].n),
+    stateChanges: Number(changes.rows[0].n),
+  };
 }
 
 /**

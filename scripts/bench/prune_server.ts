@@ -2,12 +2,12 @@
  * The proxmon server with one addition for the retention benchmark: SIGUSR1
  * runs the production prune (`pruneNow`, same batch size) inside the server
  * process, on the server's own database connection, while agents are
- * connected. The server's hourly prune runs only at start-up and then an
- * hour later, so it cannot be timed against live ingest.
+ * connected. The server's own prune runs with its maintenance, at start-up
+ * and then every 5 minutes, so it cannot be timed against live ingest.
  *
  * Env: everything `server/main.ts` reads, plus
  *   BENCH_PRUNE_CUTOFF_MS   delete samples collected before this epoch ms
- *   BENCH_PRUNE_RESULT      file to write {startMs, endMs, deleted} to
+ *   BENCH_PRUNE_RESULT      file to write the PruneReport to
  *   BENCH_PRUNE_BATCH       rows per delete batch, to try other sizes than
  *                           retention.ts's PRUNE_BATCH_SIZE (default: that)
  *   BENCH_PRUNE_PAUSE       ms between batches, likewise (PRUNE_PAUSE_MS)
@@ -30,7 +30,10 @@ import { startServer } from "../../server/server.ts";
 export interface PruneReport {
   startMs: number;
   endMs: number;
+  /** raw blocks and head rows deleted */
   deleted: number;
+  rawBlocks: number;
+  headRows: number;
   cutoffMs: number;
   batchSize: number;
   pauseMs: number;
@@ -130,6 +133,8 @@ async function main(): Promise<number> {
         startMs,
         endMs: systemClock.now(),
         deleted,
+        rawBlocks: pruned.blocks.raw,
+        headRows: pruned.headRows,
         cutoffMs,
         batchSize: batchSize ?? PRUNE_BATCH_SIZE,
         pauseMs: pauseMs ?? PRUNE_PAUSE_MS,
