@@ -23,13 +23,10 @@ export type InPlaceParse = (value: unknown) => boolean;
 
 type Check = (value: unknown) => boolean;
 
-/** A compiled node: `fill` false only looks, true fills in defaults too. */
-type Walk = (value: unknown, fill: boolean) => boolean;
-
 /** Shared by one compiled schema's walks (a walk is synchronous). */
 interface Pass {
-  /** the looking walk met a missing key that takes a default */
-  needsFill: boolean;
+  /** keys filled with their default in this walk, undone if it fails */
+  filled: [Record<string, unknown>, string][];
 }
 
 /**
@@ -63,20 +60,21 @@ const isRecord = (x: unknown): x is Record<string, unknown> =>
 export function compileInPlaceParse(
   schema: v.GenericSchema,
 ): InPlaceParse | null {
-  const pass: Pass = { needsFill: false };
+  const pass: Pass = { filled: [] };
   // valibot's schemas are plain objects that describe themselves.
   const root = compileNode(schema as unknown as Node, pass);
   if (!root) return null;
+  pass.filled = []; // what compiling the defaults' checks filled
   return (x) => {
-    pass.needsFill = false;
-    if (!root(x, false)) return false;
-    // Looked first, so a refused value is left as it came.
-    if (pass.needsFill) root(x, true);
-    return true;
+    const ok = root(x);
+    // A refused value is left as it came.
+    if (!ok) { for (const [obj, key] of pass.filled) delete obj[key]; }
+    if (pass.filled.length > 0) pass.filled = [];
+    return ok;
   };
 }
 
-function compileNode(node: Node, pass: Pass): Walk | null {
+function compileNode(node: Node, pass: Pass): Check | null {
   if ("fallback" in node && node.fallback !== undefined) return null;
   if (node.pipe) return compilePipe(node.pipe, pass);
   switch (node.type) {
@@ -125,32 +123,32 @@ function wrap(
   node: Node,
   pass: Pass,
   empty: (x: unknown) => boolean,
-): Walk | null {
+): Check | null {
   const inner = node.wrapped && compileNode(node.wrapped, pass);
   if (!inner) return null;
   const keepsEmpty = node.default === undefined;
-  return (x, fill) => (empty(x) ? keepsEmpty : inner(x, fill));
+  return (x) => (empty(x) ? keepsEmpty : inner(x));
 }
 
-function compileArray(node: Node, pass: Pass): Walk | null {
+function compileArray(node: Node, pass: Pass): Check | null {
   const item = node.item && compileNode(node.item, pass);
   if (!item) return null;
-  return (x, fill) => {
+  return (x) => {
     if (!Array.isArray(x)) return false;
-    for (let i = 0; i < x.length; i++) if (!item(x[i], fill)) return false;
+    for (let i = 0; i < x.length; i++) if (!item(x[i])) return false;
     return true;
   };
 }
 
-function compileRecord(node: Node, pass: Pass): Walk | null {
+function compileRecord(node: Node, pass: Pass): Check | null {
   const key = node.key && compileNode(node.key, pass);
   const value = node.value && compileNode(node.value, pass);
   if (!key || !value) return null;
-  return (x, fill) => {
+  return (x) => {
     if (!isRecord(x)) return false;
     for (const k in x) {
       if (!Object.hasOwn(x, k) || UNSAFE_KEYS.includes(k)) return false;
-      if (!key(k, fill) || !value(x[k], fill)) return false;
+      if (!key(k) || !value(x[k])) return false;
     }
     return true;
   };
@@ -164,12 +162,12 @@ type Missing =
   | { kind: "fill"; value: () => unknown }
   | { kind: "fail" };
 
-function missingOf(entry: Node, check: Walk): Missing {
+function missingOf(entry: Node, check: Check): Missing {
   if (!OPTIONAL_TYPES.includes(entry.type)) return { kind: "fail" };
   const d = entry.default;
   if (d === undefined) return { kind: "skip" };
   // A default valibot computes, or one its own schema refuses: valibot's.
-  if (typeof d === "function" || !check(structuredClone(d), false)) {
+  if (typeof d === "function" || !check(structuredClone(d))) {
     return { kind: "fail" };
   }
   // valibot's output holds a copy of an object default (its schema copies
@@ -180,16 +178,16 @@ function missingOf(entry: Node, check: Walk): Missing {
       kind: "fill",
       value: () => {
         const copy = structuredClone(d);
-        check(copy, true);
+        check(copy);
         return copy;
       },
     }
     : { kind: "fill", value: () => d };
 }
 
-function compileObject(node: Node, pass: Pass, loose: boolean): Walk | null {
+function compileObject(node: Node, pass: Pass, loose: boolean): Check | null {
   const names = Object.keys(node.entries ?? {});
-  const entries: { name: string; walk: Walk; missing: Missing }[] = [];
+  const entries: { name: string; walk: Check; missing: Missing }[] = [];
   for (const name of names) {
     const entry = node.entries![name];
     const walk = compileNode(entry, pass);
@@ -197,15 +195,15 @@ function compileObject(node: Node, pass: Pass, loose: boolean): Walk | null {
     entries.push({ name, walk, missing: missingOf(entry, walk) });
   }
   const unsafe = UNSAFE_KEYS.filter((k) => !names.includes(k));
-  return (x, fill) => {
+  return (x) => {
     if (!isRecord(x)) return false;
     for (const e of entries) {
       // valibot asks `in`, not own: the same for a JSON object
       if (e.name in x) {
-        if (!e.walk(x[e.name], fill)) return false;
+        if (!e.walk(x[e.name])) return false;
       } else if (e.missing.kind === "fill") {
-        if (fill) x[e.name] = e.missing.value();
-        else pass.needsFill = true;
+        x[e.name] = e.missing.value();
+        pass.filled.push([x, e.name]);
       } else if (e.missing.kind === "fail") return false;
     }
     if (loose) {
@@ -218,7 +216,7 @@ function compileObject(node: Node, pass: Pass, loose: boolean): Walk | null {
 }
 
 /** A pipe: its schema, then validation actions; any transformation: null. */
-function compilePipe(pipe: readonly Node[], pass: Pass): Walk | null {
+function compilePipe(pipe: readonly Node[], pass: Pass): Check | null {
   const [first, ...actions] = pipe;
   // The first item is the schema the pipe was made of, without the pipe.
   const base = compileNode({ ...first, pipe: undefined }, pass);
@@ -231,8 +229,8 @@ function compilePipe(pipe: readonly Node[], pass: Pass): Walk | null {
     if (!c) return null;
     checks.push(c);
   }
-  return (x, fill) => {
-    if (!base(x, fill)) return false;
+  return (x) => {
+    if (!base(x)) return false;
     for (const c of checks) if (!c(x)) return false;
     return true;
   };
