@@ -151,7 +151,11 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   /** which interval's samples judged an alert (in memory only) */
   const judgedBy = new Map<string, Interval>();
   /** each host's rule contexts (memory and helpers), in the order of `rules` */
-  const hostContexts = new Map<string, RuleContext[]>();
+  /** per host, each rule's context and its byRuleHost key, made once */
+  const hostContexts = new Map<
+    string,
+    { ctx: RuleContext; ruleHost: string }[]
+  >();
   const lastSeen = new Map<string, number>();
   const lastAt = new Map<string, number>();
   let silences: Silence[] = [];
@@ -426,7 +430,10 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     const sample = ruleSample(host, atMs, payload);
     let ctxs = hostContexts.get(host);
     if (ctxs === undefined) {
-      ctxs = rules.map((r) => context(r, host));
+      ctxs = rules.map((r) => ({
+        ctx: context(r, host),
+        ruleHost: `${r.id}\u0000${host}`,
+      }));
       hostContexts.set(host, ctxs);
     }
     for (let i = 0; i < rules.length; i++) {
@@ -437,7 +444,7 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       ) continue;
       let observations: Observation[] | null;
       try {
-        observations = rule.evaluate(sample, ctxs[i]);
+        observations = rule.evaluate(sample, ctxs[i].ctx);
       } catch (err) {
         log.error(
           `alerts: rule ${rule.id} failed on a sample of ${host}:`,
@@ -446,20 +453,19 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
         continue;
       }
       if (observations === null) continue;
-      const keys = byRuleHost.get(`${rule.id}\u0000${host}`);
+      const keys = byRuleHost.get(ctxs[i].ruleHost);
+      const judged = keys !== undefined && keys.size > 0;
       // The common case, every object fine and no alert of this rule on
       // this host: judged on the defaults, with no per-object key or state.
-      const quiet = (keys === undefined || keys.size === 0) &&
-        !hasEntries.has(rule.id);
-      const seen = new Set<string>();
+      const quiet = !judged && !hasEntries.has(rule.id);
       for (const o of observations) {
-        seen.add(o.object ?? "");
         if (quiet && isFine(rule, o)) continue;
         judgeOne(rule, host, o, atMs, interval);
       }
       // Objects judged before and gone now (a pool destroyed, a guest
       // removed) are fine from now on.
-      if (keys === undefined) continue;
+      if (!judged) continue;
+      const seen = new Set(observations.map((o) => o.object ?? ""));
       for (const key of keys) {
         const a = alerts.get(key)!;
         if (seen.has(a.object) || a.state === "resolved") continue;
