@@ -90,9 +90,10 @@ export type PayloadParse<I extends Interval> =
 
 /**
  * Parses `data` against the interval's schema, tolerating what can be
- * tolerated. `data` is not modified. Fails only when it is not an object.
- * A `data` that already is the schema's output is returned itself, not a
- * copy (see in_place_parse.ts): the caller owns it.
+ * tolerated. Fails only when it is not an object. A `data` this version's
+ * schema accepts as it is, give or take defaults, gets those defaults in
+ * place and is returned itself, not a copy (see in_place_parse.ts): the
+ * caller owns it. Otherwise `data` is not modified.
  */
 export function parsePayload<I extends Interval>(
   interval: I,

@@ -59,7 +59,7 @@ export async function startServer(
       // server a benchmark starts, for a diagnosis (with BENCH_KEEP=1).
       ...(Deno.env.get("BENCH_SERVER_FLAGS")?.split(" ").filter(Boolean) ??
         []),
-      opts.entry ?? "server/main.ts",
+      opts.entry ?? Deno.env.get("BENCH_SERVER_ENTRY") ?? "server/main.ts",
     ],
     cwd: REPO_ROOT,
     env: {
