@@ -170,9 +170,8 @@ function missingOf(entry: Node, check: Check): Missing {
   if (typeof d === "function" || !check(structuredClone(d))) {
     return { kind: "fail" };
   }
-  // valibot's output holds a copy of an object default (its schema copies
-  // it), never the schema's own instance.
-  // A copy, completed as valibot completes a default (its schema walks it).
+  // valibot's output holds a copy of an object default, never the schema's
+  // own instance, completed as its schema completes it.
   return typeof d === "object" && d !== null
     ? {
       kind: "fill",
@@ -187,12 +186,12 @@ function missingOf(entry: Node, check: Check): Missing {
 
 function compileObject(node: Node, pass: Pass, loose: boolean): Check | null {
   const names = Object.keys(node.entries ?? {});
-  const entries: { name: string; walk: Check; missing: Missing }[] = [];
+  const entries: { name: string; check: Check; missing: Missing }[] = [];
   for (const name of names) {
     const entry = node.entries![name];
-    const walk = compileNode(entry, pass);
-    if (!walk) return null;
-    entries.push({ name, walk, missing: missingOf(entry, walk) });
+    const check = compileNode(entry, pass);
+    if (!check) return null;
+    entries.push({ name, check, missing: missingOf(entry, check) });
   }
   const unsafe = UNSAFE_KEYS.filter((k) => !names.includes(k));
   return (x) => {
@@ -200,7 +199,7 @@ function compileObject(node: Node, pass: Pass, loose: boolean): Check | null {
     for (const e of entries) {
       // valibot asks `in`, not own: the same for a JSON object
       if (e.name in x) {
-        if (!e.walk(x[e.name])) return false;
+        if (!e.check(x[e.name])) return false;
       } else if (e.missing.kind === "fill") {
         x[e.name] = e.missing.value();
         pass.filled.push([x, e.name]);

@@ -10,7 +10,11 @@
  */
 import type { Client } from "@libsql/client";
 import type { Interval } from "@proxmon/shared";
-import { type Database, openDatabase } from "../../server/store/client.ts";
+import {
+  checkpointWal,
+  type Database,
+  openDatabase,
+} from "../../server/store/client.ts";
 import { importLegacyMetrics } from "../../server/store/legacy_import.ts";
 import { storedSampleCounts } from "../../server/store/sample_count.ts";
 import { type TierName, TIERS } from "../../server/store/tiers.ts";
@@ -81,13 +85,11 @@ export function preloadHostNames(spec: PreloadSpec): string[] {
   );
 }
 
-/** The text of the non-test .ts files directly in `dir`, by name. */
-function sourcesOf(dir: string): Promise<string[]> {
+/** The text of the files directly in `dir` whose names `keep`, by name. */
+function textsIn(dir: string, keep: (name: string) => boolean) {
   return Promise.all(
     [...Deno.readDirSync(dir)]
-      .filter((e) =>
-        e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")
-      )
+      .filter((e) => e.isFile && keep(e.name))
       .map((e) => e.name)
       .sort()
       .map((n) => Deno.readTextFile(`${dir}/${n}`)),
@@ -102,17 +104,15 @@ async function cacheKey(spec: PreloadSpec): Promise<string> {
         Deno.readTextFile(sampleFixturePath(i))
       ),
     ),
-    ...await Promise.all(
-      [...Deno.readDirSync(`${REPO_ROOT}/server/store/migrations`)]
-        .filter((e) => e.name.endsWith(".sql"))
-        .map((e) => e.name)
-        .sort()
-        .map((n) =>
-          Deno.readTextFile(`${REPO_ROOT}/server/store/migrations/${n}`)
-        ),
+    ...await textsIn(
+      `${REPO_ROOT}/server/store/migrations`,
+      (n) => n.endsWith(".sql"),
     ),
     // The converter, codecs and compaction decide what the file holds.
-    ...await sourcesOf(`${REPO_ROOT}/server/store`),
+    ...await textsIn(
+      `${REPO_ROOT}/server/store`,
+      (n) => n.endsWith(".ts") && !n.endsWith("_test.ts"),
+    ),
   ];
   const digest = await crypto.subtle.digest(
     "SHA-256",
@@ -191,7 +191,7 @@ export async function preloadDatabase(
     }
     convertMs = imported.ms;
     store = await storeContents(database);
-    await database.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    await checkpointWal(database);
     opts.log(
       `preload: converted ${generated} rows in ${
         (convertMs / 1000).toFixed(1)
