@@ -95,8 +95,8 @@ export function createAppDeps(base: BaseDeps): AppDeps {
       clock: base.clock,
       log: base.log,
       config: base.config.remoteWrite,
-      // REMOTE_WRITE_WORKER=1: a local file's queue is sent from a Worker
-      // with its own connection (see README, Scaling out, for its price).
+      // A local file's queue is sent from a Worker with its own connection,
+      // so the pump never waits behind ingest (REMOTE_WRITE_WORKER=0: here).
       pump: base.config.remoteWrite.worker &&
           base.database.url.startsWith("file:")
         ? workerPump

@@ -87,7 +87,7 @@ export interface RemoteWriteConfig {
   maxInFlight: number;
   /**
    * send from a Worker with its own database connection, off the ingest
-   * thread (REMOTE_WRITE_WORKER=1; local database files only)
+   * thread (REMOTE_WRITE_WORKER, on by default; local database files only)
    */
   worker: boolean;
 }
@@ -134,7 +134,7 @@ export const SERVER_DEFAULTS = {
   REMOTE_WRITE_MAX_AGE_HOURS: 24,
   REMOTE_WRITE_DATASETS: "0",
   REMOTE_WRITE_MAX_IN_FLIGHT: 1,
-  REMOTE_WRITE_WORKER: "0",
+  REMOTE_WRITE_WORKER: "1",
   ALERTS_FILE: "data/alerts.toml",
 } as const;
 

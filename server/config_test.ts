@@ -99,7 +99,7 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
     REMOTE_WRITE_MAX_AGE_HOURS: "6",
     REMOTE_WRITE_DATASETS: "1",
     REMOTE_WRITE_MAX_IN_FLIGHT: "4",
-    REMOTE_WRITE_WORKER: "1",
+    REMOTE_WRITE_WORKER: "0",
     ALERTS_FILE: "/etc/proxmon/alerts.toml",
     PUBLIC_URL: "https://monitor.example/",
   });
@@ -136,7 +136,7 @@ Deno.test("resolveServerConfig() takes every setting from the environment", () =
       maxAgeMs: 6 * 3_600_000,
       datasets: true,
       maxInFlight: 4,
-      worker: true,
+      worker: false,
     },
     alertsFile: "/etc/proxmon/alerts.toml",
     publicUrl: "https://monitor.example",
@@ -222,7 +222,7 @@ Deno.test("resolveServerConfig() takes basic auth for remote_write and refuses h
     maxAgeMs: 24 * 3_600_000,
     datasets: false,
     maxInFlight: 1,
-    worker: false,
+    worker: true,
   });
   assert.match(
     refused({ REMOTE_WRITE_URL: url, REMOTE_WRITE_USERNAME: "proxmon" }),
