@@ -15,6 +15,12 @@
  * bytes a number: a 50-guest sample fits one 1 KiB page, where format 1
  * took a page and an overflow page, both written to the WAL and again by
  * the checkpoint.
+ *
+ * Format 3 (written now): as format 2, but a row may keep values to
+ * several digits (sizes to 4, rates to 3): the distinct digits are listed
+ * once, and each value has a code of 1, 2 or 4 bits (0: exact, k: the k-th
+ * listed digits) instead of the bitmap. A row with one kind of digits
+ * spends what format 2 did.
  */
 import {
   decimalCode,
@@ -32,8 +38,20 @@ export interface HeadPoint {
 }
 
 const FORMAT_V2 = 2;
+const FORMAT_V3 = 3;
 
-/** Packs points (any order) into a head blob (format 2). */
+/** Bits of a value's digits code when a row lists `classes` digits. */
+function codeBits(classes: number): number {
+  if (classes === 0) return 0;
+  if (classes === 1) return 1;
+  if (classes <= 3) return 2;
+  if (classes <= 15) return 4;
+  throw new RangeError(
+    `Cannot encode head row: ${classes} kinds of digits (at most 15)`,
+  );
+}
+
+/** Packs points (any order) into a head blob (format 3). */
 export function encodeHeadPoints(points: HeadPoint[]): Uint8Array {
   // A host's points come in series order nearly always (its series were
   // created in the order of its first sample): copying and sorting 400
@@ -47,7 +65,7 @@ export function encodeHeadPoints(points: HeadPoint[]): Uint8Array {
     : [...points].sort((a, b) => a.seriesId - b.seriesId);
   const out = varintWriter();
   out.push(0);
-  out.push(FORMAT_V2);
+  out.push(FORMAT_V3);
   const runs: [number, number][] = [];
   for (const p of sorted) {
     const run = runs.at(-1);
@@ -61,21 +79,23 @@ export function encodeHeadPoints(points: HeadPoint[]): Uint8Array {
     out.uvarint(len);
     next = start + len;
   }
-  // One digits for the whole row: every coded series keeps the raw tier's.
-  const digits = sorted.find((p) => p.digits)?.digits ?? 0;
-  out.uvarint(digits);
-  for (let i = 0; i < sorted.length; i += 8) {
-    let b = 0;
-    for (let j = 0; j < 8 && i + j < sorted.length; j++) {
-      const d = sorted[i + j].digits ?? 0;
-      if (d > 0 && d !== digits) {
-        throw new RangeError(
-          `Cannot encode head row: digits ${d} beside ${digits}`,
-        );
+  const classes: number[] = [];
+  for (const p of sorted) {
+    if (p.digits && !classes.includes(p.digits)) classes.push(p.digits);
+  }
+  out.uvarint(classes.length);
+  for (const d of classes) out.uvarint(d);
+  const bits = codeBits(classes.length);
+  if (bits > 0) {
+    const perByte = 8 / bits;
+    for (let i = 0; i < sorted.length; i += perByte) {
+      let b = 0;
+      for (let j = 0; j < perByte && i + j < sorted.length; j++) {
+        const d = sorted[i + j].digits;
+        if (d) b |= (classes.indexOf(d) + 1) << (j * bits);
       }
-      if (d > 0) b |= 1 << j;
+      out.push(b);
     }
-    out.push(b);
   }
   for (const p of sorted) {
     out.svarint(p.digits ? decimalCode(p.scaled, p.digits) : p.scaled);
@@ -111,7 +131,7 @@ function forEachV2(
 ): void {
   r.byte();
   const version = r.byte();
-  if (version !== FORMAT_V2) {
+  if (version !== FORMAT_V2 && version !== FORMAT_V3) {
     throw new RangeError(`Cannot decode head row: unknown format ${version}`);
   }
   const runs: [number, number][] = [];
@@ -124,18 +144,31 @@ function forEachV2(
     count += len;
     next = start + len;
   }
-  const digits = r.uvarint();
-  const coded = new Uint8Array(Math.ceil(count / 8));
-  for (let i = 0; i < coded.length; i++) coded[i] = r.byte();
+  // Format 2 is format 3 with its one digits listed (or none: a 0).
+  const classes: number[] = [0];
+  if (version === FORMAT_V2) {
+    classes.push(r.uvarint());
+  } else {
+    for (let k = r.uvarint(); k > 0; k--) classes.push(r.uvarint());
+  }
+  const bits = version === FORMAT_V2 ? 1 : codeBits(classes.length - 1);
+  const perByte = bits === 0 ? 0 : 8 / bits;
+  const codes = new Uint8Array(bits === 0 ? 0 : Math.ceil(count / perByte));
+  for (let i = 0; i < codes.length; i++) codes[i] = r.byte();
+  const mask = (1 << bits) - 1;
   let i = 0;
   for (const [start, len] of runs) {
     for (let id = start; id < start + len; id++, i++) {
       if (id > maxId) return;
       const x = r.svarint();
-      fn(
-        id,
-        (coded[i >> 3] >> (i & 7) & 1) === 1 ? decimalValue(x, digits) : x,
-      );
+      const code = bits === 0
+        ? 0
+        : codes[Math.floor(i / perByte)] >> (i % perByte * bits) & mask;
+      const digits = classes[code];
+      if (digits === undefined) {
+        throw new RangeError(`Cannot decode head row: digits code ${code}`);
+      }
+      fn(id, digits > 0 ? decimalValue(x, digits) : x);
     }
   }
 }
