@@ -5,19 +5,29 @@
  * full disk, say) is logged and retried at the next one; nothing is lost,
  * since every step commits atomically and the head keeps what it could not
  * move.
+ *
+ * With a local database file the table work runs on a Worker with its own
+ * connection (`maintenance_worker.ts`): decoding head rows, deflating
+ * blocks and building rollups took half of the ingest thread while a
+ * 50-guest host's day was compacted, and on a Worker they use the other
+ * core. Only the latest payloads, which live in the ingest thread's memory,
+ * are written there (`flushLatest`) before each pass.
  */
 import type { Clock } from "@proxmon/shared/clock";
 import { type Periodic, startPeriodic } from "@proxmon/shared/periodic";
 import type { Database } from "./client.ts";
 import type { Logger } from "@proxmon/shared/logger";
-import {
-  buildRollups,
-  compactHead,
-  type CompactOptions,
-} from "./compaction.ts";
-import { pruneNow } from "./retention.ts";
+import type { CompactOptions } from "./compaction.ts";
 import { flushLatest } from "./sample_store.ts";
-import { type TierRetention, TIERS } from "./tiers.ts";
+import type { TierRetention } from "./tiers.ts";
+import {
+  maintainTables,
+  type MaintenanceRun,
+  type TablePass,
+} from "./table_pass.ts";
+import { workerTablePass } from "./worker_table_pass.ts";
+
+export { maintainTables, type MaintenanceRun } from "./table_pass.ts";
 
 export const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
 
@@ -28,50 +38,63 @@ export interface MaintenanceOptions {
   retention: TierRetention;
   intervalMs?: number;
   compact?: CompactOptions;
+  /**
+   * Run the table work on a Worker (local files only); on by default. A
+   * Worker that cannot start leaves it on this thread, logged.
+   */
+  worker?: boolean;
 }
 
-export interface MaintenanceRun {
-  compacted: number;
-  rollups: number;
-  pruned: number;
-  ms: number;
-}
-
-/** One pass of compaction, rollups and retention. */
+/** One pass of compaction, rollups and retention, on this thread. */
 export async function maintainNow(
   opts: MaintenanceOptions,
   first = true,
 ): Promise<MaintenanceRun> {
-  const { database, clock, retention } = opts;
-  const started = performance.now();
-  await flushLatest(database);
-  const compact = { pauseMs: 10, ...opts.compact };
-  const { samples } = await compactHead(database, clock.now(), compact);
-  const r = await buildRollups(database, clock.now(), {
-    ...compact,
-    // After the first pass only the last few windows can be new.
-    lookbackMs: first ? undefined : 3 * TIERS[2].blockMs,
+  await flushLatest(opts.database);
+  return await maintainTables(opts.database, {
+    nowMs: opts.clock.now(),
+    retention: opts.retention,
+    first,
+    pauseMs: opts.compact?.pauseMs,
+    graceMs: opts.compact?.graceMs,
   });
-  const p = await pruneNow({ database, nowMs: clock.now(), retention });
-  return {
-    compacted: samples,
-    rollups: r.oneMinute + r.oneHour,
-    pruned: p.blocks.raw + p.blocks["1m"] + p.blocks["1h"] + p.headRows +
-      p.stateChanges,
-    ms: Math.round(performance.now() - started),
-  };
 }
 
 /** Starts the schedule: a first pass right away, then every `intervalMs`. */
 export function startMaintenance(opts: MaintenanceOptions): Periodic {
-  const { clock, log, intervalMs = MAINTENANCE_INTERVAL_MS } = opts;
+  const { database, clock, log, intervalMs = MAINTENANCE_INTERVAL_MS } = opts;
+  const local: TablePass = {
+    run: (o) => maintainTables(database, o),
+    stop: () => Promise.resolve(),
+  };
+  // A Worker opens the file by its URL: not for `:memory:` or remote ones.
+  const onWorker = (opts.worker ?? true) && database.url.startsWith("file:") &&
+    !database.url.includes(":memory:");
+  let tables: Promise<TablePass> | null = null;
+  const tablePass = () =>
+    tables ??= onWorker
+      ? workerTablePass(database.url, log).catch((err) => {
+        log.error(
+          "store: maintenance's worker did not start; it runs on the main thread:",
+          err,
+        );
+        return local;
+      })
+      : Promise.resolve(local);
   let first = true;
-  return startPeriodic({
+  const periodic = startPeriodic({
     clock,
     intervalMs,
     firstDelayMs: 0,
     run: async () => {
-      const run = await maintainNow(opts, first);
+      await flushLatest(database);
+      const run = await (await tablePass()).run({
+        nowMs: clock.now(),
+        retention: opts.retention,
+        first,
+        pauseMs: opts.compact?.pauseMs,
+        graceMs: opts.compact?.graceMs,
+      });
       first = false;
       if (run.compacted + run.rollups + run.pruned > 0) {
         log.info(
@@ -82,4 +105,13 @@ export function startMaintenance(opts: MaintenanceOptions): Periodic {
     // Every step commits atomically, so a failed pass is simply retried.
     onError: (err) => log.error("store: maintenance failed:", err),
   });
+  return {
+    idle: () => periodic.idle(),
+    async stop() {
+      // A pass in progress on the Worker ends between two windows.
+      const stopping = tables?.then((t) => t.stop());
+      await periodic.stop();
+      await stopping;
+    },
+  };
 }
