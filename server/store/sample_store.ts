@@ -15,7 +15,7 @@ import {
   type SamplePayload,
 } from "@proxmon/shared";
 import type { Database } from "./client.ts";
-import { encodeHeadPoints, type HeadPoint } from "./head_codec.ts";
+import { encodeHeadColumns } from "./head_codec.ts";
 import {
   diffStates,
   extractPoints,
@@ -26,7 +26,7 @@ import {
   seriesKeyString,
   type StateValue,
 } from "./series_catalog.ts";
-import type { CachedLatest, HostCache } from "./store_cache.ts";
+import type { CachedLatest, HostCache, SeriesRun } from "./store_cache.ts";
 
 /**
  * A remote_write queue row (table `remote_write_queue`) that rides along
@@ -149,6 +149,34 @@ function shapeRows(rows: Prepared[]): InStatement[] {
 /** Scales a value to its series' precision (an integer). */
 export function scaleValue(key: SeriesKey, value: number): number {
   return Math.round(value * 10 ** metricSpec(key).precision);
+}
+
+/** How each point's value goes into a head row: its scale and digits. */
+function headCoding(points: Point[]): Pick<SeriesRun, "scale" | "digits"> {
+  const scale: number[] = [], digits: number[] = [];
+  for (const { key } of points) {
+    const spec = metricSpec(key);
+    scale.push(10 ** spec.precision);
+    digits.push(spec.digits?.[0] ?? 0);
+  }
+  return { scale, digits };
+}
+
+/** A sample's head row, its points coded as `coding` (its run's, if alike). */
+function headRow(
+  points: Point[],
+  ids: (number | undefined)[],
+  coding: Pick<SeriesRun, "scale" | "digits">,
+): Uint8Array {
+  const kept: number[] = [], scaled: number[] = [], digits: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const id = ids[i];
+    if (id === undefined) continue;
+    kept.push(id);
+    scaled.push(Math.round(points[i].value * coding.scale[i]));
+    digits.push(coding.digits[i]);
+  }
+  return encodeHeadColumns(kept, scaled, digits);
 }
 
 /** Most rows of one multi-row INSERT (5 bound values each; SQLite allows 32,766). */
@@ -420,6 +448,7 @@ async function prepare(
     runs[p.sample.interval] = {
       keys: p.points.map((pt) => pt.key),
       ids: p.ids as number[],
+      ...headCoding(p.points),
     };
   }
   return out;
@@ -549,18 +578,10 @@ export async function recordSamples(
       `INSERT INTO series_head (host_id, interval_type, collected_at, points)
         SELECT v.column1, v.column3, v.column4, v.column5`,
       rows.map((p) => {
-        const headPoints: HeadPoint[] = [];
-        p.points.forEach((pt, i) => {
-          const id = p.ids[i];
-          if (id !== undefined) {
-            headPoints.push({
-              seriesId: id,
-              scaled: scaleValue(pt.key, pt.value),
-              digits: metricSpec(pt.key).digits?.[0],
-            });
-          }
-        });
-        return [...key(p), encodeHeadPoints(headPoints)];
+        const run = database.cache.hosts.get(p.sample.hostId)?.runs
+          ?.[p.sample.interval];
+        const coding = run?.ids === p.ids ? run : headCoding(p.points);
+        return [...key(p), headRow(p.points, p.ids, coding)];
       }),
       `ON CONFLICT DO NOTHING
         RETURNING host_id, interval_type, collected_at`,

@@ -21,6 +21,10 @@ export interface CachedLatest {
 export interface SeriesRun {
   keys: SeriesKey[];
   ids: number[];
+  /** per point, 10^precision of its metric: what its value is scaled by */
+  scale: number[];
+  /** per point, the significant digits its head value keeps (0: exact) */
+  digits: number[];
 }
 
 export interface HostCache {
