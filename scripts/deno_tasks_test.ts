@@ -42,3 +42,18 @@ Deno.test(".gitignore ignores no source file of the repository", async () => {
     assert.ok(!info?.isFile, `${p} is a file in the repository`);
   }
 });
+
+Deno.test("the systemd unit runs the server with the serve task's flags, which the benchmarks use", async () => {
+  const { serveArgs } = await import("./bench/server_process.ts");
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks;
+  const args = serveArgs(tasks.serve.command);
+  const v8 = args.filter((a) => a.startsWith("--v8-flags="));
+  assert.equal(v8.length, 1, tasks.serve.command);
+  const unit = await Deno.readTextFile(`${ROOT}/server/proxmon.service`);
+  const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? "";
+  assert.deepEqual(
+    serveArgs(exec).filter((a) => a.startsWith("--v8-flags=")),
+    v8,
+  );
+  assert.throws(() => serveArgs("deno task other"), /serve task/);
+});

@@ -40,6 +40,22 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<number>;
 }
 
+/**
+ * The deno arguments `deno task serve` runs the server with (permissions
+ * and V8's heap flags), from deno.json, so a benchmark measures the server
+ * as it ships.
+ */
+export function serveArgs(command: string): string[] {
+  const words = command.split(/\s+/).filter(Boolean);
+  const from = words.indexOf("run") + 1, to = words.indexOf("server/main.ts");
+  if (from === 0 || to < from) {
+    throw new Error(
+      `deno.json: the serve task is not "deno run … server/main.ts"`,
+    );
+  }
+  return words.slice(from, to);
+}
+
 /** Starts the server and waits until it answers HTTP, or throws. */
 export async function startServer(
   opts: ServerOptions,
@@ -52,7 +68,10 @@ export async function startServer(
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "-A",
+      ...serveArgs(
+        JSON.parse(await Deno.readTextFile(`${REPO_ROOT}/deno.json`)).tasks
+          .serve.command,
+      ),
       ...(profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
       ...opts.denoArgs ?? [],
       // BENCH_SERVER_FLAGS="--v8-flags=--trace-gc": more flags for every
